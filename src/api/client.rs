@@ -1,0 +1,560 @@
+//! The signed HTTP client and the classification of every answer.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::sign;
+use super::wire::{ErrorBody, ListAnswer, ListParams, Listed, SaveAnswer};
+use crate::record::{Kind, Record};
+
+/// Where the API is: a base URL such as `https://api.us-west-2.ivvy.com`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    base: String,
+}
+
+impl Endpoint {
+    /// Accepts `https://` anywhere and plain `http://` only to a loopback address.
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let parsed =
+            reqwest::Url::parse(url.trim()).map_err(|e| format!("base URL {url:?}: {e}"))?;
+        let loopback = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        match parsed.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(format!(
+                    "base URL {url:?}: plain http is refused except to loopback; use https"
+                ));
+            }
+            s => return Err(format!("base URL {url:?}: unsupported scheme {s:?}")),
+        }
+        Ok(Endpoint {
+            base: url.trim().trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// iVvy's regional hosts: `au`, `us`, `eu`.
+    pub fn region(region: &str) -> Endpoint {
+        let host = match region {
+            "us" => "https://api.us-west-2.ivvy.com",
+            "eu" => "https://api.eu-west-2.ivvy.com",
+            _ => "https://api.ap-southeast-2.ivvy.com",
+        };
+        Endpoint {
+            base: host.to_string(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The path and query as signed, e.g. `/api/1.0/crm?action=addOrUpdateLeadSource`.
+    pub fn request_uri(namespace: &str, action: &str) -> String {
+        format!("/api/{}/{namespace}?action={action}", sign::API_VERSION)
+    }
+}
+
+/// The API secret. Never printed: its Debug and Display show a placeholder.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub key: String,
+    pub secret: Secret,
+}
+
+impl Credentials {
+    pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Credentials {
+        Credentials {
+            key: key.into(),
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// From `IVVY_API_KEY` and `IVVY_API_SECRET` (never from flags: those end up in shell
+    /// history and process lists).
+    pub fn from_env() -> Result<Credentials, String> {
+        let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        match (get("IVVY_API_KEY"), get("IVVY_API_SECRET")) {
+            (Some(k), Some(s)) => Ok(Credentials::new(k.trim(), s.trim())),
+            _ => Err(
+                "set IVVY_API_KEY and IVVY_API_SECRET in the environment (or use --sandbox)".into(),
+            ),
+        }
+    }
+}
+
+/// An error the API answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub http_status: u16,
+    pub error_code: u32,
+    pub specific_code: Option<u32>,
+    pub message: String,
+}
+
+impl ApiError {
+    fn from_body(status: u16, b: ErrorBody) -> ApiError {
+        let mut message = b.message;
+        if let Some(more) = b.additional_messages.filter(|m| !m.is_empty()) {
+            message = format!("{message}: {}", more.join("; "));
+        }
+        ApiError {
+            http_status: status,
+            error_code: b.error_code,
+            specific_code: b.specific_code,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error_code)?;
+        if let Some(s) = self.specific_code {
+            write!(f, "/{s}")?;
+        }
+        write!(f, " {}", self.message)
+    }
+}
+
+/// Why a call did not succeed, classified for the retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The row's fault (a 400-class answer, or `"success": false`): not retried.
+    Rejected(ApiError),
+    /// 429: slow down, then retry.
+    Throttled {
+        retry_after: Option<Duration>,
+        error: ApiError,
+    },
+    /// Not applied (5xx, 460/461, no connection): retry.
+    Transient(String),
+    /// The request may have been applied (timeout or connection lost after sending).
+    Unknown(String),
+    /// Credentials, clock or key: the whole run must stop.
+    Fatal(ApiError),
+}
+
+impl Failure {
+    /// The short text for a results line or a log line.
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::Rejected(e) | Failure::Throttled { error: e, .. } => e.message.clone(),
+            Failure::Transient(m) | Failure::Unknown(m) => m.clone(),
+            Failure::Fatal(e) => fatal_advice(e),
+        }
+    }
+
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Failure::Rejected(e) | Failure::Throttled { error: e, .. } | Failure::Fatal(e) => {
+                Some(e)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a fatal answer means and what to check.
+pub fn fatal_advice(e: &ApiError) -> String {
+    let what = match (e.error_code, e.specific_code) {
+        (401, Some(super::wire::codes::STALE_REQUEST)) => {
+            "the request was refused as stale: check this machine's clock (it must be within 5 minutes of iVvy's; `ivvy-import ping` shows the skew)"
+        }
+        (401, _) => {
+            "the API refused the credentials: check IVVY_API_KEY and IVVY_API_SECRET and the region or base URL"
+        }
+        (403, _) => "the API key is not allowed to do this: check its permissions in iVvy",
+        (462, _) => "the session expired: run again",
+        (463, _) => "the API key has been revoked: ask the account's administrator for a new key",
+        _ => "the API refused the run",
+    };
+    format!("{what} ({e})")
+}
+
+fn classify_error(status: u16, e: ApiError, retry_after: Option<Duration>) -> Failure {
+    match e.error_code {
+        401 | 403 | 462 | 463 => Failure::Fatal(e),
+        429 => Failure::Throttled {
+            retry_after,
+            error: e,
+        },
+        460 | 461 | 500..=599 => Failure::Transient(format!("{e}")),
+        _ if status == 429 => Failure::Throttled {
+            retry_after,
+            error: e,
+        },
+        _ => Failure::Rejected(e),
+    }
+}
+
+/// The answer of a ping.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ping {
+    pub base_url: String,
+    pub round_trip_ms: u128,
+    /// Server clock minus local clock, in seconds, when the server said its time.
+    pub clock_skew_secs: Option<i64>,
+}
+
+/// One pooled, keep-alive HTTP client for a run.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    credentials: Credentials,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint)
+            .field("key", &self.credentials.key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+fn snippet(body: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&body[..body.len().min(120)]);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Client {
+    pub fn new(
+        endpoint: Endpoint,
+        credentials: Credentials,
+        timeout: Duration,
+    ) -> Result<Client, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("ivvy-import/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            endpoint,
+            credentials,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Signs (freshly, for this attempt) and sends one call; returns the answer's JSON.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        namespace: &str,
+        action: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let body = serde_json::to_vec(body).map_err(|e| Failure::Transient(e.to_string()))?;
+        let uri = Endpoint::request_uri(namespace, action);
+        let signed = sign::sign(
+            &self.credentials.key,
+            self.credentials.secret.expose(),
+            &uri,
+            &body,
+            OffsetDateTime::now_utc(),
+        );
+        let res = self
+            .http
+            .post(format!("{}{uri}", self.endpoint.base))
+            .header("Content-Type", sign::CONTENT_TYPE)
+            .header("Content-MD5", &signed.content_md5)
+            .header("IVVY-Date", &signed.ivvy_date)
+            .header("X-Api-Authorization", &signed.authorization)
+            .body(body)
+            .send()
+            .await;
+        let res = match res {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                return Err(Failure::Transient(format!(
+                    "cannot connect: {}",
+                    root_cause(&e)
+                )));
+            }
+            Err(e) if e.is_timeout() => {
+                return Err(Failure::Unknown("no answer before the timeout".into()));
+            }
+            Err(e) => {
+                return Err(Failure::Unknown(format!(
+                    "connection lost: {}",
+                    root_cause(&e)
+                )));
+            }
+        };
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let bytes = match res.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.is_timeout() => {
+                return Err(Failure::Unknown("answer cut off by the timeout".into()));
+            }
+            Err(e) => {
+                return Err(Failure::Unknown(format!(
+                    "answer cut off: {}",
+                    root_cause(&e)
+                )));
+            }
+        };
+        let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) => {
+                let msg = format!(
+                    "HTTP {status} with a body that is not JSON: {:?}",
+                    snippet(&bytes)
+                );
+                return Err(match status {
+                    429 => Failure::Throttled {
+                        retry_after,
+                        error: ApiError {
+                            http_status: 429,
+                            error_code: 429,
+                            specific_code: None,
+                            message: msg,
+                        },
+                    },
+                    500..=599 => Failure::Transient(msg),
+                    200..=299 => Failure::Unknown(msg),
+                    _ => Failure::Rejected(ApiError {
+                        http_status: status,
+                        error_code: u32::from(status),
+                        specific_code: None,
+                        message: msg,
+                    }),
+                });
+            }
+        };
+        if value.get("errorCode").is_some() {
+            let body: ErrorBody = serde_json::from_value(value).map_err(|e| {
+                Failure::Transient(format!("HTTP {status}: unreadable error body: {e}"))
+            })?;
+            return Err(classify_error(
+                status,
+                ApiError::from_body(status, body),
+                retry_after,
+            ));
+        }
+        if !(200..300).contains(&status) {
+            let e = ApiError {
+                http_status: status,
+                error_code: u32::from(status),
+                specific_code: None,
+                message: format!("HTTP {status}: {}", snippet(&bytes)),
+            };
+            return Err(classify_error(status, e, retry_after));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            Failure::Unknown(format!(
+                "HTTP {status}: unexpected answer ({e}): {:?}",
+                snippet(&bytes)
+            ))
+        })
+    }
+
+    /// `addOrUpdateLeadSource` / `addOrUpdateLeadStage`: the record's id on success.
+    pub async fn save(&self, record: &Record) -> Result<u64, Failure> {
+        let action = match record.kind() {
+            Kind::Source => "addOrUpdateLeadSource",
+            Kind::Stage => "addOrUpdateLeadStage",
+        };
+        let answer: SaveAnswer = self.call("crm", action, record).await?;
+        match (answer.success, answer.id.or(record.id())) {
+            (true, Some(id)) => Ok(id),
+            (true, None) => Err(Failure::Unknown(
+                "the API said success but gave no id".into(),
+            )),
+            (false, _) => Err(Failure::Rejected(ApiError {
+                http_status: 200,
+                error_code: 200,
+                specific_code: None,
+                message: "the API answered \"success\": false".into(),
+            })),
+        }
+    }
+
+    /// Every existing record of a kind (paging with `start`), optionally filtered.
+    pub async fn list(
+        &self,
+        kind: Kind,
+        filter: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<Vec<Listed>, Failure> {
+        let action = match kind {
+            Kind::Source => "getLeadSourceList",
+            Kind::Stage => "getLeadStageList",
+        };
+        let mut out = Vec::new();
+        loop {
+            let params = ListParams {
+                per_page: Some(100),
+                start: Some(out.len() as u64),
+                filter: filter.clone(),
+            };
+            let page: ListAnswer<Listed> = self.call("crm", action, &params).await?;
+            let got = page.results.len();
+            out.extend(page.results);
+            if got == 0 || out.len() as u64 >= page.meta.total_results {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `test?action=ping`: round trip and the server's clock.
+    pub async fn ping(&self) -> Result<Ping, Failure> {
+        let started = Instant::now();
+        let local = OffsetDateTime::now_utc();
+        let answer: serde_json::Value = self.call("test", "ping", &serde_json::json!({})).await?;
+        let rtt = started.elapsed();
+        Ok(Ping {
+            base_url: self.endpoint.base.clone(),
+            round_trip_ms: rtt.as_millis(),
+            clock_skew_secs: server_time(&answer).map(|t| (t - local).whole_seconds()),
+        })
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// The server's timestamp in a ping answer: a Unix time or an iVvy date, under any key that
+/// names a time.
+fn server_time(v: &serde_json::Value) -> Option<OffsetDateTime> {
+    let obj = v.as_object()?;
+    for (k, val) in obj {
+        let k = k.to_ascii_lowercase();
+        if !(k.contains("time") || k.contains("date")) {
+            continue;
+        }
+        if let Some(n) = val.as_i64() {
+            return OffsetDateTime::from_unix_timestamp(n).ok();
+        }
+        if let Some(s) = val.as_str() {
+            let s = s.trim().trim_end_matches(" UTC");
+            let fmt =
+                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+            if let Ok(p) = time::PrimitiveDateTime::parse(s, fmt) {
+                return Some(p.assume_utc());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        assert!(Endpoint::parse("http://127.0.0.1:8080").is_ok());
+        assert!(Endpoint::parse("http://localhost:1").is_ok());
+        assert!(Endpoint::parse("http://[::1]:1").is_ok());
+        assert!(Endpoint::parse("https://api.us-west-2.ivvy.com/").is_ok());
+        assert!(Endpoint::parse("http://api.us-west-2.ivvy.com").is_err());
+        assert!(Endpoint::parse("http://10.0.0.1").is_err());
+    }
+
+    #[test]
+    fn secret_never_shows_in_debug() {
+        let c = Credentials::new("key1", "s3cr3t-value");
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        let client = Client::new(Endpoint::region("au"), c, Duration::from_secs(1)).unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        let e = |code, spec| ApiError {
+            http_status: code as u16,
+            error_code: code,
+            specific_code: spec,
+            message: String::new(),
+        };
+        assert!(matches!(
+            classify_error(401, e(401, Some(23005)), None),
+            Failure::Fatal(_)
+        ));
+        assert!(matches!(
+            classify_error(463, e(463, None), None),
+            Failure::Fatal(_)
+        ));
+        assert!(matches!(
+            classify_error(429, e(429, None), None),
+            Failure::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify_error(500, e(500, None), None),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify_error(200, e(461, None), None),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify_error(400, e(400, Some(24328)), None),
+            Failure::Rejected(_)
+        ));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT").is_some());
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

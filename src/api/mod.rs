@@ -1,0 +1,7 @@
+//! The iVvy protocol: signing, JSON bodies, and the HTTP client.
+
+pub mod client;
+pub mod sign;
+pub mod wire;
+
+pub use client::{ApiError, Client, Credentials, Endpoint, Failure, Ping, Secret};

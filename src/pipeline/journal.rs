@@ -1,0 +1,187 @@
+//! The journal beside a results file: what existed before the run, which creates were sent,
+//! and which rows were done before their results line was written. It lets `--resume`
+//! reconcile a create whose outcome was lost (a crash, `kill -9`) instead of sending it twice.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::Kind;
+use crate::results::{Done, RowKey, Status};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Entry {
+    /// Ids of each kind that existed before the first run.
+    Pre { sources: Vec<u64>, stages: Vec<u64> },
+    /// A create of this row is about to be sent.
+    Sent { sheet: String, row: u32 },
+    Done {
+        sheet: String,
+        row: u32,
+        created: bool,
+        id: u64,
+        fp: u64,
+    },
+}
+
+/// What an earlier run's journal says.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    pub pre: Option<(HashSet<u64>, HashSet<u64>)>,
+    pub sent: HashSet<RowKey>,
+    pub done: HashMap<RowKey, Done>,
+}
+
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+pub fn path_for(results: &Path) -> PathBuf {
+    let mut name = results.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal");
+    results.with_file_name(name)
+}
+
+impl Journal {
+    /// Reads what a journal holds; a torn last line is ignored.
+    pub fn recover(path: &Path) -> io::Result<Recovered> {
+        let mut r = Recovered::default();
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(r),
+            Err(e) => return Err(e),
+        };
+        for line in BufReader::new(file).lines() {
+            let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
+                continue;
+            };
+            match entry {
+                Entry::Pre { sources, stages } => {
+                    r.pre = Some((sources.into_iter().collect(), stages.into_iter().collect()));
+                }
+                Entry::Sent { sheet, row } => {
+                    r.sent.insert((sheet, row));
+                }
+                Entry::Done {
+                    sheet,
+                    row,
+                    created,
+                    id,
+                    fp,
+                } => {
+                    let status = if created {
+                        Status::Created
+                    } else {
+                        Status::Updated
+                    };
+                    r.done.insert(
+                        (sheet, row),
+                        Done {
+                            status,
+                            id,
+                            fingerprint: fp,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Opens for appending (`fresh`: truncated first).
+    pub fn open(path: &Path, fresh: bool) -> io::Result<Journal> {
+        let file = if fresh {
+            File::create(path)?
+        } else {
+            OpenOptions::new().create(true).append(true).open(path)?
+        };
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn append(&self, e: &Entry) -> io::Result<()> {
+        let mut line = serde_json::to_vec(e).map_err(io::Error::other)?;
+        line.push(b'\n');
+        // One write per entry: a crash leaves whole lines and at most one torn last line.
+        self.file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .write_all(&line)
+    }
+
+    pub fn pre(&self, sources: &HashSet<u64>, stages: &HashSet<u64>) -> io::Result<()> {
+        let mut s: Vec<u64> = sources.iter().copied().collect();
+        let mut t: Vec<u64> = stages.iter().copied().collect();
+        s.sort_unstable();
+        t.sort_unstable();
+        self.append(&Entry::Pre {
+            sources: s,
+            stages: t,
+        })
+    }
+
+    pub fn sent(&self, key: &RowKey) -> io::Result<()> {
+        self.append(&Entry::Sent {
+            sheet: key.0.clone(),
+            row: key.1,
+        })
+    }
+
+    pub fn done(&self, key: &RowKey, kind_created: bool, id: u64, fp: u64) -> io::Result<()> {
+        self.append(&Entry::Done {
+            sheet: key.0.clone(),
+            row: key.1,
+            created: kind_created,
+            id,
+            fp,
+        })
+    }
+}
+
+/// Which of the snapshot sets belongs to a kind.
+pub fn pre_for(pre: &(HashSet<u64>, HashSet<u64>), kind: Kind) -> &HashSet<u64> {
+    match kind {
+        Kind::Source => &pre.0,
+        Kind::Stage => &pre.1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_round_trips_and_ignores_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv.journal");
+        let j = Journal::open(&p, true).unwrap();
+        j.pre(&[1, 2].into_iter().collect(), &[3].into_iter().collect())
+            .unwrap();
+        j.sent(&("".into(), 5)).unwrap();
+        j.done(&("".into(), 5), true, 1001, 77).unwrap();
+        drop(j);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"{\"sent\":{\"sheet\":\"\",\"ro")
+            .unwrap();
+        let r = Journal::recover(&p).unwrap();
+        assert!(r.pre.as_ref().unwrap().0.contains(&2));
+        assert!(r.sent.contains(&("".into(), 5)));
+        assert_eq!(r.done[&("".into(), 5)].id, 1001);
+        assert_eq!(r.sent.len(), 1);
+    }
+}

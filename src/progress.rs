@@ -1,0 +1,294 @@
+//! Progress on stderr and the final summary. Nothing else prints progress.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::record::Kind;
+use crate::results::Status;
+
+/// Counts for one kind.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct KindCounts {
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+impl KindCounts {
+    fn add(&mut self, status: Status) {
+        self.rows += 1;
+        match status {
+            Status::Valid => self.valid += 1,
+            Status::Invalid => self.invalid += 1,
+            Status::Created => {
+                self.valid += 1;
+                self.created += 1;
+            }
+            Status::Updated => {
+                self.valid += 1;
+                self.updated += 1;
+            }
+            Status::Failed => {
+                self.valid += 1;
+                self.failed += 1;
+            }
+            Status::Skipped => {
+                self.valid += 1;
+                self.skipped += 1;
+            }
+        }
+    }
+}
+
+/// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub dry_run: bool,
+    /// Non-blank data rows read.
+    pub rows: u64,
+    pub totals: KindCounts,
+    pub by_kind: BTreeMap<String, KindCounts>,
+    /// Problem and error kinds, most frequent first.
+    pub top_errors: Vec<(String, u64)>,
+    pub retries: u64,
+    pub throttled: u64,
+    pub elapsed_secs: f64,
+    /// Rows per second over the whole run.
+    pub rows_per_sec: f64,
+    pub results_files: Vec<String>,
+    /// Set when the run stopped early: why.
+    pub stopped: Option<String>,
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// 0 every row done (valid in a dry run), 1 some were not, 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            return 130;
+        }
+        let t = &self.totals;
+        if t.invalid + t.failed + t.skipped == 0 {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let t = &self.totals;
+        let mut s = String::new();
+        let secs = self.elapsed_secs;
+        if self.dry_run {
+            s.push_str(&format!(
+                "{} rows read: {} valid, {} invalid ({secs:.2}s, dry run: nothing sent)\n",
+                self.rows, t.valid, t.invalid
+            ));
+        } else {
+            s.push_str(&format!(
+                "{} rows read: {} created, {} updated, {} failed, {} invalid, {} skipped in {secs:.1}s ({:.1} rows/s)\n",
+                self.rows, t.created, t.updated, t.failed, t.invalid, t.skipped, self.rows_per_sec
+            ));
+            if self.retries + self.throttled > 0 {
+                s.push_str(&format!(
+                    "  retries: {}, throttled (429): {}\n",
+                    self.retries, self.throttled
+                ));
+            }
+        }
+        for (kind, c) in &self.by_kind {
+            if self.dry_run {
+                s.push_str(&format!(
+                    "  {kind}: {} rows, {} valid, {} invalid\n",
+                    c.rows, c.valid, c.invalid
+                ));
+            } else {
+                s.push_str(&format!(
+                    "  {kind}: {} rows, {} created, {} updated, {} failed, {} invalid, {} skipped\n",
+                    c.rows, c.created, c.updated, c.failed, c.invalid, c.skipped
+                ));
+            }
+        }
+        if !self.top_errors.is_empty() {
+            s.push_str("  top errors:\n");
+            for (e, n) in self.top_errors.iter().take(5) {
+                s.push_str(&format!("    {n} × {e}\n"));
+            }
+        }
+        if let Some(why) = &self.stopped {
+            s.push_str(&format!("  stopped: {why}\n"));
+        }
+        for f in &self.results_files {
+            s.push_str(&format!("  results: {f}\n"));
+        }
+        s
+    }
+}
+
+/// Live counts and the bar (or plain lines) while a run goes.
+pub struct Progress {
+    started: Instant,
+    counts: BTreeMap<Kind, KindCounts>,
+    none_kind: KindCounts,
+    errors: HashMap<String, u64>,
+    bar: Option<ProgressBar>,
+    plain: bool,
+    last_plain: Instant,
+    dry_run: bool,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal (and not CI), plain lines every few seconds otherwise,
+    /// nothing when quiet.
+    pub fn new(quiet: bool, dry_run: bool) -> Progress {
+        let forced = std::env::var("IVVY_IMPORT_PROGRESS").ok();
+        let terminal = match forced.as_deref() {
+            Some("bar") => true,
+            Some("plain") => false,
+            _ => std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+        };
+        Progress {
+            started: Instant::now(),
+            counts: BTreeMap::new(),
+            none_kind: KindCounts::default(),
+            errors: HashMap::new(),
+            bar: None,
+            plain: !quiet && !terminal,
+            last_plain: Instant::now(),
+            dry_run,
+        }
+        .with_bar(!quiet && terminal)
+    }
+
+    fn with_bar(mut self, on: bool) -> Progress {
+        if on {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} eta {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            self.bar = Some(bar);
+        }
+        self
+    }
+
+    /// A new file starts; `total` is the row count when known.
+    pub fn start_file(&mut self, name: &str, total: Option<u64>) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(name.to_string());
+            bar.set_length(total.unwrap_or(0));
+            bar.set_position(0);
+        }
+    }
+
+    /// Prints a message line without breaking the bar.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// One results line was written.
+    pub fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
+        match kind {
+            Some(k) => self.counts.entry(k).or_default().add(status),
+            None => self.none_kind.add(status),
+        }
+        for l in error_labels {
+            *self.errors.entry(l.clone()).or_default() += 1;
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if bar.position() > bar.length().unwrap_or(0) {
+                bar.set_length(bar.position());
+            }
+            if bar.position() % 64 == 0 {
+                bar.set_message(self.live());
+            }
+        } else if self.plain && self.last_plain.elapsed() >= Duration::from_secs(5) {
+            self.last_plain = Instant::now();
+            eprintln!(
+                "… {} rows in {:.0}s: {}",
+                self.total().rows,
+                self.started.elapsed().as_secs_f64(),
+                self.live()
+            );
+        }
+    }
+
+    fn total(&self) -> KindCounts {
+        let mut t = self.none_kind.clone();
+        for c in self.counts.values() {
+            t.rows += c.rows;
+            t.valid += c.valid;
+            t.invalid += c.invalid;
+            t.created += c.created;
+            t.updated += c.updated;
+            t.failed += c.failed;
+            t.skipped += c.skipped;
+        }
+        t
+    }
+
+    fn live(&self) -> String {
+        let t = self.total();
+        if self.dry_run {
+            format!("{} valid, {} invalid", t.valid, t.invalid)
+        } else {
+            format!(
+                "{} created, {} updated, {} failed, {} invalid",
+                t.created, t.updated, t.failed, t.invalid
+            )
+        }
+    }
+
+    /// Ends the display and builds the summary.
+    pub fn finish(self, retries: u64, throttled: u64, results_files: Vec<String>) -> Summary {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let totals = self.total();
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut top: Vec<(String, u64)> = self.errors.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(10);
+        let mut by_kind: BTreeMap<String, KindCounts> = self
+            .counts
+            .into_iter()
+            .map(|(k, c)| (k.as_str().to_string(), c))
+            .collect();
+        if self.none_kind.rows > 0 {
+            by_kind.insert("unknown".into(), self.none_kind);
+        }
+        Summary {
+            dry_run: self.dry_run,
+            rows: totals.rows,
+            rows_per_sec: if elapsed > 0.0 {
+                totals.rows as f64 / elapsed
+            } else {
+                0.0
+            },
+            totals,
+            by_kind,
+            top_errors: top,
+            retries,
+            throttled,
+            elapsed_secs: elapsed,
+            results_files,
+            stopped: None,
+            interrupted: false,
+        }
+    }
+}
