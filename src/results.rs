@@ -115,6 +115,7 @@ impl ResultsWriter {
         sheet: &str,
         kind: Option<Kind>,
         v: &Verdict,
+        input_id: &str,
         echo: &[Cow<'_, str>],
     ) -> io::Result<()> {
         debug_assert_eq!(echo.len(), self.echo_len);
@@ -125,11 +126,11 @@ impl ResultsWriter {
         o.write_field(sheet).map_err(e)?;
         o.write_field(kind.map_or("", Kind::as_str)).map_err(e)?;
         o.write_field(v.status.as_str()).map_err(e)?;
-        o.write_field(
-            v.id.map_or(Cow::Borrowed(""), |i| Cow::Owned(i.to_string()))
-                .as_ref(),
-        )
-        .map_err(e)?;
+        // The returned id, else the row's own id cell (so the file can be fed back in).
+        match v.id {
+            Some(id) => o.write_field(itoa.format(id)).map_err(e)?,
+            None => o.write_field(input_id).map_err(e)?,
+        }
         o.write_field(opt_num(v.error_code).as_ref()).map_err(e)?;
         o.write_field(opt_num(v.specific_code).as_ref())
             .map_err(e)?;
@@ -250,7 +251,7 @@ mod tests {
         let mut v = Verdict::new(Status::Created);
         v.id = Some(42);
         let echo = [Cow::Borrowed("Expo, \"big\""), Cow::Borrowed("12")];
-        w.write(2, "", Some(Kind::Source), &v, &echo).unwrap();
+        w.write(2, "", Some(Kind::Source), &v, "", &echo).unwrap();
         w.write(
             3,
             "",

@@ -265,6 +265,19 @@ fn check_row(plan: &TablePlan, row: &Row) -> (Option<Kind>, Result<Record, Vec<P
     }
 }
 
+/// The row's id for its results line: the record's (normalised) id, else the cell as written.
+fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
+    if let Ok(r) = &item.checked
+        && let Some(id) = r.id()
+    {
+        return Cow::Owned(id.to_string());
+    }
+    plan.columns
+        .fields
+        .get(Field::Id)
+        .map_or(Cow::Borrowed(""), |(i, _)| item.row.cell(i).display())
+}
+
 fn echo_cells<'a>(plan: &TablePlan, row: &'a Row) -> Vec<Cow<'a, str>> {
     plan.slots
         .iter()
@@ -441,7 +454,14 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
                     };
                     let echo = echo_cells(plan, &item.row);
                     writer
-                        .write(item.row.number, &plan.sheet, item.kind, &v, &echo)
+                        .write(
+                            item.row.number,
+                            &plan.sheet,
+                            item.kind,
+                            &v,
+                            &input_id(plan, &item),
+                            &echo,
+                        )
                         .map_err(out_err(&job.output))?;
                     progress.record(item.kind, v.status, &labels);
                 }
@@ -807,6 +827,7 @@ async fn import_file(
                     &plan.sheet,
                     f.item.kind,
                     &f.verdict,
+                    &input_id(plan, &f.item),
                     &echo,
                 )
                 .map_err(out_err(&write_path))?;

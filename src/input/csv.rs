@@ -130,27 +130,22 @@ impl CsvSource {
         // once the next one is read (or the file ends).
         let mut pending: Option<(::csv::StringRecord, u64)> = None;
         loop {
-            let mut rec = ::csv::StringRecord::new();
-            let more = match rdr.read_record(&mut rec) {
-                Ok(m) => m,
-                Err(e) => {
-                    let bad_utf8 = matches!(e.kind(), ::csv::ErrorKind::Utf8 { .. });
-                    if !bad_utf8 {
-                        return Err(InputError::Csv {
-                            path: self.path.clone(),
-                            row: row + 1,
-                            message: e.to_string(),
-                        });
-                    }
-                    // Forced UTF-8 on bytes that are not: keep the row, mark the bad bytes.
-                    let mut byte_rec = ::csv::ByteRecord::new();
-                    let _ = rdr.read_byte_record(&mut byte_rec);
-                    rec = byte_rec
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect();
-                    true
-                }
+            let mut bytes = ::csv::ByteRecord::new();
+            let more = rdr
+                .read_byte_record(&mut bytes)
+                .map_err(|e| InputError::Csv {
+                    path: self.path.clone(),
+                    row: row + 1,
+                    message: e.to_string(),
+                })?;
+            let rec = match ::csv::StringRecord::from_byte_record(bytes) {
+                Ok(r) => r,
+                // Forced UTF-8 on bytes that are not: keep the row, mark the bad bytes.
+                Err(e) => e
+                    .into_byte_record()
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
             };
             let after = rdr.position().line();
             if let Some((prev, consumed)) = pending.take() {
