@@ -98,3 +98,74 @@ pub fn validate(fixture_name: &str, extra: &[&str]) -> Outcome {
     args.extend_from_slice(extra);
     run_to(dir.path(), &args, &[])
 }
+
+/// The emulator on its own runtime, for tests that drive the binary against it.
+pub struct Emulator {
+    pub sandbox: ivvy_import::sandbox::Sandbox,
+    pub rt: tokio::runtime::Runtime,
+}
+
+pub fn emulator(faults: &str) -> Emulator {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let faults = ivvy_import::sandbox::Faults::parse(faults).unwrap();
+    let sandbox = rt
+        .block_on(ivvy_import::sandbox::Sandbox::start(
+            ivvy_import::sandbox::SandboxOptions {
+                faults,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    Emulator { sandbox, rt }
+}
+
+impl Emulator {
+    /// `ivvy-import import` against this emulator, with its credentials in the environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let creds = self.sandbox.credentials();
+        let mut c = bin();
+        c.arg("import")
+            .args(args)
+            .arg("--base-url")
+            .arg(self.sandbox.base_url())
+            .env("IVVY_API_KEY", &creds.key)
+            .env("IVVY_API_SECRET", creds.secret.expose());
+        c
+    }
+
+    pub fn import(&self, dir: &Path, args: &[&str]) -> Outcome {
+        let out = dir.join("out.results.csv");
+        let o = self
+            .command(args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("the binary runs");
+        let (header, lines) = if out.exists() { read_results(&out) } else { (Vec::new(), Vec::new()) };
+        Outcome {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            header,
+            lines,
+        }
+    }
+}
+
+/// Writes a sources CSV of `n` rows with distinct names.
+pub fn sources_csv(path: &Path, n: usize) {
+    let mut s = String::from("name,description,cost,colour,isReferral\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "Source {i:05},Row {i},{}.50,#{:06x},{}\n",
+            i % 900,
+            (i * 7919) % 0xffffff,
+            if i % 3 == 0 { "yes" } else { "no" }
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
