@@ -27,7 +27,7 @@ fn source_row(i: u64) -> (String, String, String, String, &'static str) {
     let description = format!("Campaign {} for region {}", i % 97, i % 13);
     let cost = format!("{}.{:02}", (i * 37) % 5000, i % 100);
     let colour = format!("#{:06x}", (i * 2_654_435_761) & 0xff_ffff);
-    let referral = if i % 5 == 0 { "yes" } else { "no" };
+    let referral = if i.is_multiple_of(5) { "yes" } else { "no" };
     (name, description, cost, colour, referral)
 }
 
@@ -58,7 +58,7 @@ fn sources_xlsx(n: u64, path: &str) -> Result<(), XlsxError> {
         ws.write_string(r, 1, &d)?;
         ws.write_number(r, 2, ((i * 37) % 5000) as f64 + (i % 100) as f64 / 100.0)?;
         ws.write_string(r, 3, &col)?;
-        ws.write_boolean(r, 4, i % 5 == 0)?;
+        ws.write_boolean(r, 4, i.is_multiple_of(5))?;
     }
     wb.save(path)
 }

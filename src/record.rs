@@ -575,8 +575,8 @@ pub fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
         CellRef::Bool(b) => Ok(b),
         CellRef::Int(1) => Ok(true),
         CellRef::Int(0) => Ok(false),
-        CellRef::Float(f) if f == 1.0 => Ok(true),
-        CellRef::Float(f) if f == 0.0 => Ok(false),
+        CellRef::Float(1.0) => Ok(true),
+        CellRef::Float(0.0) => Ok(false),
         CellRef::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => Ok(true),
             "false" | "no" | "n" | "0" => Ok(false),
@@ -591,8 +591,8 @@ pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
     match cell {
         CellRef::Int(1) => Ok(ApplyTo::Opportunity),
         CellRef::Int(2) => Ok(ApplyTo::Lead),
-        CellRef::Float(f) if f == 1.0 => Ok(ApplyTo::Opportunity),
-        CellRef::Float(f) if f == 2.0 => Ok(ApplyTo::Lead),
+        CellRef::Float(1.0) => Ok(ApplyTo::Opportunity),
+        CellRef::Float(2.0) => Ok(ApplyTo::Lead),
         CellRef::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
             "1" | "1.0" | "opportunity" | "opportunities" => Ok(ApplyTo::Opportunity),
             "2" | "2.0" | "lead" | "leads" => Ok(ApplyTo::Lead),

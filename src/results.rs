@@ -257,6 +257,7 @@ mod tests {
             "",
             Some(Kind::Source),
             &Verdict::new(Status::Failed),
+            "7",
             &echo,
         )
         .unwrap();

@@ -162,11 +162,10 @@ fn resolve_kind(
 }
 
 /// Reads a file's tables and plans how each is used.
-fn plan_file(
-    input: &Input,
-    given: Option<Kind>,
-    map: &HeaderMap,
-) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>), FatalError> {
+/// A file's table plans, its echoed headers, and warnings for the user.
+type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
+
+fn plan_file(input: &Input, given: Option<Kind>, map: &HeaderMap) -> Result<FilePlan, FatalError> {
     let mut echo: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
     let mut plans = Vec::new();

@@ -87,7 +87,13 @@ async fn emulator_accepts_a_request_signed_by_hand_from_the_documented_vectors()
     assert_eq!(send(sig.clone()).await.unwrap().status(), 200);
     let mut bad = sig.into_bytes();
     bad[0] = if bad[0] == b'0' { b'1' } else { b'0' };
-    assert_eq!(send(String::from_utf8(bad).unwrap()).await.unwrap().status(), 401);
+    assert_eq!(
+        send(String::from_utf8(bad).unwrap())
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }
 
 async fn specific(c: &Client, action: &str, params: serde_json::Value) -> Option<u32> {
@@ -103,14 +109,35 @@ async fn emulator_answers_every_documented_specific_code() {
     let c = client(&sb, "s");
     let src = "addOrUpdateLeadSource";
     let stg = "addOrUpdateLeadStage";
-    assert_eq!(specific(&c, src, json!({"id": 999_999, "name": "x"})).await, Some(24325));
-    assert_eq!(specific(&c, src, json!({"id": 1, "name": "x"})).await, Some(24326));
-    assert_eq!(specific(&c, src, json!({"name": "x", "cost": "abc"})).await, Some(24328));
-    assert_eq!(specific(&c, src, json!({"name": "x", "isReferral": "often"})).await, Some(23016));
+    assert_eq!(
+        specific(&c, src, json!({"id": 999_999, "name": "x"})).await,
+        Some(24325)
+    );
+    assert_eq!(
+        specific(&c, src, json!({"id": 1, "name": "x"})).await,
+        Some(24326)
+    );
+    assert_eq!(
+        specific(&c, src, json!({"name": "x", "cost": "abc"})).await,
+        Some(24328)
+    );
+    assert_eq!(
+        specific(&c, src, json!({"name": "x", "isReferral": "often"})).await,
+        Some(23016)
+    );
     assert_eq!(specific(&c, src, json!({"cost": 5})).await, Some(23017));
-    assert_eq!(specific(&c, stg, json!({"id": 999_999, "name": "x"})).await, Some(24320));
-    assert_eq!(specific(&c, stg, json!({"id": 4, "name": "x"})).await, Some(24321));
-    assert_eq!(specific(&c, stg, json!({"name": "x", "applyTo": 3})).await, Some(24323));
+    assert_eq!(
+        specific(&c, stg, json!({"id": 999_999, "name": "x"})).await,
+        Some(24320)
+    );
+    assert_eq!(
+        specific(&c, stg, json!({"id": 4, "name": "x"})).await,
+        Some(24321)
+    );
+    assert_eq!(
+        specific(&c, stg, json!({"name": "x", "applyTo": 3})).await,
+        Some(24323)
+    );
     assert_eq!(specific(&c, stg, json!({"name": "x"})).await, Some(23017));
 }
 
@@ -151,7 +178,10 @@ async fn save_creates_then_updates_and_list_pages_through_everything() {
         .await
         .unwrap();
     assert_eq!(created, updated);
-    assert_eq!(sb.store().sources[&created].colour.as_deref(), Some("#7ee546"));
+    assert_eq!(
+        sb.store().sources[&created].colour.as_deref(),
+        Some("#7ee546")
+    );
 }
 
 #[tokio::test]
@@ -172,7 +202,9 @@ async fn throttled_answer_carries_retry_after_when_configured() {
     .unwrap();
     c.ping().await.unwrap();
     match c.ping().await {
-        Err(Failure::Throttled { retry_after, .. }) => assert_eq!(retry_after, Some(Duration::from_secs(2))),
+        Err(Failure::Throttled { retry_after, .. }) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(2)))
+        }
         other => panic!("expected 429, got {other:?}"),
     }
 }
@@ -180,7 +212,12 @@ async fn throttled_answer_carries_retry_after_when_configured() {
 #[test]
 fn ping_command_against_the_sandbox_succeeds() {
     let o = common::bin().args(["ping", "--sandbox"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("clock skew"));
 }
 
@@ -213,8 +250,18 @@ fn secret_never_appears_in_any_output() {
     assert!(!everything.contains(secret));
     // And with the right secret, nothing shows it either.
     let right = emu.sandbox.credentials();
-    let o = emu.command(&[input.to_str().unwrap(), "--rate", "100", "--json"]).arg("-o").arg(&out).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = emu
+        .command(&[input.to_str().unwrap(), "--rate", "100", "--json"])
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let all = String::from_utf8_lossy(&o.stdout).into_owned()
         + &String::from_utf8_lossy(&o.stderr)
         + &std::fs::read_to_string(&out).unwrap();
@@ -227,7 +274,12 @@ fn base_url_must_be_https_unless_loopback() {
     let input = dir.path().join("s.csv");
     common::sources_csv(&input, 1);
     let o = common::bin()
-        .args(["import", input.to_str().unwrap(), "--base-url", "http://api.example.com"])
+        .args([
+            "import",
+            input.to_str().unwrap(),
+            "--base-url",
+            "http://api.example.com",
+        ])
         .env("IVVY_API_KEY", "k")
         .env("IVVY_API_SECRET", "s")
         .output()

@@ -201,7 +201,7 @@ fn embedded_newlines(rec: &::csv::StringRecord) -> u64 {
 
 /// Takes the `\r` of a CRLF line end off the last field; a lone `\r` record becomes empty.
 fn clean(mut rec: ::csv::StringRecord) -> ::csv::StringRecord {
-    let last_has_cr = rec.iter().last().is_some_and(|l| l.ends_with('\r'));
+    let last_has_cr = rec.iter().next_back().is_some_and(|l| l.ends_with('\r'));
     if last_has_cr {
         let n = rec.len();
         let fields: Vec<String> = rec

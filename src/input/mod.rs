@@ -214,7 +214,7 @@ pub struct Input {
 
 enum Source {
     Csv(csv::CsvSource),
-    Workbook(workbook::WorkbookSource),
+    Workbook(Box<workbook::WorkbookSource>),
 }
 
 /// Whether a path names a workbook (by extension, else by its first bytes).
@@ -244,7 +244,7 @@ impl Input {
                 path: path.to_path_buf(),
                 tables,
                 dialect: None,
-                source: Source::Workbook(source),
+                source: Source::Workbook(Box::new(source)),
             })
         } else {
             let (source, table, dialect) = csv::CsvSource::open(path, opts)?;

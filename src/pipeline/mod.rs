@@ -33,13 +33,26 @@ pub struct Existing {
     pub by_name: HashMap<String, Vec<u64>>,
 }
 
-/// Pauses every worker and lowers the effective rate after a 429; recovers step by step as
-/// answers come back clean (in the spirit of adaptive retry modes in cloud SDKs).
+/// Pauses every worker and lowers the effective rate after a 429, then raises it again step
+/// by step while answers stay clean (in the spirit of the adaptive retry mode of cloud SDKs:
+/// the new rate is a share of the rate actually measured when throttled).
 struct Throttle {
     paused_until: Option<Instant>,
-    /// Share of the configured rate in use, 0 < factor ≤ 1.
-    factor: f64,
+    /// The lowered rate and when it was set; None: the configured rate applies.
+    lowered: Option<(f64, Instant)>,
     next_slot: Instant,
+    /// Send times in the last second, to measure the rate actually achieved.
+    sent: std::collections::VecDeque<Instant>,
+}
+
+impl Throttle {
+    /// The rate in force now, when lowered.
+    fn current(&self, configured: f64) -> Option<f64> {
+        let (rate, at) = self.lowered?;
+        // Recover by 5% of the configured rate per second.
+        let r = rate + configured * 0.05 * at.elapsed().as_secs_f64();
+        (r < configured).then_some(r)
+    }
 }
 
 /// Shared by all workers of a run.
@@ -117,8 +130,9 @@ impl Submitter {
             limiter: RateLimiter::direct(quota),
             throttle: Mutex::new(Throttle {
                 paused_until: None,
-                factor: 1.0,
+                lowered: None,
                 next_slot: Instant::now(),
+                sent: std::collections::VecDeque::new(),
             }),
             policy,
             existing: HashMap::new(),
@@ -193,17 +207,30 @@ impl Submitter {
         self.limiter.until_ready().await;
         let slot = {
             let mut t = lock(&self.throttle);
-            if t.factor >= 1.0 {
-                None
-            } else {
-                let now = Instant::now();
-                let slot = t.next_slot.max(now);
-                t.next_slot = slot + Duration::from_secs_f64(1.0 / (self.policy.rate * t.factor));
-                Some(slot)
+            let now = Instant::now();
+            while t
+                .sent
+                .front()
+                .is_some_and(|s| now.duration_since(*s) >= Duration::from_secs(1))
+            {
+                t.sent.pop_front();
             }
+            let slot = match t.current(self.policy.rate) {
+                None => {
+                    t.lowered = None;
+                    now
+                }
+                Some(rate) => {
+                    let slot = t.next_slot.max(now);
+                    t.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
+                    slot
+                }
+            };
+            t.sent.push_back(slot);
+            slot
         };
-        if let Some(s) = slot {
-            tokio::time::sleep_until(s.into()).await;
+        if slot > Instant::now() {
+            tokio::time::sleep_until(slot.into()).await;
         }
     }
 
@@ -211,17 +238,22 @@ impl Submitter {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
         let mut t = lock(&self.throttle);
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait;
         t.paused_until = Some(t.paused_until.map_or(until, |p| p.max(until)));
-        t.factor = (t.factor * 0.5).max(0.05);
-        t.next_slot = until;
-    }
-
-    fn on_clean_answer(&self) {
-        let mut t = lock(&self.throttle);
-        if t.factor < 1.0 {
-            t.factor = (t.factor + 0.02).min(1.0);
+        // The 429s of requests already in flight when the rate was lowered are the same signal.
+        let recently = t
+            .lowered
+            .is_some_and(|(_, at)| now.duration_since(at) < Duration::from_secs(1));
+        if !recently {
+            let measured = t.sent.len() as f64;
+            let base = t
+                .current(self.policy.rate)
+                .unwrap_or(self.policy.rate)
+                .min(measured.max(1.0));
+            t.lowered = Some(((base * 0.7).max(0.2), now));
         }
+        t.next_slot = t.next_slot.max(until);
     }
 
     /// Exponential backoff with full jitter.
@@ -247,7 +279,6 @@ impl Submitter {
             self.gate().await;
             match call().await {
                 Ok(v) => {
-                    self.on_clean_answer();
                     return Ok(v);
                 }
                 Err(Failure::Throttled { retry_after, error }) if attempt < self.policy.retries => {
@@ -383,7 +414,6 @@ impl Submitter {
             }
             match self.client.save(&record).await {
                 Ok(id) => {
-                    self.on_clean_answer();
                     if creating {
                         self.claim(kind, id);
                         return verdict(Status::Created, Some(id));

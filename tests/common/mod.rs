@@ -145,7 +145,11 @@ impl Emulator {
             .arg(&out)
             .output()
             .expect("the binary runs");
-        let (header, lines) = if out.exists() { read_results(&out) } else { (Vec::new(), Vec::new()) };
+        let (header, lines) = if out.exists() {
+            read_results(&out)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Outcome {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
