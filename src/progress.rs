@@ -183,6 +183,10 @@ impl Progress {
         self
     }
 
+    pub fn has_bar(&self) -> bool {
+        self.bar.is_some()
+    }
+
     /// A new file starts; `total` is the row count when known.
     pub fn start_file(&mut self, name: &str, total: Option<u64>) {
         if let Some(bar) = &self.bar {

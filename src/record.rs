@@ -339,30 +339,12 @@ impl<C: Cells> Check<'_, C> {
         field: Field,
         parse: impl FnOnce(CellRef<'_>) -> Result<T, ProblemKind>,
     ) -> Option<T> {
-        let (i, header) = self.cols.get(field)?;
-        let header = header.to_string();
-        let cell = match self.cells.cell(i) {
-            CellRef::Empty => return None,
-            CellRef::Text(t) if t.trim().is_empty() => return None,
-            CellRef::Error(e) => {
-                self.problems.push(Problem {
-                    column: header,
-                    kind: ProblemKind::ErrorCell {
-                        cell: self.cells.cell_ref(i),
-                        error: e.to_string(),
-                    },
-                });
-                return None;
-            }
-            c => c,
-        };
+        let (cell, header) = self.cell(field)?;
         match parse(cell) {
             Ok(v) => Some(v),
             Err(kind) => {
-                self.problems.push(Problem {
-                    column: header,
-                    kind,
-                });
+                let column = header.to_string();
+                self.problems.push(Problem { column, kind });
                 None
             }
         }
@@ -536,6 +518,10 @@ pub fn parse_cost(cell: CellRef<'_>) -> Result<Money, ProblemKind> {
     } else if int.is_empty() && frac.is_some() {
         "0".to_string()
     } else if digits(int) {
+        if !negative && frac.is_none_or(digits) {
+            // The common case: plain digits, one allocation.
+            return Ok(Money(s.to_string()));
+        }
         int.to_string()
     } else {
         return Err(ProblemKind::BadCost(raw.into_owned()));
@@ -557,16 +543,17 @@ pub fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
     if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ProblemKind::BadColour(raw.into_owned()));
     }
-    let hex = hex.to_ascii_lowercase();
+    let mut out = String::with_capacity(7);
+    out.push('#');
     match hex.len() {
-        6 => Ok(format!("#{hex}")),
-        3 => Ok(hex.chars().fold(String::from("#"), |mut s, c| {
-            s.push(c);
-            s.push(c);
-            s
-        })),
-        _ => Err(ProblemKind::BadColour(raw.into_owned())),
+        6 => hex.chars().for_each(|c| out.push(c.to_ascii_lowercase())),
+        3 => hex.chars().for_each(|c| {
+            out.push(c.to_ascii_lowercase());
+            out.push(c.to_ascii_lowercase());
+        }),
+        _ => return Err(ProblemKind::BadColour(raw.into_owned())),
     }
+    Ok(out)
 }
 
 /// true/false/yes/no/y/n/1/0 in any case, a boolean cell, or a number cell 1/0.
@@ -604,7 +591,33 @@ pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
 
 /// The form names are compared in: trimmed, Unicode case folded.
 pub fn fold_name(name: &str) -> String {
-    caseless::default_case_fold_str(name.trim())
+    let t = name.trim();
+    if t.is_ascii() {
+        t.to_ascii_lowercase()
+    } else {
+        caseless::default_case_fold_str(t)
+    }
+}
+
+/// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
+/// across runs). Two different names share a key with odds of about n²/2⁶⁵ for n names.
+pub fn name_key(kind: Kind, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(kind as u8);
+    let t = name.trim();
+    if t.is_ascii() {
+        t.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
+    } else {
+        let mut buf = [0u8; 4];
+        for c in caseless::Caseless::default_case_fold(t.chars()) {
+            c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
+        }
+    }
+    h
 }
 
 #[cfg(test)]
@@ -683,6 +696,10 @@ mod tests {
     fn names_fold_unicode_case() {
         assert_eq!(fold_name(" Société "), fold_name("SOCIÉTÉ"));
         assert_eq!(fold_name("Straße"), fold_name("STRASSE"));
+        assert_eq!(name_key(Kind::Source, "Société"), name_key(Kind::Source, " SOCIÉTÉ"));
+        assert_eq!(name_key(Kind::Source, "Expo"), name_key(Kind::Source, "eXPO "));
+        assert_ne!(name_key(Kind::Source, "Expo"), name_key(Kind::Stage, "Expo"));
+        assert_ne!(name_key(Kind::Source, "Expo"), name_key(Kind::Source, "Expos"));
     }
 
     #[test]

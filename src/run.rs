@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use crate::input::{Input, InputError, ReadOptions, Row};
 use crate::pipeline::journal::{self, Journal, Recovered};
 use crate::pipeline::{Policy, Submitter};
 use crate::progress::{Progress, Summary};
-use crate::record::{Field, Kind, Problem, ProblemKind, Record, fold_name, validate};
+use crate::record::{Field, Kind, Problem, ProblemKind, Record, name_key, validate};
 use crate::results::{Done, ResultsWriter, RowKey, Status, Verdict, fingerprint, read_done};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
@@ -73,21 +73,58 @@ pub struct Item {
     checked: Result<Record, Vec<Problem>>,
 }
 
-/// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit hashes
-/// of the folded name (so memory stays small for millions of rows); the value is where the
-/// name was first seen.
+/// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys
+/// of the folded name ([`name_key`]), so memory stays at about 17 bytes a name.
 #[derive(Default)]
 struct Names {
-    seen: HashMap<(Kind, u64), (u32, Arc<str>, usize)>,
+    seen: HashMap<u64, Origin, std::hash::BuildHasherDefault<PreHashed>>,
+    /// Sheet names by index, so an origin stays eight bytes.
+    sheets: Vec<Arc<str>>,
 }
 
-fn name_hash(folded: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    folded.hash(&mut h);
-    h.finish()
+/// Where a name was first seen.
+#[derive(Clone, Copy)]
+struct Origin {
+    row: u32,
+    sheet: u16,
+    file: u16,
+}
+
+/// The keys are hashes already: pass them through.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Names {
+    /// Makes room for `rows` more names at once: growing a large table step by step would
+    /// briefly hold the old and the new table together.
+    fn reserve(&mut self, rows: u64) {
+        self.seen.reserve(rows.min(50_000_000) as usize);
+    }
+
+    fn sheet_index(&mut self, sheet: &Arc<str>) -> u16 {
+        match self.sheets.iter().position(|s| s == sheet) {
+            Some(i) => i as u16,
+            None => {
+                self.sheets.push(sheet.clone());
+                (self.sheets.len() - 1) as u16
+            }
+        }
+    }
+
     /// Marks a later create row with an already-claimed name invalid.
     fn admit(&mut self, item: &mut Item, sheet: &Arc<str>, file: usize, files: &[PathBuf]) {
         let Ok(record) = &item.checked else { return };
@@ -95,19 +132,24 @@ impl Names {
             return;
         }
         let Some(name) = record.name() else { return };
-        let key = (record.kind(), name_hash(&fold_name(name)));
-        match self.seen.get(&key) {
+        let key = name_key(record.kind(), name);
+        match self.seen.get(&key).copied() {
             None => {
-                self.seen
-                    .insert(key, (item.row.number, sheet.clone(), file));
+                let origin = Origin {
+                    row: item.row.number,
+                    sheet: self.sheet_index(sheet),
+                    file: file as u16,
+                };
+                self.seen.insert(key, origin);
             }
-            Some((row, first_sheet, first_file)) => {
-                let mut of = format!("row {row}");
+            Some(first) => {
+                let mut of = format!("row {}", first.row);
+                let first_sheet = &self.sheets[first.sheet as usize];
                 if !first_sheet.is_empty() && first_sheet != sheet {
                     of.push_str(&format!(" of sheet {first_sheet:?}"));
                 }
-                if *first_file != file {
-                    of.push_str(&format!(" of {}", files[*first_file].display()));
+                if first.file as usize != file {
+                    of.push_str(&format!(" of {}", files[first.file as usize].display()));
                 }
                 item.checked = Err(vec![Problem {
                     column: "name".into(),
@@ -301,12 +343,10 @@ fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
 const BATCH: usize = 512;
 
 /// Reads and checks every row of a file on the calling thread, sending batches of items.
+/// (Duplicate names are checked by the consumer, which sees every file in order.)
 fn read_file(
     mut input: Input,
     plans: Arc<Vec<TablePlan>>,
-    names: &mut Names,
-    file_index: usize,
-    files: &[PathBuf],
     tx: mpsc::Sender<Vec<Item>>,
 ) -> Result<(), InputError> {
     let mut batch = Vec::with_capacity(BATCH);
@@ -318,14 +358,12 @@ fn read_file(
                 return ControlFlow::Continue(());
             }
             let (kind, checked) = check_row(plan, &row);
-            let mut item = Item {
+            batch.push(Item {
                 table: t,
                 row,
                 kind,
                 checked,
-            };
-            names.admit(&mut item, &plan.sheet, file_index, files);
-            batch.push(item);
+            });
             if batch.len() == BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
                 closed = true;
                 return ControlFlow::Break(());
@@ -382,10 +420,8 @@ fn open_file(
     for w in warnings {
         say.line(progress, &format!("warning: {w}"));
     }
-    progress.start_file(
-        &job.input.file_name().unwrap_or_default().to_string_lossy(),
-        estimate_rows(&job.input),
-    );
+    let total = if progress.has_bar() { estimate_rows(&job.input) } else { None };
+    progress.start_file(&job.input.file_name().unwrap_or_default().to_string_lossy(), total);
     Ok(OpenedFile {
         input,
         plans: Arc::new(plans),
@@ -393,19 +429,23 @@ fn open_file(
     })
 }
 
-/// A quick row estimate for the progress bar (CSV only: its line count).
+/// A quick row estimate for the progress bar (CSV only: its line count, counted in chunks).
 fn estimate_rows(path: &Path) -> Option<u64> {
+    use std::io::Read;
     if crate::input::is_workbook(path) {
         return None;
     }
-    let data = std::fs::read(path).ok()?;
-    Some(
-        data.iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            .saturating_sub(1) as u64
-            + 1,
-    )
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut lines = 0u64;
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    Some(lines.saturating_sub(1).max(1))
 }
 
 /// Runs the whole job. Row problems end up in the results files; only what stops the whole
@@ -435,18 +475,20 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
     let mut results_files = Vec::new();
     for (fi, job) in config.jobs.iter().enumerate() {
         let opened = open_file(job, config, &say, &mut progress)?;
+        if let Some(rows) = estimate_rows(&job.input) {
+            names.reserve(rows);
+        }
         let mut writer =
             ResultsWriter::create(&job.output, &opened.echo).map_err(out_err(&job.output))?;
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(8);
         let plans = opened.plans.clone();
         let outcome = std::thread::scope(|s| -> Result<(), FatalError> {
-            let files = &files;
-            let names = &mut names;
             let input = opened.input;
-            let reader = s.spawn(move || read_file(input, plans, names, fi, files, tx));
+            let reader = s.spawn(move || read_file(input, plans, tx));
             while let Some(batch) = rx.blocking_recv() {
-                for item in batch {
+                for mut item in batch {
                     let plan = &opened.plans[item.table];
+                    names.admit(&mut item, &plan.sheet, fi, &files);
                     let (v, labels) = match &item.checked {
                         Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
                         Err(p) => problems_verdict(p),
@@ -597,8 +639,8 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
         });
     }
 
-    let files: Arc<Vec<PathBuf>> = Arc::new(config.jobs.iter().map(|j| j.input.clone()).collect());
-    let names = Arc::new(std::sync::Mutex::new(Names::default()));
+    let files: Vec<PathBuf> = config.jobs.iter().map(|j| j.input.clone()).collect();
+    let mut names = Names::default();
     let mut results_files = Vec::new();
     for (fi, (job, (file, resume))) in config
         .jobs
@@ -613,7 +655,7 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
             resume,
             &submitter,
             submit.concurrency,
-            &names,
+            &mut names,
             &files,
             &mut progress,
             &say,
@@ -664,8 +706,8 @@ async fn import_file(
     resume: Option<ResumeState>,
     submitter: &Arc<Submitter>,
     concurrency: usize,
-    names: &Arc<std::sync::Mutex<Names>>,
-    files: &Arc<Vec<PathBuf>>,
+    names: &mut Names,
+    files: &[PathBuf],
     progress: &mut Progress,
     say: &Say,
 ) -> Result<(), FatalError> {
@@ -703,15 +745,8 @@ async fn import_file(
     let plans = file.plans.clone();
     let input = file.input;
     let reader = {
-        let names = names.clone();
-        let files = files.clone();
         let plans = plans.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut n = names
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            read_file(input, plans, &mut n, file_index, &files, tx)
-        })
+        tokio::task::spawn_blocking(move || read_file(input, plans, tx))
     };
 
     let mut queue: VecDeque<Item> = VecDeque::new();
@@ -731,10 +766,11 @@ async fn import_file(
                     Err(mpsc::error::TryRecvError::Disconnected) => input_done = true,
                 }
             }
-            let Some(item) = queue.pop_front() else { break };
+            let Some(mut item) = queue.pop_front() else { break };
             let seq = next_seq;
             next_seq += 1;
             let plan = &plans[item.table];
+            names.admit(&mut item, &plan.sheet, file_index, files);
             let key: RowKey = (plan.sheet.to_string(), item.row.number);
             let record = match &item.checked {
                 Err(p) => {

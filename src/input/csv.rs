@@ -129,8 +129,10 @@ impl CsvSource {
         // One record of look-ahead: whether a record ended with a line break is known only
         // once the next one is read (or the file ends).
         let mut pending: Option<(::csv::StringRecord, u64)> = None;
+        // Sized like the last record, so a row is one allocation, not a series of regrowths.
+        let (mut last_len, mut last_fields) = (64, 8);
         loop {
-            let mut bytes = ::csv::ByteRecord::new();
+            let mut bytes = ::csv::ByteRecord::with_capacity(last_len, last_fields);
             let more = rdr
                 .read_byte_record(&mut bytes)
                 .map_err(|e| InputError::Csv {
@@ -147,9 +149,12 @@ impl CsvSource {
                     .map(|f| String::from_utf8_lossy(f).into_owned())
                     .collect(),
             };
+            last_len = rec.as_slice().len().max(16);
+            last_fields = rec.len().max(1);
             let after = rdr.position().line();
             if let Some((prev, consumed)) = pending.take() {
-                let embedded = embedded_newlines(&prev);
+                // One line consumed is the record's own line end: nothing else to count.
+                let embedded = if consumed > 1 { embedded_newlines(&prev) } else { 0 };
                 let terminated = 1;
                 let blank_lines = consumed.saturating_sub(embedded + terminated);
                 row += 1 + blank_lines as u32;
