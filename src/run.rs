@@ -71,6 +71,18 @@ pub struct Item {
     row: Row,
     kind: Option<Kind>,
     checked: Result<Record, Vec<Problem>>,
+    /// Not checked yet: the consumer checks it (see `read_file`).
+    unchecked: bool,
+}
+
+impl Item {
+    /// Checks the row if the reader left that to the consumer.
+    fn ensure_checked(&mut self, plan: &TablePlan) {
+        if self.unchecked {
+            (self.kind, self.checked) = check_row(plan, &self.row);
+            self.unchecked = false;
+        }
+    }
 }
 
 /// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys
@@ -343,10 +355,13 @@ fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
 const BATCH: usize = 512;
 
 /// Reads and checks every row of a file on the calling thread, sending batches of items.
-/// (Duplicate names are checked by the consumer, which sees every file in order.)
+/// (Duplicate names are checked by the consumer, which sees every file in order.) Parsing a
+/// workbook costs far more than a CSV file, so for workbooks (`check` false) the consumer
+/// checks the rows too, to share the work between the two threads.
 fn read_file(
     mut input: Input,
     plans: Arc<Vec<TablePlan>>,
+    check: bool,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> Result<(), InputError> {
     let mut batch = Vec::with_capacity(BATCH);
@@ -357,12 +372,17 @@ fn read_file(
             if row.is_blank() {
                 return ControlFlow::Continue(());
             }
-            let (kind, checked) = check_row(plan, &row);
+            let (kind, checked) = if check {
+                check_row(plan, &row)
+            } else {
+                (None, Err(Vec::new()))
+            };
             batch.push(Item {
                 table: t,
                 row,
                 kind,
                 checked,
+                unchecked: !check,
             });
             if batch.len() == BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
                 closed = true;
@@ -484,10 +504,12 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
         let plans = opened.plans.clone();
         let outcome = std::thread::scope(|s| -> Result<(), FatalError> {
             let input = opened.input;
-            let reader = s.spawn(move || read_file(input, plans, tx));
+            let check = !crate::input::is_workbook(&job.input);
+            let reader = s.spawn(move || read_file(input, plans, check, tx));
             while let Some(batch) = rx.blocking_recv() {
                 for mut item in batch {
                     let plan = &opened.plans[item.table];
+                    item.ensure_checked(plan);
                     names.admit(&mut item, &plan.sheet, fi, &files);
                     let (v, labels) = match &item.checked {
                         Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
@@ -746,7 +768,8 @@ async fn import_file(
     let input = file.input;
     let reader = {
         let plans = plans.clone();
-        tokio::task::spawn_blocking(move || read_file(input, plans, tx))
+        let check = !crate::input::is_workbook(&job.input);
+        tokio::task::spawn_blocking(move || read_file(input, plans, check, tx))
     };
 
     let mut queue: VecDeque<Item> = VecDeque::new();
@@ -770,6 +793,7 @@ async fn import_file(
             let seq = next_seq;
             next_seq += 1;
             let plan = &plans[item.table];
+            item.ensure_checked(plan);
             names.admit(&mut item, &plan.sheet, file_index, files);
             let key: RowKey = (plan.sheet.to_string(), item.row.number);
             let record = match &item.checked {
