@@ -462,3 +462,54 @@ fn sandbox_flag_runs_the_real_job_without_credentials() {
     );
     assert!(o.stderr.contains("sandbox"));
 }
+
+#[test]
+fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
+    let emu = emulator("latency-ms=50");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.csv");
+    sources_csv(&input, 400);
+    let out = dir.path().join("out.results.csv");
+    let child = emu
+        .command(&[input.to_str().unwrap(), "--rate", "100", "--concurrency", "4", "-q"])
+        .arg("-o")
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let (_, lines) = common::read_results(&out);
+    assert_eq!(lines.len(), 400, "every row has a line");
+    let created = lines.iter().filter(|l| l["status"] == "created").count();
+    let skipped = lines.iter().filter(|l| l["status"] == "skipped").count();
+    assert!(created > 0 && skipped > 0, "{created} created, {skipped} skipped");
+    assert_eq!(created + skipped, 400);
+    assert_eq!(emu.sandbox.store().creates as usize, created, "in-flight requests finished and were recorded");
+}
+
+#[test]
+fn resume_sends_a_changed_created_row_as_an_update() {
+    let emu = emulator("");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.csv");
+    std::fs::write(&input, "name,cost\nExpo,1\nFair,2\n").unwrap();
+    let first = emu.import(dir.path(), &[input.to_str().unwrap(), "--rate", "500"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    std::fs::write(&input, "name,cost\nExpo,1\nFair,3\n").unwrap();
+    let second = emu.import(dir.path(), &[input.to_str().unwrap(), "--rate", "500", "--resume"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stderr.contains("row 3 changed"), "{}", second.stderr);
+    assert_eq!(second.line(2)["status"], "created", "unchanged: kept");
+    assert_eq!(second.line(3)["status"], "updated");
+    assert_eq!(second.line(3)["id"], first.line(3)["id"]);
+    let store = emu.sandbox.store();
+    assert_eq!(store.creates, 2);
+    let id: u64 = first.line(3)["id"].parse().unwrap();
+    assert_eq!(store.sources[&id].cost, Some(3.0));
+}
