@@ -143,6 +143,8 @@ pub struct Progress {
     plain: bool,
     last_plain: Instant,
     dry_run: bool,
+    retries: u64,
+    throttled: u64,
 }
 
 impl Progress {
@@ -164,6 +166,8 @@ impl Progress {
             plain: !quiet && !terminal,
             last_plain: Instant::now(),
             dry_run,
+            retries: 0,
+            throttled: 0,
         }
         .with_bar(!quiet && terminal)
     }
@@ -173,9 +177,12 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} eta {eta} {msg}",
+                    "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} eta {eta} {msg}",
                 )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                }),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             self.bar = Some(bar);
@@ -202,6 +209,12 @@ impl Progress {
             Some(b) => b.println(line),
             None => eprintln!("{line}"),
         }
+    }
+
+    /// The submitter's running retry and 429 counts, for the live display.
+    pub fn note_retries(&mut self, retries: u64, throttled: u64) {
+        self.retries = retries;
+        self.throttled = throttled;
     }
 
     /// One results line was written.
@@ -252,8 +265,8 @@ impl Progress {
             format!("{} valid, {} invalid", t.valid, t.invalid)
         } else {
             format!(
-                "{} created, {} updated, {} failed, {} invalid",
-                t.created, t.updated, t.failed, t.invalid
+                "{} created, {} updated, {} failed, {} invalid, {} retries, {} throttled",
+                t.created, t.updated, t.failed, t.invalid, self.retries, self.throttled
             )
         }
     }

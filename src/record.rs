@@ -696,10 +696,22 @@ mod tests {
     fn names_fold_unicode_case() {
         assert_eq!(fold_name(" Société "), fold_name("SOCIÉTÉ"));
         assert_eq!(fold_name("Straße"), fold_name("STRASSE"));
-        assert_eq!(name_key(Kind::Source, "Société"), name_key(Kind::Source, " SOCIÉTÉ"));
-        assert_eq!(name_key(Kind::Source, "Expo"), name_key(Kind::Source, "eXPO "));
-        assert_ne!(name_key(Kind::Source, "Expo"), name_key(Kind::Stage, "Expo"));
-        assert_ne!(name_key(Kind::Source, "Expo"), name_key(Kind::Source, "Expos"));
+        assert_eq!(
+            name_key(Kind::Source, "Société"),
+            name_key(Kind::Source, " SOCIÉTÉ")
+        );
+        assert_eq!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Source, "eXPO ")
+        );
+        assert_ne!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Stage, "Expo")
+        );
+        assert_ne!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Source, "Expos")
+        );
     }
 
     #[test]

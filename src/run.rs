@@ -440,8 +440,15 @@ fn open_file(
     for w in warnings {
         say.line(progress, &format!("warning: {w}"));
     }
-    let total = if progress.has_bar() { estimate_rows(&job.input) } else { None };
-    progress.start_file(&job.input.file_name().unwrap_or_default().to_string_lossy(), total);
+    let total = if progress.has_bar() {
+        estimate_rows(&job.input)
+    } else {
+        None
+    };
+    progress.start_file(
+        &job.input.file_name().unwrap_or_default().to_string_lossy(),
+        total,
+    );
     Ok(OpenedFile {
         input,
         plans: Arc::new(plans),
@@ -789,7 +796,9 @@ async fn import_file(
                     Err(mpsc::error::TryRecvError::Disconnected) => input_done = true,
                 }
             }
-            let Some(mut item) = queue.pop_front() else { break };
+            let Some(mut item) = queue.pop_front() else {
+                break;
+            };
             let seq = next_seq;
             next_seq += 1;
             let plan = &plans[item.table];
@@ -897,6 +906,12 @@ async fn import_file(
         }
         if wrote {
             writer.flush().map_err(out_err(&write_path))?;
+            progress.note_retries(
+                submitter.retries.load(std::sync::atomic::Ordering::Relaxed),
+                submitter
+                    .throttled
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            );
         }
 
         if input_done && queue.is_empty() && inflight.is_empty() && waiting.is_empty() {

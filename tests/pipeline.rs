@@ -471,7 +471,14 @@ fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
     sources_csv(&input, 400);
     let out = dir.path().join("out.results.csv");
     let child = emu
-        .command(&[input.to_str().unwrap(), "--rate", "100", "--concurrency", "4", "-q"])
+        .command(&[
+            input.to_str().unwrap(),
+            "--rate",
+            "100",
+            "--concurrency",
+            "4",
+            "-q",
+        ])
         .arg("-o")
         .arg(&out)
         .spawn()
@@ -488,9 +495,16 @@ fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
     assert_eq!(lines.len(), 400, "every row has a line");
     let created = lines.iter().filter(|l| l["status"] == "created").count();
     let skipped = lines.iter().filter(|l| l["status"] == "skipped").count();
-    assert!(created > 0 && skipped > 0, "{created} created, {skipped} skipped");
+    assert!(
+        created > 0 && skipped > 0,
+        "{created} created, {skipped} skipped"
+    );
     assert_eq!(created + skipped, 400);
-    assert_eq!(emu.sandbox.store().creates as usize, created, "in-flight requests finished and were recorded");
+    assert_eq!(
+        emu.sandbox.store().creates as usize,
+        created,
+        "in-flight requests finished and were recorded"
+    );
 }
 
 #[test]
@@ -502,7 +516,10 @@ fn resume_sends_a_changed_created_row_as_an_update() {
     let first = emu.import(dir.path(), &[input.to_str().unwrap(), "--rate", "500"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     std::fs::write(&input, "name,cost\nExpo,1\nFair,3\n").unwrap();
-    let second = emu.import(dir.path(), &[input.to_str().unwrap(), "--rate", "500", "--resume"]);
+    let second = emu.import(
+        dir.path(),
+        &[input.to_str().unwrap(), "--rate", "500", "--resume"],
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.stderr.contains("row 3 changed"), "{}", second.stderr);
     assert_eq!(second.line(2)["status"], "created", "unchanged: kept");

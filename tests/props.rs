@@ -3,9 +3,7 @@
 use std::ops::ControlFlow;
 
 use ivvy_import::input::{CellRef, Input, ReadOptions};
-use ivvy_import::record::{
-    Kind, parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id,
-};
+use ivvy_import::record::{Kind, parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id};
 use proptest::prelude::*;
 
 fn read_all(bytes: &[u8], ext: &str) -> Result<usize, String> {

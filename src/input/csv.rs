@@ -154,7 +154,11 @@ impl CsvSource {
             let after = rdr.position().line();
             if let Some((prev, consumed)) = pending.take() {
                 // One line consumed is the record's own line end: nothing else to count.
-                let embedded = if consumed > 1 { embedded_newlines(&prev) } else { 0 };
+                let embedded = if consumed > 1 {
+                    embedded_newlines(&prev)
+                } else {
+                    0
+                };
                 let terminated = 1;
                 let blank_lines = consumed.saturating_sub(embedded + terminated);
                 row += 1 + blank_lines as u32;
