@@ -253,27 +253,11 @@ impl Store {
     }
 
     fn save_source(&mut self, p: &Map<String, Value>) -> Answer {
-        let bad = |field: &str, why: &str| {
-            error(
-                400,
-                Some(codes::SOURCE_INVALID),
-                "The request contains invalid data",
-                Some(format!("{field}: {why}")),
-            )
-        };
-        let id = match read_id(p) {
-            Ok(id) => id,
+        let bad = |field: &str, why: &str| invalid_data(codes::SOURCE_INVALID, field, why);
+        let (id, name) = match id_and_name(p, codes::SOURCE_INVALID) {
+            Ok(v) => v,
             Err(a) => return a,
         };
-        let name = match opt_string(p, "name") {
-            Ok(n) => n,
-            Err(_) => return param_invalid("name"),
-        };
-        if let Some(n) = &name
-            && (n.trim().is_empty() || n.chars().count() > 255)
-        {
-            return bad("name", "must be 1 to 255 characters");
-        }
         let description = match opt_string(p, "description") {
             Ok(d) => d,
             Err(_) => return param_invalid("description"),
@@ -364,27 +348,11 @@ impl Store {
     }
 
     fn save_stage(&mut self, p: &Map<String, Value>) -> Answer {
-        let bad = |field: &str, why: &str| {
-            error(
-                400,
-                Some(codes::STAGE_INVALID),
-                "The request contains invalid data",
-                Some(format!("{field}: {why}")),
-            )
-        };
-        let id = match read_id(p) {
-            Ok(id) => id,
+        let bad = |field: &str, why: &str| invalid_data(codes::STAGE_INVALID, field, why);
+        let (id, name) = match id_and_name(p, codes::STAGE_INVALID) {
+            Ok(v) => v,
             Err(a) => return a,
         };
-        let name = match opt_string(p, "name") {
-            Ok(n) => n,
-            Err(_) => return param_invalid("name"),
-        };
-        if let Some(n) = &name
-            && (n.trim().is_empty() || n.chars().count() > 255)
-        {
-            return bad("name", "must be 1 to 255 characters");
-        }
         let colour = match read_colour(p) {
             Ok(c) => c,
             Err(()) => return bad("colour", "must be #rrggbb"),
@@ -454,6 +422,30 @@ impl Store {
             }
         }
     }
+}
+
+fn invalid_data(code: u32, field: &str, why: &str) -> Answer {
+    error(
+        400,
+        Some(code),
+        "The request contains invalid data",
+        Some(format!("{field}: {why}")),
+    )
+}
+
+/// The `id` and `name` parameters both calls share, checked.
+fn id_and_name(
+    p: &Map<String, Value>,
+    invalid: u32,
+) -> Result<(Option<u64>, Option<String>), Answer> {
+    let id = read_id(p)?;
+    let name = opt_string(p, "name").map_err(|()| param_invalid("name"))?;
+    if let Some(n) = &name
+        && (n.trim().is_empty() || n.chars().count() > 255)
+    {
+        return Err(invalid_data(invalid, "name", "must be 1 to 255 characters"));
+    }
+    Ok((id, name))
 }
 
 fn param_invalid(field: &str) -> Answer {

@@ -74,19 +74,18 @@ pub fn canonical_string(req: &RequestParts<'_>) -> String {
 
 fn md5_hex(body: &[u8]) -> String {
     use md5::Digest;
-    let d = md5::Md5::digest(body);
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    lower_hex(&md5::Md5::digest(body))
 }
 
 fn hmac_hex(secret: &str, msg: &str) -> String {
     let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes a key of any length");
     m.update(msg.as_bytes());
-    m.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    lower_hex(&m.finalize().into_bytes())
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_date(req: &RequestParts<'_>) -> Option<OffsetDateTime> {
