@@ -180,6 +180,7 @@ impl Hasher for Fnv {
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Done {
+    pub kind: Kind,
     pub status: Status,
     pub id: u64,
     pub fingerprint: u64,
@@ -211,8 +212,9 @@ pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
     for rec in rdr.records() {
         // A torn last line (a crash mid-write) is simply not a done line.
         let Ok(rec) = rec else { continue };
-        let (Some(row), Some(status), Some(id)) = (
+        let (Some(row), Some(kind), Some(status), Some(id)) = (
             rec.get(0).and_then(|r| r.parse::<u32>().ok()),
+            rec.get(2).and_then(Kind::parse),
             rec.get(3).and_then(Status::parse),
             rec.get(4).and_then(|i| i.parse::<u64>().ok()),
         ) else {
@@ -230,6 +232,7 @@ pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         done.insert(
             (sheet, row),
             Done {
+                kind,
                 status,
                 id,
                 fingerprint: fingerprint(&echo),

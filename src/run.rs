@@ -762,11 +762,9 @@ async fn import_file(
     let mut writer =
         ResultsWriter::create(&write_path, &file.echo).map_err(out_err(&write_path))?;
     if let Some(r) = &resume {
-        for ((sheet, row), d) in &r.done {
-            let _ = (sheet, row);
-            // Claimed per kind below, once the row's kind is known; claim both to be safe.
-            submitter.claim(Kind::Source, d.id);
-            submitter.claim(Kind::Stage, d.id);
+        // Records earlier runs gave to rows are not candidates for reconciling another row.
+        for d in r.done.values() {
+            submitter.claim(d.kind, d.id);
         }
     }
 
@@ -866,13 +864,14 @@ async fn import_file(
             }
             let sub = submitter.clone();
             let journal = journal.clone();
+            let kind = record.kind();
             inflight.push(async move {
                 let s = sub.submit(record, was_sent, || journal.sent(&key)).await;
                 if matches!(s.verdict.status, Status::Created | Status::Updated)
                     && let Some(id) = s.verdict.id
                 {
                     // Journalled before the results line, so a crash between the two is covered.
-                    let _ = journal.done(&key, s.verdict.status == Status::Created, id, fp);
+                    let _ = journal.done(&key, kind, s.verdict.status == Status::Created, id, fp);
                 }
                 let labels = s.error_label.into_iter().collect();
                 Finished {

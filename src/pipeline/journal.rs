@@ -23,6 +23,7 @@ enum Entry {
     Done {
         sheet: String,
         row: u32,
+        kind: String,
         created: bool,
         id: u64,
         fp: u64,
@@ -71,10 +72,14 @@ impl Journal {
                 Entry::Done {
                     sheet,
                     row,
+                    kind,
                     created,
                     id,
                     fp,
                 } => {
+                    let Some(kind) = Kind::parse(&kind) else {
+                        continue;
+                    };
                     let status = if created {
                         Status::Created
                     } else {
@@ -83,6 +88,7 @@ impl Journal {
                     r.done.insert(
                         (sheet, row),
                         Done {
+                            kind,
                             status,
                             id,
                             fingerprint: fp,
@@ -139,11 +145,19 @@ impl Journal {
         })
     }
 
-    pub fn done(&self, key: &RowKey, kind_created: bool, id: u64, fp: u64) -> io::Result<()> {
+    pub fn done(
+        &self,
+        key: &RowKey,
+        kind: Kind,
+        created: bool,
+        id: u64,
+        fp: u64,
+    ) -> io::Result<()> {
         self.append(&Entry::Done {
             sheet: key.0.clone(),
             row: key.1,
-            created: kind_created,
+            kind: kind.as_str().to_string(),
+            created,
             id,
             fp,
         })
@@ -170,7 +184,8 @@ mod tests {
         j.pre(&[1, 2].into_iter().collect(), &[3].into_iter().collect())
             .unwrap();
         j.sent(&("".into(), 5)).unwrap();
-        j.done(&("".into(), 5), true, 1001, 77).unwrap();
+        j.done(&("".into(), 5), Kind::Stage, true, 1001, 77)
+            .unwrap();
         drop(j);
         std::fs::OpenOptions::new()
             .append(true)
@@ -182,6 +197,7 @@ mod tests {
         assert!(r.pre.as_ref().unwrap().0.contains(&2));
         assert!(r.sent.contains(&("".into(), 5)));
         assert_eq!(r.done[&("".into(), 5)].id, 1001);
+        assert_eq!(r.done[&("".into(), 5)].kind, Kind::Stage);
         assert_eq!(r.sent.len(), 1);
     }
 }
