@@ -248,6 +248,7 @@ fn server_limit_below_rate_slows_the_pipeline_and_completes() {
     assert_eq!(o.code, 0, "{}", o.stdout);
     let log = emu.sandbox.log();
     let share = log.throttled as f64 / log.arrivals.len() as f64;
+    eprintln!("429s: {} of {} requests", log.throttled, log.arrivals.len());
     assert!(share < 0.2, "429s were {:.0}% of requests", share * 100.0);
     let v: serde_json::Value = serde_json::from_str(o.stdout.trim()).unwrap();
     assert_eq!(v["throttled"].as_u64().unwrap(), log.throttled);
