@@ -38,7 +38,10 @@ measure "validate $(basename "$g") (all updates)" "$rows" "$bin" validate "$g" -
 echo "== dry run (validate), XLSX sources"
 f="$dir/sources-$rows.xlsx"
 [ -f "$f" ] || "$gen" sources-xlsx "$rows" "$f"
-measure "validate $(basename "$f")" "$rows" "$bin" validate "$f" -q -o "$dir/out.csv"
+measure "validate $(basename "$f") (inline strings)" "$rows" "$bin" validate "$f" -q -o "$dir/out.csv"
+f="$dir/shared-$rows.xlsx"
+[ -f "$f" ] || "$gen" sources-xlsx-shared "$rows" "$f"
+measure "validate $(basename "$f") (shared strings)" "$rows" "$bin" validate "$f" -q -o "$dir/out.csv"
 
 echo "== import against the built-in emulator (emulator in the same process)"
 n=20000

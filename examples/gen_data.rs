@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example gen_data -- sources-csv 1000000 /tmp/sources.csv
 //! cargo run --release --example gen_data -- sources-xlsx 1000000 /tmp/sources.xlsx
+//! cargo run --release --example gen_data -- sources-xlsx-shared 1000000 /tmp/shared.xlsx
 //! cargo run --release --example gen_data -- sample-workbook samples/crm.xlsx
 //! ```
 //! Rows are deterministic: the same count gives the same file.
@@ -41,9 +42,15 @@ fn sources_csv(n: u64, path: &str) -> std::io::Result<()> {
     w.flush()
 }
 
-fn sources_xlsx(n: u64, path: &str) -> Result<(), XlsxError> {
+/// `shared`: text in the workbook's shared-string table, as Excel writes it; otherwise inline
+/// strings (the constant-memory writer's form).
+fn sources_xlsx(n: u64, path: &str, shared: bool) -> Result<(), XlsxError> {
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory()?;
+    let ws = if shared {
+        wb.add_worksheet()
+    } else {
+        wb.add_worksheet_with_constant_memory()?
+    };
     ws.set_name("Lead Sources")?;
     for (c, h) in ["name", "description", "cost", "colour", "isReferral"]
         .iter()
@@ -102,7 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_slice()
     {
         ["sources-csv", n, path] => sources_csv(n.parse()?, path)?,
-        ["sources-xlsx", n, path] => sources_xlsx(n.parse()?, path)?,
+        ["sources-xlsx", n, path] => sources_xlsx(n.parse()?, path, false)?,
+        ["sources-xlsx-shared", n, path] => sources_xlsx(n.parse()?, path, true)?,
         ["sample-workbook", path] => sample_workbook(path)?,
         _ => {
             eprintln!(
