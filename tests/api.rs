@@ -293,3 +293,36 @@ fn base_url_must_be_https_unless_loopback() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("IVVY_API_SECRET"));
 }
+
+#[test]
+fn sandbox_command_serves_ping_and_its_state_endpoint() {
+    use std::io::{BufRead, BufReader};
+    let mut child = common::bin()
+        .args(["sandbox", "--port", "0", "--key", "demo-key"])
+        .env("IVVY_API_SECRET", "demo-secret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").expect("first line names the address").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let rest: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
+    assert_eq!(rest[0], "IVVY_API_KEY=demo-key");
+    assert!(rest.iter().all(|l| !l.contains("demo-secret")), "a given secret is not echoed: {rest:?}");
+    let ping = common::bin()
+        .args(["ping", "--base-url", &url, "--json"])
+        .env("IVVY_API_KEY", "demo-key")
+        .env("IVVY_API_SECRET", "demo-secret")
+        .output()
+        .unwrap();
+    assert_eq!(ping.status.code(), Some(0), "{}", String::from_utf8_lossy(&ping.stderr));
+    let state: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("{url}/_sandbox/state")).await.unwrap().json().await.unwrap()
+    });
+    assert_eq!(state["requests"], 1);
+    assert_eq!(state["store"]["sources"].as_object().unwrap().len(), 3, "the built-in sources");
+    child.kill().unwrap();
+    let _ = child.wait();
+}
