@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::record::Kind;
@@ -139,7 +139,10 @@ pub struct Progress {
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
     errors: HashMap<String, u64>,
-    bar: Option<ProgressBar>,
+    /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
+    multi: Option<MultiProgress>,
+    /// The current table's bar and its own counts.
+    bar: Option<(ProgressBar, KindCounts)>,
     plain: bool,
     last_plain: Instant,
     dry_run: bool,
@@ -162,6 +165,8 @@ impl Progress {
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
             errors: HashMap::new(),
+            multi: (!quiet && terminal)
+                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
             bar: None,
             plain: !quiet && !terminal,
             last_plain: Instant::now(),
@@ -169,44 +174,45 @@ impl Progress {
             retries: 0,
             throttled: 0,
         }
-        .with_bar(!quiet && terminal)
-    }
-
-    fn with_bar(mut self, on: bool) -> Progress {
-        if on {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} eta {eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0}/s", s.per_sec());
-                }),
-            );
-            bar.enable_steady_tick(Duration::from_millis(200));
-            self.bar = Some(bar);
-        }
-        self
     }
 
     pub fn has_bar(&self) -> bool {
-        self.bar.is_some()
+        self.multi.is_some()
     }
 
-    /// A new file starts; `total` is the row count when known.
-    pub fn start_file(&mut self, name: &str, total: Option<u64>) {
-        if let Some(bar) = &self.bar {
-            bar.set_prefix(name.to_string());
-            bar.set_length(total.unwrap_or(0));
-            bar.set_position(0);
+    /// A new table starts (a CSV file, or a workbook's sheet); `total` is its row count when
+    /// known. The previous table's bar stays, finished, with its counts.
+    pub fn start_table(&mut self, label: &str, total: Option<u64>) {
+        self.finish_bar();
+        let Some(multi) = &self.multi else { return };
+        let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            }),
+        );
+        bar.set_prefix(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        self.bar = Some((bar, KindCounts::default()));
+    }
+
+    fn finish_bar(&mut self) {
+        if let Some((bar, counts)) = self.bar.take() {
+            bar.set_length(bar.position());
+            bar.finish_with_message(self.live(&counts));
         }
     }
 
     /// Prints a message line without breaking the bar.
     pub fn println(&self, line: &str) {
-        match &self.bar {
-            Some(b) => b.println(line),
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(line);
+            }
             None => eprintln!("{line}"),
         }
     }
@@ -226,21 +232,27 @@ impl Progress {
         for l in error_labels {
             *self.errors.entry(l.clone()).or_default() += 1;
         }
-        if let Some(bar) = &self.bar {
+        if let Some((bar, counts)) = &mut self.bar {
+            counts.add(status);
             bar.inc(1);
             if bar.position() > bar.length().unwrap_or(0) {
                 bar.set_length(bar.position());
             }
             if bar.position() % 64 == 0 {
-                bar.set_message(self.live());
+                let counts = counts.clone();
+                let message = self.live(&counts);
+                if let Some((bar, _)) = &self.bar {
+                    bar.set_message(message);
+                }
             }
         } else if self.plain && self.last_plain.elapsed() >= Duration::from_secs(5) {
             self.last_plain = Instant::now();
+            let total = self.total();
             eprintln!(
                 "… {} rows in {:.0}s: {}",
-                self.total().rows,
+                total.rows,
                 self.started.elapsed().as_secs_f64(),
-                self.live()
+                self.live(&total)
             );
         }
     }
@@ -259,8 +271,7 @@ impl Progress {
         t
     }
 
-    fn live(&self) -> String {
-        let t = self.total();
+    fn live(&self, t: &KindCounts) -> String {
         if self.dry_run {
             format!("{} valid, {} invalid", t.valid, t.invalid)
         } else {
@@ -272,10 +283,8 @@ impl Progress {
     }
 
     /// Ends the display and builds the summary.
-    pub fn finish(self, retries: u64, throttled: u64, results_files: Vec<String>) -> Summary {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+    pub fn finish(mut self, retries: u64, throttled: u64, results_files: Vec<String>) -> Summary {
+        self.finish_bar();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
         let mut top: Vec<(String, u64)> = self.errors.into_iter().collect();

@@ -440,20 +440,24 @@ fn open_file(
     for w in warnings {
         say.line(progress, &format!("warning: {w}"));
     }
-    let total = if progress.has_bar() {
-        estimate_rows(&job.input)
-    } else {
-        None
-    };
-    progress.start_file(
-        &job.input.file_name().unwrap_or_default().to_string_lossy(),
-        total,
-    );
     Ok(OpenedFile {
         input,
         plans: Arc::new(plans),
         echo,
     })
+}
+
+/// Starts the progress bar of a table: `file` for CSV, `file › sheet` for a workbook.
+fn start_table(progress: &mut Progress, job: &Job, plan: &TablePlan) {
+    if !progress.has_bar() {
+        return;
+    }
+    let name = job.input.file_name().unwrap_or_default().to_string_lossy();
+    if plan.sheet.is_empty() {
+        progress.start_table(&name, estimate_rows(&job.input));
+    } else {
+        progress.start_table(&format!("{name} › {}", plan.sheet), None);
+    }
 }
 
 /// A quick row estimate for the progress bar (CSV only: its line count, counted in chunks).
@@ -509,6 +513,7 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
             ResultsWriter::create(&job.output, &opened.echo).map_err(out_err(&job.output))?;
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(8);
         let plans = opened.plans.clone();
+        let mut current_table = None;
         let outcome = std::thread::scope(|s| -> Result<(), FatalError> {
             let input = opened.input;
             let check = !crate::input::is_workbook(&job.input);
@@ -516,6 +521,10 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
             while let Some(batch) = rx.blocking_recv() {
                 for mut item in batch {
                     let plan = &opened.plans[item.table];
+                    if current_table != Some(item.table) {
+                        current_table = Some(item.table);
+                        start_table(&mut progress, job, plan);
+                    }
                     item.ensure_checked(plan);
                     names.admit(&mut item, &plan.sheet, fi, &files);
                     let (v, labels) = match &item.checked {
@@ -782,6 +791,7 @@ async fn import_file(
     let mut next_seq: u64 = 0;
     let mut write_seq: u64 = 0;
     let mut waiting: BTreeMap<u64, Finished> = BTreeMap::new();
+    let mut current_table = None;
     let mut inflight = FuturesUnordered::new();
 
     loop {
@@ -887,6 +897,10 @@ async fn import_file(
         let mut wrote = false;
         while let Some(f) = waiting.remove(&write_seq) {
             let plan = &plans[f.item.table];
+            if current_table != Some(f.item.table) {
+                current_table = Some(f.item.table);
+                start_table(progress, job, plan);
+            }
             let echo = echo_cells(plan, &f.item.row);
             writer
                 .write(

@@ -306,23 +306,43 @@ fn sandbox_command_serves_ping_and_its_state_endpoint() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").expect("first line names the address").to_string();
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("first line names the address")
+        .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let rest: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
     assert_eq!(rest[0], "IVVY_API_KEY=demo-key");
-    assert!(rest.iter().all(|l| !l.contains("demo-secret")), "a given secret is not echoed: {rest:?}");
+    assert!(
+        rest.iter().all(|l| !l.contains("demo-secret")),
+        "a given secret is not echoed: {rest:?}"
+    );
     let ping = common::bin()
         .args(["ping", "--base-url", &url, "--json"])
         .env("IVVY_API_KEY", "demo-key")
         .env("IVVY_API_SECRET", "demo-secret")
         .output()
         .unwrap();
-    assert_eq!(ping.status.code(), Some(0), "{}", String::from_utf8_lossy(&ping.stderr));
+    assert_eq!(
+        ping.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ping.stderr)
+    );
     let state: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        reqwest::get(format!("{url}/_sandbox/state")).await.unwrap().json().await.unwrap()
+        reqwest::get(format!("{url}/_sandbox/state"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     });
     assert_eq!(state["requests"], 1);
-    assert_eq!(state["store"]["sources"].as_object().unwrap().len(), 3, "the built-in sources");
+    assert_eq!(
+        state["store"]["sources"].as_object().unwrap().len(),
+        3,
+        "the built-in sources"
+    );
     child.kill().unwrap();
     let _ = child.wait();
 }
