@@ -72,7 +72,7 @@ pub struct Submitter {
     pub throttled: AtomicU64,
 }
 
-/// What became of a row, and whether it must be journalled as sent first.
+/// What became of a row, and the label its error is counted under in the summary.
 pub struct Submitted {
     pub verdict: Verdict,
     pub error_label: Option<String>,
@@ -281,8 +281,7 @@ impl Submitter {
                 Ok(v) => {
                     return Ok(v);
                 }
-                Err(Failure::Throttled { retry_after, error }) if attempt < self.policy.retries => {
-                    let _ = error;
+                Err(Failure::Throttled { retry_after, .. }) if attempt < self.policy.retries => {
                     self.on_throttled(retry_after, attempt);
                 }
                 Err(Failure::Transient(_) | Failure::Unknown(_))
