@@ -210,8 +210,12 @@ pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
     }
     let mut done = HashMap::new();
     for rec in rdr.records() {
-        // A torn last line (a crash mid-write) is simply not a done line.
+        // A torn last line (a crash mid-write) is not a done line: it has fewer fields than the
+        // header, or does not parse. (Its row is then found in the journal or done again.)
         let Ok(rec) = rec else { continue };
+        if rec.len() != headers.len() {
+            continue;
+        }
         let (Some(row), Some(kind), Some(status), Some(id)) = (
             rec.get(0).and_then(|r| r.parse::<u32>().ok()),
             rec.get(2).and_then(Kind::parse),
@@ -267,6 +271,11 @@ mod tests {
         w.flush().unwrap();
         let done = read_done(&p).unwrap();
         assert_eq!(done.len(), 1);
+        // A line torn inside its id is not taken for a done line with a shorter id.
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("4,,source,created,10");
+        std::fs::write(&p, text).unwrap();
+        assert_eq!(read_done(&p).unwrap().len(), 1);
         let d = done[&(String::new(), 2)];
         assert_eq!(d.id, 42);
         assert_eq!(d.fingerprint, fingerprint(&echo));
