@@ -179,6 +179,12 @@ fn faults_lose_no_row_and_create_nothing_twice() {
         log.faults.len()
     );
     assert!(log.throttled > 0, "the server limit was hit");
+    eprintln!(
+        "{} requests, {} faults injected, {} answered 429",
+        log.arrivals.len(),
+        log.faults.len(),
+        log.throttled
+    );
     eprintln!("2000 rows with faults in {elapsed:?}: {}", o.stdout);
 }
 
