@@ -76,8 +76,13 @@ pub fn run_to(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         c.env(k, v);
     }
     let o = c.output().expect("the binary runs");
-    let (header, lines) = if out.exists() {
-        read_results(&out)
+    outcome(o, &out)
+}
+
+/// A finished process and the results file it wrote (if any).
+pub fn outcome(o: std::process::Output, results: &Path) -> Outcome {
+    let (header, lines) = if results.exists() {
+        read_results(results)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -145,18 +150,7 @@ impl Emulator {
             .arg(&out)
             .output()
             .expect("the binary runs");
-        let (header, lines) = if out.exists() {
-            read_results(&out)
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        Outcome {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            header,
-            lines,
-        }
+        outcome(o, &out)
     }
 }
 
