@@ -144,6 +144,7 @@ pub struct Progress {
     /// The current table's bar and its own counts.
     bar: Option<(ProgressBar, KindCounts)>,
     plain: bool,
+    quiet: bool,
     last_plain: Instant,
     dry_run: bool,
     retries: u64,
@@ -169,6 +170,7 @@ impl Progress {
                 .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
             bar: None,
             plain: !quiet && !terminal,
+            quiet,
             last_plain: Instant::now(),
             dry_run,
             retries: 0,
@@ -204,6 +206,13 @@ impl Progress {
         if let Some((bar, counts)) = self.bar.take() {
             bar.set_length(bar.position());
             bar.finish_with_message(self.live(&counts));
+        }
+    }
+
+    /// Prints a message line unless quiet.
+    pub fn say(&self, line: &str) {
+        if !self.quiet {
+            self.println(line);
         }
     }
 

@@ -87,8 +87,9 @@ impl Item {
 
 /// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys
 /// of the folded name ([`name_key`]), so memory stays at about 17 bytes a name.
-#[derive(Default)]
 struct Names {
+    /// The run's input files, to name the first one a duplicate was seen in.
+    files: Vec<PathBuf>,
     seen: HashMap<u64, Origin, std::hash::BuildHasherDefault<PreHashed>>,
     /// Sheet names by index, so an origin stays eight bytes.
     sheets: Vec<Arc<str>>,
@@ -121,6 +122,14 @@ impl Hasher for PreHashed {
 }
 
 impl Names {
+    fn new(config: &Config) -> Names {
+        Names {
+            files: config.jobs.iter().map(|j| j.input.clone()).collect(),
+            seen: HashMap::default(),
+            sheets: Vec::new(),
+        }
+    }
+
     /// Makes room for `rows` more names at once: growing a large table step by step would
     /// briefly hold the old and the new table together.
     fn reserve(&mut self, rows: u64) {
@@ -138,7 +147,7 @@ impl Names {
     }
 
     /// Marks a later create row with an already-claimed name invalid.
-    fn admit(&mut self, item: &mut Item, sheet: &Arc<str>, file: usize, files: &[PathBuf]) {
+    fn admit(&mut self, item: &mut Item, sheet: &Arc<str>, file: usize) {
         let Ok(record) = &item.checked else { return };
         if record.id().is_some() {
             return;
@@ -161,7 +170,10 @@ impl Names {
                     of.push_str(&format!(" of sheet {first_sheet:?}"));
                 }
                 if first.file as usize != file {
-                    of.push_str(&format!(" of {}", files[first.file as usize].display()));
+                    of.push_str(&format!(
+                        " of {}",
+                        self.files[first.file as usize].display()
+                    ));
                 }
                 item.checked = Err(vec![Problem {
                     column: "name".into(),
@@ -400,19 +412,6 @@ fn read_file(
     Ok(())
 }
 
-/// Prints messages unless quiet.
-struct Say {
-    quiet: bool,
-}
-
-impl Say {
-    fn line(&self, progress: &Progress, s: &str) {
-        if !self.quiet {
-            progress.println(s);
-        }
-    }
-}
-
 struct OpenedFile {
     input: Input,
     plans: Arc<Vec<TablePlan>>,
@@ -422,7 +421,6 @@ struct OpenedFile {
 fn open_file(
     job: &Job,
     config: &Config,
-    say: &Say,
     progress: &mut Progress,
 ) -> Result<OpenedFile, FatalError> {
     let read = ReadOptions {
@@ -432,13 +430,10 @@ fn open_file(
     let input = Input::open(&job.input, &read)?;
     let (plans, echo, warnings) = plan_file(&input, config.kind, &config.map)?;
     if let Some(d) = input.dialect {
-        say.line(
-            progress,
-            &format!("{}: read as CSV, {d}", job.input.display()),
-        );
+        progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
     }
     for w in warnings {
-        say.line(progress, &format!("warning: {w}"));
+        progress.say(&format!("warning: {w}"));
     }
     Ok(OpenedFile {
         input,
@@ -497,15 +492,11 @@ pub fn run(config: Config) -> Result<Summary, FatalError> {
 }
 
 fn dry_run(config: &Config) -> Result<Summary, FatalError> {
-    let say = Say {
-        quiet: config.quiet,
-    };
     let mut progress = Progress::new(config.quiet, true);
-    let mut names = Names::default();
-    let files: Vec<PathBuf> = config.jobs.iter().map(|j| j.input.clone()).collect();
+    let mut names = Names::new(config);
     let mut results_files = Vec::new();
     for (fi, job) in config.jobs.iter().enumerate() {
-        let opened = open_file(job, config, &say, &mut progress)?;
+        let opened = open_file(job, config, &mut progress)?;
         if let Some(rows) = estimate_rows(&job.input) {
             names.reserve(rows);
         }
@@ -526,7 +517,7 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
                         start_table(&mut progress, job, plan);
                     }
                     item.ensure_checked(plan);
-                    names.admit(&mut item, &plan.sheet, fi, &files);
+                    names.admit(&mut item, &plan.sheet, fi);
                     let (v, labels) = match &item.checked {
                         Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
                         Err(p) => problems_verdict(p),
@@ -565,9 +556,6 @@ struct ResumeState {
 }
 
 async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, FatalError> {
-    let say = Say {
-        quiet: config.quiet,
-    };
     let mut progress = Progress::new(config.quiet, false);
 
     // The sandbox lives as long as the run.
@@ -583,13 +571,10 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
             })
             .await
             .map_err(|e| FatalError::Config(format!("cannot start the sandbox: {e}")))?;
-            say.line(
-                &progress,
-                &format!(
-                    "sandbox: built-in iVvy emulator at {} (nothing leaves this machine)",
-                    sb.base_url()
-                ),
-            );
+            progress.say(&format!(
+                "sandbox: built-in iVvy emulator at {} (nothing leaves this machine)",
+                sb.base_url()
+            ));
             let endpoint =
                 crate::api::Endpoint::parse(&sb.base_url()).map_err(FatalError::Config)?;
             let creds = sb.credentials();
@@ -604,13 +589,14 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
             retries: submit.retries,
             backoff: submit.backoff,
             match_by_name: submit.match_by_name,
+            concurrency: submit.concurrency,
         },
     );
 
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut opened = Vec::new();
     for job in &config.jobs {
-        opened.push(open_file(job, config, &say, &mut progress)?);
+        opened.push(open_file(job, config, &mut progress)?);
     }
     let mut kinds: Vec<Kind> = Vec::new();
     for o in &opened {
@@ -677,8 +663,7 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
         });
     }
 
-    let files: Vec<PathBuf> = config.jobs.iter().map(|j| j.input.clone()).collect();
-    let mut names = Names::default();
+    let mut names = Names::new(config);
     let mut results_files = Vec::new();
     for (fi, (job, (file, resume))) in config
         .jobs
@@ -686,19 +671,7 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
         .zip(opened.into_iter().zip(resumes))
         .enumerate()
     {
-        import_file(
-            fi,
-            job,
-            file,
-            resume,
-            &submitter,
-            submit.concurrency,
-            &mut names,
-            &files,
-            &mut progress,
-            &say,
-        )
-        .await?;
+        import_file(fi, job, file, resume, &submitter, &mut names, &mut progress).await?;
         results_files.push(job.output.display().to_string());
     }
     let mut summary = progress.finish(
@@ -736,19 +709,16 @@ struct Finished {
 /// How many finished rows may wait behind a slow one before reading pauses.
 const WINDOW: usize = 4096;
 
-#[allow(clippy::too_many_arguments)]
 async fn import_file(
     file_index: usize,
     job: &Job,
     file: OpenedFile,
     resume: Option<ResumeState>,
     submitter: &Arc<Submitter>,
-    concurrency: usize,
     names: &mut Names,
-    files: &[PathBuf],
     progress: &mut Progress,
-    say: &Say,
 ) -> Result<(), FatalError> {
+    let concurrency = submitter.concurrency();
     let jpath = journal::path_for(&job.output);
     let journal = Arc::new(Journal::open(&jpath, resume.is_none()).map_err(out_err(&jpath))?);
     if resume.is_none() {
@@ -811,7 +781,7 @@ async fn import_file(
             next_seq += 1;
             let plan = &plans[item.table];
             item.ensure_checked(plan);
-            names.admit(&mut item, &plan.sheet, file_index, files);
+            names.admit(&mut item, &plan.sheet, file_index);
             let key: RowKey = (plan.sheet.to_string(), item.row.number);
             let record = match &item.checked {
                 Err(p) => {
@@ -849,9 +819,11 @@ async fn import_file(
                         continue;
                     }
                     if record.id().is_none() {
-                        say.line(progress, &format!(
+                        progress.say(&format!(
                             "{}: row {} changed since the earlier run: sent as an update of id {}",
-                            job.input.display(), key.1, d.id
+                            job.input.display(),
+                            key.1,
+                            d.id
                         ));
                         record.set_id(d.id);
                     }

@@ -24,6 +24,8 @@ pub struct Policy {
     pub retries: u32,
     pub backoff: Duration,
     pub match_by_name: bool,
+    /// Requests in flight at once.
+    pub concurrency: usize,
 }
 
 /// Existing records of one kind, as read at the start of a run.
@@ -147,6 +149,10 @@ impl Submitter {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.policy.concurrency
     }
 
     /// Reads every existing record of `kind` (through the rate limit, with retries).
