@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use crate::api::{Client, Failure};
 use crate::config::{Config, Job, SubmitConfig, Target};
 use crate::input::headers::{ColumnPlan, HeaderMap, plan};
-use crate::input::{Input, InputError, ReadOptions, Row};
+use crate::input::{Input, InputError, Row};
 use crate::pipeline::journal::{self, Journal, Recovered};
 use crate::pipeline::{Policy, Submitter};
 use crate::progress::{Progress, Summary};
@@ -418,16 +418,8 @@ struct OpenedFile {
     echo: Vec<String>,
 }
 
-fn open_file(
-    job: &Job,
-    config: &Config,
-    progress: &mut Progress,
-) -> Result<OpenedFile, FatalError> {
-    let read = ReadOptions {
-        sheet: config.read.sheet.clone(),
-        ..config.read.clone()
-    };
-    let input = Input::open(&job.input, &read)?;
+fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<OpenedFile, FatalError> {
+    let input = Input::open(&job.input, &config.read)?;
     let (plans, echo, warnings) = plan_file(&input, config.kind, &config.map)?;
     if let Some(d) = input.dialect {
         progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
@@ -496,7 +488,7 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
     let mut names = Names::new(config);
     let mut results_files = Vec::new();
     for (fi, job) in config.jobs.iter().enumerate() {
-        let opened = open_file(job, config, &mut progress)?;
+        let opened = open_file(job, config, &progress)?;
         if let Some(rows) = estimate_rows(&job.input) {
             names.reserve(rows);
         }
@@ -596,7 +588,7 @@ async fn import(config: &Config, submit: &SubmitConfig) -> Result<Summary, Fatal
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut opened = Vec::new();
     for job in &config.jobs {
-        opened.push(open_file(job, config, &mut progress)?);
+        opened.push(open_file(job, config, &progress)?);
     }
     let mut kinds: Vec<Kind> = Vec::new();
     for o in &opened {
