@@ -537,3 +537,29 @@ fn resume_sends_a_changed_created_row_as_an_update() {
     let id: u64 = first.line(3)["id"].parse().unwrap();
     assert_eq!(store.sources[&id].cost, Some(3.0));
 }
+
+#[test]
+fn stage_rejections_carry_their_specific_codes_into_the_results() {
+    let emu = emulator("");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stages.csv");
+    let long = "y".repeat(300);
+    std::fs::write(
+        &input,
+        format!("id,name,applyTo\n,Enquiry,lead\n999999,Ghost,\n4,Won again,\n,{long},1\n"),
+    )
+    .unwrap();
+    let o = emu.import(dir.path(), &[input.to_str().unwrap(), "--rate", "500"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.line(2)["status"], "created");
+    for (row, code) in [(3, "24320"), (4, "24321"), (5, "24323")] {
+        let l = o.line(row);
+        assert_eq!(
+            (l["status"].as_str(), l["specific_code"].as_str()),
+            ("failed", code),
+            "{l:?}"
+        );
+        assert_eq!(l["error_code"], "400");
+        assert!(!l["error"].is_empty());
+    }
+}
