@@ -93,9 +93,10 @@ pub struct TargetArgs {
     )]
     pub base_url: Option<String>,
     /// API region, when no base URL is given.
-    #[arg(long, env = "IVVY_REGION", value_enum, conflicts_with = "sandbox")]
+    #[arg(long, env = "IVVY_REGION", value_enum)]
     pub region: Option<RegionArg>,
-    /// Run against a built-in emulator started for this run (no credentials needed).
+    /// Run against a built-in emulator started for this run (no credentials needed; the base
+    /// URL, region and credentials in the environment are then not used).
     #[arg(long)]
     pub sandbox: bool,
     /// Seconds to wait for one answer.

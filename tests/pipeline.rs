@@ -563,3 +563,27 @@ fn stage_rejections_carry_their_specific_codes_into_the_results() {
         assert!(!l["error"].is_empty());
     }
 }
+
+#[test]
+fn sandbox_flag_wins_over_a_region_and_credentials_in_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let o = common::run_to(
+        dir.path(),
+        &[
+            "import",
+            &format!("{root}/samples/lead_stages.csv"),
+            "--sandbox",
+            "--rate",
+            "500",
+        ],
+        &[
+            ("IVVY_REGION", "au"),
+            ("IVVY_BASE_URL", "https://api.example.com"),
+            ("IVVY_API_KEY", "k"),
+            ("IVVY_API_SECRET", "s"),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.lines.len(), 24);
+}
