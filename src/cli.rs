@@ -85,12 +85,7 @@ pub struct ReadArgs {
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// API base URL, e.g. https://api.us-west-2.ivvy.com.
-    #[arg(
-        long,
-        env = "IVVY_BASE_URL",
-        value_name = "URL",
-        conflicts_with = "sandbox"
-    )]
+    #[arg(long, env = "IVVY_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
     /// API region, when no base URL is given.
     #[arg(long, env = "IVVY_REGION", value_enum)]
