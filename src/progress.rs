@@ -178,10 +178,6 @@ impl Progress {
         }
     }
 
-    pub fn has_bar(&self) -> bool {
-        self.multi.is_some()
-    }
-
     /// A new table starts (a CSV file, or a workbook's sheet); `total` is its row count when
     /// known. The previous table's bar stays, finished, with its counts.
     pub fn start_table(&mut self, label: &str, total: Option<u64>) {

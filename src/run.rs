@@ -61,6 +61,7 @@ struct TablePlan {
     kind: KindSource,
     columns: ColumnPlan,
     width: usize,
+    rows_hint: Option<u64>,
     /// For each echoed results column, the table's column that fills it.
     slots: Vec<Option<usize>>,
 }
@@ -270,6 +271,7 @@ fn plan_file(input: &Input, given: Option<Kind>, map: &HeaderMap) -> Result<File
             sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),
             kind,
             width: table.headers.len(),
+            rows_hint: table.rows_hint,
             columns,
             slots: Vec::new(),
         });
@@ -436,34 +438,12 @@ fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<OpenedFi
 
 /// Starts the progress bar of a table: `file` for CSV, `file › sheet` for a workbook.
 fn start_table(progress: &mut Progress, job: &Job, plan: &TablePlan) {
-    if !progress.has_bar() {
-        return;
-    }
     let name = job.input.file_name().unwrap_or_default().to_string_lossy();
     if plan.sheet.is_empty() {
-        progress.start_table(&name, estimate_rows(&job.input));
+        progress.start_table(&name, plan.rows_hint);
     } else {
-        progress.start_table(&format!("{name} › {}", plan.sheet), None);
+        progress.start_table(&format!("{name} › {}", plan.sheet), plan.rows_hint);
     }
-}
-
-/// A quick row estimate for the progress bar (CSV only: its line count, counted in chunks).
-fn estimate_rows(path: &Path) -> Option<u64> {
-    use std::io::Read;
-    if crate::input::is_workbook(path) {
-        return None;
-    }
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = vec![0u8; 1 << 16];
-    let mut lines = 0u64;
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-    }
-    Some(lines.saturating_sub(1).max(1))
 }
 
 /// Runs the whole job. Row problems end up in the results files; only what stops the whole
@@ -489,9 +469,7 @@ fn dry_run(config: &Config) -> Result<Summary, FatalError> {
     let mut results_files = Vec::new();
     for (fi, job) in config.jobs.iter().enumerate() {
         let opened = open_file(job, config, &progress)?;
-        if let Some(rows) = estimate_rows(&job.input) {
-            names.reserve(rows);
-        }
+        names.reserve(opened.plans.iter().filter_map(|p| p.rows_hint).sum());
         let mut writer =
             ResultsWriter::create(&job.output, &opened.echo).map_err(out_err(&job.output))?;
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(8);

@@ -46,7 +46,7 @@ impl CsvSource {
             source,
         };
         let mut file = File::open(path).map_err(io_err)?;
-        let encoding = detect_encoding(&mut file, opts.encoding).map_err(io_err)?;
+        let (encoding, lines) = detect_encoding(&mut file, opts.encoding).map_err(io_err)?;
         let delimiter = match opts.delimiter {
             Some(d) => d,
             None => sniff_delimiter(&first_line(path, encoding).map_err(io_err)?),
@@ -83,6 +83,7 @@ impl CsvSource {
                 sheet: None,
                 header_row,
                 headers,
+                rows_hint: Some(lines.saturating_sub(u64::from(header_row)).max(1)),
             },
             dialect,
         ))
@@ -238,39 +239,64 @@ fn skip_utf8_bom<R: io::BufRead>(r: &mut R) -> io::Result<()> {
 }
 
 /// UTF-8 / UTF-16 by byte-order mark; else UTF-8 when every byte is valid UTF-8, else
-/// Windows-1252. The whole file is scanned, so a bad byte at row 900,000 is not missed.
-fn detect_encoding(file: &mut File, choice: EncodingChoice) -> io::Result<&'static Encoding> {
-    match choice {
-        EncodingChoice::Utf8 => return Ok(UTF_8),
-        EncodingChoice::Windows1252 => return Ok(WINDOWS_1252),
-        EncodingChoice::Auto => {}
-    }
+/// Windows-1252. The whole file is read once, so a bad byte at row 900,000 is not missed, and
+/// its line breaks are counted on the way (an estimate of its rows, for sizing and progress).
+fn detect_encoding(
+    file: &mut File,
+    choice: EncodingChoice,
+) -> io::Result<(&'static Encoding, u64)> {
     let mut head = [0u8; 3];
     let n = read_up_to(file, &mut head)?;
     file.seek(SeekFrom::Start(0))?;
-    if n >= 2 && head[..2] == [0xFF, 0xFE] {
-        return Ok(UTF_16LE);
-    }
-    if n >= 2 && head[..2] == [0xFE, 0xFF] {
-        return Ok(UTF_16BE);
-    }
+    let bom = match head[..n.min(2)] {
+        [0xFF, 0xFE] => Some(UTF_16LE),
+        [0xFE, 0xFF] => Some(UTF_16BE),
+        _ => None,
+    };
+    let check = choice == EncodingChoice::Auto && bom.is_none();
+    let (valid_utf8, lines) = survey(file, check)?;
+    let encoding = match choice {
+        EncodingChoice::Utf8 => UTF_8,
+        EncodingChoice::Windows1252 => WINDOWS_1252,
+        EncodingChoice::Auto => bom.unwrap_or(if valid_utf8 { UTF_8 } else { WINDOWS_1252 }),
+    };
+    Ok((encoding, lines))
+}
+
+/// One pass over the file: whether it is valid UTF-8 (when `check_utf8`) and how many line
+/// breaks it has.
+fn survey(file: &mut File, check_utf8: bool) -> io::Result<(bool, u64)> {
     let mut buf = vec![0u8; 1 << 16];
     let mut carry = 0usize;
+    let mut valid = true;
+    let mut check = check_utf8;
+    let mut lines = 0u64;
     loop {
         let n = file.read(&mut buf[carry..])?;
         if n == 0 {
-            return Ok(if carry == 0 { UTF_8 } else { WINDOWS_1252 });
+            return Ok((valid && carry == 0, lines));
         }
+        lines += buf[carry..carry + n]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
         let end = carry + n;
+        carry = 0;
+        if !check {
+            continue;
+        }
         match std::str::from_utf8(&buf[..end]) {
-            Ok(_) => carry = 0,
+            Ok(_) => {}
             Err(e) if e.error_len().is_none() => {
                 // A character cut at the buffer's end: keep its bytes for the next read.
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..end, 0);
-                carry = end - valid;
+                let ok = e.valid_up_to();
+                buf.copy_within(ok..end, 0);
+                carry = end - ok;
             }
-            Err(_) => return Ok(WINDOWS_1252),
+            Err(_) => {
+                valid = false;
+                check = false;
+            }
         }
     }
 }

@@ -139,6 +139,9 @@ pub struct Table {
     pub sheet: Option<String>,
     pub header_row: u32,
     pub headers: Vec<String>,
+    /// About how many data rows follow, when known without reading them (a CSV file's line
+    /// breaks; a quoted field with line breaks makes it an overestimate).
+    pub rows_hint: Option<u64>,
 }
 
 /// How to decode a CSV file.

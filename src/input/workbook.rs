@@ -101,6 +101,7 @@ impl WorkbookSource {
                     sheet: Some(name),
                     header_row,
                     headers,
+                    rows_hint: None,
                 });
             }
         }
