@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+mod fnv;
 pub mod input;
 pub mod pipeline;
 pub mod progress;

@@ -5,8 +5,11 @@
 //! isReferral a boolean, applyTo 1 or 2.
 
 use std::fmt;
+use std::hash::Hasher;
 
 use serde::{Serialize, Serializer};
+
+use crate::fnv::Fnv1a;
 
 use crate::input::CellRef;
 
@@ -602,22 +605,18 @@ pub fn fold_name(name: &str) -> String {
 /// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
 /// across runs). Two different names share a key with odds of about n²/2⁶⁵ for n names.
 pub fn name_key(kind: Kind, name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(kind as u8);
+    let mut h = Fnv1a::default();
+    h.write_u8(kind as u8);
     let t = name.trim();
     if t.is_ascii() {
-        t.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
+        t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
     } else {
         let mut buf = [0u8; 4];
         for c in caseless::Caseless::default_case_fold(t.chars()) {
-            c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
+            h.write(c.encode_utf8(&mut buf).as_bytes());
         }
     }
-    h
+    h.finish()
 }
 
 #[cfg(test)]

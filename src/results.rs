@@ -8,6 +8,7 @@ use std::hash::Hasher;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use crate::fnv::Fnv1a;
 use crate::input::headers::RESULT_COLUMNS;
 use crate::record::Kind;
 
@@ -154,27 +155,12 @@ fn opt_num(n: Option<u32>) -> Cow<'static, str> {
 
 /// A fingerprint of a row's echoed cells, so `--resume` notices a changed input row.
 pub fn fingerprint(echo: &[Cow<'_, str>]) -> u64 {
-    // FNV-1a: stable across runs and builds, unlike the std hasher.
-    let mut h = Fnv(0xcbf29ce484222325);
+    let mut h = Fnv1a::default();
     for c in echo {
         h.write(c.as_bytes());
         h.write(&[0x1f]);
     }
     h.finish()
-}
-
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x100000001b3);
-        }
-    }
 }
 
 /// A row an earlier run created or updated.
