@@ -223,9 +223,8 @@ fn ping_command_against_the_sandbox_succeeds() {
 
 #[test]
 fn secret_never_appears_in_any_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    common::sources_csv(&input, 3);
+    let scratch = common::Scratch::sources(3);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let emu = common::emulator("");
     let secret = "S3CRET-never-shown-4242";
     let out = dir.path().join("out.results.csv");
@@ -270,9 +269,8 @@ fn secret_never_appears_in_any_output() {
 
 #[test]
 fn base_url_must_be_https_unless_loopback() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    common::sources_csv(&input, 1);
+    let scratch = common::Scratch::sources(1);
+    let input = &scratch.input;
     let o = common::bin()
         .args([
             "import",

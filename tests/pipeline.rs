@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{emulator, sources_csv};
+use common::emulator;
 
 /// Every created/updated line's id is in the store with the row's name, and no name of a kind
 /// is there twice.
@@ -128,9 +128,8 @@ fn faults_lose_no_row_and_create_nothing_twice() {
     // 10% each of 500s, resets, applied-then-dropped and applied-then-hang, and a server limit
     // below --rate.
     let emu = emulator("seed=11,error=0.1,reset=0.1,drop=0.1,hang=0.1,hang-ms=1500,limit=150");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 2000);
+    let scratch = common::Scratch::sources(2000);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let started = Instant::now();
     let o = emu.import(
         dir.path(),
@@ -206,9 +205,8 @@ fn max_per_second(arrivals: &[Instant]) -> usize {
 #[test]
 fn request_rate_never_exceeds_the_limit() {
     let emu = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 250);
+    let scratch = common::Scratch::sources(250);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let o = emu.import(
         dir.path(),
         &[
@@ -234,9 +232,8 @@ fn request_rate_never_exceeds_the_limit() {
 #[test]
 fn server_limit_below_rate_slows_the_pipeline_and_completes() {
     let emu = emulator("limit=40");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 200);
+    let scratch = common::Scratch::sources(200);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let o = emu.import(
         dir.path(),
         &[
@@ -264,9 +261,8 @@ fn server_limit_below_rate_slows_the_pipeline_and_completes() {
 #[test]
 fn auth_failure_mid_run_stops_with_skipped_lines() {
     let emu = emulator("revoke-after=20");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 100);
+    let scratch = common::Scratch::sources(100);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let o = emu.import(
         dir.path(),
         &[
@@ -295,9 +291,8 @@ fn auth_failure_mid_run_stops_with_skipped_lines() {
 #[test]
 fn match_by_name_makes_a_second_run_create_nothing() {
     let emu = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 30);
+    let scratch = common::Scratch::sources(30);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let first = emu.import(
         dir.path(),
         &[input.to_str().unwrap(), "--rate", "500", "--match-by-name"],
@@ -349,9 +344,8 @@ fn match_by_name_with_several_matches_fails_listing_candidates() {
 
 #[test]
 fn killed_run_resumes_to_the_same_store_as_an_uninterrupted_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 300);
+    let scratch = common::Scratch::sources(300);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let args = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = [
             input.to_str().unwrap(),
@@ -473,9 +467,8 @@ fn sandbox_flag_runs_the_real_job_without_credentials() {
 #[test]
 fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
     let emu = emulator("latency-ms=50");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("s.csv");
-    sources_csv(&input, 400);
+    let scratch = common::Scratch::sources(400);
+    let (dir, input) = (&scratch.dir, &scratch.input);
     let out = dir.path().join("out.results.csv");
     let child = emu
         .command(&[

@@ -154,6 +154,21 @@ impl Emulator {
     }
 }
 
+/// A scratch directory holding a generated sources CSV (`s.csv`).
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    pub input: PathBuf,
+}
+
+impl Scratch {
+    pub fn sources(rows: usize) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("s.csv");
+        sources_csv(&input, rows);
+        Scratch { dir, input }
+    }
+}
+
 /// Writes a sources CSV of `n` rows with distinct names.
 pub fn sources_csv(path: &Path, n: usize) {
     let mut s = String::from("name,description,cost,colour,isReferral\n");
