@@ -4,10 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::api::{Credentials, Endpoint};
-use crate::cli::{EncodingArg, ImportArgs, KindArg, ReadArgs, RegionArg, TargetArgs};
+use crate::cli::{
+    Cli, Command as CliCommand, EncodingArg, ImportArgs, KindArg, PingArgs, ReadArgs, RegionArg,
+    SandboxArgs, TargetArgs,
+};
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
-use crate::record::Kind;
+use crate::kind::Kind;
 use crate::sandbox::Faults;
 
 /// One input file and where its results go.
@@ -51,6 +54,64 @@ pub struct SubmitConfig {
     pub backoff: Duration,
     pub match_by_name: bool,
     pub resume: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Validate, or import.
+    Run(Config),
+    Ping(PingConfig),
+    /// Serve the emulator.
+    Serve(SandboxConfig),
+}
+
+/// `ping`: where, and how to show the answer.
+#[derive(Debug, Clone)]
+pub struct PingConfig {
+    pub target: Target,
+    pub timeout: Duration,
+    pub json: bool,
+}
+
+/// `sandbox`: how to start the emulator.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub port: u16,
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    pub faults: Faults,
+}
+
+/// Checks the command line as a whole.
+pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
+    Ok(match cli.command {
+        CliCommand::Import(args) => Command::Run(Config::from_import(args)?),
+        CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
+        CliCommand::Ping(args) => Command::Ping(ping_config(&args)?),
+        CliCommand::Sandbox(args) => Command::Serve(sandbox_config(args)?),
+    })
+}
+
+fn ping_config(args: &PingArgs) -> Result<PingConfig, ConfigError> {
+    Ok(PingConfig {
+        timeout: timeout(args.target.timeout)?,
+        target: target_config(&args.target, Faults::default())?,
+        json: args.json,
+    })
+}
+
+fn sandbox_config(args: SandboxArgs) -> Result<SandboxConfig, ConfigError> {
+    let faults = match args.faults.as_deref() {
+        Some(spec) => Faults::parse(spec).map_err(invalid)?,
+        None => Faults::default(),
+    };
+    Ok(SandboxConfig {
+        port: args.port,
+        key: args.key,
+        secret: args.secret,
+        faults,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

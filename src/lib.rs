@@ -1,33 +1,35 @@
 //! ivvy-import: CSV and spreadsheet rows of CRM lead sources and lead stages, validated and
 //! submitted to iVvy's signed JSON API, with one results line per row.
 //!
-//! A row travels one way: [`input`] (file → cells) → [`record`] (cells → typed record or
-//! problems) → [`pipeline`] (record → outcome, through [`api`]) → [`results`] (outcome → line).
-//! [`sandbox`] is an emulator of the API, a peer of the client.
+//! A row travels one way: `input` (file → cells) → `record` (cells → typed record or
+//! problems) → `pipeline` (record → outcome, through `api`) → `results` (outcome → line).
+//! `sandbox` is an emulator of the API, a peer of the client. See ARCHITECTURE.md.
 
-pub mod api;
+mod api;
+mod backend;
 pub mod cli;
+mod commands;
 pub mod config;
+mod error;
 mod fnv;
-pub mod input;
-pub mod pipeline;
-pub mod progress;
-pub mod record;
-pub mod results;
+mod input;
+mod kind;
+mod outcome;
+mod pipeline;
+mod progress;
+mod record;
+mod results;
+mod resume;
 mod run;
 pub mod sandbox;
+mod source;
+mod summary;
 
+pub use api::client::Ping;
+pub use commands::{ping, serve};
 pub use config::Config;
-pub use progress::Summary;
-pub use run::{FatalError, run};
-
-/// Exit codes.
-pub mod exit {
-    /// Every row done (valid, in a dry run).
-    pub const OK: i32 = 0;
-    /// Finished; some rows invalid, failed or skipped.
-    pub const SOME_ROWS: i32 = 1;
-    /// Bad arguments, unreadable file, unknown kind, credentials or clock refused.
-    pub const FATAL: i32 = 2;
-    pub const INTERRUPTED: i32 = 130;
-}
+pub use error::{
+    EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED, FatalError,
+};
+pub use run::run;
+pub use summary::{KindCounts, Mode, StopKind, Stopped, Summary};

@@ -4,134 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use crate::kind::Kind;
+use crate::outcome::Status;
+use crate::pipeline::StatsSnapshot;
+use crate::summary::{KindCounts, Mode, Summary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
-
-use crate::record::Kind;
-use crate::results::Status;
-
-/// Counts for one kind.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct KindCounts {
-    pub rows: u64,
-    pub valid: u64,
-    pub invalid: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub failed: u64,
-    pub skipped: u64,
-}
-
-impl KindCounts {
-    fn add(&mut self, status: Status) {
-        self.rows += 1;
-        match status {
-            Status::Valid => self.valid += 1,
-            Status::Invalid => self.invalid += 1,
-            Status::Created => {
-                self.valid += 1;
-                self.created += 1;
-            }
-            Status::Updated => {
-                self.valid += 1;
-                self.updated += 1;
-            }
-            Status::Failed => {
-                self.valid += 1;
-                self.failed += 1;
-            }
-            Status::Skipped => {
-                self.valid += 1;
-                self.skipped += 1;
-            }
-        }
-    }
-}
-
-/// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    pub dry_run: bool,
-    /// Non-blank data rows read.
-    pub rows: u64,
-    pub totals: KindCounts,
-    pub by_kind: BTreeMap<String, KindCounts>,
-    /// Problem and error kinds, most frequent first.
-    pub top_errors: Vec<(String, u64)>,
-    pub retries: u64,
-    pub throttled: u64,
-    pub elapsed_secs: f64,
-    /// Rows per second over the whole run.
-    pub rows_per_sec: f64,
-    pub results_files: Vec<String>,
-    /// Set when the run stopped early: why.
-    pub stopped: Option<String>,
-    pub interrupted: bool,
-}
-
-impl Summary {
-    /// 0 every row done (valid in a dry run), 1 some were not, 130 interrupted.
-    pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
-            return 130;
-        }
-        let t = &self.totals;
-        if t.invalid + t.failed + t.skipped == 0 {
-            0
-        } else {
-            1
-        }
-    }
-
-    pub fn render(&self) -> String {
-        let t = &self.totals;
-        let mut s = String::new();
-        let secs = self.elapsed_secs;
-        if self.dry_run {
-            s.push_str(&format!(
-                "{} rows read: {} valid, {} invalid ({secs:.2}s, dry run: nothing sent)\n",
-                self.rows, t.valid, t.invalid
-            ));
-        } else {
-            s.push_str(&format!(
-                "{} rows read: {} created, {} updated, {} failed, {} invalid, {} skipped in {secs:.1}s ({:.1} rows/s)\n",
-                self.rows, t.created, t.updated, t.failed, t.invalid, t.skipped, self.rows_per_sec
-            ));
-            if self.retries + self.throttled > 0 {
-                s.push_str(&format!(
-                    "  retries: {}, throttled (429): {}\n",
-                    self.retries, self.throttled
-                ));
-            }
-        }
-        for (kind, c) in &self.by_kind {
-            if self.dry_run {
-                s.push_str(&format!(
-                    "  {kind}: {} rows, {} valid, {} invalid\n",
-                    c.rows, c.valid, c.invalid
-                ));
-            } else {
-                s.push_str(&format!(
-                    "  {kind}: {} rows, {} created, {} updated, {} failed, {} invalid, {} skipped\n",
-                    c.rows, c.created, c.updated, c.failed, c.invalid, c.skipped
-                ));
-            }
-        }
-        if !self.top_errors.is_empty() {
-            s.push_str("  top errors:\n");
-            for (e, n) in self.top_errors.iter().take(5) {
-                s.push_str(&format!("    {n} × {e}\n"));
-            }
-        }
-        if let Some(why) = &self.stopped {
-            s.push_str(&format!("  stopped: {why}\n"));
-        }
-        for f in &self.results_files {
-            s.push_str(&format!("  results: {f}\n"));
-        }
-        s
-    }
-}
 
 /// Live counts and the bar (or plain lines) while a run goes.
 pub struct Progress {
@@ -146,15 +23,14 @@ pub struct Progress {
     plain: bool,
     quiet: bool,
     last_plain: Instant,
-    dry_run: bool,
-    retries: u64,
-    throttled: u64,
+    mode: Mode,
+    stats: StatsSnapshot,
 }
 
 impl Progress {
     /// A bar when stderr is a terminal (and not CI), plain lines every few seconds otherwise,
     /// nothing when quiet.
-    pub fn new(quiet: bool, dry_run: bool) -> Progress {
+    pub fn new(quiet: bool, mode: Mode) -> Progress {
         let forced = std::env::var("IVVY_IMPORT_PROGRESS").ok();
         let terminal = match forced.as_deref() {
             Some("bar") => true,
@@ -172,9 +48,8 @@ impl Progress {
             plain: !quiet && !terminal,
             quiet,
             last_plain: Instant::now(),
-            dry_run,
-            retries: 0,
-            throttled: 0,
+            mode,
+            stats: StatsSnapshot::default(),
         }
     }
 
@@ -222,10 +97,9 @@ impl Progress {
         }
     }
 
-    /// The submitter's running retry and 429 counts, for the live display.
-    pub fn note_retries(&mut self, retries: u64, throttled: u64) {
-        self.retries = retries;
-        self.throttled = throttled;
+    /// The pipeline's running request, retry and 429 counts, for the live display.
+    pub fn note_stats(&mut self, stats: StatsSnapshot) {
+        self.stats = stats;
     }
 
     /// One results line was written.
@@ -265,30 +139,25 @@ impl Progress {
     fn total(&self) -> KindCounts {
         let mut t = self.none_kind.clone();
         for c in self.counts.values() {
-            t.rows += c.rows;
-            t.valid += c.valid;
-            t.invalid += c.invalid;
-            t.created += c.created;
-            t.updated += c.updated;
-            t.failed += c.failed;
-            t.skipped += c.skipped;
+            t.merge(c);
         }
         t
     }
 
     fn live(&self, t: &KindCounts) -> String {
-        if self.dry_run {
-            format!("{} valid, {} invalid", t.valid, t.invalid)
-        } else {
+        let words = t.words(self.mode);
+        if self.mode == Mode::Import {
             format!(
-                "{} created, {} updated, {} failed, {} invalid, {} retries, {} throttled",
-                t.created, t.updated, t.failed, t.invalid, self.retries, self.throttled
+                "{words}, {} retries, {} throttled",
+                self.stats.retries, self.stats.throttled
             )
+        } else {
+            words
         }
     }
 
     /// Ends the display and builds the summary.
-    pub fn finish(mut self, retries: u64, throttled: u64, results_files: Vec<String>) -> Summary {
+    pub fn finish(mut self, stats: StatsSnapshot, results_files: Vec<String>) -> Summary {
         self.finish_bar();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
@@ -304,7 +173,7 @@ impl Progress {
             by_kind.insert("unknown".into(), self.none_kind);
         }
         Summary {
-            dry_run: self.dry_run,
+            mode: self.mode,
             rows: totals.rows,
             rows_per_sec: if elapsed > 0.0 {
                 totals.rows as f64 / elapsed
@@ -314,12 +183,14 @@ impl Progress {
             totals,
             by_kind,
             top_errors: top,
-            retries,
-            throttled,
+            requests: stats.requests,
+            retries: stats.retries,
+            throttled: stats.throttled,
             elapsed_secs: elapsed,
             results_files,
             stopped: None,
-            interrupted: false,
+            calls_to_make: None,
+            rate: None,
         }
     }
 }

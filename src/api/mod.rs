@@ -4,4 +4,4 @@ pub mod client;
 pub mod sign;
 pub mod wire;
 
-pub use client::{ApiError, Client, Credentials, Endpoint, Failure, Ping, Secret};
+pub use client::{Client, Credentials, Endpoint, Failure};

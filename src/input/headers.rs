@@ -3,26 +3,42 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::record::{Field, FieldColumns};
+use crate::kind::normalise;
+use crate::outcome::RESULT_COLUMNS;
 
-/// The results file's fixed columns, in order.
-pub const RESULT_COLUMNS: [&str; 8] = [
-    "row",
-    "sheet",
-    "kind",
-    "status",
-    "id",
-    "error_code",
-    "specific_code",
-    "error",
-];
+/// The fields a column can be mapped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Id,
+    Name,
+    Description,
+    Cost,
+    Colour,
+    IsReferral,
+    ApplyTo,
+    /// The `kind` column of a mixed file (for example a results file fed back in).
+    Kind,
+}
 
-/// Lowercase, without spaces, `_`, `-` and `?`: the form headers are compared in.
-pub fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-' | '?') && !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// Where each field lives in a table's columns.
+#[derive(Debug, Clone, Default)]
+pub struct FieldColumns {
+    /// For each field, the column index and the header text.
+    cols: [Option<(usize, String)>; 8],
+}
+
+impl FieldColumns {
+    pub fn set(&mut self, field: Field, index: usize, header: &str) {
+        self.cols[field as usize] = Some((index, header.to_string()));
+    }
+    pub fn get(&self, field: Field) -> Option<(usize, &str)> {
+        self.cols[field as usize]
+            .as_ref()
+            .map(|(i, h)| (*i, h.as_str()))
+    }
+    pub fn has(&self, field: Field) -> bool {
+        self.cols[field as usize].is_some()
+    }
 }
 
 /// The field a header names by the built-in aliases.

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod headers;
+pub mod plan;
 pub mod workbook;
 
 use std::borrow::Cow;
@@ -45,6 +46,13 @@ impl<'a> CellRef<'a> {
             _ => false,
         }
     }
+}
+
+/// Read access to a row's cells, as validation needs it.
+pub trait Cells {
+    fn cell(&self, index: usize) -> CellRef<'_>;
+    /// The spreadsheet reference of a cell (e.g. `C7`), for error messages.
+    fn cell_ref(&self, index: usize) -> String;
 }
 
 /// One owned cell of a workbook row.
@@ -100,17 +108,13 @@ impl Row {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Every cell empty or whitespace.
     pub fn is_blank(&self) -> bool {
         (0..self.len()).all(|i| self.cell(i).is_blank())
     }
 }
 
-impl crate::record::Cells for Row {
+impl Cells for Row {
     fn cell(&self, index: usize) -> CellRef<'_> {
         Row::cell(self, index)
     }

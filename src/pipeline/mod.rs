@@ -2,20 +2,24 @@
 //! creates (reconciling unknown outcomes by name), matching by name. Knows records and
 //! outcomes, not files.
 
-pub mod journal;
+mod reconcile;
+pub(crate) mod stop;
+mod throttle;
 
 use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use rand::Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::api::{Client, Failure};
-use crate::record::{Kind, Record, fold_name};
-use crate::results::{Status, Verdict};
+use crate::kind::Kind;
+use crate::outcome::{Status, Verdict};
+use crate::record::Record;
+use crate::record::names::fold_name;
+use stop::Stop;
+use throttle::Throttle;
+
+pub(crate) use crate::summary::StopKind;
 
 /// How the submitter behaves.
 #[derive(Debug, Clone)]
@@ -35,25 +39,29 @@ pub struct Existing {
     pub by_name: HashMap<String, Vec<u64>>,
 }
 
-/// Pauses every worker and lowers the effective rate after a 429, then raises it again step
-/// by step while answers stay clean (in the spirit of the adaptive retry mode of cloud SDKs:
-/// the new rate is a share of the rate actually measured when throttled).
-struct Throttle {
-    paused_until: Option<Instant>,
-    /// The lowered rate and when it was set; None: the configured rate applies.
-    lowered: Option<(f64, Instant)>,
-    next_slot: Instant,
-    /// Send times in the last second, to measure the rate actually achieved.
-    sent: std::collections::VecDeque<Instant>,
+/// Live counts of a run's requests, for the progress display and the summary.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
 }
 
-impl Throttle {
-    /// The rate in force now, when lowered.
-    fn current(&self, configured: f64) -> Option<f64> {
-        let (rate, at) = self.lowered?;
-        // Recover by 5% of the configured rate per second.
-        let r = rate + configured * 0.05 * at.elapsed().as_secs_f64();
-        (r < configured).then_some(r)
+/// A copy of [`Stats`] at one moment.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -61,17 +69,14 @@ impl Throttle {
 pub struct Submitter {
     client: Client,
     policy: Policy,
-    limiter: DefaultDirectRateLimiter,
-    throttle: Mutex<Throttle>,
+    throttle: Throttle,
     existing: HashMap<Kind, Existing>,
     /// Ids that existed before the first run (for reconciling lost creates).
-    pre: HashMap<Kind, HashSet<u64>>,
+    pre: Mutex<HashMap<Kind, HashSet<u64>>>,
     /// Ids this run (or an earlier one being resumed) has given to a row.
     claimed: Mutex<HashSet<(Kind, u64)>>,
-    stop: Mutex<Option<String>>,
-    stopping: AtomicBool,
-    pub retries: AtomicU64,
-    pub throttled: AtomicU64,
+    stop: Arc<Stop>,
+    stats: Arc<Stats>,
 }
 
 /// What became of a row, and the label its error is counted under in the summary.
@@ -122,33 +127,21 @@ fn local_failure(message: String, label: &str) -> Submitted {
 }
 
 impl Submitter {
-    pub fn new(client: Client, policy: Policy) -> Submitter {
-        let period = Duration::from_secs_f64(1.0 / policy.rate);
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::MIN);
+    pub(crate) fn new(client: Client, policy: Policy, stop: Arc<Stop>) -> Submitter {
         Submitter {
             client,
-            limiter: RateLimiter::direct(quota),
-            throttle: Mutex::new(Throttle {
-                paused_until: None,
-                lowered: None,
-                next_slot: Instant::now(),
-                sent: std::collections::VecDeque::new(),
-            }),
+            throttle: Throttle::new(policy.rate, policy.backoff),
             policy,
             existing: HashMap::new(),
-            pre: HashMap::new(),
+            pre: Mutex::new(HashMap::new()),
             claimed: Mutex::new(HashSet::new()),
-            stop: Mutex::new(None),
-            stopping: AtomicBool::new(false),
-            retries: AtomicU64::new(0),
-            throttled: AtomicU64::new(0),
+            stop,
+            stats: Arc::new(Stats::default()),
         }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
+    pub(crate) fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
     }
 
     pub fn concurrency(&self) -> usize {
@@ -163,7 +156,7 @@ impl Submitter {
             e.ids.insert(l.id);
             e.by_name.entry(fold_name(&l.name)).or_default().push(l.id);
         }
-        self.pre.entry(kind).or_insert_with(|| e.ids.clone());
+        lock(&self.pre).entry(kind).or_insert_with(|| e.ids.clone());
         self.existing.insert(kind, e);
         Ok(())
     }
@@ -176,102 +169,32 @@ impl Submitter {
     }
 
     /// Replaces the before-the-run snapshot (from a resumed run's journal).
-    pub fn set_pre(&mut self, kind: Kind, ids: HashSet<u64>) {
-        self.pre.insert(kind, ids);
+    pub fn set_pre(&self, kind: Kind, ids: HashSet<u64>) {
+        lock(&self.pre).insert(kind, ids);
     }
 
     pub fn claim(&self, kind: Kind, id: u64) {
         lock(&self.claimed).insert((kind, id));
     }
 
-    /// Stops the run: rows not yet sent become `skipped` with this reason.
-    pub fn stop(&self, why: String) {
-        let mut s = lock(&self.stop);
-        if s.is_none() {
-            *s = Some(why);
-        }
-        self.stopping.store(true, Ordering::SeqCst);
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stop.is_stopping()
     }
 
-    pub fn stopped(&self) -> Option<String> {
-        lock(&self.stop).clone()
-    }
-
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// Waits for a slot: the pause after a 429, the configured rate, the adaptive rate.
+    /// Waits for a request slot.
     async fn gate(&self) {
-        loop {
-            let pause = lock(&self.throttle).paused_until;
-            match pause {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
-                _ => break,
-            }
-        }
-        self.limiter.until_ready().await;
-        let slot = {
-            let mut t = lock(&self.throttle);
-            let now = Instant::now();
-            while t
-                .sent
-                .front()
-                .is_some_and(|s| now.duration_since(*s) >= Duration::from_secs(1))
-            {
-                t.sent.pop_front();
-            }
-            let slot = match t.current(self.policy.rate) {
-                None => {
-                    t.lowered = None;
-                    now
-                }
-                Some(rate) => {
-                    let slot = t.next_slot.max(now);
-                    t.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
-                    slot
-                }
-            };
-            t.sent.push_back(slot);
-            slot
-        };
-        if slot > Instant::now() {
-            tokio::time::sleep_until(slot.into()).await;
-        }
+        self.throttle.gate().await;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     fn on_throttled(&self, retry_after: Option<Duration>, attempt: u32) {
-        self.throttled.fetch_add(1, Ordering::Relaxed);
-        let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
-        let mut t = lock(&self.throttle);
-        let now = Instant::now();
-        let until = now + wait;
-        t.paused_until = Some(t.paused_until.map_or(until, |p| p.max(until)));
-        // The 429s of requests already in flight when the rate was lowered are the same signal.
-        let recently = t
-            .lowered
-            .is_some_and(|(_, at)| now.duration_since(at) < Duration::from_secs(1));
-        if !recently {
-            let measured = t.sent.len() as f64;
-            let base = t
-                .current(self.policy.rate)
-                .unwrap_or(self.policy.rate)
-                .min(measured.max(1.0));
-            t.lowered = Some(((base * 0.7).max(0.2), now));
-        }
-        t.next_slot = t.next_slot.max(until);
+        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        self.throttle.on_throttled(retry_after, attempt);
     }
 
-    /// Exponential backoff with full jitter.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let cap = Duration::from_secs(20);
-        let exp = self
-            .policy
-            .backoff
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(cap);
-        let ms = exp.as_millis() as u64;
-        Duration::from_millis(rand::rng().random_range(0..=ms.max(1)))
+    /// Sleeps a backoff; false when the run stopped meanwhile.
+    async fn back_off(&self, attempt: u32) -> bool {
+        self.stop.sleep(self.throttle.backoff(attempt)).await
     }
 
     /// Runs an idempotent call (a read) with the gate and retries.
@@ -293,39 +216,13 @@ impl Submitter {
                 Err(Failure::Transient(_) | Failure::Unknown(_))
                     if attempt < self.policy.retries =>
                 {
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    self.back_off(attempt).await;
                 }
                 Err(e) => return Err(e),
             }
             attempt += 1;
-            self.retries.fetch_add(1, Ordering::Relaxed);
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
-    }
-
-    /// Looks for a record a lost create may have made: same name, not there before the run,
-    /// not given to another row. Ok(None): none, the create may be sent again.
-    async fn reconcile(&self, record: &Record) -> Result<Option<u64>, Failure> {
-        let kind = record.kind();
-        let name = record.name().unwrap_or_default().trim().to_string();
-        let mut filter = serde_json::Map::new();
-        filter.insert("name".into(), serde_json::Value::String(name.clone()));
-        let found = self
-            .with_retries(|| self.client.list(kind, Some(filter.clone())))
-            .await?;
-        let want = fold_name(&name);
-        let pre = self.pre.get(&kind);
-        let mut claimed = lock(&self.claimed);
-        let candidate = found
-            .iter()
-            .filter(|l| fold_name(&l.name) == want)
-            .map(|l| l.id)
-            .filter(|id| !pre.is_some_and(|p| p.contains(id)))
-            .filter(|id| !claimed.contains(&(kind, *id)))
-            .min();
-        if let Some(id) = candidate {
-            claimed.insert((kind, id));
-        }
-        Ok(candidate)
     }
 
     /// Submits one valid record. `was_sent`: an earlier run journalled this create as sent
@@ -397,7 +294,7 @@ impl Submitter {
                 return s;
             }
             if attempt > 0 {
-                self.retries.fetch_add(1, Ordering::Relaxed);
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
             }
             // A stop (fatal answer elsewhere, Ctrl-C) ends retries of rows not yet applied.
             if attempt > 0 && self.is_stopping() && !matches!(last, Some(Failure::Unknown(_))) {
@@ -432,11 +329,11 @@ impl Submitter {
                     last = Some(Failure::Throttled { retry_after, error });
                 }
                 Err(f @ Failure::Transient(_)) => {
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    self.back_off(attempt).await;
                     last = Some(f);
                 }
                 Err(f @ Failure::Unknown(_)) => {
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    self.back_off(attempt).await;
                     last = Some(f);
                 }
             }
@@ -446,17 +343,15 @@ impl Submitter {
 
     fn fail_or_stop(&self, f: &Failure) -> Submitted {
         if let Failure::Fatal(e) = f {
-            self.stop(crate::api::client::fatal_advice(e));
+            self.stop
+                .stop(StopKind::Fatal, crate::api::client::fatal_advice(e));
         }
         failed(f)
     }
 
     pub fn skipped(&self) -> Submitted {
         let mut v = Verdict::new(Status::Skipped);
-        v.error = format!(
-            "not sent: the run stopped ({})",
-            self.stopped().unwrap_or_else(|| "interrupted".into())
-        );
+        v.error = format!("not sent: the run stopped ({})", self.stop.reason());
         Submitted {
             verdict: v,
             error_label: Some("skipped".into()),

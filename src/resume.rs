@@ -1,7 +1,11 @@
+//! What earlier runs finished: the created/updated lines of a results file, and the journal
+//! beside it.
+//!
 //! The journal beside a results file: what existed before the run, which creates were sent,
 //! and which rows were done before their results line was written. It lets `--resume`
 //! reconcile a create whose outcome was lost (a crash, `kill -9`) instead of sending it twice.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -10,8 +14,78 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Kind;
-use crate::results::{Done, RowKey, Status};
+use crate::kind::Kind;
+use crate::outcome::{RESULT_COLUMNS, Status};
+use crate::results::writer::fingerprint;
+
+/// A row an earlier run created or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    pub kind: Kind,
+    pub status: Status,
+    pub id: u64,
+    pub fingerprint: u64,
+}
+
+/// The key a row is known by across runs: its sheet (empty for CSV) and row number.
+pub type RowKey = (String, u32);
+
+/// Reads an earlier results file: its created/updated lines by row.
+pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .clone();
+    let fixed = headers.len() >= RESULT_COLUMNS.len()
+        && headers.iter().zip(RESULT_COLUMNS).all(|(a, b)| a == b);
+    if !fixed {
+        return Err(format!(
+            "{}: not a results file (its header does not start {})",
+            path.display(),
+            RESULT_COLUMNS.join(",")
+        ));
+    }
+    let mut done = HashMap::new();
+    for rec in rdr.records() {
+        // A torn last line (a crash mid-write) is not a done line: it has fewer fields than the
+        // header, or does not parse. (Its row is then found in the journal or done again.)
+        let Ok(rec) = rec else { continue };
+        if rec.len() != headers.len() {
+            continue;
+        }
+        let (Some(row), Some(kind), Some(status), Some(id)) = (
+            rec.get(0).and_then(|r| r.parse::<u32>().ok()),
+            rec.get(2).and_then(Kind::parse),
+            rec.get(3).and_then(Status::parse),
+            rec.get(4).and_then(|i| i.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        if !status.is_done() {
+            continue;
+        }
+        let echo: Vec<Cow<'_, str>> = rec
+            .iter()
+            .skip(RESULT_COLUMNS.len())
+            .map(Cow::Borrowed)
+            .collect();
+        let sheet = rec.get(1).unwrap_or("").to_string();
+        done.insert(
+            (sheet, row),
+            Done {
+                kind,
+                status,
+                id,
+                fingerprint: fingerprint(&echo),
+            },
+        );
+    }
+    Ok(done)
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,14 +235,6 @@ impl Journal {
             id,
             fp,
         })
-    }
-}
-
-/// Which of the snapshot sets belongs to a kind.
-pub fn pre_for(pre: &(HashSet<u64>, HashSet<u64>), kind: Kind) -> &HashSet<u64> {
-    match kind {
-        Kind::Source => &pre.0,
-        Kind::Stage => &pre.1,
     }
 }
 

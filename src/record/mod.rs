@@ -1,0 +1,117 @@
+//! Typed lead source / lead stage records, and the checks that turn a row's cells into one.
+//!
+//! A record's serde serialisation is exactly the request body of `addOrUpdateLeadSource` /
+//! `addOrUpdateLeadStage`: only the fields present, camelCase names, cost a JSON number,
+//! isReferral a boolean, applyTo 1 or 2.
+
+mod check;
+pub(crate) mod names;
+pub(crate) mod parse;
+
+use serde::{Serialize, Serializer};
+
+pub(crate) use crate::kind::Kind;
+pub(crate) use check::{Problem, ProblemKind, validate};
+
+/// A cost: a validated non-negative decimal kept as its canonical text, sent as a JSON number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Money(String);
+
+impl Money {
+    pub fn to_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(0.0)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.to_f64())
+    }
+}
+
+/// Whether a lead stage applies to opportunities (1) or leads (2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyTo {
+    Opportunity,
+    Lead,
+}
+
+impl ApplyTo {
+    pub fn code(self) -> u8 {
+        match self {
+            ApplyTo::Opportunity => 1,
+            ApplyTo::Lead => 2,
+        }
+    }
+}
+
+impl Serialize for ApplyTo {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_referral: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadStage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_to: Option<ApplyTo>,
+}
+
+/// A validated row, ready to be sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Record {
+    Source(LeadSource),
+    Stage(LeadStage),
+}
+
+impl Record {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Record::Source(_) => Kind::Source,
+            Record::Stage(_) => Kind::Stage,
+        }
+    }
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            Record::Source(r) => r.id,
+            Record::Stage(r) => r.id,
+        }
+    }
+    pub fn set_id(&mut self, id: u64) {
+        match self {
+            Record::Source(r) => r.id = Some(id),
+            Record::Stage(r) => r.id = Some(id),
+        }
+    }
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Record::Source(r) => r.name.as_deref(),
+            Record::Stage(r) => r.name.as_deref(),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Names as they are compared: trimmed and Unicode case folded; 64-bit keys of them.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Problem, ProblemKind, Record};
+use crate::fnv::Fnv1a;
+use crate::kind::Kind;
+
+/// The form names are compared in: trimmed, Unicode case folded.
+pub fn fold_name(name: &str) -> String {
+    let t = name.trim();
+    if t.is_ascii() {
+        t.to_ascii_lowercase()
+    } else {
+        caseless::default_case_fold_str(t)
+    }
+}
+
+/// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
+/// across runs). Two different names share a key with odds of about n²/2⁶⁵ for n names.
+pub fn name_key(kind: Kind, name: &str) -> u64 {
+    let mut h = Fnv1a::default();
+    h.write_u8(kind as u8);
+    let t = name.trim();
+    if t.is_ascii() {
+        t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+    } else {
+        let mut buf = [0u8; 4];
+        for c in caseless::Caseless::default_case_fold(t.chars()) {
+            h.write(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    h.finish()
+}
+
+/// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys
+/// of the folded name ([`name_key`]), so memory stays at about 17 bytes a name.
+pub(crate) struct Names {
+    /// The run's input files, to name the first one a duplicate was seen in.
+    files: Vec<PathBuf>,
+    seen: HashMap<u64, Origin, std::hash::BuildHasherDefault<PreHashed>>,
+    /// Sheet names by index, so an origin stays eight bytes.
+    sheets: Vec<Arc<str>>,
+}
+
+const INVALID: u32 = 1 << 31;
+
+/// Where a name was first seen.
+#[derive(Clone, Copy)]
+struct Origin {
+    /// The row number; its top bit marks a row that was itself invalid.
+    row: u32,
+    sheet: u16,
+    file: u16,
+}
+
+/// The keys are hashes already: pass them through.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Names {
+    /// An empty index for a run over these input files.
+    pub(crate) fn new(files: Vec<PathBuf>) -> Names {
+        Names {
+            files,
+            seen: HashMap::default(),
+            sheets: Vec::new(),
+        }
+    }
+
+    /// Makes room for `rows` more names at once: growing a large table step by step would
+    /// briefly hold the old and the new table together.
+    pub(crate) fn reserve(&mut self, rows: u64) {
+        self.seen
+            .reserve(usize::try_from(rows.min(50_000_000)).unwrap_or(0));
+    }
+
+    fn sheet_index(&mut self, sheet: &Arc<str>) -> u16 {
+        if let Some(i) = self.sheets.iter().position(|s| s == sheet) {
+            return u16::try_from(i).unwrap_or(u16::MAX);
+        }
+        self.sheets.push(sheet.clone());
+        u16::try_from(self.sheets.len() - 1).unwrap_or(u16::MAX)
+    }
+
+    /// Claims a create row's name for its kind; a later row with the same name gets a
+    /// duplicate problem (also when the row is already invalid, so one pass reports every
+    /// problem). `checked` is the row's record or problems so far.
+    pub(crate) fn admit(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        at: (u32, &Arc<str>, usize),
+        checked: &mut Result<Record, Vec<Problem>>,
+    ) {
+        let (row, sheet, file) = at;
+        if name.trim().is_empty() {
+            return;
+        }
+        let key = name_key(kind, name);
+        let valid = checked.is_ok();
+        let Some(first) = self.seen.get(&key).copied() else {
+            let origin = Origin {
+                row: row | if valid { 0 } else { INVALID },
+                sheet: self.sheet_index(sheet),
+                file: u16::try_from(file).unwrap_or(u16::MAX),
+            };
+            self.seen.insert(key, origin);
+            return;
+        };
+        let mut of = format!("row {}", first.row & !INVALID);
+        let first_sheet = &self.sheets[usize::from(first.sheet)];
+        if !first_sheet.is_empty() && first_sheet != sheet {
+            of.push_str(&format!(" of sheet {first_sheet:?}"));
+        }
+        if usize::from(first.file) != file {
+            of.push_str(&format!(
+                " of {}",
+                self.files[usize::from(first.file)].display()
+            ));
+        }
+        if first.row & INVALID != 0 {
+            of.push_str(", which is itself invalid");
+        }
+        let problem = Problem {
+            column: "name".into(),
+            kind: ProblemKind::Duplicate {
+                name: name.trim().to_string(),
+                of,
+            },
+        };
+        match checked {
+            Ok(_) => *checked = Err(vec![problem]),
+            Err(problems) => problems.push(problem),
+        }
+    }
+}

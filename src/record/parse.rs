@@ -1,0 +1,278 @@
+//! One cell → one typed value: id, cost, colour, boolean, applyTo.
+
+use super::check::ProblemKind;
+use super::{ApplyTo, Money};
+use crate::input::CellRef;
+
+/// A positive whole number, from a number cell or text (`755`, `755.0`).
+pub fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
+    let bad = || ProblemKind::BadId(cell.display().into_owned());
+    match cell {
+        CellRef::Int(i) if i > 0 => Ok(i as u64),
+        CellRef::Float(f) => float_to_id(f).ok_or_else(bad),
+        CellRef::Text(t) => {
+            let t = t.trim();
+            if let Ok(n) = t.parse::<u64>() {
+                return if n > 0 { Ok(n) } else { Err(bad()) };
+            }
+            // `755.0` as text, as legacy exports of number columns write it.
+            match t.split_once('.') {
+                Some((whole, frac))
+                    if !whole.is_empty()
+                        && whole.bytes().all(|b| b.is_ascii_digit())
+                        && frac.bytes().all(|b| b == b'0') =>
+                {
+                    whole.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(bad)
+                }
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn float_to_id(f: f64) -> Option<u64> {
+    (f.is_finite() && f >= 1.0 && f.fract() == 0.0 && f < 9.0e15).then_some(f as u64)
+}
+
+/// A non-negative amount. Currency signs `$ € £` and real thousands groups are accepted;
+/// a decimal comma is refused as ambiguous.
+pub fn parse_cost(cell: CellRef<'_>) -> Result<Money, ProblemKind> {
+    let raw = cell.display();
+    match cell {
+        CellRef::Int(i) if i >= 0 => return Ok(Money(i.to_string())),
+        CellRef::Int(_) => return Err(ProblemKind::NegativeCost(raw.into_owned())),
+        CellRef::Float(f) if f.is_finite() && f >= 0.0 => return Ok(Money(f.to_string())),
+        CellRef::Float(f) if f.is_finite() => {
+            return Err(ProblemKind::NegativeCost(raw.into_owned()));
+        }
+        CellRef::Text(_) => {}
+        _ => return Err(ProblemKind::BadCost(raw.into_owned())),
+    }
+    let mut s = raw.trim();
+    let negative = s.starts_with('-');
+    if negative {
+        s = s[1..].trim_start();
+    }
+    for sign in ['$', '€', '£'] {
+        if let Some(rest) = s.strip_prefix(sign) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if let Some(f) = frac
+        && !digits(f)
+    {
+        return Err(ProblemKind::BadCost(raw.into_owned()));
+    }
+    let int_digits: String = if int.contains(',') {
+        let groups: Vec<&str> = int.split(',').collect();
+        let grouped = groups[0].len() <= 3
+            && digits(groups[0])
+            && groups[1..].iter().all(|g| g.len() == 3 && digits(g));
+        if !grouped {
+            let comma_decimal =
+                frac.is_none() && groups.len() == 2 && digits(groups[0]) && digits(groups[1]);
+            return Err(if comma_decimal {
+                ProblemKind::AmbiguousCost(raw.into_owned())
+            } else {
+                ProblemKind::BadCost(raw.into_owned())
+            });
+        }
+        groups.concat()
+    } else if int.is_empty() && frac.is_some() {
+        "0".to_string()
+    } else if digits(int) {
+        if !negative && frac.is_none_or(digits) {
+            // The common case: plain digits, one allocation.
+            return Ok(Money(s.to_string()));
+        }
+        int.to_string()
+    } else {
+        return Err(ProblemKind::BadCost(raw.into_owned()));
+    };
+    if negative {
+        return Err(ProblemKind::NegativeCost(raw.into_owned()));
+    }
+    Ok(Money(match frac {
+        Some(f) => format!("{int_digits}.{f}"),
+        None => int_digits,
+    }))
+}
+
+/// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.
+pub fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
+    let raw = cell.display();
+    let t = raw.trim();
+    let hex = t.strip_prefix('#').unwrap_or(t);
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ProblemKind::BadColour(raw.into_owned()));
+    }
+    let mut out = String::with_capacity(7);
+    out.push('#');
+    match hex.len() {
+        6 => hex.chars().for_each(|c| out.push(c.to_ascii_lowercase())),
+        3 => hex.chars().for_each(|c| {
+            out.push(c.to_ascii_lowercase());
+            out.push(c.to_ascii_lowercase());
+        }),
+        _ => return Err(ProblemKind::BadColour(raw.into_owned())),
+    }
+    Ok(out)
+}
+
+/// true/false/yes/no/y/n/1/0 in any case, a boolean cell, or a number cell 1/0.
+pub fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
+    match cell {
+        CellRef::Bool(b) => Ok(b),
+        CellRef::Int(1) => Ok(true),
+        CellRef::Int(0) => Ok(false),
+        CellRef::Float(1.0) => Ok(true),
+        CellRef::Float(0.0) => Ok(false),
+        CellRef::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Ok(true),
+            "false" | "no" | "n" | "0" => Ok(false),
+            _ => Err(ProblemKind::BadBool(t.to_string())),
+        },
+        c => Err(ProblemKind::BadBool(c.display().into_owned())),
+    }
+}
+
+/// 1, 2, `opportunity`, `lead`, any case, from text or a number cell.
+pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
+    match cell {
+        CellRef::Int(1) => Ok(ApplyTo::Opportunity),
+        CellRef::Int(2) => Ok(ApplyTo::Lead),
+        CellRef::Float(1.0) => Ok(ApplyTo::Opportunity),
+        CellRef::Float(2.0) => Ok(ApplyTo::Lead),
+        CellRef::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "1" | "1.0" | "opportunity" | "opportunities" => Ok(ApplyTo::Opportunity),
+            "2" | "2.0" | "lead" | "leads" => Ok(ApplyTo::Lead),
+            _ => Err(ProblemKind::BadApplyTo(t.to_string())),
+        },
+        c => Err(ProblemKind::BadApplyTo(c.display().into_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> CellRef<'_> {
+        CellRef::Text(s)
+    }
+
+    #[test]
+    fn id_accepts_whole_numbers_in_text_and_number_cells() {
+        assert_eq!(parse_id(t("755")), Ok(755));
+        assert_eq!(parse_id(t(" 755.0 ")), Ok(755));
+        assert_eq!(parse_id(CellRef::Float(755.0)), Ok(755));
+        assert_eq!(parse_id(CellRef::Int(12)), Ok(12));
+        assert!(parse_id(t("755.5")).is_err());
+        assert!(parse_id(t("0")).is_err());
+        assert!(parse_id(t("-3")).is_err());
+        assert!(parse_id(t("abc")).is_err());
+        assert!(parse_id(CellRef::Float(1.5)).is_err());
+    }
+
+    #[test]
+    fn cost_accepts_currency_and_real_thousands_groups() {
+        assert_eq!(parse_cost(t("$1,200.50")).unwrap().to_f64(), 1200.5);
+        assert_eq!(parse_cost(t("12,000")).unwrap().as_str(), "12000");
+        assert_eq!(parse_cost(t("€ 15")).unwrap().as_str(), "15");
+        assert_eq!(parse_cost(t("£0.99")).unwrap().as_str(), "0.99");
+        assert_eq!(parse_cost(CellRef::Float(12.5)).unwrap().as_str(), "12.5");
+    }
+
+    #[test]
+    fn cost_decimal_comma_is_ambiguous_not_guessed() {
+        assert!(matches!(
+            parse_cost(t("7,5")),
+            Err(ProblemKind::AmbiguousCost(_))
+        ));
+        assert!(matches!(
+            parse_cost(t("1,20,0")),
+            Err(ProblemKind::BadCost(_))
+        ));
+        assert!(matches!(
+            parse_cost(t("-5")),
+            Err(ProblemKind::NegativeCost(_))
+        ));
+        assert!(matches!(parse_cost(t("ten")), Err(ProblemKind::BadCost(_))));
+    }
+
+    #[test]
+    fn colour_short_form_is_expanded() {
+        assert_eq!(parse_colour(t("#7EE546")).unwrap(), "#7ee546");
+        assert_eq!(parse_colour(t("7ee546")).unwrap(), "#7ee546");
+        assert_eq!(parse_colour(t("#AbC")).unwrap(), "#aabbcc");
+        assert!(parse_colour(t("#12345")).is_err());
+        assert!(parse_colour(t("red")).is_err());
+    }
+
+    #[test]
+    fn booleans_and_apply_to_accept_documented_forms() {
+        for (s, v) in [("Yes", true), ("n", false), ("TRUE", true), ("0", false)] {
+            assert_eq!(parse_bool(t(s)), Ok(v), "{s}");
+        }
+        assert_eq!(parse_bool(CellRef::Bool(true)), Ok(true));
+        assert_eq!(parse_bool(CellRef::Float(0.0)), Ok(false));
+        assert!(parse_bool(t("maybe")).is_err());
+        assert_eq!(parse_apply_to(t("Lead")), Ok(ApplyTo::Lead));
+        assert_eq!(
+            parse_apply_to(CellRef::Float(1.0)),
+            Ok(ApplyTo::Opportunity)
+        );
+        assert!(parse_apply_to(t("3")).is_err());
+    }
+
+    #[test]
+    fn names_fold_unicode_case() {
+        assert_eq!(fold_name(" Société "), fold_name("SOCIÉTÉ"));
+        assert_eq!(fold_name("Straße"), fold_name("STRASSE"));
+        assert_eq!(
+            name_key(Kind::Source, "Société"),
+            name_key(Kind::Source, " SOCIÉTÉ")
+        );
+        assert_eq!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Source, "eXPO ")
+        );
+        assert_ne!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Stage, "Expo")
+        );
+        assert_ne!(
+            name_key(Kind::Source, "Expo"),
+            name_key(Kind::Source, "Expos")
+        );
+    }
+
+    #[test]
+    fn record_serialises_as_the_request_body() {
+        let r = Record::Source(LeadSource {
+            name: Some("Expo".into()),
+            cost: Some(parse_cost(t("$1,200.50")).unwrap()),
+            is_referral: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"name":"Expo","cost":1200.5,"isReferral":true}"#
+        );
+        let s = Record::Stage(LeadStage {
+            id: Some(4),
+            apply_to: Some(ApplyTo::Lead),
+            ..Default::default()
+        });
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"id":4,"applyTo":2}"#
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! The collector: the one task that receives finished rows (in any order) from the run,
+//! journals created/updated rows, writes results lines in input order, flushes them, and
+//! counts them for the progress display. Dry runs, plans and imports all go through it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use super::writer::{ResultsWriter, fingerprint};
+use crate::error::FatalError;
+use crate::input::headers::Field;
+use crate::input::plan::TablePlan;
+use crate::outcome::{Status, Verdict};
+use crate::progress::Progress;
+use crate::resume::{Journal, RowKey};
+use crate::source::Item;
+
+/// How many finished rows may wait behind a slow one before the run stops taking rows.
+pub(crate) const WINDOW: usize = 4096;
+
+/// A row whose outcome is known, on its way to the results file.
+pub(crate) struct Finished {
+    /// The row's place in the file's order of rows.
+    pub seq: u64,
+    pub item: Item,
+    pub verdict: Verdict,
+    /// The labels its problems or error are counted under in the summary.
+    pub labels: Vec<String>,
+}
+
+/// Everything the collector of one results file needs.
+pub(crate) struct Collector<'a> {
+    pub plans: Arc<Vec<TablePlan>>,
+    pub writer: ResultsWriter,
+    pub path: PathBuf,
+    /// Live runs journal each created/updated row before its results line.
+    pub journal: Option<Arc<Journal>>,
+    pub progress: &'a mut Progress,
+    /// Permits of the reorder window: one is returned per line written.
+    pub window: Arc<Semaphore>,
+    /// Progress bar label of the file (`file` or `file › sheet` is made of it).
+    pub label: String,
+    /// Live counts of the pipeline (requests, retries, 429s), shown with the bar.
+    pub stats: Option<Arc<crate::pipeline::Stats>>,
+}
+
+impl Collector<'_> {
+    /// Runs until the sender side closes; returns the number of lines written.
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Vec<Finished>>,
+    ) -> Result<u64, FatalError> {
+        let result = self.collect(&mut rx).await;
+        // Wake a run waiting for room in the window, whatever happened here.
+        self.window.close();
+        rx.close();
+        result
+    }
+
+    async fn collect(&mut self, rx: &mut mpsc::Receiver<Vec<Finished>>) -> Result<u64, FatalError> {
+        let mut waiting: BTreeMap<u64, Finished> = BTreeMap::new();
+        let mut next: u64 = 0;
+        let mut table = None;
+        while let Some(batch) = rx.recv().await {
+            for f in batch {
+                self.journal_done(&f)?;
+                waiting.insert(f.seq, f);
+            }
+            let mut wrote = 0;
+            while let Some(f) = waiting.remove(&next) {
+                if table != Some(f.item.table) {
+                    table = Some(f.item.table);
+                    self.start_table(f.item.table);
+                }
+                self.write(&f)?;
+                next += 1;
+                wrote += 1;
+            }
+            if wrote > 0 {
+                self.writer
+                    .flush()
+                    .map_err(FatalError::output(&self.path))?;
+                self.window.add_permits(wrote);
+                if let Some(s) = &self.stats {
+                    self.progress.note_stats(s.snapshot());
+                }
+            }
+        }
+        self.writer
+            .flush()
+            .map_err(FatalError::output(&self.path))?;
+        Ok(next)
+    }
+
+    /// A created or updated row is journalled before its results line, so a crash between
+    /// the two is covered.
+    fn journal_done(&self, f: &Finished) -> Result<(), FatalError> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        let (Some(kind), Some(id)) = (f.item.kind, f.verdict.id) else {
+            return Ok(());
+        };
+        if !matches!(f.verdict.status, Status::Created | Status::Updated) {
+            return Ok(());
+        }
+        let plan = &self.plans[f.item.table];
+        let key: RowKey = (plan.sheet.to_string(), f.item.row.number);
+        let fp = fingerprint(&echo_cells(plan, &f.item));
+        journal
+            .done(&key, kind, f.verdict.status == Status::Created, id, fp)
+            .map_err(FatalError::output(journal.path()))
+    }
+
+    fn start_table(&mut self, table: usize) {
+        let sheet = &self.plans[table].sheet;
+        let hint = self.plans[table].rows_hint;
+        if sheet.is_empty() {
+            self.progress.start_table(&self.label, hint);
+        } else {
+            self.progress
+                .start_table(&format!("{} › {sheet}", self.label), hint);
+        }
+    }
+
+    fn write(&mut self, f: &Finished) -> Result<(), FatalError> {
+        let plan = &self.plans[f.item.table];
+        let echo = echo_cells(plan, &f.item);
+        self.writer
+            .write(
+                f.item.row.number,
+                &plan.sheet,
+                f.item.kind,
+                &f.verdict,
+                &input_id(plan, &f.item),
+                &echo,
+            )
+            .map_err(FatalError::output(&self.path))?;
+        self.progress
+            .record(f.item.kind, f.verdict.status, &f.labels);
+        Ok(())
+    }
+}
+
+/// The cells of a row that fill the results file's echoed columns.
+pub(crate) fn echo_cells<'a>(plan: &TablePlan, item: &'a Item) -> Vec<Cow<'a, str>> {
+    plan.slots
+        .iter()
+        .map(|s| s.map_or(Cow::Borrowed(""), |i| item.row.cell(i).display()))
+        .collect()
+}
+
+/// The row's id for its results line: the record's (normalised) id, else the cell as written.
+fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
+    if let Ok(r) = &item.checked
+        && let Some(id) = r.id()
+    {
+        return Cow::Owned(id.to_string());
+    }
+    plan.columns
+        .fields
+        .get(Field::Id)
+        .map_or(Cow::Borrowed(""), |(i, _)| item.row.cell(i).display())
+}

@@ -1,0 +1,125 @@
+//! The results CSV: the fixed columns, then the row's echoed cells; flushed as written.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::hash::Hasher;
+use std::io::{self, BufWriter};
+use std::path::Path;
+
+use crate::fnv::Fnv1a;
+use crate::kind::Kind;
+use crate::outcome::{RESULT_COLUMNS, Verdict};
+
+/// Writes the results file of one input file.
+pub struct ResultsWriter {
+    out: csv::Writer<BufWriter<File>>,
+    echo_len: usize,
+}
+
+impl ResultsWriter {
+    /// Creates (truncates) the file and writes the header: the fixed columns, then `echo`.
+    pub fn create(path: &Path, echo: &[String]) -> io::Result<ResultsWriter> {
+        let file = File::create(path)?;
+        let mut out = csv::WriterBuilder::new()
+            .flexible(false)
+            .from_writer(BufWriter::with_capacity(1 << 16, file));
+        let header = RESULT_COLUMNS
+            .iter()
+            .copied()
+            .chain(echo.iter().map(String::as_str));
+        out.write_record(header).map_err(io::Error::other)?;
+        Ok(ResultsWriter {
+            out,
+            echo_len: echo.len(),
+        })
+    }
+
+    pub fn write(
+        &mut self,
+        row: u32,
+        sheet: &str,
+        kind: Option<Kind>,
+        v: &Verdict,
+        input_id: &str,
+        echo: &[Cow<'_, str>],
+    ) -> io::Result<()> {
+        debug_assert_eq!(echo.len(), self.echo_len);
+        let mut itoa = itoa::Buffer::new();
+        let o = &mut self.out;
+        let e = io::Error::other;
+        o.write_field(itoa.format(row)).map_err(e)?;
+        o.write_field(sheet).map_err(e)?;
+        o.write_field(kind.map_or("", Kind::as_str)).map_err(e)?;
+        o.write_field(v.status.as_str()).map_err(e)?;
+        // The returned id, else the row's own id cell (so the file can be fed back in).
+        match v.id {
+            Some(id) => o.write_field(itoa.format(id)).map_err(e)?,
+            None => o.write_field(input_id).map_err(e)?,
+        }
+        o.write_field(opt_num(v.error_code).as_ref()).map_err(e)?;
+        o.write_field(opt_num(v.specific_code).as_ref())
+            .map_err(e)?;
+        o.write_field(&v.error).map_err(e)?;
+        for cell in echo {
+            o.write_field(cell.as_ref()).map_err(e)?;
+        }
+        o.write_record(None::<&[u8]>).map_err(e)?;
+        Ok(())
+    }
+
+    /// Pushes what is written to the file, so a crash leaves only whole, true lines.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn opt_num(n: Option<u32>) -> Cow<'static, str> {
+    n.map_or(Cow::Borrowed(""), |n| Cow::Owned(n.to_string()))
+}
+
+/// A fingerprint of a row's echoed cells, so `--resume` notices a changed input row.
+pub fn fingerprint(echo: &[Cow<'_, str>]) -> u64 {
+    let mut h = Fnv1a::default();
+    for c in echo {
+        h.write(c.as_bytes());
+        h.write(&[0x1f]);
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::resume::read_done;
+    #[test]
+    fn written_done_lines_are_read_back_with_their_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut w = ResultsWriter::create(&p, &["name".into(), "cost".into()]).unwrap();
+        let mut v = Verdict::new(Status::Created);
+        v.id = Some(42);
+        let echo = [Cow::Borrowed("Expo, \"big\""), Cow::Borrowed("12")];
+        w.write(2, "", Some(Kind::Source), &v, "", &echo).unwrap();
+        w.write(
+            3,
+            "",
+            Some(Kind::Source),
+            &Verdict::new(Status::Failed),
+            "7",
+            &echo,
+        )
+        .unwrap();
+        w.flush().unwrap();
+        let done = read_done(&p).unwrap();
+        assert_eq!(done.len(), 1);
+        // A line torn inside its id is not taken for a done line with a shorter id.
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("4,,source,created,10");
+        std::fs::write(&p, text).unwrap();
+        assert_eq!(read_done(&p).unwrap().len(), 1);
+        let d = done[&(String::new(), 2)];
+        assert_eq!(d.id, 42);
+        assert_eq!(d.fingerprint, fingerprint(&echo));
+    }
+}

@@ -1,0 +1,237 @@
+//! The end-of-run report: counts by kind, status and problem; rendered for people on stderr
+//! and as one JSON object on stdout with `--json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::error::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
+use crate::outcome::Status;
+
+/// What kind of run it was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Validation only: nothing read from or sent to the account.
+    #[default]
+    Validate,
+    /// The account was read, nothing written.
+    Plan,
+    Import,
+}
+
+/// Counts for one kind (or for the whole run).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct KindCounts {
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub conflict: u64,
+    pub create: u64,
+    pub update: u64,
+}
+
+impl KindCounts {
+    pub(crate) fn add(&mut self, status: Status) {
+        self.rows += 1;
+        if status != Status::Invalid {
+            self.valid += 1;
+        }
+        let slot = match status {
+            Status::Valid => return,
+            Status::Invalid => &mut self.invalid,
+            Status::Created => &mut self.created,
+            Status::Updated => &mut self.updated,
+            Status::Unchanged => &mut self.unchanged,
+            Status::Failed => &mut self.failed,
+            Status::Skipped => &mut self.skipped,
+            Status::Conflict => &mut self.conflict,
+            Status::Create => &mut self.create,
+            Status::Update => &mut self.update,
+        };
+        *slot += 1;
+    }
+
+    pub(crate) fn merge(&mut self, o: &KindCounts) {
+        self.rows += o.rows;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.created += o.created;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.failed += o.failed;
+        self.skipped += o.skipped;
+        self.conflict += o.conflict;
+        self.create += o.create;
+        self.update += o.update;
+    }
+
+    /// The counts as people read them, for this mode.
+    pub(crate) fn words(&self, mode: Mode) -> String {
+        let parts: Vec<(u64, &str)> = match mode {
+            Mode::Validate => vec![(self.valid, "valid"), (self.invalid, "invalid")],
+            Mode::Plan => vec![
+                (self.create, "create"),
+                (self.update, "update"),
+                (self.unchanged, "unchanged"),
+                (self.conflict, "conflict"),
+                (self.invalid, "invalid"),
+            ],
+            Mode::Import => vec![
+                (self.created, "created"),
+                (self.updated, "updated"),
+                (self.unchanged, "unchanged"),
+                (self.failed, "failed"),
+                (self.conflict, "conflict"),
+                (self.invalid, "invalid"),
+                (self.skipped, "skipped"),
+            ],
+        };
+        parts
+            .iter()
+            .filter(|(n, w)| *n > 0 || matches!(*w, "valid" | "invalid" | "created" | "create"))
+            .map(|(n, w)| format!("{n} {w}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Rows that did not end well.
+    fn not_done(&self) -> u64 {
+        self.invalid + self.failed + self.skipped + self.conflict
+    }
+}
+
+/// Why a run ended before its last row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopKind {
+    /// A fatal answer (credentials, key revoked, a dead server, a redirect).
+    Fatal,
+    /// Ctrl-C.
+    Interrupted,
+    /// SIGTERM.
+    Terminated,
+}
+
+/// How and why a run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stopped {
+    pub kind: StopKind,
+    pub reason: String,
+}
+
+/// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub mode: Mode,
+    /// Non-blank data rows read.
+    pub rows: u64,
+    pub totals: KindCounts,
+    pub by_kind: BTreeMap<String, KindCounts>,
+    /// Problem and error kinds, most frequent first.
+    pub top_errors: Vec<(String, u64)>,
+    /// API requests made (writes, lists, pings), retries included.
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    pub elapsed_secs: f64,
+    /// Rows per second over the whole run.
+    pub rows_per_sec: f64,
+    pub results_files: Vec<String>,
+    /// Set when the run stopped early.
+    pub stopped: Option<Stopped>,
+    /// Plan: the write calls an import would make, and about how long they would take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls_to_make: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+impl Summary {
+    /// 0 every row done (valid in a dry run), 1 some were not, 2 a fatal stop, 130 Ctrl-C,
+    /// 143 SIGTERM.
+    pub fn exit_code(&self) -> u8 {
+        match self.stopped.as_ref().map(|s| &s.kind) {
+            Some(StopKind::Interrupted) => EXIT_INTERRUPTED,
+            Some(StopKind::Terminated) => EXIT_TERMINATED,
+            Some(StopKind::Fatal) => EXIT_FATAL,
+            None if self.totals.not_done() == 0 => EXIT_OK,
+            None => EXIT_SOME_ROWS,
+        }
+    }
+
+    /// The summary as people read it.
+    pub fn render(&self) -> String {
+        let t = &self.totals;
+        let mut s = String::new();
+        let secs = self.elapsed_secs;
+        let _ = match self.mode {
+            Mode::Validate => writeln!(
+                s,
+                "{} rows read: {} ({secs:.2}s, dry run: nothing sent)",
+                self.rows,
+                t.words(self.mode)
+            ),
+            Mode::Plan => {
+                let calls = self.calls_to_make.unwrap_or(t.create + t.update);
+                let eta = self.rate.map_or(String::new(), |r| {
+                    format!(", about {} at --rate {r}", human_secs(calls as f64 / r))
+                });
+                writeln!(
+                    s,
+                    "{} rows read: {} — {calls} calls to make{eta} (a plan: nothing sent)",
+                    self.rows,
+                    t.words(self.mode)
+                )
+            }
+            Mode::Import => writeln!(
+                s,
+                "{} rows read: {} in {secs:.1}s ({:.1} rows/s)",
+                self.rows,
+                t.words(self.mode),
+                self.rows_per_sec
+            ),
+        };
+        if self.mode != Mode::Validate && self.requests + self.retries + self.throttled > 0 {
+            let _ = writeln!(
+                s,
+                "  requests: {}, retries: {}, throttled (429): {}",
+                self.requests, self.retries, self.throttled
+            );
+        }
+        if self.by_kind.len() > 1 {
+            for (kind, c) in &self.by_kind {
+                let _ = writeln!(s, "  {kind}: {} rows, {}", c.rows, c.words(self.mode));
+            }
+        }
+        if !self.top_errors.is_empty() {
+            s.push_str("  top problems:\n");
+            for (e, n) in self.top_errors.iter().take(5) {
+                let _ = writeln!(s, "    {n} × {e}");
+            }
+        }
+        for f in &self.results_files {
+            let _ = writeln!(s, "  results: {f}");
+        }
+        if let Some(stop) = &self.stopped {
+            let _ = writeln!(s, "stopped: {}", stop.reason);
+            s.push_str("next: run the same command with --resume to finish\n");
+        }
+        s
+    }
+}
+
+fn human_secs(secs: f64) -> String {
+    let secs = secs.ceil().max(1.0) as u64;
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
