@@ -22,7 +22,14 @@ pub enum Command {
     /// Validate and submit rows, writing a results CSV beside each input.
     Import(ImportArgs),
     /// Validate only (same as `import --dry-run`): a results CSV saying what would be sent.
-    Validate(ReadArgs),
+    /// Accepts import's flags; those that need the network are ignored.
+    Validate(ImportArgs),
+    /// What an import with the same flags would do to the account now, row by row
+    /// (create, update, unchanged, conflict, invalid). Reads the account; writes nothing.
+    Plan(ImportArgs),
+    /// Write every record of a kind on the account to a CSV or XLSX file that can be edited
+    /// and imported back.
+    Export(ExportArgs),
     /// Check credentials, the base URL and the clock against the API.
     Ping(PingArgs),
     /// Run the built-in iVvy emulator on loopback.
@@ -88,14 +95,14 @@ pub struct TargetArgs {
     #[arg(long, env = "IVVY_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
     /// API region, when no base URL is given.
-    #[arg(long, env = "IVVY_REGION", value_enum)]
+    #[arg(long, env = "IVVY_REGION", value_enum, ignore_case = true)]
     pub region: Option<RegionArg>,
     /// Run against a built-in emulator started for this run (no credentials needed; the base
     /// URL, region and credentials in the environment are then not used).
     #[arg(long)]
     pub sandbox: bool,
     /// Seconds to wait for one answer.
-    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", value_parser = seconds(0.1, 3600.0))]
     pub timeout: f64,
 }
 
@@ -105,30 +112,95 @@ pub struct ImportArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
     /// Validate only; touch no network.
     #[arg(long)]
     pub dry_run: bool,
-    /// Requests per second across all workers.
-    #[arg(long, default_value_t = 5.0, value_name = "N")]
-    pub rate: f64,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub concurrency: usize,
-    /// Retries of a throttled or transient failure.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub retries: u32,
+    /// Read the account and write what an import would do now, without writing anything.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub plan: bool,
     /// Rows without id whose name matches one existing record update it.
-    #[arg(long)]
+    #[arg(long, help_heading = "Matching")]
     pub match_by_name: bool,
-    /// Keep the created/updated lines of an existing results file and do the other rows.
-    #[arg(long)]
+    /// Create rows whose name already exists on the account (default: a conflict).
+    #[arg(long, help_heading = "Matching", conflicts_with = "match_by_name")]
+    pub allow_duplicates: bool,
+    /// Keep the created/updated/unchanged lines of an existing results file and do the rest.
+    #[arg(long, help_heading = "Output")]
     pub resume: bool,
-    /// First retry back-off in milliseconds (doubles each retry).
-    #[arg(long, default_value_t = 250, value_name = "MS", hide = true)]
-    pub backoff_ms: u64,
+    /// With --resume: look every unfinished create up by name first (when the journal is
+    /// missing or damaged). A record someone else created with the same name is taken as ours.
+    #[arg(long, requires = "resume", help_heading = "Output")]
+    pub reconcile_by_name: bool,
+    /// Replace a results file that holds outcomes of an earlier live run.
+    #[arg(long, conflicts_with = "resume", help_heading = "Output")]
+    pub overwrite: bool,
     /// Sandbox only: seeded fault injection, e.g. `seed=7,error=0.1,reset=0.1,drop=0.1,hang=0.1,latency-ms=100,limit=20`.
     #[arg(long, value_name = "SPEC", hide = true)]
     pub sandbox_faults: Option<String>,
+}
+
+/// How fast and how persistently requests go.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Pacing")]
+pub struct PacingArgs {
+    /// Requests per second across all workers.
+    #[arg(long, default_value_t = 5.0, value_name = "N", value_parser = seconds(0.01, 10_000.0))]
+    pub rate: f64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Retries of a transient failure (a 429 costs none while the pipeline slows down).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
+    /// The longest single wait, in seconds (a Retry-After beyond it counts as a failed attempt).
+    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = seconds(0.0, 3600.0))]
+    pub max_wait: f64,
+    /// Stop the run after this many seconds without a single success.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = seconds(0.1, 86_400.0))]
+    pub give_up_after: f64,
+    /// First retry back-off in milliseconds (doubles each retry).
+    #[arg(long, default_value_t = 250, value_name = "MS", hide = true)]
+    pub backoff_ms: u64,
+}
+
+/// A parser of a number of seconds (or a rate) within `[min, max]`.
+fn seconds(min: f64, max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |s: &str| {
+        let v: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a number"))?;
+        if v.is_finite() && (min..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "{s} is out of range: use a number from {min} to {max}"
+            ))
+        }
+    }
+}
+
+/// `export`: the account's records of one kind, in this tool's own input format.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub kind: KindArg,
+    /// The file to write: `.csv` or `.xlsx`.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    /// Sandbox only: seeded fault injection.
+    #[arg(long, value_name = "SPEC", hide = true)]
+    pub sandbox_faults: Option<String>,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

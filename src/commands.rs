@@ -4,8 +4,11 @@
 use crate::api::Failure;
 use crate::api::client::{Ping, fatal_advice};
 use crate::backend::Backend;
-use crate::config::{PingConfig, SandboxConfig};
+use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
+use crate::kind::Kind;
+use crate::pipeline::stop::Stop;
+use crate::pipeline::{Policy, Submitter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 fn runtime() -> Result<tokio::runtime::Runtime, FatalError> {
@@ -20,11 +23,19 @@ pub fn ping(config: &PingConfig) -> Result<Ping, FatalError> {
     runtime()?.block_on(async {
         let backend = Backend::connect(&config.target, config.timeout).await?;
         let client = &backend.client;
+        let local = time::OffsetDateTime::now_utc();
         client.ping().await.map_err(|f| {
-            let why = match &f {
+            let mut why = match &f {
                 Failure::Fatal(e) => fatal_advice(e),
                 other => other.describe(),
             };
+            // A refusal still says the server's time: show the skew, the usual culprit.
+            if let Some(t) = f.api_error().and_then(|e| e.server_time) {
+                why.push_str(&format!(
+                    "; clock skew {:+} s (the server's clock minus this machine's)",
+                    (t - local).whole_seconds()
+                ));
+            }
             FatalError::Api(format!("ping {} failed: {why}", client.endpoint().base()))
         })
     })
@@ -78,4 +89,62 @@ impl Sandbox {
         println!("IVVY_API_SECRET={}", creds.secret.expose());
         println!("state: {}/_sandbox/state", self.base_url());
     }
+}
+
+/// Writes every record of a kind on the account to a CSV file in this tool's input format;
+/// the number of records written.
+pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
+    runtime()?.block_on(async {
+        let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
+        let stop = std::sync::Arc::new(Stop::new());
+        let submitter = Submitter::new(backend.client.clone(), Policy::from(&config.pacing), stop);
+        let mut listed = submitter.list_all(config.kind, None).await.map_err(|f| {
+            FatalError::Api(format!(
+                "cannot read the {}: {}",
+                config.kind.plural(),
+                f.describe()
+            ))
+        })?;
+        listed.sort_by_key(|l| l.id);
+        let out = &config.output;
+        let mut w = csv::Writer::from_path(out).map_err(|e| FatalError::Output {
+            path: out.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        let io = |e: csv::Error| FatalError::Output {
+            path: out.clone(),
+            source: std::io::Error::other(e),
+        };
+        match config.kind {
+            Kind::Source => {
+                w.write_record(["id", "name", "description", "cost", "isReferral"])
+                    .map_err(io)?;
+                for l in &listed {
+                    let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
+                    let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
+                    let id = l.id.to_string();
+                    let description = l.description.clone().unwrap_or_default();
+                    w.write_record([id.as_str(), &l.name, &description, &cost, &referral])
+                        .map_err(io)?;
+                }
+            }
+            Kind::Stage => {
+                w.write_record(["id", "name"]).map_err(io)?;
+                for l in &listed {
+                    w.write_record([l.id.to_string().as_str(), &l.name])
+                        .map_err(io)?;
+                }
+            }
+        }
+        w.flush().map_err(|e| FatalError::output(out)(e))?;
+        if !config.quiet {
+            eprintln!(
+                "exported {} {} to {}",
+                listed.len(),
+                config.kind.plural(),
+                out.display()
+            );
+        }
+        Ok(listed.len() as u64)
+    })
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::api::{Credentials, Endpoint};
 use crate::cli::{
-    Cli, Command as CliCommand, EncodingArg, ImportArgs, KindArg, PingArgs, ReadArgs, RegionArg,
-    SandboxArgs, TargetArgs,
+    Cli, Command as CliCommand, EncodingArg, ExportArgs, ImportArgs, KindArg, PacingArgs, PingArgs,
+    ReadArgs, RegionArg, SandboxArgs, TargetArgs,
 };
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
@@ -29,6 +29,10 @@ pub struct Config {
     pub map: HeaderMap,
     pub json: bool,
     pub quiet: bool,
+    /// Rows without id update the one record of the same name.
+    pub match_by_name: bool,
+    /// Rows without id create even when the name exists.
+    pub allow_duplicates: bool,
     /// None: a dry run.
     pub submit: Option<SubmitConfig>,
 }
@@ -44,16 +48,18 @@ pub enum Target {
     Sandbox { faults: Faults },
 }
 
+/// How a live run (an import or a plan) reaches the account.
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {
     pub target: Target,
-    pub rate: f64,
-    pub concurrency: usize,
-    pub retries: u32,
-    pub timeout: Duration,
-    pub backoff: Duration,
-    pub match_by_name: bool,
+    pub pacing: Pacing,
     pub resume: bool,
+    /// With --resume: look every unfinished create up by name first.
+    pub reconcile_by_name: bool,
+    /// Replace a results file holding live outcomes.
+    pub overwrite: bool,
+    /// Read the account and write nothing.
+    pub plan: bool,
 }
 
 /// What the command line asks for.
@@ -64,6 +70,7 @@ pub enum Command {
     Ping(PingConfig),
     /// Serve the emulator.
     Serve(SandboxConfig),
+    Export(ExportConfig),
 }
 
 /// `ping`: where, and how to show the answer.
@@ -88,6 +95,8 @@ pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
     Ok(match cli.command {
         CliCommand::Import(args) => Command::Run(Config::from_import(args)?),
         CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
+        CliCommand::Plan(args) => Command::Run(Config::from_plan(args)?),
+        CliCommand::Export(args) => Command::Export(export_config(args)?),
         CliCommand::Ping(args) => Command::Ping(ping_config(&args)?),
         CliCommand::Sandbox(args) => Command::Serve(sandbox_config(args)?),
     })
@@ -125,44 +134,113 @@ fn invalid(s: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
-    pub fn from_validate(args: ReadArgs) -> Result<Config, ConfigError> {
-        read_config(args)
+    /// `validate` and `import --dry-run`: network flags are accepted and ignored.
+    pub fn from_validate(args: ImportArgs) -> Result<Config, ConfigError> {
+        let mut config = read_config(args.read)?;
+        config.match_by_name = args.match_by_name;
+        config.allow_duplicates = args.allow_duplicates;
+        Ok(config)
     }
 
     pub fn from_import(args: ImportArgs) -> Result<Config, ConfigError> {
-        let dry_run = args.dry_run;
-        let target = args.target.clone();
-        let mut config = read_config(args.read)?;
-        if dry_run {
-            return Ok(config);
+        if args.dry_run {
+            return Config::from_validate(args);
         }
-        if !(args.rate > 0.0 && args.rate.is_finite()) {
-            return Err(invalid(
-                "--rate must be a positive number of requests per second",
-            ));
-        }
-        if args.concurrency == 0 {
-            return Err(invalid("--concurrency must be at least 1"));
-        }
-        let faults = match &args.sandbox_faults {
-            Some(spec) => Faults::parse(spec).map_err(invalid)?,
-            None => Faults::default(),
+        let target = target_config(
+            &args.target,
+            sandbox_faults(args.sandbox_faults.as_deref())?,
+        )?;
+        let plan = args.plan;
+        let submit = SubmitConfig {
+            target,
+            pacing: pacing(&args.pacing, args.target.timeout)?,
+            resume: args.resume && !plan,
+            reconcile_by_name: args.reconcile_by_name,
+            overwrite: args.overwrite,
+            plan,
         };
-        if args.sandbox_faults.is_some() && !target.sandbox {
-            return Err(invalid("--sandbox-faults goes with --sandbox"));
-        }
-        config.submit = Some(SubmitConfig {
-            target: target_config(&target, faults)?,
-            rate: args.rate,
-            concurrency: args.concurrency,
-            retries: args.retries,
-            timeout: timeout(target.timeout)?,
-            backoff: Duration::from_millis(args.backoff_ms),
-            match_by_name: args.match_by_name,
-            resume: args.resume,
-        });
+        let mut config = read_config(args.read)?;
+        config.match_by_name = args.match_by_name;
+        config.allow_duplicates = args.allow_duplicates;
+        config.submit = Some(submit);
         Ok(config)
     }
+
+    /// `plan`: an import that reads the account and writes nothing.
+    pub fn from_plan(mut args: ImportArgs) -> Result<Config, ConfigError> {
+        args.plan = true;
+        args.dry_run = false;
+        Config::from_import(args)
+    }
+}
+
+/// `export`: where from and where to.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    pub kind: Kind,
+    pub output: PathBuf,
+    pub target: Target,
+    pub pacing: Pacing,
+    pub quiet: bool,
+}
+
+fn export_config(args: ExportArgs) -> Result<ExportConfig, ConfigError> {
+    let ext = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("csv" | "xlsx")) {
+        return Err(invalid(format!(
+            "-o {}: export writes .csv or .xlsx",
+            args.output.display()
+        )));
+    }
+    Ok(ExportConfig {
+        kind: kind_of(args.kind),
+        output: args.output,
+        target: target_config(
+            &args.target,
+            sandbox_faults(args.sandbox_faults.as_deref())?,
+        )?,
+        pacing: pacing(&args.pacing, args.target.timeout)?,
+        quiet: args.quiet,
+    })
+}
+
+fn sandbox_faults(spec: Option<&str>) -> Result<Faults, ConfigError> {
+    spec.map_or(Ok(Faults::default()), |s| Faults::parse(s).map_err(invalid))
+}
+
+fn kind_of(k: KindArg) -> Kind {
+    match k {
+        KindArg::Sources => Kind::Source,
+        KindArg::Stages => Kind::Stage,
+    }
+}
+
+/// How fast and how persistently requests go (ranges are checked by the CLI's parsers).
+#[derive(Debug, Clone)]
+pub struct Pacing {
+    pub rate: f64,
+    pub concurrency: usize,
+    pub retries: u32,
+    pub timeout: Duration,
+    pub backoff: Duration,
+    pub max_wait: Duration,
+    pub give_up_after: Duration,
+}
+
+fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, ConfigError> {
+    Ok(Pacing {
+        rate: p.rate,
+        concurrency: usize::from(p.concurrency),
+        retries: p.retries,
+        timeout: timeout(timeout_secs)?,
+        backoff: Duration::from_millis(p.backoff_ms),
+        max_wait: Duration::from_secs_f64(p.max_wait),
+        give_up_after: Duration::from_secs_f64(p.give_up_after),
+    })
 }
 
 pub fn timeout(secs: f64) -> Result<Duration, ConfigError> {
@@ -222,10 +300,7 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
     let jobs = jobs(&args.files, args.output.as_deref())?;
     Ok(Config {
         jobs,
-        kind: args.kind.map(|k| match k {
-            KindArg::Sources => Kind::Source,
-            KindArg::Stages => Kind::Stage,
-        }),
+        kind: args.kind.map(kind_of),
         read: ReadOptions {
             encoding,
             delimiter,
@@ -234,6 +309,8 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         map,
         json: args.json,
         quiet: args.quiet,
+        match_by_name: false,
+        allow_duplicates: false,
         submit: None,
     })
 }

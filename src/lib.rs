@@ -12,6 +12,7 @@ mod commands;
 pub mod config;
 mod error;
 mod fnv;
+mod guard;
 mod input;
 mod kind;
 mod outcome;
@@ -26,7 +27,7 @@ mod source;
 mod summary;
 
 pub use api::client::Ping;
-pub use commands::{ping, serve};
+pub use commands::{export, ping, serve};
 pub use config::Config;
 pub use error::{
     EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED, FatalError,

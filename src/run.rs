@@ -19,6 +19,7 @@ use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan, plan_file};
 use crate::kind::Kind;
 use crate::outcome::{Status, Verdict};
+use crate::pipeline::account::{Action, Matching};
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitted, Submitter};
 use crate::progress::Progress;
@@ -84,14 +85,16 @@ struct Live {
     submitter: Arc<Submitter>,
     _backend: Backend,
     resume: bool,
+    reconcile_by_name: bool,
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
-    let mode = if config.submit.is_some() {
-        Mode::Import
-    } else {
-        Mode::Validate
+    let mode = match &config.submit {
+        None => Mode::Validate,
+        Some(s) if s.plan => Mode::Plan,
+        Some(_) => Mode::Import,
     };
+    crate::guard::check_outputs(&config)?;
     let mut progress = Progress::new(config.quiet, mode);
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
@@ -103,16 +106,30 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         None => None,
         Some(submit) => Some(start_live(submit, &opened, &stop, &progress).await?),
     };
-    if live.is_some() {
+    if mode == Mode::Import {
         listen_for_signals(stop.clone());
     }
+    let matching = Matching {
+        by_name: config.match_by_name,
+        allow_duplicates: config.allow_duplicates,
+    };
     let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
     let mut results_files = Vec::new();
     for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
         let resume = match &live {
-            Some(l) if l.resume => load_resume(job, &l.submitter)?,
+            Some(l) if l.resume => load_resume(job, &l.submitter, &progress, l.reconcile_by_name)?,
             _ => None,
         };
+        let _lock = match mode {
+            Mode::Import => Some(crate::guard::lock_output(&job.output)?),
+            _ => None,
+        };
+        if mode == Mode::Import
+            && resume.is_none()
+            && !config.submit.as_ref().is_some_and(|s| s.overwrite)
+        {
+            crate::guard::refuse_to_overwrite(&job.output)?;
+        }
         let run = FileRun {
             file_index: fi,
             job,
@@ -120,6 +137,8 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
             live: live.as_ref().map(|l| l.submitter.clone()),
             stop: stop.clone(),
             resume,
+            plan: mode == Mode::Plan,
+            matching,
         };
         run.go(file, &mut names, &mut progress).await?;
         results_files.push(job.output.display().to_string());
@@ -127,6 +146,18 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
+    if mode == Mode::Plan {
+        summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
+        summary.rate = config.submit.as_ref().map(|s| s.pacing.rate);
+    }
+    if mode == Mode::Import && summary.stopped.is_none() {
+        let t = &summary.totals;
+        if t.failed + t.skipped == 0 {
+            for job in &config.jobs {
+                let _ = std::fs::remove_file(resume::path_for(&job.output));
+            }
+        }
+    }
     Ok(summary)
 }
 
@@ -136,19 +167,13 @@ async fn start_live(
     stop: &Arc<Stop>,
     progress: &Progress,
 ) -> Result<Live, FatalError> {
-    let backend = Backend::connect(&submit.target, submit.timeout).await?;
+    let backend = Backend::connect(&submit.target, submit.pacing.timeout).await?;
     if let Some(note) = backend.sandbox_note() {
         progress.say(&note);
     }
     let mut submitter = Submitter::new(
         backend.client.clone(),
-        Policy {
-            rate: submit.rate,
-            retries: submit.retries,
-            backoff: submit.backoff,
-            match_by_name: submit.match_by_name,
-            concurrency: submit.concurrency,
-        },
+        Policy::from(&submit.pacing),
         stop.clone(),
     );
     // What exists before the run: for reconciling lost creates and matching by name.
@@ -165,6 +190,7 @@ async fn start_live(
         submitter: Arc::new(submitter),
         _backend: backend,
         resume: submit.resume,
+        reconcile_by_name: submit.reconcile_by_name,
     })
 }
 
@@ -214,10 +240,21 @@ fn describe_fatal(f: &Failure) -> String {
 struct ResumeState {
     done: HashMap<RowKey, Done>,
     sent: HashSet<RowKey>,
+    /// Look every unfinished create up by name before sending it.
+    reconcile_by_name: bool,
 }
 
-fn load_resume(job: &Job, submitter: &Submitter) -> Result<Option<ResumeState>, FatalError> {
+fn load_resume(
+    job: &Job,
+    submitter: &Submitter,
+    progress: &Progress,
+    reconcile_by_name: bool,
+) -> Result<Option<ResumeState>, FatalError> {
     if !job.output.exists() {
+        progress.say(&format!(
+            "{}: no earlier results to resume; running from the start",
+            job.output.display()
+        ));
         return Ok(None);
     }
     let jpath = resume::path_for(&job.output);
@@ -236,6 +273,7 @@ fn load_resume(job: &Job, submitter: &Submitter) -> Result<Option<ResumeState>, 
     Ok(Some(ResumeState {
         done: all,
         sent: rec.sent,
+        reconcile_by_name,
     }))
 }
 
@@ -248,6 +286,9 @@ struct FileRun<'a> {
     live: Option<Arc<Submitter>>,
     stop: Arc<Stop>,
     resume: Option<ResumeState>,
+    /// Read the account, send nothing.
+    plan: bool,
+    matching: Matching,
 }
 
 /// What to do with one row.
@@ -472,11 +513,63 @@ impl FileRun<'_> {
                         vec![],
                     ));
                 }
-                if record.id().is_none() {
-                    record.set_id(d.id);
-                }
+                // The resume check stops a changed input before any request; never send an
+                // update of a record to a row that did not create it.
+                let v = Verdict::with_error(
+                    Status::Conflict,
+                    format!(
+                        "row changed since record {} was made for it: not sent",
+                        d.id
+                    ),
+                );
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    v,
+                    vec!["changed since resumed run".into()],
+                ));
             }
-            was_sent = r.sent.contains(&key);
+            was_sent = r.sent.contains(&key) || (r.reconcile_by_name && record.id().is_none());
+        }
+        let submitter = self.live.as_ref().map(Arc::as_ref);
+        let action = match submitter {
+            Some(s) => {
+                let visible = if was_sent {
+                    s.pre_ids(record.kind())
+                } else {
+                    None
+                };
+                s.account.classify(&record, self.matching, visible.as_ref())
+            }
+            None => Action::Create,
+        };
+        let (status_if_plan, id) = match action {
+            Action::Conflict(why) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_error(Status::Conflict, why),
+                    vec!["conflict with the account".into()],
+                ));
+            }
+            Action::Unchanged(id) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_id(Status::Unchanged, id),
+                    vec![],
+                ));
+            }
+            Action::Create => (Status::Create, None),
+            Action::Update(id) => (Status::Update, Some(id)),
+        };
+        if self.plan {
+            let mut v = Verdict::new(status_if_plan);
+            v.id = id;
+            return Next::Done(finished(seq, item, v, vec![]));
+        }
+        if let Some(id) = id {
+            record.set_id(id);
         }
         if self.stop.is_stopping() {
             let s = skipped(&self.stop);

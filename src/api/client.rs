@@ -21,8 +21,21 @@ pub struct Endpoint {
 impl Endpoint {
     /// Accepts `https://` anywhere and plain `http://` only to a loopback address.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let parsed =
-            reqwest::Url::parse(url.trim()).map_err(|e| format!("base URL {url:?}: {e}"))?;
+        let shown = redact_userinfo(url.trim());
+        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+            format!("base URL {shown:?}: {e}; it looks like https://api.us-west-2.ivvy.com")
+        })?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!(
+                "base URL {shown:?}: a user name or password in the URL is refused; credentials come from IVVY_API_KEY and IVVY_API_SECRET"
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "base URL {shown:?}: a query or fragment is refused; give the host only, e.g. https://api.us-west-2.ivvy.com"
+            ));
+        }
+        let url = &shown;
         let loopback = match parsed.host() {
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
@@ -39,9 +52,25 @@ impl Endpoint {
             }
             s => return Err(format!("base URL {url:?}: unsupported scheme {s:?}")),
         }
-        Ok(Endpoint {
-            base: url.trim().trim_end_matches('/').to_string(),
-        })
+        // The API path is added to every call: a base URL that already carries it (as copied
+        // from the docs) is taken as the host it names.
+        let mut path = parsed.path().trim_end_matches('/').to_string();
+        for suffix in ["/api/1.0", "/api"] {
+            if path.to_ascii_lowercase().ends_with(suffix) {
+                path.truncate(path.len() - suffix.len());
+                break;
+            }
+        }
+        let mut base = format!(
+            "{}://{}",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or_default()
+        );
+        if let Some(port) = parsed.port() {
+            base.push_str(&format!(":{port}"));
+        }
+        base.push_str(&path);
+        Ok(Endpoint { base })
     }
 
     /// iVvy's regional hosts: `au`, `us`, `eu`.
@@ -63,6 +92,16 @@ impl Endpoint {
     /// The path and query as signed, e.g. `/api/1.0/crm?action=addOrUpdateLeadSource`.
     pub fn request_uri(namespace: &str, action: &str) -> String {
         format!("/api/{}/{namespace}?action={action}", sign::API_VERSION)
+    }
+}
+
+/// A URL with any `user:password@` part replaced, for messages.
+fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s && !url[s + 3..at].contains('/') => {
+            format!("{}://…@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -104,7 +143,16 @@ impl Credentials {
     pub fn from_env() -> Result<Credentials, String> {
         let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
         match (get("IVVY_API_KEY"), get("IVVY_API_SECRET")) {
-            (Some(k), Some(s)) => Ok(Credentials::new(k.trim(), s.trim())),
+            (Some(k), Some(s)) => {
+                for (name, v) in [("IVVY_API_KEY", &k), ("IVVY_API_SECRET", &s)] {
+                    if v.trim().chars().any(char::is_control) {
+                        return Err(format!(
+                            "{name} holds a control character (a pasted line break or tab?): set it again without one"
+                        ));
+                    }
+                }
+                Ok(Credentials::new(k.trim(), s.trim()))
+            }
             _ => Err(
                 "set IVVY_API_KEY and IVVY_API_SECRET in the environment (or use --sandbox)".into(),
             ),
@@ -119,6 +167,8 @@ pub struct ApiError {
     pub error_code: u32,
     pub specific_code: Option<u32>,
     pub message: String,
+    /// The server's clock, from the answer's `Date` header.
+    pub server_time: Option<OffsetDateTime>,
 }
 
 impl ApiError {
@@ -132,6 +182,7 @@ impl ApiError {
             error_code: b.error_code,
             specific_code: b.specific_code,
             message,
+            server_time: None,
         }
     }
 }
@@ -165,6 +216,17 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// A failure that must stop the run, found by the client itself.
+    pub fn fatal(message: String) -> Failure {
+        Failure::Fatal(ApiError {
+            http_status: 0,
+            error_code: 0,
+            specific_code: None,
+            message,
+            server_time: None,
+        })
+    }
+
     /// The short text for a results line or a log line.
     pub fn describe(&self) -> String {
         match self {
@@ -186,6 +248,9 @@ impl Failure {
 
 /// What a fatal answer means and what to check.
 pub fn fatal_advice(e: &ApiError) -> String {
+    if e.error_code == 0 {
+        return e.message.clone();
+    }
     let what = match (e.error_code, e.specific_code) {
         (401, Some(super::wire::codes::STALE_REQUEST)) => {
             "the request was refused as stale: check this machine's clock (it must be within 5 minutes of iVvy's; `ivvy-import ping` shows the skew)"
@@ -196,6 +261,9 @@ pub fn fatal_advice(e: &ApiError) -> String {
         (403, _) => "the API key is not allowed to do this: check its permissions in iVvy",
         (462, _) => "the session expired: run again",
         (463, _) => "the API key has been revoked: ask the account's administrator for a new key",
+        (300..=399, _) => {
+            "the server answered with a redirect, which is never followed: check the base URL or region"
+        }
         _ => "the API refused the run",
     };
     format!("{what} ({e})")
@@ -246,7 +314,8 @@ impl fmt::Debug for Client {
 fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+        // Huge values (1e300) saturate; the pipeline caps every wait at --max-wait anyway.
+        return (secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -271,6 +340,8 @@ impl Client {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(30))
             .user_agent(concat!("ivvy-import/", env!("CARGO_PKG_VERSION")))
+            // A redirect could carry signed writes elsewhere, even to plain http: never follow.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Client {
@@ -329,6 +400,29 @@ impl Client {
             }
         };
         let status = res.status().as_u16();
+        let server_time = res
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .map(OffsetDateTime::from);
+        if (300..400).contains(&status) {
+            let to = res
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(
+                    || "nowhere".to_string(),
+                    |l| format!("{:?}", redact_userinfo(l)),
+                );
+            return Err(Failure::Fatal(ApiError {
+                http_status: status,
+                error_code: u32::from(status),
+                specific_code: None,
+                message: format!("the server redirected to {to}; redirects are never followed"),
+                server_time,
+            }));
+        }
         let retry_after = res
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -361,6 +455,7 @@ impl Client {
                             error_code: 429,
                             specific_code: None,
                             message: msg,
+                            server_time: None,
                         },
                     },
                     500..=599 => Failure::Transient(msg),
@@ -370,6 +465,7 @@ impl Client {
                         error_code: u32::from(status),
                         specific_code: None,
                         message: msg,
+                        server_time: None,
                     }),
                 });
             }
@@ -378,11 +474,9 @@ impl Client {
             let body: ErrorBody = serde_json::from_value(value).map_err(|e| {
                 Failure::Transient(format!("HTTP {status}: unreadable error body: {e}"))
             })?;
-            return Err(classify_error(
-                status,
-                ApiError::from_body(status, body),
-                retry_after,
-            ));
+            let mut e = ApiError::from_body(status, body);
+            e.server_time = server_time;
+            return Err(classify_error(status, e, retry_after));
         }
         if !(200..300).contains(&status) {
             let e = ApiError {
@@ -390,6 +484,7 @@ impl Client {
                 error_code: u32::from(status),
                 specific_code: None,
                 message: format!("HTTP {status}: {}", snippet(&bytes)),
+                server_time: None,
             };
             return Err(classify_error(status, e, retry_after));
         }
@@ -418,34 +513,30 @@ impl Client {
                 error_code: 200,
                 specific_code: None,
                 message: "the API answered \"success\": false".into(),
+                server_time: None,
             })),
         }
     }
 
-    /// Every existing record of a kind (paging with `start`), optionally filtered.
-    pub async fn list(
+    /// One page of the existing records of a kind: `per_page` records from the zero-based
+    /// record offset `start`, optionally filtered.
+    pub async fn list_page(
         &self,
         kind: Kind,
-        filter: Option<serde_json::Map<String, serde_json::Value>>,
-    ) -> Result<Vec<Listed>, Failure> {
+        filter: Option<&serde_json::Map<String, serde_json::Value>>,
+        start: u64,
+        per_page: u64,
+    ) -> Result<ListAnswer<Listed>, Failure> {
         let action = match kind {
             Kind::Source => "getLeadSourceList",
             Kind::Stage => "getLeadStageList",
         };
-        let mut out = Vec::new();
-        loop {
-            let params = ListParams {
-                per_page: Some(100),
-                start: Some(out.len() as u64),
-                filter: filter.clone(),
-            };
-            let page: ListAnswer<Listed> = self.call("crm", action, &params).await?;
-            let got = page.results.len();
-            out.extend(page.results);
-            if got == 0 || out.len() as u64 >= page.meta.total_results {
-                return Ok(out);
-            }
-        }
+        let params = ListParams {
+            per_page: Some(per_page),
+            start: Some(start),
+            filter: filter.cloned(),
+        };
+        self.call("crm", action, &params).await
     }
 
     /// `test?action=ping`: round trip and the server's clock.

@@ -51,12 +51,46 @@ pub struct ListParams {
     pub filter: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// The fields of an existing record the importer reads back.
+/// The fields of an existing record the importer reads back (sources carry description,
+/// cost and isReferral; stages only id and name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Listed {
     pub id: u64,
     #[serde(default)]
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A number in the list call's answers; text is accepted too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_referral: Option<serde_json::Value>,
+}
+
+impl Listed {
+    /// The cost as a number, when there is one.
+    pub fn cost(&self) -> Option<f64> {
+        match self.cost.as_ref()? {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// isReferral as a boolean (true/false, 1/0, "true"/"1").
+    pub fn is_referral(&self) -> Option<bool> {
+        match self.is_referral.as_ref()? {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::Number(n) => n.as_u64().map(|n| n != 0),
+            serde_json::Value::String(s) => match s.trim() {
+                "1" | "true" => Some(true),
+                "0" | "false" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// One job of `batch?action=run`.

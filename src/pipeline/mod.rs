@@ -2,6 +2,9 @@
 //! creates (reconciling unknown outcomes by name), matching by name. Knows records and
 //! outcomes, not files.
 
+pub(crate) mod account;
+mod budget;
+mod list;
 mod reconcile;
 pub(crate) mod stop;
 mod throttle;
@@ -15,7 +18,8 @@ use crate::api::{Client, Failure};
 use crate::kind::Kind;
 use crate::outcome::{Status, Verdict};
 use crate::record::Record;
-use crate::record::names::fold_name;
+use account::{Account, Existing};
+use budget::Budget;
 use stop::Stop;
 use throttle::Throttle;
 
@@ -27,16 +31,25 @@ pub struct Policy {
     pub rate: f64,
     pub retries: u32,
     pub backoff: Duration,
-    pub match_by_name: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// The longest single wait (a Retry-After, a backoff).
+    pub max_wait: Duration,
+    /// Stop the run after this long without any success.
+    pub give_up_after: Duration,
 }
 
-/// Existing records of one kind, as read at the start of a run.
-#[derive(Debug, Default, Clone)]
-pub struct Existing {
-    pub ids: HashSet<u64>,
-    pub by_name: HashMap<String, Vec<u64>>,
+impl From<&crate::config::Pacing> for Policy {
+    fn from(p: &crate::config::Pacing) -> Policy {
+        Policy {
+            rate: p.rate,
+            retries: p.retries,
+            backoff: p.backoff,
+            concurrency: p.concurrency,
+            max_wait: p.max_wait,
+            give_up_after: p.give_up_after,
+        }
+    }
 }
 
 /// Live counts of a run's requests, for the progress display and the summary.
@@ -70,7 +83,9 @@ pub struct Submitter {
     client: Client,
     policy: Policy,
     throttle: Throttle,
-    existing: HashMap<Kind, Existing>,
+    budget: Budget,
+    /// The account as listed at the start of the run.
+    pub(crate) account: Account,
     /// Ids that existed before the first run (for reconciling lost creates).
     pre: Mutex<HashMap<Kind, HashSet<u64>>>,
     /// Ids this run (or an earlier one being resumed) has given to a row.
@@ -130,9 +145,10 @@ impl Submitter {
     pub(crate) fn new(client: Client, policy: Policy, stop: Arc<Stop>) -> Submitter {
         Submitter {
             client,
-            throttle: Throttle::new(policy.rate, policy.backoff),
+            throttle: Throttle::new(policy.rate, policy.backoff, policy.max_wait),
+            budget: Budget::new(policy.give_up_after),
             policy,
-            existing: HashMap::new(),
+            account: Account::default(),
             pre: Mutex::new(HashMap::new()),
             claimed: Mutex::new(HashSet::new()),
             stop,
@@ -148,24 +164,26 @@ impl Submitter {
         self.policy.concurrency
     }
 
-    /// Reads every existing record of `kind` (through the rate limit, with retries).
+    /// Reads every existing record of `kind` (page by page, through the rate limit).
     pub async fn load_existing(&mut self, kind: Kind) -> Result<(), Failure> {
-        let listed = self.with_retries(|| self.client.list(kind, None)).await?;
-        let mut e = Existing::default();
-        for l in listed {
-            e.ids.insert(l.id);
-            e.by_name.entry(fold_name(&l.name)).or_default().push(l.id);
-        }
-        lock(&self.pre).entry(kind).or_insert_with(|| e.ids.clone());
-        self.existing.insert(kind, e);
+        let listed = self.list_all(kind, None).await?;
+        let e = Existing::new(listed);
+        lock(&self.pre).entry(kind).or_insert_with(|| e.ids());
+        self.account.kinds.insert(kind, e);
         Ok(())
     }
 
     pub fn existing_ids(&self, kind: Kind) -> HashSet<u64> {
-        self.existing
+        self.account
+            .kinds
             .get(&kind)
-            .map(|e| e.ids.clone())
+            .map(Existing::ids)
             .unwrap_or_default()
+    }
+
+    /// The records that existed before the first run of this results file.
+    pub(crate) fn pre_ids(&self, kind: Kind) -> Option<HashSet<u64>> {
+        lock(&self.pre).get(&kind).cloned()
     }
 
     /// Replaces the before-the-run snapshot (from a resumed run's journal).
@@ -181,15 +199,23 @@ impl Submitter {
         self.stop.is_stopping()
     }
 
-    /// Waits for a request slot.
-    async fn gate(&self) {
-        self.throttle.gate().await;
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+    /// Waits for a request slot; false when the run stopped meanwhile.
+    async fn gate(&self) -> bool {
+        tokio::select! {
+            () = self.throttle.gate() => {
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            () = self.stop.stopping() => false,
+        }
     }
 
-    fn on_throttled(&self, retry_after: Option<Duration>, attempt: u32) {
+    /// A 429: everyone pauses and the pace drops. It costs the row no retry unless the
+    /// server asks for a wait longer than `--max-wait`.
+    fn on_throttled(&self, retry_after: Option<Duration>, attempt: u32) -> bool {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         self.throttle.on_throttled(retry_after, attempt);
+        retry_after.is_some_and(|w| w > self.policy.max_wait)
     }
 
     /// Sleeps a backoff; false when the run stopped meanwhile.
@@ -197,71 +223,72 @@ impl Submitter {
         self.stop.sleep(self.throttle.backoff(attempt)).await
     }
 
+    /// Records a failure worth retrying; false when the run-level budget says stop (the run
+    /// is then stopped with the reason).
+    fn may_retry(&self, f: &Failure, costs_tokens: bool) -> bool {
+        match self.budget.retry(&f.describe(), costs_tokens) {
+            Ok(()) => true,
+            Err(why) => {
+                self.stop.stop(StopKind::Fatal, why);
+                false
+            }
+        }
+    }
+
     /// Runs an idempotent call (a read) with the gate and retries.
-    async fn with_retries<T, F, Fut>(&self, call: F) -> Result<T, Failure>
+    pub(crate) async fn with_retries<T, F, Fut>(&self, call: F) -> Result<T, Failure>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
         let mut attempt = 0;
         loop {
-            self.gate().await;
-            match call().await {
+            if !self.gate().await {
+                return Err(Failure::Transient(format!(
+                    "not sent: {}",
+                    self.stop.reason()
+                )));
+            }
+            let failure = match call().await {
                 Ok(v) => {
+                    self.budget.success(attempt > 0);
                     return Ok(v);
                 }
-                Err(Failure::Throttled { retry_after, .. }) if attempt < self.policy.retries => {
-                    self.on_throttled(retry_after, attempt);
+                Err(f) => f,
+            };
+            match &failure {
+                Failure::Throttled { retry_after, .. } => {
+                    let costs = self.on_throttled(*retry_after, attempt);
+                    if !self.may_retry(&failure, costs) || (costs && attempt >= self.policy.retries)
+                    {
+                        return Err(failure);
+                    }
+                    if costs {
+                        attempt += 1;
+                    }
                 }
-                Err(Failure::Transient(_) | Failure::Unknown(_))
-                    if attempt < self.policy.retries =>
-                {
-                    self.back_off(attempt).await;
+                Failure::Transient(_) | Failure::Unknown(_) if attempt < self.policy.retries => {
+                    if !self.may_retry(&failure, true) || !self.back_off(attempt).await {
+                        return Err(failure);
+                    }
+                    attempt += 1;
                 }
-                Err(e) => return Err(e),
+                _ => return Err(failure),
             }
-            attempt += 1;
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Submits one valid record. `was_sent`: an earlier run journalled this create as sent
-    /// with no outcome; `journal_sent` is called before a create is first sent.
+    /// Submits one valid record (an update when it has an id). `was_sent`: an earlier run
+    /// journalled this create as sent with no outcome; `journal_sent` is called before a
+    /// create is first sent.
     pub async fn submit(
         &self,
-        mut record: Record,
+        record: Record,
         was_sent: bool,
         journal_sent: impl FnOnce() -> std::io::Result<()>,
     ) -> Submitted {
         let kind = record.kind();
-        if record.id().is_none() && self.policy.match_by_name {
-            let name = fold_name(record.name().unwrap_or_default());
-            let matches = self
-                .existing
-                .get(&kind)
-                .and_then(|e| e.by_name.get(&name))
-                .cloned()
-                .unwrap_or_default();
-            match matches.as_slice() {
-                [] => {}
-                [id] => record.set_id(*id),
-                ids => {
-                    let list = ids
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return local_failure(
-                        format!(
-                            "name matches {} existing {}: ids {list}",
-                            ids.len(),
-                            kind.plural()
-                        ),
-                        "several name matches",
-                    );
-                }
-            }
-        }
         let creating = record.id().is_none();
         if self.is_stopping() {
             return self.skipped();
@@ -270,7 +297,7 @@ impl Submitter {
             match self.reconcile(&record).await {
                 Ok(Some(id)) => return verdict(Status::Created, Some(id)),
                 Ok(None) => {}
-                Err(f) => return self.fail_or_stop(&f),
+                Err(f) => return self.lookup_failed(&f),
             }
         }
         if creating && let Err(e) = journal_sent() {
@@ -279,66 +306,92 @@ impl Submitter {
         let mut attempt = 0u32;
         let mut last: Option<Failure> = None;
         loop {
+            let unknown_before = matches!(last, Some(Failure::Unknown(_)));
             if attempt > self.policy.retries {
-                let f = last.unwrap_or_else(|| Failure::Transient("retries ran out".into()));
-                let mut s = failed(&f);
-                s.verdict.error = format!(
-                    "{} (after {} retries)",
-                    s.verdict.error, self.policy.retries
-                );
-                if creating && matches!(f, Failure::Unknown(_)) {
-                    s.verdict.error.push_str(
-                        "; the record may exist: --resume checks by name before sending again",
-                    );
-                }
-                return s;
-            }
-            if attempt > 0 {
-                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                return self.out_of_retries(last, creating);
             }
             // A stop (fatal answer elsewhere, Ctrl-C) ends retries of rows not yet applied.
-            if attempt > 0 && self.is_stopping() && !matches!(last, Some(Failure::Unknown(_))) {
-                return self.skipped();
+            if self.is_stopping() {
+                return if unknown_before && creating {
+                    self.out_of_retries(last, creating)
+                } else {
+                    self.skipped()
+                };
             }
-            self.gate().await;
-            let unknown_before = matches!(last, Some(Failure::Unknown(_)));
             if creating && unknown_before {
                 // Never resend a create blindly: look for what it may have made.
                 match self.reconcile(&record).await {
                     Ok(Some(id)) => return verdict(Status::Created, Some(id)),
-                    Ok(None) => {
-                        if self.is_stopping() {
-                            return self.skipped();
-                        }
-                    }
-                    Err(f) => return self.fail_or_stop(&f),
+                    Ok(None) => {}
+                    Err(f) => return self.lookup_failed(&f),
                 }
             }
-            match self.client.save(&record).await {
+            if !self.gate().await {
+                continue;
+            }
+            let f = match self.client.save(&record).await {
                 Ok(id) => {
+                    self.budget.success(attempt > 0);
                     if creating {
                         self.claim(kind, id);
                         return verdict(Status::Created, Some(id));
                     }
                     return verdict(Status::Updated, Some(id));
                 }
-                Err(f @ Failure::Rejected(_)) => return failed(&f),
-                Err(f @ Failure::Fatal(_)) => return self.fail_or_stop(&f),
-                Err(Failure::Throttled { retry_after, error }) => {
-                    self.on_throttled(retry_after, attempt);
-                    last = Some(Failure::Throttled { retry_after, error });
-                }
-                Err(f @ Failure::Transient(_)) => {
-                    self.back_off(attempt).await;
+                Err(f) => f,
+            };
+            match &f {
+                Failure::Rejected(_) => return failed(&f),
+                Failure::Fatal(_) => return self.fail_or_stop(&f),
+                Failure::Throttled { retry_after, .. } => {
+                    let costs = self.on_throttled(*retry_after, attempt);
+                    if !self.may_retry(&f, costs) {
+                        return failed(&f);
+                    }
+                    if costs {
+                        attempt += 1;
+                    }
                     last = Some(f);
+                    continue;
                 }
-                Err(f @ Failure::Unknown(_)) => {
+                Failure::Transient(_) | Failure::Unknown(_) => {
+                    if !self.may_retry(&f, true) {
+                        last = Some(f);
+                        return self.out_of_retries(last, creating);
+                    }
                     self.back_off(attempt).await;
-                    last = Some(f);
                 }
             }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            last = Some(f);
             attempt += 1;
         }
+    }
+
+    fn out_of_retries(&self, last: Option<Failure>, creating: bool) -> Submitted {
+        let f = last.unwrap_or_else(|| Failure::Transient("retries ran out".into()));
+        let mut s = failed(&f);
+        s.verdict.error = format!(
+            "{} (after {} retries)",
+            s.verdict.error, self.policy.retries
+        );
+        if creating && matches!(f, Failure::Unknown(_)) {
+            s.verdict
+                .error
+                .push_str("; the record may exist: --resume checks by name before sending again");
+        }
+        s
+    }
+
+    /// The look-up after a lost create failed: the row says both.
+    fn lookup_failed(&self, f: &Failure) -> Submitted {
+        let mut s = self.fail_or_stop(f);
+        s.verdict.error = format!(
+            "the create may have been applied (answer lost) and the check failed: {}; run --resume to check before sending again",
+            s.verdict.error
+        );
+        s.error_label = Some("outcome unknown".into());
+        s
     }
 
     fn fail_or_stop(&self, f: &Failure) -> Submitted {
@@ -359,6 +412,6 @@ impl Submitter {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -14,9 +14,7 @@ impl Submitter {
         let name = record.name().unwrap_or_default().trim().to_string();
         let mut filter = serde_json::Map::new();
         filter.insert("name".into(), serde_json::Value::String(name.clone()));
-        let found = self
-            .with_retries(|| self.client.list(kind, Some(filter.clone())))
-            .await?;
+        let found = self.list_all(kind, Some(&filter)).await?;
         let want = fold_name(&name);
         let pre_all = lock(&self.pre);
         let pre = pre_all.get(&kind);

@@ -37,12 +37,14 @@ impl State {
 pub(crate) struct Throttle {
     rate: f64,
     base_backoff: Duration,
+    /// The longest pause any one answer can impose.
+    max_wait: Duration,
     limiter: DefaultDirectRateLimiter,
     state: Mutex<State>,
 }
 
 impl Throttle {
-    pub(crate) fn new(rate: f64, base_backoff: Duration) -> Throttle {
+    pub(crate) fn new(rate: f64, base_backoff: Duration, max_wait: Duration) -> Throttle {
         let period = Duration::from_secs_f64(1.0 / rate);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -50,6 +52,7 @@ impl Throttle {
         Throttle {
             rate,
             base_backoff,
+            max_wait,
             limiter: RateLimiter::direct(quota),
             state: Mutex::new(State {
                 paused_until: None,
@@ -100,7 +103,9 @@ impl Throttle {
     }
 
     pub(crate) fn on_throttled(&self, retry_after: Option<Duration>, attempt: u32) {
-        let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
+        let wait = retry_after
+            .unwrap_or_else(|| self.backoff(attempt))
+            .min(self.max_wait);
         let mut t = lock(&self.state);
         let now = Instant::now();
         let until = now + wait;
@@ -122,7 +127,7 @@ impl Throttle {
 
     /// Exponential backoff with full jitter.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let cap = Duration::from_secs(20);
+        let cap = Duration::from_secs(20).min(self.max_wait);
         let exp = self
             .base_backoff
             .saturating_mul(1u32 << attempt.min(16))

@@ -1,0 +1,156 @@
+//! What keeps a run from harming the user's files: no output may be an input (compared by
+//! identity, not spelling), one run per results file at a time, and outcomes of an earlier
+//! live run are never overwritten silently.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::FatalError;
+use crate::resume::{self, read_done};
+
+/// A file's identity: device and inode where the platform has them, else its canonical path.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> Option<Identity> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(Identity::Inode(meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        path.canonicalize().ok().map(Identity::Path)
+    }
+}
+
+/// Where a file that may not exist yet would be: its directory, canonicalised, and its name.
+fn would_be(path: &Path) -> Option<PathBuf> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (identity(a), identity(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => would_be(a).is_some_and(|x| would_be(b).is_some_and(|y| x == y)),
+    }
+}
+
+/// Refuses (exit 2, before anything is opened for writing) a run where any file it would
+/// write — a results file, its journal, its `.partial` — is one of the run's inputs.
+pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
+    for job in &config.jobs {
+        if let Some(dir) = job.output.parent().filter(|p| !p.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(FatalError::Plan(crate::input::plan::PlanError(format!(
+                "{}: the folder {} does not exist",
+                job.output.display(),
+                dir.display()
+            ))));
+        }
+        let partial = {
+            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
+            n.push(".partial");
+            job.output.with_file_name(n)
+        };
+        let outputs = [job.output.clone(), resume::path_for(&job.output), partial];
+        for out in &outputs {
+            for other in &config.jobs {
+                if same_file(out, &other.input) {
+                    return Err(FatalError::Plan(crate::input::plan::PlanError(format!(
+                        "{} would overwrite the input {}: choose another -o",
+                        out.display(),
+                        other.input.display()
+                    ))));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive hold on a results file for the length of a run.
+pub(crate) struct OutputLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Takes the lock beside `results` or says which process holds it.
+pub(crate) fn lock_output(results: &Path) -> Result<OutputLock, FatalError> {
+    let mut name = results.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path = results.with_file_name(name);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(FatalError::output(&path))?;
+    if file.try_lock().is_err() {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        let who = match pid.trim() {
+            "" => "another ivvy-import".to_string(),
+            p => format!("another ivvy-import (pid {p})"),
+        };
+        return Err(FatalError::Resume(format!(
+            "{who} is writing {}; wait for it to finish",
+            results.display()
+        )));
+    }
+    file.set_len(0).map_err(FatalError::output(&path))?;
+    write!(file, "{}", std::process::id()).map_err(FatalError::output(&path))?;
+    Ok(OutputLock { path, _file: file })
+}
+
+/// Refuses to replace a results file that holds outcomes of an earlier live run, or whose
+/// journal holds creates sent with no known outcome.
+pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
+    let jpath = resume::path_for(results);
+    let outcomes = if results.exists() {
+        read_done(results).map(|d| d.len()).unwrap_or(0)
+    } else {
+        0
+    };
+    let unfinished = resume::Journal::recover(&jpath)
+        .map(|r| r.sent.iter().filter(|k| !r.done.contains_key(*k)).count())
+        .unwrap_or(0);
+    if outcomes == 0 && unfinished == 0 {
+        return Ok(());
+    }
+    let what = if outcomes > 0 {
+        format!(
+            "{} holds {outcomes} outcomes of an earlier run",
+            results.display()
+        )
+    } else {
+        format!(
+            "{} has {unfinished} creates sent by an earlier run with no known outcome",
+            jpath.display()
+        )
+    };
+    Err(FatalError::Resume(format!(
+        "{what}: --resume to finish that run, --overwrite to replace the file, or -o elsewhere"
+    )))
+}
