@@ -134,7 +134,7 @@ pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
         0
     };
     let unfinished = resume::Journal::recover(&jpath)
-        .map(|r| r.sent.iter().filter(|k| !r.done.contains_key(*k)).count())
+        .map(|r| r.unfinished())
         .unwrap_or(0);
     if outcomes == 0 && unfinished == 0 {
         return Ok(());

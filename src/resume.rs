@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -19,12 +19,14 @@ use crate::outcome::{RESULT_COLUMNS, Status};
 use crate::results::writer::fingerprint;
 
 /// A row an earlier run created or updated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     pub kind: Kind,
     pub status: Status,
     pub id: u64,
     pub fingerprint: u64,
+    /// The row's name then, for the message when it has changed.
+    pub name: Option<String>,
 }
 
 /// The key a row is known by across runs: its sheet (empty for CSV) and row number.
@@ -49,6 +51,12 @@ pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
             RESULT_COLUMNS.join(",")
         ));
     }
+    let name_col = headers
+        .iter()
+        .enumerate()
+        .skip(RESULT_COLUMNS.len())
+        .find(|(_, h)| crate::input::headers::alias(h) == Some(crate::input::headers::Field::Name))
+        .map(|(i, _)| i);
     let mut done = HashMap::new();
     for rec in rdr.records() {
         // A torn last line (a crash mid-write) is not a done line: it has fewer fields than the
@@ -81,6 +89,7 @@ pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
                 status,
                 id,
                 fingerprint: fingerprint(&echo),
+                name: name_col.and_then(|i| rec.get(i)).map(str::to_string),
             },
         );
     }
@@ -101,15 +110,37 @@ enum Entry {
         created: bool,
         id: u64,
         fp: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
 }
 
 /// What an earlier run's journal says.
 #[derive(Debug, Default)]
 pub struct Recovered {
+    /// False when there was no journal.
+    pub found: bool,
     pub pre: Option<(HashSet<u64>, HashSet<u64>)>,
     pub sent: HashSet<RowKey>,
     pub done: HashMap<RowKey, Done>,
+    /// Why the journal cannot be trusted, when it cannot (a damaged line other than a torn
+    /// last one).
+    pub damaged: Option<String>,
+}
+
+/// A journal line: the CRC-32 of the JSON entry in hex, a tab, the entry.
+fn seal(entry: &[u8]) -> Vec<u8> {
+    let mut line = format!("{:08x}\t", crc32fast::hash(entry)).into_bytes();
+    line.extend_from_slice(entry);
+    line.push(b'\n');
+    line
+}
+
+/// The entry of a sealed line, when its checksum holds.
+fn unseal(line: &str) -> Option<Entry> {
+    let (crc, json) = line.split_once('\t')?;
+    let crc = u32::from_str_radix(crc, 16).ok()?;
+    (crc32fast::hash(json.as_bytes()) == crc).then(|| serde_json::from_str(json).ok())?
 }
 
 pub struct Journal {
@@ -123,53 +154,76 @@ pub fn path_for(results: &Path) -> PathBuf {
     results.with_file_name(name)
 }
 
+impl Recovered {
+    fn apply(&mut self, entry: Entry) {
+        match entry {
+            Entry::Pre { sources, stages } => {
+                self.pre = Some((sources.into_iter().collect(), stages.into_iter().collect()));
+            }
+            Entry::Sent { sheet, row } => {
+                self.sent.insert((sheet, row));
+            }
+            Entry::Done {
+                sheet,
+                row,
+                kind,
+                created,
+                id,
+                fp,
+                name,
+            } => {
+                let Some(kind) = Kind::parse(&kind) else {
+                    return;
+                };
+                let status = if created {
+                    Status::Created
+                } else {
+                    Status::Updated
+                };
+                let done = Done {
+                    kind,
+                    status,
+                    id,
+                    fingerprint: fp,
+                    name,
+                };
+                self.done.insert((sheet, row), done);
+            }
+        }
+    }
+
+    /// Creates sent with no outcome recorded.
+    pub fn unfinished(&self) -> usize {
+        self.sent.iter().filter(|k| !self.done.contains_key(*k)).count()
+    }
+}
+
 impl Journal {
-    /// Reads what a journal holds; a torn last line is ignored.
+    /// Reads what a journal holds. A torn last line (a crash mid-write) is ignored; any
+    /// other unreadable line, or a missing snapshot, marks the journal damaged.
     pub fn recover(path: &Path) -> io::Result<Recovered> {
         let mut r = Recovered::default();
-        let file = match File::open(path) {
-            Ok(f) => f,
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(r),
             Err(e) => return Err(e),
         };
-        for line in BufReader::new(file).lines() {
-            let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
+        r.found = true;
+        let text = String::from_utf8_lossy(&text);
+        let complete = text.ends_with('\n');
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(entry) = unseal(line) else {
+                let last = i + 1 == lines.len();
+                if !(last && !complete) && r.damaged.is_none() {
+                    r.damaged = Some(format!("line {} is unreadable", i + 1));
+                }
                 continue;
             };
-            match entry {
-                Entry::Pre { sources, stages } => {
-                    r.pre = Some((sources.into_iter().collect(), stages.into_iter().collect()));
-                }
-                Entry::Sent { sheet, row } => {
-                    r.sent.insert((sheet, row));
-                }
-                Entry::Done {
-                    sheet,
-                    row,
-                    kind,
-                    created,
-                    id,
-                    fp,
-                } => {
-                    let Some(kind) = Kind::parse(&kind) else {
-                        continue;
-                    };
-                    let status = if created {
-                        Status::Created
-                    } else {
-                        Status::Updated
-                    };
-                    r.done.insert(
-                        (sheet, row),
-                        Done {
-                            kind,
-                            status,
-                            id,
-                            fingerprint: fp,
-                        },
-                    );
-                }
-            }
+            r.apply(entry);
+        }
+        if r.pre.is_none() && r.damaged.is_none() {
+            r.damaged = Some("it has no snapshot of the records that existed before the run".into());
         }
         Ok(r)
     }
@@ -192,8 +246,7 @@ impl Journal {
     }
 
     fn append(&self, e: &Entry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(e).map_err(io::Error::other)?;
-        line.push(b'\n');
+        let line = seal(&serde_json::to_vec(e).map_err(io::Error::other)?);
         // One write per entry: a crash leaves whole lines and at most one torn last line.
         self.file
             .lock()
@@ -219,14 +272,7 @@ impl Journal {
         })
     }
 
-    pub fn done(
-        &self,
-        key: &RowKey,
-        kind: Kind,
-        created: bool,
-        id: u64,
-        fp: u64,
-    ) -> io::Result<()> {
+    pub fn done(&self, key: &RowKey, kind: Kind, created: bool, id: u64, fp: u64, name: Option<&str>) -> io::Result<()> {
         self.append(&Entry::Done {
             sheet: key.0.clone(),
             row: key.1,
@@ -234,6 +280,7 @@ impl Journal {
             created,
             id,
             fp,
+            name: name.map(str::to_string),
         })
     }
 }
@@ -250,7 +297,7 @@ mod tests {
         j.pre(&[1, 2].into_iter().collect(), &[3].into_iter().collect())
             .unwrap();
         j.sent(&("".into(), 5)).unwrap();
-        j.done(&("".into(), 5), Kind::Stage, true, 1001, 77)
+        j.done(&("".into(), 5), Kind::Stage, true, 1001, 77, Some("Won"))
             .unwrap();
         drop(j);
         std::fs::OpenOptions::new()
@@ -265,5 +312,34 @@ mod tests {
         assert_eq!(r.done[&("".into(), 5)].id, 1001);
         assert_eq!(r.done[&("".into(), 5)].kind, Kind::Stage);
         assert_eq!(r.sent.len(), 1);
+        assert!(r.damaged.is_none(), "{:?}", r.damaged);
+    }
+
+    #[test]
+    fn a_damaged_line_before_the_last_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv.journal");
+        let j = Journal::open(&p, true).unwrap();
+        j.pre(&HashSet::new(), &HashSet::new()).unwrap();
+        j.sent(&("".into(), 5)).unwrap();
+        drop(j);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text = text.replacen("\"row\":5", "\"row\":6", 1);
+        text.push_str(&String::from_utf8(seal(b"{\"sent\":{\"sheet\":\"\",\"row\":7}}")).unwrap());
+        std::fs::write(&p, text).unwrap();
+        let r = Journal::recover(&p).unwrap();
+        assert_eq!(r.damaged.as_deref(), Some("line 2 is unreadable"));
+        assert!(r.sent.contains(&("".into(), 7)));
+    }
+
+    #[test]
+    fn a_journal_without_its_snapshot_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv.journal");
+        let j = Journal::open(&p, true).unwrap();
+        j.sent(&("".into(), 5)).unwrap();
+        drop(j);
+        let r = Journal::recover(&p).unwrap();
+        assert!(r.damaged.unwrap().contains("snapshot"));
     }
 }

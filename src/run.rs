@@ -84,8 +84,6 @@ fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
 struct Live {
     submitter: Arc<Submitter>,
     _backend: Backend,
-    resume: bool,
-    reconcile_by_name: bool,
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
@@ -102,6 +100,36 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     for job in &config.jobs {
         opened.push(open_file(job, &config, &progress)?);
     }
+    // Resume: what earlier runs did, checked against the input before any request.
+    let mut resumes = Vec::new();
+    if let Some(submit) = config.submit.as_ref().filter(|s| s.resume) {
+        let mut to_do = 0;
+        let mut done = 0;
+        for job in &config.jobs {
+            let r = load_resume(job, &progress, submit.reconcile_by_name)?;
+            if let Some((state, rec)) = &r {
+                let left = verify_resume(job, &config, state).await?;
+                if left > 0 && !rec.found && !submit.reconcile_by_name {
+                    return Err(FatalError::Resume(format!(
+                        "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
+                        resume::path_for(&job.output).display()
+                    )));
+                }
+                to_do += left;
+                done += state.done.len();
+            } else {
+                to_do += 1;
+            }
+            resumes.push(r);
+        }
+        if to_do == 0 {
+            progress.say(&format!(
+                "nothing to do: {done} rows already created, updated or unchanged"
+            ));
+            let files = config.jobs.iter().map(|j| j.output.display().to_string()).collect();
+            return Ok(progress.finish(Default::default(), files));
+        }
+    }
     let live = match &config.submit {
         None => None,
         Some(submit) => Some(start_live(submit, &opened, &stop, &progress).await?),
@@ -116,8 +144,11 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
     let mut results_files = Vec::new();
     for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
-        let resume = match &live {
-            Some(l) if l.resume => load_resume(job, &l.submitter, &progress, l.reconcile_by_name)?,
+        let resume = match (resumes.get_mut(fi).and_then(Option::take), &live) {
+            (Some((state, rec)), Some(l)) => {
+                apply_resume(&l.submitter, &state, &rec);
+                Some(state)
+            }
             _ => None,
         };
         let _lock = match mode {
@@ -189,8 +220,6 @@ async fn start_live(
     Ok(Live {
         submitter: Arc::new(submitter),
         _backend: backend,
-        resume: submit.resume,
-        reconcile_by_name: submit.reconcile_by_name,
     })
 }
 
@@ -244,37 +273,118 @@ struct ResumeState {
     reconcile_by_name: bool,
 }
 
+const ADVICE: &str = "run again with --resume --reconcile-by-name to look every unfinished create up by name first (a record someone else created with the same name is then taken as this row's)";
+
+/// Reads what an earlier run of this results file did. None: nothing to resume.
 fn load_resume(
     job: &Job,
-    submitter: &Submitter,
     progress: &Progress,
     reconcile_by_name: bool,
-) -> Result<Option<ResumeState>, FatalError> {
-    if !job.output.exists() {
+) -> Result<Option<(ResumeState, Recovered)>, FatalError> {
+    let jpath = resume::path_for(&job.output);
+    let rec: Recovered = Journal::recover(&jpath).map_err(FatalError::output(&jpath))?;
+    let results_exist = job.output.exists();
+    if !results_exist && !rec.found {
         progress.say(&format!(
             "{}: no earlier results to resume; running from the start",
             job.output.display()
         ));
         return Ok(None);
     }
-    let jpath = resume::path_for(&job.output);
-    let done = read_done(&job.output).map_err(FatalError::Resume)?;
-    let rec: Recovered = Journal::recover(&jpath).map_err(FatalError::output(&jpath))?;
+    let advice = ADVICE;
+    if let Some(why) = &rec.damaged
+        && !reconcile_by_name
+    {
+        return Err(FatalError::Resume(format!(
+            "{}: the journal cannot be trusted ({why}); {advice}",
+            jpath.display()
+        )));
+    }
+    // An empty or header-only results file is "nothing written yet": the journal says the rest.
+    let done = if results_exist {
+        read_done(&job.output).or_else(|e| {
+            let len = std::fs::metadata(&job.output).map(|m| m.len()).unwrap_or(0);
+            if len == 0 { Ok(HashMap::new()) } else { Err(FatalError::Resume(e)) }
+        })?
+    } else {
+        HashMap::new()
+    };
+    let mut all = rec.done.clone();
+    all.extend(done);
+    let state = ResumeState {
+        done: all,
+        sent: rec.sent.clone(),
+        reconcile_by_name,
+    };
+    Ok(Some((state, rec)))
+}
+
+/// Hands an earlier run's knowledge to the submitter: the snapshot from before the first
+/// run, and the records already given to rows (not candidates for reconciling another row).
+fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Recovered) {
     if let Some(pre) = &rec.pre {
         submitter.set_pre(Kind::Source, pre.0.clone());
         submitter.set_pre(Kind::Stage, pre.1.clone());
+    } else {
+        // No snapshot: every record of a name is a candidate (--reconcile-by-name).
+        submitter.set_pre(Kind::Source, HashSet::new());
+        submitter.set_pre(Kind::Stage, HashSet::new());
     }
-    let mut all = rec.done;
-    all.extend(done);
-    // Records earlier runs gave to rows are not candidates for reconciling another row.
-    for d in all.values() {
+    for d in state.done.values() {
         submitter.claim(d.kind, d.id);
     }
-    Ok(Some(ResumeState {
-        done: all,
-        sent: rec.sent,
-        reconcile_by_name,
-    }))
+}
+
+/// Before any request: every row an earlier run finished must still be the row it was.
+/// Returns the number of valid rows still to do.
+async fn verify_resume(
+    job: &Job,
+    config: &Config,
+    state: &ResumeState,
+) -> Result<u64, FatalError> {
+    let input = Input::open(&job.input, &config.read)?;
+    let (plans, _, _) = plan_file(&input, config.kind, &config.map)?;
+    let plans = Arc::new(plans);
+    let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
+    let reader = {
+        let plans = plans.clone();
+        std::thread::spawn(move || read_file(input, &plans, true, &tx))
+    };
+    let mut to_do = 0;
+    let mut changed = None;
+    while let Some(batch) = rx.recv().await {
+        for item in batch {
+            let plan = &plans[item.table];
+            let key: RowKey = (plan.sheet.to_string(), item.row.number);
+            match state.done.get(&key) {
+                Some(d) if d.fingerprint != fingerprint(&echo_cells(plan, &item)) => {
+                    if changed.is_none() {
+                        let now = claimed_name(plan, &item)
+                            .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name().map(std::borrow::Cow::Borrowed)))
+                            .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
+                        let was = d.name.as_deref().map_or_else(String::new, |n| format!(" was {n:?}"));
+                        let what = if d.status == Status::Created { "created" } else { "updated" };
+                        changed = Some(format!(
+                            "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
+                            job.input.display(),
+                            key.1,
+                            d.id
+                        ));
+                    }
+                }
+                Some(_) => {}
+                None if item.checked.is_ok() => to_do += 1,
+                None => {}
+            }
+        }
+    }
+    reader
+        .join()
+        .map_err(|_| FatalError::Internal("the reader thread panicked".into()))??;
+    match changed {
+        Some(why) => Err(FatalError::Resume(why)),
+        None => Ok(to_do),
+    }
 }
 
 /// One input file's run.

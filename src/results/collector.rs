@@ -111,7 +111,14 @@ impl Collector<'_> {
         let key: RowKey = (plan.sheet.to_string(), f.item.row.number);
         let fp = fingerprint(&echo_cells(plan, &f.item));
         journal
-            .done(&key, kind, f.verdict.status == Status::Created, id, fp)
+            .done(
+                &key,
+                kind,
+                f.verdict.status == Status::Created,
+                id,
+                fp,
+                f.item.checked.as_ref().ok().and_then(|r| r.name()),
+            )
             .map_err(FatalError::output(journal.path()))
     }
 

@@ -28,6 +28,8 @@ impl ResultsWriter {
             .copied()
             .chain(echo.iter().map(String::as_str));
         out.write_record(header).map_err(io::Error::other)?;
+        // On disk at once: a crash before the first row still leaves a results file.
+        out.flush()?;
         Ok(ResultsWriter {
             out,
             echo_len: echo.len(),
