@@ -315,6 +315,23 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
     })
 }
 
+/// The default results file name of an input: `x.csv` → `x.results.csv`; a results file
+/// fed back in, `x.results.csv` → `x.results.2.csv`, `x.results.N.csv` → `x.results.N+1.csv`.
+pub fn results_name(input: &Path) -> String {
+    let stem = input
+        .file_stem()
+        .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+    if let Some(base) = stem.strip_suffix(".results") {
+        return format!("{base}.results.2.csv");
+    }
+    if let Some((base, n)) = stem.rsplit_once(".results.")
+        && let Ok(n) = n.parse::<u32>()
+    {
+        return format!("{base}.results.{}.csv", n + 1);
+    }
+    format!("{stem}.results.csv")
+}
+
 /// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory.
 fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigError> {
     for f in files {
@@ -322,12 +339,7 @@ fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigErro
             return Err(invalid(format!("{}: no such file", f.display())));
         }
     }
-    let default_name = |f: &Path| {
-        let stem = f
-            .file_stem()
-            .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
-        format!("{stem}.results.csv")
-    };
+    let default_name = |f: &Path| results_name(f);
     let jobs = match output {
         None => files
             .iter()
@@ -370,4 +382,18 @@ fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigErro
         }
     }
     Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::results_name;
+    use std::path::Path;
+
+    #[test]
+    fn a_results_file_fed_back_gets_the_next_number() {
+        assert_eq!(results_name(Path::new("crm.xlsx")), "crm.results.csv");
+        assert_eq!(results_name(Path::new("dir/crm.results.csv")), "crm.results.2.csv");
+        assert_eq!(results_name(Path::new("crm.results.2.csv")), "crm.results.3.csv");
+        assert_eq!(results_name(Path::new("a.results.x.csv")), "a.results.x.results.csv");
+    }
 }

@@ -136,10 +136,18 @@ impl Collector<'_> {
     fn write(&mut self, f: &Finished) -> Result<(), FatalError> {
         let plan = &self.plans[f.item.table];
         let echo = echo_cells(plan, &f.item);
+        // A results file fed back in keeps the row and sheet of the spreadsheet being fixed.
+        let (row, sheet) = if plan.columns.is_results_file {
+            let row = f.item.row.cell(0).display();
+            let row = row.trim().parse().unwrap_or(f.item.row.number);
+            (row, f.item.row.cell(1).display())
+        } else {
+            (f.item.row.number, Cow::Borrowed(&*plan.sheet))
+        };
         self.writer
             .write(
-                f.item.row.number,
-                &plan.sheet,
+                row,
+                &sheet,
                 f.item.kind,
                 &f.verdict,
                 &input_id(plan, &f.item),
