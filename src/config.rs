@@ -392,8 +392,17 @@ mod tests {
     #[test]
     fn a_results_file_fed_back_gets_the_next_number() {
         assert_eq!(results_name(Path::new("crm.xlsx")), "crm.results.csv");
-        assert_eq!(results_name(Path::new("dir/crm.results.csv")), "crm.results.2.csv");
-        assert_eq!(results_name(Path::new("crm.results.2.csv")), "crm.results.3.csv");
-        assert_eq!(results_name(Path::new("a.results.x.csv")), "a.results.x.results.csv");
+        assert_eq!(
+            results_name(Path::new("dir/crm.results.csv")),
+            "crm.results.2.csv"
+        );
+        assert_eq!(
+            results_name(Path::new("crm.results.2.csv")),
+            "crm.results.3.csv"
+        );
+        assert_eq!(
+            results_name(Path::new("a.results.x.csv")),
+            "a.results.x.results.csv"
+        );
     }
 }

@@ -44,6 +44,9 @@ pub enum FatalError {
     /// The emulator or the runtime could not start.
     #[error("{0}")]
     Start(String),
+    /// Ctrl-C or SIGTERM before the first row was read.
+    #[error("{}: nothing was sent", .0.reason)]
+    Interrupted(crate::summary::Stopped),
     /// A worker thread failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,7 +55,13 @@ pub enum FatalError {
 impl FatalError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        EXIT_FATAL
+        match self {
+            FatalError::Interrupted(s) if s.kind == crate::summary::StopKind::Terminated => {
+                EXIT_TERMINATED
+            }
+            FatalError::Interrupted(_) => EXIT_INTERRUPTED,
+            _ => EXIT_FATAL,
+        }
     }
 
     pub(crate) fn output(path: &std::path::Path) -> impl Fn(std::io::Error) -> FatalError + '_ {

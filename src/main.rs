@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ivvy_import::cli::Cli;
 use ivvy_import::config::{self, Command};
-use ivvy_import::{EXIT_FATAL, EXIT_OK, FatalError};
+use ivvy_import::{EXIT_OK, FatalError};
 
 // Reading allocates a little per row; mimalloc makes that cheap.
 #[global_allocator]
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         });
     ExitCode::from(result.unwrap_or_else(|e| {
         eprintln!("error: {e}");
-        e.exit_code().max(EXIT_FATAL)
+        e.exit_code()
     }))
 }
 

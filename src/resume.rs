@@ -194,7 +194,10 @@ impl Recovered {
 
     /// Creates sent with no outcome recorded.
     pub fn unfinished(&self) -> usize {
-        self.sent.iter().filter(|k| !self.done.contains_key(*k)).count()
+        self.sent
+            .iter()
+            .filter(|k| !self.done.contains_key(*k))
+            .count()
     }
 }
 
@@ -223,7 +226,8 @@ impl Journal {
             r.apply(entry);
         }
         if r.pre.is_none() && r.damaged.is_none() {
-            r.damaged = Some("it has no snapshot of the records that existed before the run".into());
+            r.damaged =
+                Some("it has no snapshot of the records that existed before the run".into());
         }
         Ok(r)
     }
@@ -272,7 +276,15 @@ impl Journal {
         })
     }
 
-    pub fn done(&self, key: &RowKey, kind: Kind, created: bool, id: u64, fp: u64, name: Option<&str>) -> io::Result<()> {
+    pub fn done(
+        &self,
+        key: &RowKey,
+        kind: Kind,
+        created: bool,
+        id: u64,
+        fp: u64,
+        name: Option<&str>,
+    ) -> io::Result<()> {
         self.append(&Entry::Done {
             sheet: key.0.clone(),
             row: key.1,

@@ -126,17 +126,28 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
             progress.say(&format!(
                 "nothing to do: {done} rows already created, updated or unchanged"
             ));
-            let files = config.jobs.iter().map(|j| j.output.display().to_string()).collect();
+            let files = config
+                .jobs
+                .iter()
+                .map(|j| j.output.display().to_string())
+                .collect();
             return Ok(progress.finish(Default::default(), files));
         }
     }
-    let live = match &config.submit {
-        None => None,
-        Some(submit) => Some(start_live(submit, &opened, &stop, &progress).await?),
-    };
     if mode == Mode::Import {
         listen_for_signals(stop.clone());
     }
+    let live = match &config.submit {
+        None => None,
+        Some(submit) => Some(
+            start_live(submit, &opened, &stop, &progress)
+                .await
+                .map_err(|e| match stop.stopped() {
+                    Some(s) if s.kind != StopKind::Fatal => FatalError::Interrupted(s),
+                    _ => e,
+                })?,
+        ),
+    };
     let matching = Matching {
         by_name: config.match_by_name,
         allow_duplicates: config.allow_duplicates,
@@ -226,10 +237,11 @@ async fn start_live(
 /// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops
 /// waiting for them too.
 fn listen_for_signals(stop: Arc<Stop>) {
+    // Registered now, not when the task first runs, so no signal falls between.
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         #[cfg(unix)]
         let terminated = async {
             match term.as_mut() {
@@ -240,7 +252,7 @@ fn listen_for_signals(stop: Arc<Stop>) {
         #[cfg(not(unix))]
         let terminated = std::future::pending::<Option<()>>();
         tokio::select! {
-            r = tokio::signal::ctrl_c() => {
+            r = &mut interrupt => {
                 if r.is_err() {
                     return;
                 }
@@ -304,7 +316,11 @@ fn load_resume(
     let done = if results_exist {
         read_done(&job.output).or_else(|e| {
             let len = std::fs::metadata(&job.output).map(|m| m.len()).unwrap_or(0);
-            if len == 0 { Ok(HashMap::new()) } else { Err(FatalError::Resume(e)) }
+            if len == 0 {
+                Ok(HashMap::new())
+            } else {
+                Err(FatalError::Resume(e))
+            }
         })?
     } else {
         HashMap::new()
@@ -337,11 +353,7 @@ fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Recovered) {
 
 /// Before any request: every row an earlier run finished must still be the row it was.
 /// Returns the number of valid rows still to do.
-async fn verify_resume(
-    job: &Job,
-    config: &Config,
-    state: &ResumeState,
-) -> Result<u64, FatalError> {
+async fn verify_resume(job: &Job, config: &Config, state: &ResumeState) -> Result<u64, FatalError> {
     let input = Input::open(&job.input, &config.read)?;
     let (plans, _, _) = plan_file(&input, config.kind, &config.map)?;
     let plans = Arc::new(plans);
@@ -360,10 +372,22 @@ async fn verify_resume(
                 Some(d) if d.fingerprint != fingerprint(&echo_cells(plan, &item)) => {
                     if changed.is_none() {
                         let now = claimed_name(plan, &item)
-                            .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name().map(std::borrow::Cow::Borrowed)))
+                            .or_else(|| {
+                                item.checked
+                                    .as_ref()
+                                    .ok()
+                                    .and_then(|r| r.name().map(std::borrow::Cow::Borrowed))
+                            })
                             .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
-                        let was = d.name.as_deref().map_or_else(String::new, |n| format!(" was {n:?}"));
-                        let what = if d.status == Status::Created { "created" } else { "updated" };
+                        let was = d
+                            .name
+                            .as_deref()
+                            .map_or_else(String::new, |n| format!(" was {n:?}"));
+                        let what = if d.status == Status::Created {
+                            "created"
+                        } else {
+                            "updated"
+                        };
                         changed = Some(format!(
                             "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
                             job.input.display(),
