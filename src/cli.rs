@@ -163,6 +163,13 @@ pub struct PacingArgs {
     /// First retry back-off in milliseconds (doubles each retry).
     #[arg(long, default_value_t = 250, value_name = "MS", hide = true)]
     pub backoff_ms: u64,
+    /// Send rows through iVvy's batch namespace, up to --batch-size rows a request (for more
+    /// than a few hundred rows).
+    #[arg(long)]
+    pub bulk: bool,
+    /// Rows per batch request in bulk mode.
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub batch_size: u16,
 }
 
 /// A parser of a number of seconds (or a rate) within `[min, max]`.

@@ -229,6 +229,8 @@ pub struct Pacing {
     pub backoff: Duration,
     pub max_wait: Duration,
     pub give_up_after: Duration,
+    /// Bulk mode's jobs per batch (None: single calls).
+    pub batch_size: Option<usize>,
 }
 
 fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, ConfigError> {
@@ -240,6 +242,7 @@ fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, ConfigError> {
         backoff: Duration::from_millis(p.backoff_ms),
         max_wait: Duration::from_secs_f64(p.max_wait),
         give_up_after: Duration::from_secs_f64(p.give_up_after),
+        batch_size: p.bulk.then_some(usize::from(p.batch_size)),
     })
 }
 

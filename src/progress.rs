@@ -147,9 +147,14 @@ impl Progress {
     fn live(&self, t: &KindCounts) -> String {
         let words = t.words(self.mode);
         if self.mode == Mode::Import {
+            let batches = if self.stats.batches > 0 {
+                format!(", {} batches", self.stats.batches)
+            } else {
+                String::new()
+            };
             format!(
-                "{words}, {} retries, {} throttled",
-                self.stats.retries, self.stats.throttled
+                "{words}, {} requests{batches}, {} retries, {} throttled",
+                self.stats.requests, self.stats.retries, self.stats.throttled
             )
         } else {
             words
@@ -186,6 +191,8 @@ impl Progress {
             requests: stats.requests,
             retries: stats.retries,
             throttled: stats.throttled,
+            batches: stats.batches,
+            jobs: stats.jobs,
             elapsed_secs: elapsed,
             results_files,
             stopped: None,

@@ -103,6 +103,11 @@ enum Entry {
     Pre { sources: Vec<u64>, stages: Vec<u64> },
     /// A create of this row is about to be sent.
     Sent { sheet: String, row: u32 },
+    /// A batch holding these rows was started on the server under this id.
+    Batch {
+        async_id: String,
+        rows: Vec<(String, u32)>,
+    },
     Done {
         sheet: String,
         row: u32,
@@ -123,6 +128,8 @@ pub struct Recovered {
     pub pre: Option<(HashSet<u64>, HashSet<u64>)>,
     pub sent: HashSet<RowKey>,
     pub done: HashMap<RowKey, Done>,
+    /// Batches started on the server, with their rows.
+    pub batches: Vec<(String, Vec<RowKey>)>,
     /// Why the journal cannot be trusted, when it cannot (a damaged line other than a torn
     /// last one).
     pub damaged: Option<String>,
@@ -163,6 +170,7 @@ impl Recovered {
             Entry::Sent { sheet, row } => {
                 self.sent.insert((sheet, row));
             }
+            Entry::Batch { async_id, rows } => self.batches.push((async_id, rows)),
             Entry::Done {
                 sheet,
                 row,
@@ -266,6 +274,17 @@ impl Journal {
         self.append(&Entry::Pre {
             sources: s,
             stages: t,
+        })
+    }
+
+    pub fn batch<'a>(
+        &self,
+        async_id: &str,
+        rows: impl Iterator<Item = &'a RowKey>,
+    ) -> io::Result<()> {
+        self.append(&Entry::Batch {
+            async_id: async_id.to_string(),
+            rows: rows.cloned().collect(),
         })
     }
 

@@ -3,11 +3,12 @@
 //! through the submitter) and sends finished rows to the collector, which writes them in
 //! input order. A dry run is the same path with nothing sent.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::api::Failure;
@@ -20,6 +21,7 @@ use crate::input::plan::{KindSource, TablePlan, plan_file};
 use crate::kind::Kind;
 use crate::outcome::{Status, Verdict};
 use crate::pipeline::account::{Action, Matching};
+use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitted, Submitter};
 use crate::progress::Progress;
@@ -425,17 +427,21 @@ struct FileRun<'a> {
     matching: Matching,
 }
 
+/// A row to send.
+struct ToSend {
+    seq: u64,
+    item: Item,
+    record: Record,
+    /// An earlier run may have sent this create.
+    was_sent: bool,
+    key: RowKey,
+}
+
 /// What to do with one row.
 enum Next {
     /// Its outcome is known without a request.
     Done(Finished),
-    /// Send it.
-    Send {
-        item: Item,
-        record: Record,
-        was_sent: bool,
-        key: RowKey,
-    },
+    Send(ToSend),
 }
 
 fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
@@ -546,9 +552,9 @@ impl FileRun<'_> {
         Ok(Arc::new(journal))
     }
 
-    /// Takes rows in order, decides each, keeps up to `concurrency` requests in flight, and
-    /// sends finished rows to the collector. Stops taking rows while `WINDOW` finished rows
-    /// wait behind a slow one.
+    /// Takes rows in order, decides each, keeps up to `concurrency` requests (or batches) in
+    /// flight, and sends finished rows to the collector. Stops taking rows while `WINDOW`
+    /// finished rows wait behind a slow one.
     async fn dispatch(
         &mut self,
         mut items: mpsc::Receiver<Vec<Item>>,
@@ -558,61 +564,85 @@ impl FileRun<'_> {
         names: &mut Names,
     ) -> Result<(), FatalError> {
         let concurrency = self.live.as_ref().map_or(1, |s| s.concurrency());
-        let mut inflight = FuturesUnordered::new();
+        let bulk = self.live.as_ref().and_then(|s| s.bulk());
+        let mut inflight: FuturesUnordered<BoxFuture<'static, Vec<Finished>>> =
+            FuturesUnordered::new();
         let mut ready: Vec<Finished> = Vec::new();
-        let mut seq: u64 = 0;
+        let mut queue: VecDeque<Item> = VecDeque::new();
+        let mut batch: Vec<ToSend> = Vec::new();
+        let (mut input_done, mut permit, mut seq) = (false, false, 0u64);
         let closed = || FatalError::Internal("the results writer stopped".into());
-        while let Some(batch) = items.recv().await {
-            for item in batch {
-                // Room in the window; requests in flight keep going while we wait.
-                if window.try_acquire().map(|p| p.forget()).is_err() {
-                    send(&done, &mut ready).await.map_err(|()| closed())?;
-                    loop {
-                        tokio::select! {
-                            p = window.acquire() => {
-                                p.map_err(|_| closed())?.forget();
-                                break;
-                            }
-                            Some(f) = inflight.next(), if !inflight.is_empty() => ready.push(f),
-                        }
-                        send(&done, &mut ready).await.map_err(|()| closed())?;
-                    }
+        loop {
+            while inflight.len() < concurrency {
+                let Some(item) = queue.pop_front() else { break };
+                if !permit && window.try_acquire().map(|p| p.forget()).is_err() {
+                    queue.push_front(item);
+                    break;
                 }
+                permit = false;
                 match self.decide(seq, item, names) {
                     Next::Done(f) => ready.push(f),
-                    Next::Send {
-                        item,
-                        record,
-                        was_sent,
-                        key,
-                    } => {
-                        let submitter = self.live.clone().ok_or_else(closed)?;
-                        inflight.push(submit(
-                            seq,
-                            item,
-                            record,
-                            (was_sent, key),
-                            submitter,
-                            self.stop.clone(),
-                            journal.cloned(),
-                        ));
-                    }
+                    Next::Send(row) => match bulk {
+                        Some(_) => batch.push(row),
+                        None => inflight.push(self.send_one(row, journal)?),
+                    },
                 }
                 seq += 1;
-                while inflight.len() >= concurrency {
-                    send(&done, &mut ready).await.map_err(|()| closed())?;
-                    if let Some(f) = inflight.next().await {
-                        ready.push(f);
-                    }
+                if bulk.is_some_and(|n| batch.len() >= n) {
+                    inflight.push(self.send_batch(std::mem::take(&mut batch), journal)?);
                 }
             }
+            // A partial batch goes when nothing else can happen: end of input, a full window,
+            // or nothing in flight to wait for.
+            let stuck = !queue.is_empty() && inflight.len() < concurrency;
+            if !batch.is_empty()
+                && ((input_done && queue.is_empty()) || stuck || inflight.is_empty())
+            {
+                inflight.push(self.send_batch(std::mem::take(&mut batch), journal)?);
+            }
             send(&done, &mut ready).await.map_err(|()| closed())?;
+            if input_done && queue.is_empty() && inflight.is_empty() && batch.is_empty() {
+                return Ok(());
+            }
+            let want_permit = stuck && !permit;
+            tokio::select! {
+                Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
+                b = items.recv(), if queue.is_empty() && !input_done => match b {
+                    Some(b) => queue.extend(b),
+                    None => input_done = true,
+                },
+                p = window.acquire(), if want_permit => {
+                    p.map_err(|_| closed())?.forget();
+                    permit = true;
+                }
+            }
         }
-        while let Some(f) = inflight.next().await {
-            ready.push(f);
-            send(&done, &mut ready).await.map_err(|()| closed())?;
-        }
-        send(&done, &mut ready).await.map_err(|()| closed())
+    }
+
+    fn send_one(
+        &self,
+        row: ToSend,
+        journal: Option<&Arc<Journal>>,
+    ) -> Result<BoxFuture<'static, Vec<Finished>>, FatalError> {
+        let submitter = self
+            .live
+            .clone()
+            .ok_or_else(|| FatalError::Internal("no submitter".into()))?;
+        Ok(submit(row, submitter, self.stop.clone(), journal.cloned())
+            .map(|f| vec![f])
+            .boxed())
+    }
+
+    fn send_batch(
+        &self,
+        rows: Vec<ToSend>,
+        journal: Option<&Arc<Journal>>,
+    ) -> Result<BoxFuture<'static, Vec<Finished>>, FatalError> {
+        let submitter = self
+            .live
+            .clone()
+            .ok_or_else(|| FatalError::Internal("no submitter".into()))?;
+        Ok(submit_batch(rows, submitter, self.stop.clone(), journal.cloned()).boxed())
     }
 
     /// Checks the row (if the reader left that), claims its name, and decides what to do.
@@ -714,12 +744,13 @@ impl FileRun<'_> {
                 s.error_label.into_iter().collect(),
             ));
         }
-        Next::Send {
+        Next::Send(ToSend {
+            seq,
             item,
             record,
             was_sent,
             key,
-        }
+        })
     }
 }
 
@@ -752,29 +783,89 @@ fn skipped(stop: &Stop) -> Submitted {
 
 /// Sends one row through the submitter; a second Ctrl-C gives up waiting for it.
 async fn submit(
-    seq: u64,
-    item: Item,
-    record: Record,
-    (was_sent, key): (bool, RowKey),
+    row: ToSend,
     submitter: Arc<Submitter>,
     stop: Arc<Stop>,
     journal: Option<Arc<Journal>>,
 ) -> Finished {
+    let ToSend {
+        seq,
+        item,
+        record,
+        was_sent,
+        key,
+    } = row;
     let journal_sent = || match &journal {
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
     let s = tokio::select! {
         s = submitter.submit(record, was_sent, journal_sent) => s,
-        () = stop.abandoned() => Submitted {
-            verdict: Verdict::with_error(
-                Status::Skipped,
-                "interrupted while in flight: run --resume to check",
-            ),
-            error_label: Some("skipped".into()),
-        },
+        () = stop.abandoned() => abandoned(),
     };
     finished(seq, item, s.verdict, s.error_label.into_iter().collect())
+}
+
+fn abandoned() -> Submitted {
+    Submitted {
+        verdict: Verdict::with_error(
+            Status::Skipped,
+            "interrupted while in flight: run --resume to check",
+        ),
+        error_label: Some("skipped".into()),
+    }
+}
+
+/// The journal entries of one batch, by the batch's row keys.
+struct RowsJournal {
+    journal: Option<Arc<Journal>>,
+    keys: Vec<RowKey>,
+}
+
+impl BatchJournal for RowsJournal {
+    fn sent(&self, index: usize) -> std::io::Result<()> {
+        match &self.journal {
+            Some(j) => j.sent(&self.keys[index]),
+            None => Ok(()),
+        }
+    }
+
+    fn started(&self, async_id: &str, indexes: &[usize]) -> std::io::Result<()> {
+        match &self.journal {
+            Some(j) => j.batch(async_id, indexes.iter().map(|&i| &self.keys[i])),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sends rows as batches; a second Ctrl-C gives up waiting for them.
+async fn submit_batch(
+    rows: Vec<ToSend>,
+    submitter: Arc<Submitter>,
+    stop: Arc<Stop>,
+    journal: Option<Arc<Journal>>,
+) -> Vec<Finished> {
+    let records: Vec<Record> = rows.iter().map(|r| r.record.clone()).collect();
+    let was_sent: Vec<bool> = rows.iter().map(|r| r.was_sent).collect();
+    let jr = RowsJournal {
+        journal,
+        keys: rows.iter().map(|r| r.key.clone()).collect(),
+    };
+    let outcomes = tokio::select! {
+        o = submitter.submit_batch(&records, &was_sent, &jr) => o,
+        () = stop.abandoned() => rows.iter().map(|_| abandoned()).collect(),
+    };
+    rows.into_iter()
+        .zip(outcomes)
+        .map(|(r, s)| {
+            finished(
+                r.seq,
+                r.item,
+                s.verdict,
+                s.error_label.into_iter().collect(),
+            )
+        })
+        .collect()
 }
 
 /// Hands what is ready to the collector. Err: the collector has stopped.

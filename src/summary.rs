@@ -140,6 +140,9 @@ pub struct Summary {
     pub requests: u64,
     pub retries: u64,
     pub throttled: u64,
+    /// Bulk mode: batches started and jobs answered.
+    pub batches: u64,
+    pub jobs: u64,
     pub elapsed_secs: f64,
     /// Rows per second over the whole run.
     pub rows_per_sec: f64,
@@ -199,9 +202,14 @@ impl Summary {
             ),
         };
         if self.mode != Mode::Validate && self.requests + self.retries + self.throttled > 0 {
+            let batches = if self.batches > 0 {
+                format!(" ({} batches, {} jobs)", self.batches, self.jobs)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "  requests: {}, retries: {}, throttled (429): {}",
+                "  requests: {}{batches}, retries: {}, throttled (429): {}",
                 self.requests, self.retries, self.throttled
             );
         }

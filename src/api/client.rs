@@ -9,7 +9,10 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::sign;
-use super::wire::{ErrorBody, ListAnswer, ListParams, Listed, SaveAnswer};
+use super::wire::{
+    BatchJob, BatchJobResult, BatchProgress, BatchResults, BatchStarted, ErrorBody, ListAnswer,
+    ListParams, Listed, SaveAnswer,
+};
 use crate::record::{Kind, Record};
 
 /// Where the API is: a base URL such as `https://api.us-west-2.ivvy.com`.
@@ -498,11 +501,81 @@ impl Client {
 
     /// `addOrUpdateLeadSource` / `addOrUpdateLeadStage`: the record's id on success.
     pub async fn save(&self, record: &Record) -> Result<u64, Failure> {
-        let action = match record.kind() {
-            Kind::Source => "addOrUpdateLeadSource",
-            Kind::Stage => "addOrUpdateLeadStage",
-        };
-        let answer: SaveAnswer = self.call("crm", action, record).await?;
+        let answer: SaveAnswer = self.call("crm", save_action(record.kind()), record).await?;
+        saved(&answer, record)
+    }
+
+    /// `batch?action=run`: the jobs start on the server; their batch's id.
+    pub async fn batch_run(&self, records: &[&Record]) -> Result<String, Failure> {
+        let jobs: Vec<BatchJob> = records
+            .iter()
+            .map(|r| BatchJob {
+                namespace: "crm".into(),
+                action: save_action(r.kind()).into(),
+                params: serde_json::to_value(r).unwrap_or_default(),
+            })
+            .collect();
+        let answer: BatchStarted = self
+            .call("batch", "run", &serde_json::json!({ "jobs": jobs }))
+            .await?;
+        Ok(answer.async_id)
+    }
+
+    /// `batch?action=progress`: 0 to 100.
+    pub async fn batch_progress(&self, async_id: &str) -> Result<f64, Failure> {
+        let answer: BatchProgress = self
+            .call(
+                "batch",
+                "progress",
+                &serde_json::json!({ "async": async_id }),
+            )
+            .await?;
+        Ok(answer.progress)
+    }
+
+    /// `batch?action=results`: each job's answer, in job order.
+    pub async fn batch_results(&self, async_id: &str) -> Result<Vec<BatchJobResult>, Failure> {
+        let answer: BatchResults = self
+            .call(
+                "batch",
+                "results",
+                &serde_json::json!({ "async": async_id }),
+            )
+            .await?;
+        Ok(answer.results)
+    }
+}
+
+/// The action that saves a record of a kind.
+fn save_action(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Source => "addOrUpdateLeadSource",
+        Kind::Stage => "addOrUpdateLeadStage",
+    }
+}
+
+/// One job's answer inside a batch, read as a single call's answer would be.
+pub fn job_outcome(response: &serde_json::Value, record: &Record) -> Result<u64, Failure> {
+    if let Some(code) = response
+        .get("errorCode")
+        .and_then(serde_json::Value::as_u64)
+    {
+        let body: ErrorBody = serde_json::from_value(response.clone())
+            .map_err(|e| Failure::Unknown(format!("unreadable job answer: {e}")))?;
+        let status = u16::try_from(code).unwrap_or(500);
+        return Err(classify_error(
+            status,
+            ApiError::from_body(status, body),
+            None,
+        ));
+    }
+    let answer: SaveAnswer = serde_json::from_value(response.clone())
+        .map_err(|e| Failure::Unknown(format!("unexpected job answer ({e})")))?;
+    saved(&answer, record)
+}
+
+fn saved(answer: &SaveAnswer, record: &Record) -> Result<u64, Failure> {
+    {
         match (answer.success, answer.id.or(record.id())) {
             (true, Some(id)) => Ok(id),
             (true, None) => Err(Failure::Unknown(
@@ -517,7 +590,9 @@ impl Client {
             })),
         }
     }
+}
 
+impl Client {
     /// One page of the existing records of a kind: `per_page` records from the zero-based
     /// record offset `start`, optionally filtered.
     pub async fn list_page(

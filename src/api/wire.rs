@@ -102,6 +102,39 @@ pub struct BatchJob {
     pub params: serde_json::Value,
 }
 
+/// The answer of `batch?action=run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchStarted {
+    pub async_id: String,
+}
+
+/// The answer of `batch?action=progress`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchProgress {
+    pub progress: f64,
+}
+
+/// One job's outcome in `batch?action=results`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchJobResult {
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub response: serde_json::Value,
+}
+
+/// The answer of `batch?action=results`: one result per job, in job order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResults {
+    #[serde(default)]
+    pub async_id: String,
+    pub results: Vec<BatchJobResult>,
+}
+
 /// Specific codes the API documents.
 pub mod codes {
     pub const STALE_REQUEST: u32 = 23005;
@@ -118,4 +151,5 @@ pub mod codes {
     pub const BATCH_TOO_MANY: u32 = 24448;
     pub const BATCH_NO_SUCH: u32 = 24105;
     pub const BATCH_RESULTS_NO_SUCH: u32 = 24115;
+    pub const BATCH_NOT_COMPLETED: u32 = 24114;
 }

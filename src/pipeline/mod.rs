@@ -4,13 +4,14 @@
 
 pub(crate) mod account;
 mod budget;
+pub(crate) mod bulk;
 mod list;
 mod reconcile;
 pub(crate) mod stop;
 mod throttle;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub struct Policy {
     pub max_wait: Duration,
     /// Stop the run after this long without any success.
     pub give_up_after: Duration,
+    /// Bulk mode: jobs per batch request (None: one request per row).
+    pub batch_size: Option<usize>,
 }
 
 impl From<&crate::config::Pacing> for Policy {
@@ -48,6 +51,7 @@ impl From<&crate::config::Pacing> for Policy {
             concurrency: p.concurrency,
             max_wait: p.max_wait,
             give_up_after: p.give_up_after,
+            batch_size: p.batch_size,
         }
     }
 }
@@ -58,6 +62,9 @@ pub struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
+    /// Bulk mode: batches started, and jobs whose answer came back.
+    pub batches: AtomicU64,
+    pub jobs: AtomicU64,
 }
 
 /// A copy of [`Stats`] at one moment.
@@ -66,6 +73,8 @@ pub struct StatsSnapshot {
     pub requests: u64,
     pub retries: u64,
     pub throttled: u64,
+    pub batches: u64,
+    pub jobs: u64,
 }
 
 impl Stats {
@@ -74,6 +83,8 @@ impl Stats {
             requests: self.requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+            jobs: self.jobs.load(Ordering::Relaxed),
         }
     }
 }
@@ -92,9 +103,12 @@ pub struct Submitter {
     claimed: Mutex<HashSet<(Kind, u64)>>,
     stop: Arc<Stop>,
     stats: Arc<Stats>,
+    /// Bulk mode's batch size now (halved when the server says a batch is too big).
+    batch_size: AtomicUsize,
 }
 
 /// What became of a row, and the label its error is counted under in the summary.
+#[derive(Debug, Clone)]
 pub struct Submitted {
     pub verdict: Verdict,
     pub error_label: Option<String>,
@@ -143,6 +157,7 @@ fn local_failure(message: String, label: &str) -> Submitted {
 
 impl Submitter {
     pub(crate) fn new(client: Client, policy: Policy, stop: Arc<Stop>) -> Submitter {
+        let policy_batch = policy.batch_size.unwrap_or(1);
         Submitter {
             client,
             throttle: Throttle::new(policy.rate, policy.backoff, policy.max_wait),
@@ -153,7 +168,15 @@ impl Submitter {
             claimed: Mutex::new(HashSet::new()),
             stop,
             stats: Arc::new(Stats::default()),
+            batch_size: AtomicUsize::new(policy_batch),
         }
+    }
+
+    /// Bulk mode: rows go in batches of this many jobs.
+    pub(crate) fn bulk(&self) -> Option<usize> {
+        self.policy
+            .batch_size
+            .map(|_| self.batch_size.load(Ordering::Relaxed))
     }
 
     pub(crate) fn stats(&self) -> Arc<Stats> {
