@@ -158,8 +158,9 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let mut results_files = Vec::new();
     for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
         let resume = match (resumes.get_mut(fi).and_then(Option::take), &live) {
-            (Some((state, rec)), Some(l)) => {
+            (Some((mut state, rec)), Some(l)) => {
                 apply_resume(&l.submitter, &state, &rec);
+                recover_batches(&l.submitter, &mut state, &rec).await;
                 Some(state)
             }
             _ => None,
@@ -285,6 +286,8 @@ struct ResumeState {
     sent: HashSet<RowKey>,
     /// Look every unfinished create up by name before sending it.
     reconcile_by_name: bool,
+    /// Rows whose outcome the server kept for a batch an earlier run started.
+    batch_done: HashMap<RowKey, (Status, u64)>,
 }
 
 const ADVICE: &str = "run again with --resume --reconcile-by-name to look every unfinished create up by name first (a record someone else created with the same name is then taken as this row's)";
@@ -333,6 +336,7 @@ fn load_resume(
         done: all,
         sent: rec.sent.clone(),
         reconcile_by_name,
+        batch_done: HashMap::new(),
     };
     Ok(Some((state, rec)))
 }
@@ -350,6 +354,39 @@ fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Recovered) {
     }
     for d in state.done.values() {
         submitter.claim(d.kind, d.id);
+    }
+}
+
+/// Asks the server for the outcome of every batch an earlier run started and did not
+/// record, instead of sending its rows again. A batch the server no longer knows leaves its
+/// rows to be looked up by name.
+async fn recover_batches(submitter: &Submitter, state: &mut ResumeState, rec: &Recovered) {
+    for (async_id, rows) in &rec.batches {
+        if rows.iter().all(|k| state.done.contains_key(k)) {
+            continue;
+        }
+        let Ok(Some(results)) = submitter.batch_outcomes(async_id).await else {
+            continue;
+        };
+        if results.len() != rows.len() {
+            continue;
+        }
+        for (key, r) in rows.iter().zip(results) {
+            let ok = r
+                .response
+                .get("success")
+                .and_then(serde_json::Value::as_bool)
+                == Some(true);
+            let id = r.response.get("id").and_then(serde_json::Value::as_u64);
+            if let (true, Some(id)) = (ok, id) {
+                let status = if state.sent.contains(key) {
+                    Status::Created
+                } else {
+                    Status::Updated
+                };
+                state.batch_done.insert(key.clone(), (status, id));
+            }
+        }
     }
 }
 
@@ -692,6 +729,9 @@ impl FileRun<'_> {
                     v,
                     vec!["changed since resumed run".into()],
                 ));
+            }
+            if let Some(&(status, id)) = r.batch_done.get(&key) {
+                return Next::Done(finished(seq, item, Verdict::with_id(status, id), vec![]));
             }
             was_sent = r.sent.contains(&key) || (r.reconcile_by_name && record.id().is_none());
         }

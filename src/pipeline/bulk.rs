@@ -257,8 +257,10 @@ impl Submitter {
         Ok(out)
     }
 
-    /// Polls a started batch until it is complete and returns its results. A lost or failed
-    /// poll is simply asked again (results are kept for days).
+    /// Waits for a started batch and returns its results. Results are asked for first
+    /// (one request when the batch is done in time); "not completed yet" (24114) turns to
+    /// polling progress with a growing pause until 100. A lost or failed poll is simply asked
+    /// again: results are kept for days.
     async fn await_batch(
         &self,
         async_id: &str,
@@ -267,27 +269,45 @@ impl Submitter {
         loop {
             // A stop does not abandon a started batch: its outcome is what the rows need.
             tokio::time::sleep(pause).await;
-            pause = (pause.mul_f64(1.5)).min(POLL_MAX);
-            let progress = self
-                .with_retries(|| self.client.batch_progress(async_id))
-                .await;
-            match progress {
-                Ok(p) if p < 100.0 => continue,
-                Ok(_) => {}
-                // No such batch (24105), or polls that keep failing: applied or not is
+            match self.batch_outcomes(async_id).await {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {}
+                // No such batch (24105/24115), or polls that keep failing: applied or not is
                 // unknown, so the creates are looked up.
                 Err(f) => return Err(Lost::Unknown(f)),
             }
-            match self
-                .with_retries(|| self.client.batch_results(async_id))
-                .await
-            {
-                Ok(r) => return Ok(r),
-                Err(f)
-                    if f.api_error().and_then(|e| e.specific_code)
-                        == Some(codes::BATCH_NOT_COMPLETED) => {}
-                Err(f) => return Err(Lost::Unknown(f)),
+            loop {
+                tokio::time::sleep(pause).await;
+                pause = pause.mul_f64(1.5).min(POLL_MAX);
+                let p = self
+                    .with_retries(|| self.client.batch_progress(async_id))
+                    .await
+                    .map_err(Lost::Unknown)?;
+                if p >= 100.0 {
+                    break;
+                }
             }
+            pause = Duration::ZERO;
+        }
+    }
+
+    /// A batch's results; None while it is not completed (24114).
+    pub(crate) async fn batch_outcomes(
+        &self,
+        async_id: &str,
+    ) -> Result<Option<Vec<crate::api::wire::BatchJobResult>>, Failure> {
+        match self
+            .with_retries(|| self.client.batch_results(async_id))
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(f)
+                if f.api_error().and_then(|e| e.specific_code)
+                    == Some(codes::BATCH_NOT_COMPLETED) =>
+            {
+                Ok(None)
+            }
+            Err(f) => Err(f),
         }
     }
 
