@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use governor::clock::DefaultClock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 
@@ -40,20 +41,27 @@ pub(crate) struct Throttle {
     /// The longest pause any one answer can impose.
     max_wait: Duration,
     limiter: DefaultDirectRateLimiter,
+    clock: DefaultClock,
     state: Mutex<State>,
 }
 
 impl Throttle {
     pub(crate) fn new(rate: f64, base_backoff: Duration, max_wait: Duration) -> Throttle {
         let period = Duration::from_secs_f64(1.0 / rate);
+        // A burst of one millisecond's worth of requests (1 up to --rate 1000): the runtime's
+        // timer cannot wait less than a millisecond, so any 1 s window sees at most
+        // --rate + burst requests.
+        let burst = NonZeroU32::new((rate / 1000.0).ceil().clamp(1.0, 1000.0) as u32)
+            .unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::MIN);
+            .allow_burst(burst);
         Throttle {
             rate,
             base_backoff,
             max_wait,
             limiter: RateLimiter::direct(quota),
+            clock: DefaultClock::default(),
             state: Mutex::new(State {
                 paused_until: None,
                 lowered: None,
@@ -72,7 +80,12 @@ impl Throttle {
                 _ => break,
             }
         }
-        self.limiter.until_ready().await;
+        // Waits on the runtime's own timer: governor's `until_ready` uses a timer thread,
+        // and its wake-ups cost more CPU than the requests themselves at high rates.
+        while let Err(not_until) = self.limiter.check() {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&self.clock));
+            tokio::time::sleep(wait).await;
+        }
         let slot = {
             let mut t = lock(&self.state);
             let now = Instant::now();
