@@ -13,6 +13,7 @@ pub mod input;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
+pub(crate) mod report;
 pub mod results;
 mod run;
 pub mod sandbox;
