@@ -15,6 +15,7 @@ pub mod progress;
 pub mod record;
 pub(crate) mod report;
 pub mod results;
+pub(crate) mod results_xlsx;
 mod run;
 pub mod sandbox;
 
