@@ -18,6 +18,7 @@ pub mod results;
 pub(crate) mod results_xlsx;
 mod run;
 pub mod sandbox;
+pub(crate) mod template;
 
 pub use config::Config;
 pub use progress::Summary;
