@@ -19,12 +19,15 @@ mod outcome;
 mod pipeline;
 mod progress;
 mod record;
+mod report;
 mod results;
+mod results_xlsx;
 mod resume;
 mod run;
 pub mod sandbox;
 mod source;
 mod summary;
+mod template;
 
 pub use api::client::Ping;
 pub use commands::{export, ping, serve};

@@ -1,0 +1,643 @@
+//! A finished results CSV as a workbook: a "Summary" sheet (rows by status and by problem),
+//! then a "Results" sheet with the CSV's columns, where each problem is marked on the cell it
+//! names (a light red fill and the problem as a note).
+//!
+//! The Results sheet keeps the CSV's header as its first row, so the workbook can be fixed and
+//! fed straight back in like the CSV. Cells stay text as in the CSV (a cost of `007` or `7,5`
+//! must reach the user as written), except `row`, `id`, `error_code` and `specific_code`,
+//! which are whole numbers and are written as numbers.
+
+#![cfg_attr(not(test), expect(dead_code, reason = "wired into the CLI next"))]
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{
+    Color, Format, FormatBorder, IgnoreError, Note, Workbook, Worksheet, XlsxError,
+};
+
+use crate::report::{Fixed, ResultsFile, Tally};
+
+/// Data rows a worksheet holds below its header.
+const MAX_DATA_ROWS: u64 = 1_048_575;
+/// Columns a worksheet holds.
+const MAX_COLUMNS: usize = 16_384;
+/// Longest text a cell holds (in UTF-16 units); a longer value is cut.
+const MAX_CELL_TEXT: usize = 32_767;
+/// Notes written; past this, problem cells are still filled but carry no note, since each
+/// note costs memory until the workbook is saved and Excel slows down with very many. The
+/// `error` column holds every problem either way.
+const MAX_NOTES: u64 = 20_000;
+/// Excel's "light red fill".
+const PROBLEM_FILL: u32 = 0xFFC7CE;
+/// Statuses whose problems are marked on their cells.
+const MARKED_STATUSES: [&str; 3] = ["invalid", "failed", "conflict"];
+
+/// What the workbook holds, for the caller to print.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct XlsxSummary {
+    /// Data rows written to the Results sheet.
+    pub rows: u64,
+    /// Rows by status, in the order the Summary sheet lists them.
+    pub by_status: Vec<(String, u64)>,
+    /// Rows by problem label (as the HTML report labels them), most rows first.
+    pub by_problem: Vec<(String, u64)>,
+    /// Cells filled to mark a problem.
+    pub marked_cells: u64,
+    /// Of those, cells that carry the problem as a note (all, up to a cap of 20,000).
+    pub notes: u64,
+}
+
+/// Why no workbook was written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}: more than {MAX_DATA_ROWS} rows do not fit in a worksheet", path.display())]
+    TooManyRows { path: PathBuf },
+    #[error("{}: {columns} columns do not fit in a worksheet (at most {MAX_COLUMNS})", path.display())]
+    TooManyColumns { path: PathBuf, columns: usize },
+    #[error("{}: the workbook would replace the results file it is made from", path.display())]
+    SameFile { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: XlsxError },
+}
+
+/// Converts the results CSV `results_csv` into a workbook at `out` (replacing it).
+///
+/// The CSV is read once, line by line; the Results sheet is written in constant-memory mode,
+/// so a large file costs little memory beyond its notes. Nothing is written when the CSV
+/// cannot be read, is not a results file, or does not fit in a worksheet.
+pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary, Error> {
+    if let (Ok(a), Ok(b)) = (results_csv.canonicalize(), out.canonicalize())
+        && a == b
+    {
+        return Err(Error::SameFile {
+            path: out.to_path_buf(),
+        });
+    }
+    let read_error = |source| Error::Read {
+        path: results_csv.to_path_buf(),
+        source,
+    };
+    let write_error = |source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    let mut file = ResultsFile::open(results_csv).map_err(read_error)?;
+    let headers = file.headers().to_vec();
+    if headers.len() > MAX_COLUMNS {
+        return Err(Error::TooManyColumns {
+            path: results_csv.to_path_buf(),
+            columns: headers.len(),
+        });
+    }
+    let error_col = file.column(Fixed::Error).unwrap_or(headers.len() - 1);
+    let numeric: Vec<bool> = (0..headers.len())
+        .map(|i| {
+            [Fixed::Row, Fixed::Id, Fixed::ErrorCode, Fixed::SpecificCode]
+                .into_iter()
+                .any(|f| file.column(f) == Some(i))
+        })
+        .collect();
+    // Problems are marked on the user's columns, and on `id`/`kind`, which a results file fed
+    // back in carries from the user's own columns.
+    let markable: Vec<bool> = (0..headers.len())
+        .map(|i| {
+            file.is_echoed(i)
+                || file.column(Fixed::Id) == Some(i)
+                || file.column(Fixed::Kind) == Some(i)
+        })
+        .collect();
+
+    let mut workbook = Workbook::new();
+    let mut sheet = workbook
+        .new_worksheet_with_constant_memory()
+        .map_err(write_error)?;
+    sheet.set_name("Results").map_err(write_error)?;
+    let header_format = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF3F5F7))
+        .set_border_bottom(FormatBorder::Thin);
+    let problem_format = Format::new().set_background_color(Color::RGB(PROBLEM_FILL));
+    let mut widths: Vec<usize> = headers.iter().map(|h| text_width(h) + 3).collect();
+    for (c, h) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col(c), fit(h), &header_format)
+            .map_err(write_error)?;
+    }
+
+    let mut tally = Tally::default();
+    let mut summary = XlsxSummary::default();
+    let mut line = Vec::new();
+    let mut row: u32 = 0;
+    while file.next_line(&mut line).map_err(read_error)? {
+        if u64::from(row) >= MAX_DATA_ROWS {
+            return Err(Error::TooManyRows {
+                path: results_csv.to_path_buf(),
+            });
+        }
+        row += 1;
+        let status = file.get(&line, Fixed::Status);
+        let problems = file.problems(&line);
+        tally.add(status, &problems);
+        let mut marks: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        if MARKED_STATUSES.contains(&status) {
+            for p in &problems {
+                let c = p.header.filter(|h| markable[*h]).unwrap_or(error_col);
+                marks.entry(c).or_default().push(p.text);
+            }
+        }
+        for (c, value) in line.iter().enumerate() {
+            let format = marks.contains_key(&c).then_some(&problem_format);
+            let number = if numeric[c] {
+                whole_number(value)
+            } else {
+                None
+            };
+            let done = match (number, format) {
+                (Some(n), Some(f)) => sheet.write_number_with_format(row, col(c), n, f),
+                (Some(n), None) => sheet.write_number(row, col(c), n),
+                (None, Some(f)) if value.is_empty() => sheet.write_blank(row, col(c), f),
+                (None, Some(f)) => sheet.write_string_with_format(row, col(c), fit(value), f),
+                (None, None) if value.is_empty() => continue,
+                (None, None) => sheet.write_string(row, col(c), fit(value)),
+            };
+            done.map_err(write_error)?;
+            widths[c] = widths[c].max(text_width(value));
+        }
+        for (c, texts) in marks {
+            summary.marked_cells += 1;
+            if summary.notes >= MAX_NOTES {
+                continue;
+            }
+            let text = texts.join("\n");
+            sheet
+                .insert_note(row, col(c), &note(&text))
+                .map_err(write_error)?;
+            summary.notes += 1;
+        }
+    }
+
+    let last_col = col(headers.len() - 1);
+    sheet.set_freeze_panes(1, 0).map_err(write_error)?;
+    sheet.autofilter(0, 0, row, last_col).map_err(write_error)?;
+    if row > 0 {
+        sheet
+            .ignore_error_range(1, 0, row, last_col, IgnoreError::NumberStoredAsText)
+            .map_err(write_error)?;
+    }
+    for (c, w) in widths.iter().enumerate() {
+        let cap = if c == error_col { 80 } else { 50 };
+        sheet
+            .set_column_width(col(c), column_width(*w, cap))
+            .map_err(write_error)?;
+    }
+
+    summary.rows = u64::from(row);
+    summary.by_status = tally.by_status();
+    let problems = tally.by_problem();
+    summary.by_problem = problems.iter().map(|p| (p.label.clone(), p.rows)).collect();
+
+    let mut front = Worksheet::new();
+    write_summary(&mut front, results_csv, &summary, &problems).map_err(write_error)?;
+    workbook.push_worksheet(front);
+    workbook.push_worksheet(sheet);
+    workbook.save(out).map_err(write_error)?;
+    Ok(summary)
+}
+
+fn write_summary(
+    sheet: &mut Worksheet,
+    source: &Path,
+    summary: &XlsxSummary,
+    problems: &[crate::report::ProblemCount],
+) -> Result<(), XlsxError> {
+    sheet.set_name("Summary")?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF3F5F7))
+        .set_border_bottom(FormatBorder::Thin);
+    let muted = Format::new().set_font_color(Color::RGB(0x57606A));
+    let name = source.file_name().map_or_else(
+        || source.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    sheet.write_string_with_format(0, 0, fit(&format!("Results of {name}")), &title)?;
+    sheet.write_string_with_format(1, 0, fit(&source.display().to_string()), &muted)?;
+    sheet.write_string(3, 0, "Rows")?;
+    sheet.write_number(3, 1, summary.rows as f64)?;
+
+    let mut r = 5;
+    sheet.write_string_with_format(r, 0, "Status", &head)?;
+    sheet.write_string_with_format(r, 1, "Rows", &head)?;
+    for (status, n) in &summary.by_status {
+        r += 1;
+        sheet.write_string(r, 0, fit(status))?;
+        sheet.write_number(r, 1, *n as f64)?;
+    }
+
+    r += 2;
+    sheet.write_string_with_format(r, 0, "Problem", &head)?;
+    sheet.write_string_with_format(r, 1, "Rows", &head)?;
+    sheet.write_string_with_format(r, 2, "First seen as", &head)?;
+    if problems.is_empty() {
+        r += 1;
+        sheet.write_string_with_format(r, 0, "No problems.", &muted)?;
+    }
+    let mut label_width = 20;
+    let mut first_width = 20;
+    for p in problems {
+        r += 1;
+        sheet.write_string(r, 0, fit(&p.label))?;
+        sheet.write_number(r, 1, p.rows as f64)?;
+        sheet.write_string(r, 2, fit(&p.first))?;
+        label_width = label_width.max(text_width(&p.label));
+        first_width = first_width.max(text_width(&p.first));
+    }
+    if summary.notes < summary.marked_cells {
+        r += 2;
+        sheet.write_string_with_format(
+            r,
+            0,
+            format!(
+                "Notes are on the first {} marked cells; the error column holds every problem.",
+                summary.notes
+            ),
+            &muted,
+        )?;
+    }
+    sheet.set_column_width(0, column_width(label_width, 70))?;
+    sheet.set_column_width(1, 10)?;
+    sheet.set_column_width(2, column_width(first_width, 90))?;
+    Ok(())
+}
+
+/// A note sized to its text.
+fn note(text: &str) -> Note {
+    const CHARS_PER_LINE: usize = 48;
+    let lines: usize = text
+        .lines()
+        .map(|l| l.chars().count().div_ceil(CHARS_PER_LINE).max(1))
+        .sum();
+    let height = (16 * lines + 14).min(400);
+    Note::new(fit_note(text))
+        .add_author_prefix(false)
+        .set_author("ivvy-import")
+        .set_width(320)
+        .set_height(u32::try_from(height).unwrap_or(400))
+}
+
+/// A whole number in a numeric column, when it is exactly representable.
+fn whole_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t.len() > 15 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // At most 15 digits: exact in an f64.
+    t.parse::<u64>().ok().map(|n| n as f64)
+}
+
+/// A column index as the worksheet's type; callers have checked it against MAX_COLUMNS.
+fn col(c: usize) -> u16 {
+    u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+fn text_width(s: &str) -> usize {
+    s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+fn column_width(chars: usize, cap: usize) -> f64 {
+    (chars.clamp(8, cap) + 1) as f64
+}
+
+/// Text cut to what a cell holds.
+fn fit(s: &str) -> Cow<'_, str> {
+    cut(s, MAX_CELL_TEXT)
+}
+
+/// A note's text also carries a prefix of up to 54 units.
+fn fit_note(s: &str) -> Cow<'_, str> {
+    cut(s, MAX_CELL_TEXT - 54)
+}
+
+fn cut(s: &str, max_utf16: usize) -> Cow<'_, str> {
+    if s.len() <= max_utf16 || s.encode_utf16().count() <= max_utf16 {
+        return Cow::Borrowed(s);
+    }
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > max_utf16 - 1 {
+            return Cow::Owned(format!("{}…", &s[..i]));
+        }
+    }
+    Cow::Borrowed(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    use std::fs;
+    use std::io::{Read as _, Write as _};
+
+    const HEADER: &str =
+        "row,sheet,kind,status,id,error_code,specific_code,error,Name,Cost (AUD),Code\n";
+
+    fn results_csv(dir: &Path) -> PathBuf {
+        let path = dir.join("sources.results.csv");
+        let mut f = fs::File::create(&path).unwrap();
+        f.write_all(b"\xEF\xBB\xBF").unwrap();
+        f.write_all(HEADER.as_bytes()).unwrap();
+        f.write_all(
+            concat!(
+                "2,,source,created,755,,,,Website,10,007\n",
+                "3,,source,invalid,,,,\"Cost (AUD): \"\"7,5\"\" is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500\",Fair,\"7,5\",8\n",
+                "4,,source,invalid,,,,\"Name: is required when there is no id; Cost (AUD): \"\"8,1\"\" is ambiguous (decimal comma or thousands separator?)\",,\"8,1\",9\n",
+                "5,,source,failed,,400,24325,The name is in use,Taken,1,10\n",
+                "6,,source,skipped,,,,,Later,2,11\n",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        path
+    }
+
+    fn s(v: &str) -> Data {
+        Data::String(v.to_string())
+    }
+
+    fn convert(dir: &Path) -> (PathBuf, XlsxSummary) {
+        let csv = results_csv(dir);
+        let out = dir.join("sources.results.xlsx");
+        let summary = csv_to_xlsx(&csv, &out).unwrap();
+        (out, summary)
+    }
+
+    fn zipped(path: &Path, name: &str) -> String {
+        let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+        let mut text = String::new();
+        zip.by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+
+    /// The notes of `xl/comments1.xml`: (cell reference, text).
+    fn comments(xml: &str) -> Vec<(String, String)> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut notes: Vec<(String, String)> = Vec::new();
+        let mut in_text = false;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) if e.name().0 == "comment" => {
+                    let r = e.try_get_attribute("ref").unwrap().unwrap();
+                    notes.push((r.value.to_string(), String::new()));
+                }
+                Event::Start(e) if e.name().0 == "t" => in_text = true,
+                Event::End(e) if e.name().0 == "t" => in_text = false,
+                Event::Text(t) if in_text => {
+                    notes.last_mut().unwrap().1.push_str(&t.xml10_content());
+                }
+                Event::GeneralRef(r) if in_text => {
+                    let c = match &*r.into_inner() {
+                        "amp" => "&",
+                        "lt" => "<",
+                        "gt" => ">",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        other => panic!("entity {other}"),
+                    };
+                    notes.last_mut().unwrap().1.push_str(c);
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        notes
+    }
+
+    #[test]
+    fn sheets_are_summary_then_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, _) = convert(dir.path());
+        let book: Xlsx<_> = open_workbook(&out).unwrap();
+        assert_eq!(book.sheet_names(), ["Summary", "Results"]);
+    }
+
+    #[test]
+    fn results_sheet_has_the_csv_columns_and_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, summary) = convert(dir.path());
+        let mut book: Xlsx<_> = open_workbook(&out).unwrap();
+        let range = book.worksheet_range("Results").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+        assert_eq!(header.join(","), HEADER.trim_end());
+        assert_eq!(rows.len(), 6);
+        assert_eq!(summary.rows, 5);
+        assert_eq!(
+            rows[1],
+            [
+                Data::Float(2.0),
+                Data::Empty,
+                s("source"),
+                s("created"),
+                Data::Float(755.0),
+                Data::Empty,
+                Data::Empty,
+                Data::Empty,
+                s("Website"),
+                s("10"),
+                s("007"),
+            ]
+        );
+        assert_eq!(rows[2][9], s("7,5"));
+        assert_eq!(rows[4][5], Data::Float(400.0));
+        assert_eq!(rows[4][6], Data::Float(24325.0));
+        assert_eq!(rows[4][7], s("The name is in use"));
+        assert_eq!(rows[3][8], Data::Empty);
+    }
+
+    #[test]
+    fn summary_sheet_counts_rows_by_status_and_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, summary) = convert(dir.path());
+        assert_eq!(
+            summary.by_status,
+            [
+                ("created".to_string(), 1),
+                ("skipped".to_string(), 1),
+                ("invalid".to_string(), 2),
+                ("failed".to_string(), 1),
+            ]
+        );
+        assert_eq!(
+            summary.by_problem,
+            [
+                ("Cost (AUD): \"…\" is ambiguous".to_string(), 2),
+                ("API error 400/24325".to_string(), 1),
+                ("Name: is required when there is no id".to_string(), 1),
+            ]
+        );
+        let mut book: Xlsx<_> = open_workbook(&out).unwrap();
+        let range = book.worksheet_range("Summary").unwrap();
+        let pairs: Vec<(String, Data)> = range
+            .rows()
+            .filter(|r| r.len() > 1)
+            .map(|r| (r[0].to_string(), r[1].clone()))
+            .collect();
+        let find = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        assert_eq!(find("Rows"), Some(Data::Float(5.0)));
+        for (status, n) in &summary.by_status {
+            assert_eq!(find(status), Some(Data::Float(*n as f64)), "{status}");
+        }
+        for (label, n) in &summary.by_problem {
+            assert_eq!(find(label), Some(Data::Float(*n as f64)), "{label}");
+        }
+    }
+
+    #[test]
+    fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, summary) = convert(dir.path());
+        // Row 3: the cost (J3); row 4: name (I4) and cost (J4); row 5: the API error (H5).
+        assert_eq!(summary.marked_cells, 4);
+        assert_eq!(summary.notes, 4);
+        let notes = comments(&zipped(&out, "xl/comments1.xml"));
+        let refs: Vec<&str> = notes.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(refs, ["J3", "I4", "J4", "H5"]);
+        assert!(
+            notes[0].1.starts_with("Cost (AUD): \"7,5\" is ambiguous"),
+            "{notes:?}"
+        );
+        assert!(notes[0].1.ends_with("e.g. 7.5 or 7500"), "{notes:?}");
+        assert_eq!(notes[1].1, "Name: is required when there is no id");
+        assert!(notes[2].1.starts_with("Cost (AUD): \"8,1\" is ambiguous"));
+        assert_eq!(notes[3].1, "The name is in use");
+
+        let sheet = zipped(&out, "xl/worksheets/sheet2.xml");
+        let styles = zipped(&out, "xl/styles.xml");
+        let filled = |cell: &str| {
+            let at = sheet
+                .find(&format!("<c r=\"{cell}\""))
+                .unwrap_or_else(|| panic!("no cell {cell}"));
+            let tag = &sheet[at..at + sheet[at..].find('>').unwrap()];
+            let Some(s) = tag.split(" s=\"").nth(1) else {
+                return false;
+            };
+            let xf: usize = s[..s.find('"').unwrap()].parse().unwrap();
+            let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+            let xf_tag = xfs.split("<xf ").nth(xf + 1).unwrap();
+            let fill: usize = xf_tag
+                .split("fillId=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let fills = &styles[styles.find("<fills").unwrap()..];
+            fills
+                .split("<fill>")
+                .nth(fill + 1)
+                .unwrap()
+                .contains("FFFFC7CE")
+        };
+        for cell in ["J3", "I4", "J4", "H5"] {
+            assert!(filled(cell), "{cell} is not filled");
+        }
+        for cell in ["J2", "I3", "H3", "I5"] {
+            assert!(!filled(cell), "{cell} is filled");
+        }
+    }
+
+    #[test]
+    fn header_is_frozen_and_filtered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, _) = convert(dir.path());
+        let sheet = zipped(&out, "xl/worksheets/sheet2.xml");
+        assert!(sheet.contains("<autoFilter ref=\"A1:K6\""), "{sheet}");
+        assert!(sheet.contains("state=\"frozen\""));
+        assert!(sheet.contains("topLeftCell=\"A2\""));
+        assert!(sheet.contains("<col "), "column widths are set");
+    }
+
+    #[test]
+    fn workbook_reads_back_as_a_results_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, _) = convert(dir.path());
+        let mut book = calamine::open_workbook_auto(&out).unwrap();
+        let range = book.worksheet_range("Results").unwrap();
+        let first: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(first[..8], crate::report::problems::FIXED_COLUMNS);
+        assert_eq!(first[8..], ["Name", "Cost (AUD)", "Code"]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_results_file_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("plain.csv");
+        fs::write(&csv, "name,cost\na,1\n").unwrap();
+        let out = dir.path().join("plain.xlsx");
+        let err = csv_to_xlsx(&csv, &out).unwrap_err();
+        assert!(matches!(err, Error::Read { .. }), "{err:?}");
+        assert!(err.to_string().contains("not a results file"), "{err}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn the_results_file_is_never_its_own_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = results_csv(dir.path());
+        let before = fs::read(&csv).unwrap();
+        let err = csv_to_xlsx(&csv, &csv).unwrap_err();
+        assert!(matches!(err, Error::SameFile { .. }));
+        assert_eq!(fs::read(&csv).unwrap(), before);
+    }
+
+    #[test]
+    fn too_many_columns_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("wide.results.csv");
+        let mut header = String::from("row,sheet,kind,status,id,error_code,specific_code,error");
+        for i in 0..MAX_COLUMNS {
+            header.push_str(&format!(",c{i}"));
+        }
+        fs::write(&csv, header + "\n").unwrap();
+        let err = csv_to_xlsx(&csv, &dir.path().join("wide.xlsx")).unwrap_err();
+        assert!(matches!(err, Error::TooManyColumns { columns, .. } if columns == MAX_COLUMNS + 8));
+    }
+
+    #[test]
+    fn only_plain_whole_numbers_become_numbers() {
+        assert_eq!(whole_number("755"), Some(755.0));
+        assert_eq!(whole_number(" 12 "), Some(12.0));
+        assert_eq!(whole_number("7.5"), None);
+        assert_eq!(whole_number("-1"), None);
+        assert_eq!(whole_number("1234567890123456"), None);
+        assert_eq!(whole_number(""), None);
+    }
+
+    #[test]
+    fn overlong_text_is_cut_to_fit_a_cell() {
+        let long = "é".repeat(MAX_CELL_TEXT + 10);
+        let cut = fit(&long);
+        assert_eq!(cut.encode_utf16().count(), MAX_CELL_TEXT);
+        assert!(cut.ends_with('…'));
+        assert_eq!(fit("short"), "short");
+    }
+}

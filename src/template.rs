@@ -1,0 +1,423 @@
+//! Import templates: a file a user fills in and imports.
+//!
+//! A `.csv` template is one kind's header line (after a UTF-8 BOM, so that a spreadsheet
+//! application opens and saves it as UTF-8). An `.xlsx` template has a "Lead Sources" and/or
+//! "Lead Stages" sheet, each with a bold frozen header, one example row, drop-down lists for
+//! `isReferral` and `applyTo`, and a note on the `colour` header.
+
+#![cfg_attr(not(test), expect(dead_code, reason = "wired into the CLI next"))]
+
+use std::fs::OpenOptions;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationErrorStyle, Format, FormatBorder, Note, Workbook,
+    Worksheet, XlsxError,
+};
+
+/// Which records a template is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TemplateKind {
+    Sources,
+    Stages,
+}
+
+impl TemplateKind {
+    /// The template's columns, in order.
+    pub(crate) fn headers(self) -> &'static [&'static str] {
+        match self {
+            TemplateKind::Sources => &["name", "description", "cost", "colour", "isReferral"],
+            TemplateKind::Stages => &["name", "colour", "applyTo"],
+        }
+    }
+
+    /// The worksheet's name in an `.xlsx` template.
+    pub(crate) fn sheet_name(self) -> &'static str {
+        match self {
+            TemplateKind::Sources => "Lead Sources",
+            TemplateKind::Stages => "Lead Stages",
+        }
+    }
+}
+
+/// Why no template was written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error(
+        "{}: a CSV template holds one kind of record; choose it with --kind sources or --kind stages",
+        path.display()
+    )]
+    KindNeeded { path: PathBuf },
+    #[error("{}: a template is written as .csv or .xlsx", path.display())]
+    UnsupportedExtension { path: PathBuf },
+    #[error("{} already exists; a template never replaces a file", path.display())]
+    Exists { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {source}", path.display())]
+    Xlsx { path: PathBuf, source: XlsxError },
+}
+
+/// The last worksheet row (0-based) that drop-down lists cover: every row below the header.
+const LAST_ROW: u32 = 1_048_575;
+
+/// Writes a template to `out`, by its extension (`.csv` or `.xlsx`, any case).
+///
+/// `kind` picks the records; `None` is allowed for `.xlsx` only (both sheets). The caller may
+/// fill it from [`kind_from_file_name`]. An existing file is never replaced: the template is
+/// built in memory and the file created only if it does not exist yet.
+pub(crate) fn write_template(out: &Path, kind: Option<TemplateKind>) -> Result<(), Error> {
+    let extension = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let bytes = match (extension.as_deref(), kind) {
+        (Some("csv"), Some(kind)) => csv_template(kind),
+        (Some("csv"), None) => {
+            return Err(Error::KindNeeded {
+                path: out.to_path_buf(),
+            });
+        }
+        (Some("xlsx"), kind) => {
+            let kinds = match kind {
+                Some(k) => vec![k],
+                None => vec![TemplateKind::Sources, TemplateKind::Stages],
+            };
+            xlsx_template(&kinds).map_err(|source| Error::Xlsx {
+                path: out.to_path_buf(),
+                source,
+            })?
+        }
+        _ => {
+            return Err(Error::UnsupportedExtension {
+                path: out.to_path_buf(),
+            });
+        }
+    };
+    let io_error = |source: io::Error| match source.kind() {
+        io::ErrorKind::AlreadyExists => Error::Exists {
+            path: out.to_path_buf(),
+        },
+        _ => Error::Io {
+            path: out.to_path_buf(),
+            source,
+        },
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(io_error)?;
+    file.write_all(&bytes).map_err(io_error)?;
+    file.sync_all().map_err(io_error)
+}
+
+/// The kind a file's name asks for: the word `source(s)` or `stage(s)` in its stem, any case,
+/// as a whole word (`Lead Sources.csv`, `lead-stages.xlsx`, `LeadSources.xlsx`). `None` when
+/// it has neither or both.
+pub(crate) fn kind_from_file_name(path: &Path) -> Option<TemplateKind> {
+    let stem = path.file_stem()?.to_string_lossy();
+    let (mut sources, mut stages) = (false, false);
+    for word in words(&stem) {
+        match word.to_lowercase().as_str() {
+            "source" | "sources" => sources = true,
+            "stage" | "stages" => stages = true,
+            _ => {}
+        }
+    }
+    match (sources, stages) {
+        (true, false) => Some(TemplateKind::Sources),
+        (false, true) => Some(TemplateKind::Stages),
+        _ => None,
+    }
+}
+
+/// Words of a file stem: runs of letters and digits, also split where a lower-case letter is
+/// followed by an upper-case one (`LeadSources`).
+fn words(stem: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for run in stem.split(|c: char| !c.is_alphanumeric()) {
+        let mut start = 0;
+        let mut prev_lower = false;
+        for (i, c) in run.char_indices() {
+            if prev_lower && c.is_uppercase() {
+                out.push(&run[start..i]);
+                start = i;
+            }
+            prev_lower = c.is_lowercase();
+        }
+        if start < run.len() {
+            out.push(&run[start..]);
+        }
+    }
+    out
+}
+
+fn csv_template(kind: TemplateKind) -> Vec<u8> {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(kind.headers().join(",").as_bytes());
+    bytes.push(b'\n');
+    bytes
+}
+
+fn xlsx_template(kinds: &[TemplateKind]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    for kind in kinds {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(kind.sheet_name())?;
+        fill_sheet(sheet, *kind)?;
+    }
+    workbook.save_to_buffer()
+}
+
+/// A cell of the example row.
+enum Example {
+    Text(&'static str),
+    Number(f64),
+}
+
+/// What each column holds: its width, its example, and a note on its header if it needs one.
+fn column(name: &str) -> (f64, Example, Option<&'static str>) {
+    match name {
+        "name" => (28.0, Example::Text("Website"), None),
+        "description" => (44.0, Example::Text("Enquiries from the website form"), None),
+        "cost" => (
+            10.0,
+            Example::Number(250.0),
+            Some("An amount with a decimal point, e.g. 250 or 1,200.50."),
+        ),
+        "colour" => (
+            12.0,
+            Example::Text("#1f77b4"),
+            Some("A colour as #rrggbb, e.g. #1f77b4 (rrggbb and #rgb are accepted too)."),
+        ),
+        "isReferral" => (12.0, Example::Text("no"), None),
+        "applyTo" => (14.0, Example::Text("opportunity"), None),
+        _ => (12.0, Example::Text(""), None),
+    }
+}
+
+fn fill_sheet(sheet: &mut Worksheet, kind: TemplateKind) -> Result<(), XlsxError> {
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF3F5F7))
+        .set_border_bottom(FormatBorder::Thin);
+    for (c, name) in kind.headers().iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        let (width, example, note) = column(name);
+        sheet.write_string_with_format(0, c, *name, &header)?;
+        sheet.set_column_width(c, width)?;
+        match example {
+            Example::Text("") => {}
+            Example::Text(t) => {
+                sheet.write_string(1, c, t)?;
+            }
+            Example::Number(n) => {
+                sheet.write_number(1, c, n)?;
+            }
+        }
+        if let Some(text) = note {
+            let note = Note::new(text)
+                .add_author_prefix(false)
+                .set_author("ivvy-import")
+                .set_width(260)
+                .set_height(60);
+            sheet.insert_note(0, c, &note)?;
+        }
+        let list = match *name {
+            "isReferral" => Some((
+                ["yes", "no"],
+                "isReferral takes yes or no (true/false, y/n and 1/0 are accepted too).",
+            )),
+            "applyTo" => Some((
+                ["opportunity", "lead"],
+                "applyTo takes opportunity or lead (1 and 2 are accepted too).",
+            )),
+            _ => None,
+        };
+        if let Some((values, message)) = list {
+            // A warning, not a stop: the importer accepts other spellings too.
+            let validation = DataValidation::new()
+                .allow_list_strings(&values[..])?
+                .set_error_style(DataValidationErrorStyle::Warning)
+                .set_error_title(format!("{name}?"))?
+                .set_error_message(message)?;
+            sheet.add_data_validation(1, c, LAST_ROW, c, &validation)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    use std::fs;
+    use std::io::Read as _;
+
+    fn zipped(path: &Path, name: &str) -> String {
+        let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+        let mut text = String::new();
+        zip.by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+
+    fn rows(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
+        let mut book: Xlsx<_> = open_workbook(path).unwrap();
+        let range = book.worksheet_range(sheet).unwrap();
+        range.rows().map(<[Data]>::to_vec).collect()
+    }
+
+    #[test]
+    fn csv_template_is_the_kinds_header_line() {
+        let dir = tempfile::tempdir().unwrap();
+        for (kind, name, header) in [
+            (
+                TemplateKind::Sources,
+                "sources.csv",
+                "name,description,cost,colour,isReferral",
+            ),
+            (TemplateKind::Stages, "stages.CSV", "name,colour,applyTo"),
+        ] {
+            let out = dir.path().join(name);
+            write_template(&out, Some(kind)).unwrap();
+            let bytes = fs::read(&out).unwrap();
+            let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap()).unwrap();
+            assert_eq!(text, format!("{header}\n"));
+            let mut r = csv::Reader::from_path(&out).unwrap();
+            assert_eq!(
+                r.headers().unwrap().iter().collect::<Vec<_>>(),
+                kind.headers()
+            );
+            assert_eq!(r.records().count(), 0);
+        }
+    }
+
+    #[test]
+    fn csv_template_without_a_kind_asks_for_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("template.csv");
+        let err = write_template(&out, None).unwrap_err();
+        assert!(matches!(err, Error::KindNeeded { .. }));
+        assert!(err.to_string().contains("--kind"), "{err}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn xlsx_template_without_a_kind_has_both_sheets() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("template.xlsx");
+        write_template(&out, None).unwrap();
+        let book: Xlsx<_> = open_workbook(&out).unwrap();
+        assert_eq!(book.sheet_names(), ["Lead Sources", "Lead Stages"]);
+        let sources = rows(&out, "Lead Sources");
+        assert_eq!(sources.len(), 2);
+        let header: Vec<String> = sources[0].iter().map(ToString::to_string).collect();
+        assert_eq!(header, TemplateKind::Sources.headers());
+        assert_eq!(
+            sources[1],
+            [
+                Data::String("Website".into()),
+                Data::String("Enquiries from the website form".into()),
+                Data::Float(250.0),
+                Data::String("#1f77b4".into()),
+                Data::String("no".into()),
+            ]
+        );
+        let stages = rows(&out, "Lead Stages");
+        let header: Vec<String> = stages[0].iter().map(ToString::to_string).collect();
+        assert_eq!(header, TemplateKind::Stages.headers());
+        assert_eq!(stages[1][2], Data::String("opportunity".into()));
+    }
+
+    #[test]
+    fn xlsx_template_with_a_kind_has_its_sheet_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.xlsx");
+        write_template(&out, Some(TemplateKind::Stages)).unwrap();
+        let book: Xlsx<_> = open_workbook(&out).unwrap();
+        assert_eq!(book.sheet_names(), ["Lead Stages"]);
+    }
+
+    #[test]
+    fn xlsx_template_offers_drop_down_lists_below_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("template.xlsx");
+        write_template(&out, None).unwrap();
+        let sources = zipped(&out, "xl/worksheets/sheet1.xml");
+        let stages = zipped(&out, "xl/worksheets/sheet2.xml");
+        for (xml, sqref, list) in [
+            (&sources, "E2:E1048576", "\"yes,no\""),
+            (&stages, "C2:C1048576", "\"opportunity,lead\""),
+        ] {
+            let at = xml.find("<dataValidation ").expect("a data validation");
+            let dv = &xml[at..at + xml[at..].find("</dataValidation>").unwrap()];
+            assert!(dv.contains("type=\"list\""), "{dv}");
+            assert!(dv.contains(&format!("sqref=\"{sqref}\"")), "{dv}");
+            assert!(dv.contains(&format!("<formula1>{list}</formula1>")), "{dv}");
+            assert_eq!(xml.matches("<dataValidation ").count(), 1);
+        }
+    }
+
+    #[test]
+    fn xlsx_template_header_is_bold_frozen_and_colour_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("template.xlsx");
+        write_template(&out, Some(TemplateKind::Stages)).unwrap();
+        let sheet = zipped(&out, "xl/worksheets/sheet1.xml");
+        assert!(sheet.contains("state=\"frozen\""));
+        assert!(sheet.contains("topLeftCell=\"A2\""));
+        assert!(sheet.contains("<col "), "column widths are set");
+        let styles = zipped(&out, "xl/styles.xml");
+        assert!(styles.contains("<b/>"), "a bold font");
+        let comments = zipped(&out, "xl/comments1.xml");
+        assert!(comments.contains("<comment ref=\"B1\""), "{comments}");
+        assert!(comments.contains("#rrggbb"));
+    }
+
+    #[test]
+    fn other_extensions_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["t.txt", "t.xls", "t"] {
+            let out = dir.path().join(name);
+            let err = write_template(&out, Some(TemplateKind::Sources)).unwrap_err();
+            assert!(matches!(err, Error::UnsupportedExtension { .. }), "{name}");
+            assert!(!out.exists());
+        }
+    }
+
+    #[test]
+    fn an_existing_file_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["mine.csv", "mine.xlsx"] {
+            let out = dir.path().join(name);
+            fs::write(&out, "my data").unwrap();
+            let err = write_template(&out, Some(TemplateKind::Sources)).unwrap_err();
+            assert!(matches!(err, Error::Exists { .. }), "{err:?}");
+            assert_eq!(fs::read_to_string(&out).unwrap(), "my data");
+        }
+    }
+
+    #[test]
+    fn kind_comes_from_a_word_in_the_file_name() {
+        let cases = [
+            ("sources.xlsx", Some(TemplateKind::Sources)),
+            ("lead-stages.csv", Some(TemplateKind::Stages)),
+            ("Lead Sources.csv", Some(TemplateKind::Sources)),
+            ("dir/LeadStages.xlsx", Some(TemplateKind::Stages)),
+            ("STAGE.csv", Some(TemplateKind::Stages)),
+            ("2024_source_list.csv", Some(TemplateKind::Sources)),
+            ("resources.csv", None),
+            ("backstage.csv", None),
+            ("sources-and-stages.xlsx", None),
+            ("leads.csv", None),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(kind_from_file_name(Path::new(name)), kind, "{name}");
+        }
+    }
+}
