@@ -5,7 +5,9 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// What the emulator does wrong, and how often. All rates are per write request, in 0..=1.
+/// What the emulator does wrong, and how often, and how it is set up. Write-fault rates are per
+/// write request (`addOrUpdate…` and `batch?action=run`), poll-fault rates per
+/// `batch?action=progress|results` request, all in 0..=1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
     pub seed: u64,
@@ -20,13 +22,31 @@ pub struct Faults {
     pub hang_for: Duration,
     /// Added before every answer.
     pub latency: Duration,
-    /// Requests per second the server accepts before answering 429 (None: no limit).
+    /// Requests per second the server accepts before answering 429 (None: no limit). Counts
+    /// every API call: writes, lists, batch calls, ping.
     pub limit: Option<u32>,
     /// The Retry-After header a 429 carries (None: no header).
     pub retry_after: Option<Duration>,
     /// After this many accepted writes, answer every request 463 (key revoked).
     pub revoke_after: Option<u64>,
+    /// How long after `batch?action=run` the jobs are applied (zero: at once).
+    pub batch_delay: Duration,
+    /// The most jobs one `batch?action=run` takes (more: specific code 24448).
+    pub batch_max: usize,
+    /// Answer a progress/results poll 500.
+    pub poll_error: f64,
+    /// Close the connection of a progress/results poll without answering.
+    pub poll_reset: f64,
+    /// The server's clock runs this many seconds ahead of the machine's (negative: behind).
+    pub clock_offset_secs: i64,
+    /// Lead sources present at start, besides the built-in ones.
+    pub preload_sources: u64,
+    /// Lead stages present at start, besides the built-in ones.
+    pub preload_stages: u64,
 }
+
+/// iVvy's limit on the jobs of one batch.
+pub const DEFAULT_BATCH_MAX: usize = 200;
 
 impl Default for Faults {
     fn default() -> Self {
@@ -41,11 +61,18 @@ impl Default for Faults {
             limit: None,
             retry_after: None,
             revoke_after: None,
+            batch_delay: Duration::ZERO,
+            batch_max: DEFAULT_BATCH_MAX,
+            poll_error: 0.0,
+            poll_reset: 0.0,
+            clock_offset_secs: 0,
+            preload_sources: 0,
+            preload_stages: 0,
         }
     }
 }
 
-/// What to do with one write.
+/// What to do with one write (or one poll, which draws only `Error` or `Reset`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteFault {
     None,
@@ -56,74 +83,137 @@ pub enum WriteFault {
 }
 
 impl Faults {
-    /// `seed=7,error=0.1,reset=0.1,drop=0.1,hang=0.1,hang-ms=2000,latency-ms=100,limit=20,retry-after=1`
+    /// Reads a comma-separated list of `key=value`; every key is optional:
+    ///
+    /// | key | value | default |
+    /// |---|---|---|
+    /// | `seed` | seed of every fault draw | 1 |
+    /// | `error`, `reset`, `drop`, `hang` | rate of each write fault (see the fields) | 0 |
+    /// | `hang-ms` | how long a `hang` answer waits | 60000 |
+    /// | `latency-ms` | added before every answer | 0 |
+    /// | `limit` | requests per second before 429 (0: none) | none |
+    /// | `retry-after` | seconds in a 429's Retry-After | no header |
+    /// | `revoke-after` | accepted writes before every call answers 463 | never |
+    /// | `batch-delay-ms` | delay before a batch's jobs are applied | 0 |
+    /// | `batch-max` | most jobs per batch run (at least 1) | 200 |
+    /// | `poll-error`, `poll-reset` | rate of each fault on batch progress/results polls | 0 |
+    /// | `clock-offset-s` | server clock minus machine clock, seconds (signed) | 0 |
+    /// | `preload-sources`, `preload-stages` | records present at start | 0 |
+    ///
+    /// e.g. `seed=7,error=0.1,reset=0.1,drop=0.1,hang=0.1,hang-ms=2000,latency-ms=100,limit=20,retry-after=1`.
+    /// The write rates together, and the poll rates together, are at most 1.
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = part
                 .split_once('=')
                 .ok_or_else(|| format!("fault spec {part:?}: expected key=value"))?;
-            let num = |v: &str| -> Result<f64, String> {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| format!("fault spec {k}: {v:?} is not a non-negative number"))
-            };
-            let rate = |v: &str| -> Result<f64, String> {
-                let n = num(v)?;
-                if n > 1.0 {
-                    return Err(format!("fault spec {k}: a rate is between 0 and 1"));
-                }
-                Ok(n)
-            };
-            match k {
-                "seed" => f.seed = num(v)? as u64,
-                "error" => f.error = rate(v)?,
-                "reset" => f.reset = rate(v)?,
-                "drop" => f.drop = rate(v)?,
-                "hang" => f.hang = rate(v)?,
-                "hang-ms" => f.hang_for = Duration::from_millis(num(v)? as u64),
-                "latency-ms" => f.latency = Duration::from_millis(num(v)? as u64),
-                "limit" => f.limit = Some(num(v)? as u32).filter(|l| *l > 0),
-                "retry-after" => f.retry_after = Some(Duration::from_secs_f64(num(v)?)),
-                "revoke-after" => f.revoke_after = Some(num(v)? as u64),
-                _ => return Err(format!("fault spec: unknown key {k:?}")),
-            }
+            f.set(k.trim(), v.trim())?;
         }
         if f.error + f.reset + f.drop + f.hang > 1.0 {
             return Err("fault spec: the fault rates add up to more than 1".into());
         }
+        if f.poll_error + f.poll_reset > 1.0 {
+            return Err("fault spec: the poll fault rates add up to more than 1".into());
+        }
         Ok(f)
+    }
+
+    fn set(&mut self, k: &str, v: &str) -> Result<(), String> {
+        let num = |v: &str| -> Result<f64, String> {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| format!("fault spec {k}: {v:?} is not a non-negative number"))
+        };
+        let rate = |v: &str| -> Result<f64, String> {
+            let n = num(v)?;
+            if n > 1.0 {
+                return Err(format!("fault spec {k}: a rate is between 0 and 1"));
+            }
+            Ok(n)
+        };
+        let ms = |v: &str| num(v).map(|n| Duration::from_millis(n as u64));
+        match k {
+            "seed" => self.seed = num(v)? as u64,
+            "error" => self.error = rate(v)?,
+            "reset" => self.reset = rate(v)?,
+            "drop" => self.drop = rate(v)?,
+            "hang" => self.hang = rate(v)?,
+            "hang-ms" => self.hang_for = ms(v)?,
+            "latency-ms" => self.latency = ms(v)?,
+            "limit" => self.limit = Some(num(v)? as u32).filter(|l| *l > 0),
+            "retry-after" => self.retry_after = Some(Duration::from_secs_f64(num(v)?)),
+            "revoke-after" => self.revoke_after = Some(num(v)? as u64),
+            "batch-delay-ms" => self.batch_delay = ms(v)?,
+            "batch-max" => {
+                self.batch_max = Some(num(v)? as usize)
+                    .filter(|m| *m > 0)
+                    .ok_or_else(|| format!("fault spec {k}: at least 1"))?;
+            }
+            "poll-error" => self.poll_error = rate(v)?,
+            "poll-reset" => self.poll_reset = rate(v)?,
+            "clock-offset-s" => {
+                self.clock_offset_secs = v
+                    .parse::<i64>()
+                    .map_err(|_| format!("fault spec {k}: {v:?} is not a whole number"))?;
+            }
+            "preload-sources" => self.preload_sources = num(v)? as u64,
+            "preload-stages" => self.preload_stages = num(v)? as u64,
+            _ => return Err(format!("fault spec: unknown key {k:?}")),
+        }
+        Ok(())
     }
 
     pub fn rng(&self) -> StdRng {
         StdRng::seed_from_u64(self.seed)
     }
 
+    /// The generator of poll faults: seeded like the write faults, drawn apart from them so
+    /// polling does not move which writes fail.
+    pub fn poll_rng(&self) -> StdRng {
+        StdRng::seed_from_u64(self.seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
     /// Draws the fault for one write.
     pub fn draw(&self, rng: &mut StdRng) -> WriteFault {
-        if self.error + self.reset + self.drop + self.hang == 0.0 {
-            return WriteFault::None;
-        }
-        let r: f64 = rng.random();
-        let mut edge = self.error;
-        if r < edge {
-            return WriteFault::Error;
-        }
-        edge += self.reset;
-        if r < edge {
-            return WriteFault::Reset;
-        }
-        edge += self.drop;
-        if r < edge {
-            return WriteFault::Drop;
-        }
-        edge += self.hang;
-        if r < edge {
-            return WriteFault::Hang;
-        }
-        WriteFault::None
+        pick(
+            rng,
+            &[
+                (self.error, WriteFault::Error),
+                (self.reset, WriteFault::Reset),
+                (self.drop, WriteFault::Drop),
+                (self.hang, WriteFault::Hang),
+            ],
+        )
     }
+
+    /// Draws the fault for one progress/results poll: `None`, `Error` or `Reset`.
+    pub fn draw_poll(&self, rng: &mut StdRng) -> WriteFault {
+        pick(
+            rng,
+            &[
+                (self.poll_error, WriteFault::Error),
+                (self.poll_reset, WriteFault::Reset),
+            ],
+        )
+    }
+}
+
+/// One draw over consecutive intervals of the rates; no draw at all when every rate is zero.
+fn pick(rng: &mut StdRng, rates: &[(f64, WriteFault)]) -> WriteFault {
+    if rates.iter().all(|(p, _)| *p == 0.0) {
+        return WriteFault::None;
+    }
+    let r: f64 = rng.random();
+    let mut edge = 0.0;
+    for (p, fault) in rates {
+        edge += p;
+        if r < edge {
+            return *fault;
+        }
+    }
+    WriteFault::None
 }
 
 #[cfg(test)]
@@ -154,5 +244,40 @@ mod tests {
         assert_eq!(a, draw(&f));
         let errors = a.iter().filter(|d| **d == WriteFault::Error).count();
         assert!((800..1200).contains(&errors), "{errors}");
+    }
+
+    #[test]
+    fn batch_poll_clock_and_preload_knobs_are_parsed() {
+        let f = Faults::parse(
+            "batch-delay-ms=250,batch-max=3,poll-error=0.2,poll-reset=0.3,clock-offset-s=-400,preload-sources=100000,preload-stages=7",
+        )
+        .unwrap();
+        assert_eq!(f.batch_delay, Duration::from_millis(250));
+        assert_eq!(f.batch_max, 3);
+        assert_eq!((f.poll_error, f.poll_reset), (0.2, 0.3));
+        assert_eq!(f.clock_offset_secs, -400);
+        assert_eq!((f.preload_sources, f.preload_stages), (100_000, 7));
+        assert_eq!(Faults::default().batch_max, 200);
+        assert!(Faults::parse("batch-max=0").is_err());
+        assert!(Faults::parse("clock-offset-s=1.5").is_err());
+        assert!(Faults::parse("poll-error=0.6,poll-reset=0.6").is_err());
+    }
+
+    #[test]
+    fn poll_faults_do_not_move_the_write_fault_sequence() {
+        let writes_only = Faults::parse("seed=5,error=0.3").unwrap();
+        let with_polls = Faults::parse("seed=5,error=0.3,poll-error=0.5").unwrap();
+        let (mut a, mut b, mut polls) =
+            (writes_only.rng(), with_polls.rng(), with_polls.poll_rng());
+        let mut poll_errors = 0;
+        for _ in 0..200 {
+            assert_eq!(writes_only.draw(&mut a), with_polls.draw(&mut b));
+            match with_polls.draw_poll(&mut polls) {
+                WriteFault::Error => poll_errors += 1,
+                WriteFault::None => {}
+                other => panic!("a poll draws no {other:?}"),
+            }
+        }
+        assert!((60..140).contains(&poll_errors), "{poll_errors}");
     }
 }

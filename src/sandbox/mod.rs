@@ -1,20 +1,36 @@
 //! The built-in iVvy emulator: a real HTTP server on loopback that checks signatures as iVvy
 //! does, keeps records, and misbehaves on request (seeded faults, latency, a rate limit).
 //! It shares only the wire types with the client.
+//!
+//! Layout: `server.rs` (HTTP stages: route, rate limit, authenticate, faults, dispatch),
+//! `verify.rs` (its own signature check), `clock.rs` (its clock, which may be set off),
+//! `faults.rs` (the knobs), `store.rs` (records and the call table), `save.rs` (one save for
+//! both kinds), `list.rs` (paged, filtered lists over indexes), `batch.rs` (the asynchronous
+//! batch namespace).
 
+mod batch;
+mod clock;
 mod faults;
+mod list;
+mod records;
+mod save;
 mod server;
 pub mod store;
+#[cfg(test)]
+mod tests;
 pub mod verify;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-pub use faults::{Faults, WriteFault};
-pub use store::Store;
+pub use batch::BATCH_NOT_COMPLETED;
+pub use faults::{DEFAULT_BATCH_MAX, Faults, WriteFault};
+pub use list::MAX_PER_PAGE;
+pub use store::{Moment, Store};
 
 use crate::api::Credentials;
+use clock::Clock;
 
 /// What the emulator has seen, for tests and the state endpoint.
 #[derive(Debug, Default, Clone)]
@@ -25,7 +41,8 @@ pub struct Log {
     pub throttled: u64,
     /// Refused signatures, dates or keys.
     pub refused: u64,
-    /// Faults injected, by kind.
+    /// Faults injected, by kind: write faults, and poll faults (`Error`, `Reset`) on batch
+    /// progress/results calls.
     pub faults: Vec<WriteFault>,
 }
 
@@ -35,11 +52,24 @@ pub(crate) struct State {
     pub faults: Faults,
     pub store: Mutex<Store>,
     pub log: Mutex<Log>,
+    /// Draws the write faults.
     pub rng: Mutex<rand::rngs::StdRng>,
+    /// Draws the poll faults.
+    pub poll_rng: Mutex<rand::rngs::StdRng>,
     pub window: Mutex<(Instant, u32)>,
     pub verbose: bool,
-    /// Shift of the emulator's clock, seconds (to test stale requests).
-    pub clock_offset: Mutex<i64>,
+    /// The emulator's wall clock (set off by `clock-offset-s` and `shift_clock`).
+    pub clock: Clock,
+}
+
+impl State {
+    /// Now, by the emulator's clock.
+    pub(crate) fn moment(&self) -> Moment {
+        Moment {
+            instant: Instant::now(),
+            wall: self.clock.now(),
+        }
+    }
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -70,19 +100,26 @@ fn random_token(prefix: &str) -> String {
 
 impl Sandbox {
     /// Binds 127.0.0.1 (the given port, or a free one) and serves on the current runtime.
+    /// The store starts with the built-in records and the `preload-…` records of the faults.
     pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
+        let f = &opts.faults;
+        let mut store = Store::new();
+        store.configure_batches(f.batch_max, f.batch_delay);
+        store.preload_sources(f.preload_sources);
+        store.preload_stages(f.preload_stages);
         let state = Arc::new(State {
             key: opts.key.unwrap_or_else(|| random_token("sandbox-")),
             secret: opts.secret.unwrap_or_else(|| random_token("")),
-            rng: Mutex::new(opts.faults.rng()),
+            rng: Mutex::new(f.rng()),
+            poll_rng: Mutex::new(f.poll_rng()),
+            clock: Clock::new(f.clock_offset_secs),
             faults: opts.faults,
-            store: Mutex::new(Store::new()),
+            store: Mutex::new(store),
             log: Mutex::new(Log::default()),
             window: Mutex::new((Instant::now(), 0)),
             verbose: opts.verbose,
-            clock_offset: Mutex::new(0),
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(server::serve(listener, state.clone(), rx));
@@ -106,9 +143,29 @@ impl Sandbox {
         Credentials::new(self.state.key.clone(), self.state.secret.clone())
     }
 
-    /// A copy of the records and counts.
+    /// A copy of the records and counts (batches due by now applied first).
     pub fn store(&self) -> Store {
-        lock(&self.state.store).clone()
+        let mut store = lock(&self.state.store);
+        store.settle(self.state.moment());
+        store.clone()
+    }
+
+    /// Adds an editable lead source as another client would (not counted in `creates` or
+    /// `writes`); answers its id.
+    pub fn insert_source(
+        &self,
+        name: &str,
+        cost: Option<f64>,
+        description: Option<&str>,
+        is_referral: bool,
+    ) -> u64 {
+        lock(&self.state.store).insert_source(name, cost, description, is_referral)
+    }
+
+    /// Adds an editable lead stage (`apply_to` 1 = opportunity, 2 = lead) as another client
+    /// would (not counted in `creates` or `writes`); answers its id.
+    pub fn insert_stage(&self, name: &str, apply_to: u8) -> u64 {
+        lock(&self.state.store).insert_stage(name, apply_to)
     }
 
     /// A copy of the request log.
@@ -116,9 +173,10 @@ impl Sandbox {
         lock(&self.state.log).clone()
     }
 
-    /// Moves the emulator's clock, so requests look stale.
+    /// Moves the emulator's clock `secs` from where `clock-offset-s` put it (replacing any
+    /// earlier shift), so requests look stale.
     pub fn shift_clock(&self, secs: i64) {
-        *lock(&self.state.clock_offset) = secs;
+        self.state.clock.shift(secs);
     }
 }
 

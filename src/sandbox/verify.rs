@@ -72,12 +72,12 @@ pub fn canonical_string(req: &RequestParts<'_>) -> String {
     s.to_lowercase()
 }
 
-fn md5_hex(body: &[u8]) -> String {
+pub(crate) fn md5_hex(body: &[u8]) -> String {
     use md5::Digest;
     lower_hex(&md5::Md5::digest(body))
 }
 
-fn hmac_hex(secret: &str, msg: &str) -> String {
+pub(crate) fn hmac_hex(secret: &str, msg: &str) -> String {
     let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes a key of any length");
     m.update(msg.as_bytes());
