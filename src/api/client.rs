@@ -689,6 +689,7 @@ mod tests {
             error_code: code,
             specific_code: spec,
             message: String::new(),
+            server_time: None,
         };
         assert!(matches!(
             classify_error(401, e(401, Some(23005)), None),

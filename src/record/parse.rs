@@ -162,6 +162,9 @@ pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::Kind;
+    use crate::record::names::{fold_name, name_key};
+    use crate::record::{LeadSource, LeadStage, Record};
 
     fn t(s: &str) -> CellRef<'_> {
         CellRef::Text(s)
@@ -183,10 +186,10 @@ mod tests {
     #[test]
     fn cost_accepts_currency_and_real_thousands_groups() {
         assert_eq!(parse_cost(t("$1,200.50")).unwrap().to_f64(), 1200.5);
-        assert_eq!(parse_cost(t("12,000")).unwrap().as_str(), "12000");
-        assert_eq!(parse_cost(t("€ 15")).unwrap().as_str(), "15");
-        assert_eq!(parse_cost(t("£0.99")).unwrap().as_str(), "0.99");
-        assert_eq!(parse_cost(CellRef::Float(12.5)).unwrap().as_str(), "12.5");
+        assert_eq!(parse_cost(t("12,000")).unwrap().0.as_str(), "12000");
+        assert_eq!(parse_cost(t("€ 15")).unwrap().0.as_str(), "15");
+        assert_eq!(parse_cost(t("£0.99")).unwrap().0.as_str(), "0.99");
+        assert_eq!(parse_cost(CellRef::Float(12.5)).unwrap().0.as_str(), "12.5");
     }
 
     #[test]

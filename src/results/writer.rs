@@ -120,7 +120,7 @@ mod tests {
         text.push_str("4,,source,created,10");
         std::fs::write(&p, text).unwrap();
         assert_eq!(read_done(&p).unwrap().len(), 1);
-        let d = done[&(String::new(), 2)];
+        let d = &done[&(String::new(), 2)];
         assert_eq!(d.id, 42);
         assert_eq!(d.fingerprint, fingerprint(&echo));
     }
