@@ -30,6 +30,8 @@ pub enum Command {
     /// Write every record of a kind on the account to a CSV or XLSX file that can be edited
     /// and imported back.
     Export(ExportArgs),
+    /// Write an empty template to fill in: headers, an example row and drop-downs.
+    Template(TemplateArgs),
     /// Check credentials, the base URL and the clock against the API.
     Ping(PingArgs),
     /// Run the built-in iVvy emulator on loopback.
@@ -81,12 +83,38 @@ pub struct ReadArgs {
     /// CSV delimiter: auto, `,`, `;`, `tab` or `|`.
     #[arg(long, default_value = "auto", value_name = "DELIM")]
     pub delimiter: String,
+    /// Results as a workbook too (`-o results.xlsx` does the same): a Summary sheet, the
+    /// results with each problem's cell marked and noted. The CSV stays beside it.
+    #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
+    pub results_format: ResultsFormat,
+    /// Write a one-page HTML report of the run (counts, problems with examples, parameters).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Print the final summary as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
     /// No progress and no summary on stderr (errors still shown).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The results file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormat {
+    Csv,
+    Xlsx,
+}
+
+/// `template`: a file for people to fill in.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// The file to write: `.xlsx` (headers, an example row, drop-downs) or `.csv` (headers).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which kind (default: from the file name, e.g. `lead-stages.csv`; a workbook without
+    /// one gets both sheets).
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
 }
 
 #[derive(Debug, Args, Clone)]

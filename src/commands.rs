@@ -107,6 +107,21 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
         })?;
         listed.sort_by_key(|l| l.id);
         let out = &config.output;
+        if out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+        {
+            export_xlsx(config.kind, &listed, out)?;
+            if !config.quiet {
+                eprintln!(
+                    "exported {} {} to {}",
+                    listed.len(),
+                    config.kind.plural(),
+                    out.display()
+                );
+            }
+            return Ok(listed.len() as u64);
+        }
         let mut w = csv::Writer::from_path(out).map_err(|e| FatalError::Output {
             path: out.clone(),
             source: std::io::Error::other(e),
@@ -147,4 +162,65 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
         }
         Ok(listed.len() as u64)
     })
+}
+
+/// Writes a template to fill in; the kind comes from `kind` or the file's name.
+pub fn template(file: &std::path::Path, kind: Option<Kind>) -> Result<(), FatalError> {
+    use crate::template::{TemplateKind, kind_from_file_name, write_template};
+    let kind = kind
+        .map(|k| match k {
+            Kind::Source => TemplateKind::Sources,
+            Kind::Stage => TemplateKind::Stages,
+        })
+        .or_else(|| kind_from_file_name(file));
+    write_template(file, kind).map_err(|e| FatalError::Start(e.to_string()))?;
+    eprintln!("template written: {}", file.display());
+    Ok(())
+}
+
+/// The export as a workbook: one sheet named for the kind, in this tool's input format.
+fn export_xlsx(
+    kind: Kind,
+    listed: &[crate::api::wire::Listed],
+    out: &std::path::Path,
+) -> Result<(), FatalError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| FatalError::Output {
+        path: out.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let (name, headers): (&str, &[&str]) = match kind {
+        Kind::Source => (
+            "Lead Sources",
+            &["id", "name", "description", "cost", "isReferral"],
+        ),
+        Kind::Stage => ("Lead Stages", &["id", "name"]),
+    };
+    sheet.set_name(name).map_err(err)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in (0u16..).zip(headers) {
+        sheet
+            .write_string_with_format(0, c, *h, &bold)
+            .map_err(err)?;
+    }
+    for (r, l) in (1u32..).zip(listed) {
+        #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
+        sheet.write_number(r, 0, l.id as f64).map_err(err)?;
+        sheet.write_string(r, 1, &l.name).map_err(err)?;
+        if kind == Kind::Source {
+            if let Some(d) = &l.description {
+                sheet.write_string(r, 2, d).map_err(err)?;
+            }
+            if let Some(c) = l.cost() {
+                sheet.write_number(r, 3, c).map_err(err)?;
+            }
+            if let Some(b) = l.is_referral() {
+                sheet.write_boolean(r, 4, b).map_err(err)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    book.save(out).map_err(err)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::api::{Credentials, Endpoint};
 use crate::cli::{
     Cli, Command as CliCommand, EncodingArg, ExportArgs, ImportArgs, KindArg, PacingArgs, PingArgs,
-    ReadArgs, RegionArg, SandboxArgs, TargetArgs,
+    ReadArgs, RegionArg, ResultsFormat, SandboxArgs, TargetArgs,
 };
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
@@ -17,7 +17,10 @@ use crate::sandbox::Faults;
 #[derive(Debug, Clone)]
 pub struct Job {
     pub input: PathBuf,
+    /// The results CSV.
     pub output: PathBuf,
+    /// The results workbook made from it at the end, when asked for.
+    pub workbook: Option<PathBuf>,
 }
 
 /// Everything a run needs, checked.
@@ -29,6 +32,8 @@ pub struct Config {
     pub map: HeaderMap,
     pub json: bool,
     pub quiet: bool,
+    /// Write an HTML report of the run here.
+    pub report: Option<PathBuf>,
     /// Rows without id update the one record of the same name.
     pub match_by_name: bool,
     /// Rows without id create even when the name exists.
@@ -71,6 +76,11 @@ pub enum Command {
     /// Serve the emulator.
     Serve(SandboxConfig),
     Export(ExportConfig),
+    /// Write a template to fill in.
+    Template {
+        file: PathBuf,
+        kind: Option<Kind>,
+    },
 }
 
 /// `ping`: where, and how to show the answer.
@@ -97,6 +107,10 @@ pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
         CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
         CliCommand::Plan(args) => Command::Run(Config::from_plan(args)?),
         CliCommand::Export(args) => Command::Export(export_config(args)?),
+        CliCommand::Template(args) => Command::Template {
+            file: args.file,
+            kind: args.kind.map(kind_of),
+        },
         CliCommand::Ping(args) => Command::Ping(ping_config(&args)?),
         CliCommand::Sandbox(args) => Command::Serve(sandbox_config(args)?),
     })
@@ -300,7 +314,7 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
         None => HeaderMap::default(),
     };
-    let jobs = jobs(&args.files, args.output.as_deref())?;
+    let jobs = jobs(&args.files, args.output.as_deref(), args.results_format)?;
     Ok(Config {
         jobs,
         kind: args.kind.map(kind_of),
@@ -312,6 +326,7 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         map,
         json: args.json,
         quiet: args.quiet,
+        report: args.report,
         match_by_name: false,
         allow_duplicates: false,
         submit: None,
@@ -336,7 +351,11 @@ pub fn results_name(input: &Path) -> String {
 }
 
 /// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory.
-fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigError> {
+fn jobs(
+    files: &[PathBuf],
+    output: Option<&Path>,
+    format: ResultsFormat,
+) -> Result<Vec<Job>, ConfigError> {
     for f in files {
         if !f.is_file() {
             return Err(invalid(format!("{}: no such file", f.display())));
@@ -349,17 +368,20 @@ fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigErro
             .map(|f| Job {
                 input: f.clone(),
                 output: f.with_file_name(default_name(f)),
+                workbook: None,
             })
             .collect(),
         Some(o) if files.len() == 1 && !o.is_dir() => vec![Job {
             input: files[0].clone(),
             output: o.to_path_buf(),
+            workbook: None,
         }],
         Some(o) if o.is_dir() => files
             .iter()
             .map(|f| Job {
                 input: f.clone(),
                 output: o.join(default_name(f)),
+                workbook: None,
             })
             .collect(),
         Some(o) => {
@@ -369,6 +391,19 @@ fn jobs(files: &[PathBuf], output: Option<&Path>) -> Result<Vec<Job>, ConfigErro
             )));
         }
     };
+    let mut jobs = jobs;
+    for j in &mut jobs {
+        let is_xlsx = j
+            .output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        if is_xlsx {
+            j.workbook = Some(j.output.clone());
+            j.output = j.output.with_extension("csv");
+        } else if format == ResultsFormat::Xlsx {
+            j.workbook = Some(j.output.with_extension("xlsx"));
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for j in &jobs {
         if j.output == j.input {

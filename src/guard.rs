@@ -67,7 +67,9 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
             n.push(".partial");
             job.output.with_file_name(n)
         };
-        let outputs = [job.output.clone(), resume::path_for(&job.output), partial];
+        let mut outputs = vec![job.output.clone(), resume::path_for(&job.output), partial];
+        outputs.extend(job.workbook.clone());
+        outputs.extend(config.report.clone());
         for out in &outputs {
             for other in &config.jobs {
                 if same_file(out, &other.input) {

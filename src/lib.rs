@@ -30,7 +30,7 @@ mod summary;
 mod template;
 
 pub use api::client::Ping;
-pub use commands::{export, ping, serve};
+pub use commands::{export, ping, serve, template};
 pub use config::Config;
 pub use error::{
     EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED, FatalError,

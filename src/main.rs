@@ -27,6 +27,9 @@ fn main() -> ExitCode {
             Command::Ping(p) => ivvy_import::ping(&p).map(|ping| ping.print(p.json)),
             Command::Serve(s) => ivvy_import::serve(s, |sb| sb.print_banner()).map(|()| EXIT_OK),
             Command::Export(e) => ivvy_import::export(&e).map(|_| EXIT_OK),
+            Command::Template { file, kind } => {
+                ivvy_import::template(&file, kind).map(|()| EXIT_OK)
+            }
         });
     ExitCode::from(result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

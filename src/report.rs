@@ -6,8 +6,6 @@
 //! `<style>`; it is also well-formed XML, so it can be checked strictly. Everything from a file
 //! or a parameter is escaped.
 
-#![cfg_attr(not(test), expect(dead_code, reason = "wired into the CLI next"))]
-
 pub(crate) mod problems;
 
 use std::collections::HashMap;

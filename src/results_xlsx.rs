@@ -7,8 +7,6 @@
 //! must reach the user as written), except `row`, `id`, `error_code` and `specific_code`,
 //! which are whole numbers and are written as numbers.
 
-#![cfg_attr(not(test), expect(dead_code, reason = "wired into the CLI next"))]
-
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;

@@ -187,10 +187,22 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         };
         run.go(file, &mut names, &mut progress).await?;
         results_files.push(job.output.display().to_string());
+        if let Some(book) = &job.workbook {
+            crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
+                FatalError::Output {
+                    path: book.clone(),
+                    source: std::io::Error::other(e),
+                }
+            })?;
+            results_files.push(book.display().to_string());
+        }
     }
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
+    if let Some(path) = &config.report {
+        write_report(&config, &summary, path)?;
+    }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
         summary.rate = config.submit.as_ref().map(|s| s.pacing.rate);
@@ -355,6 +367,66 @@ fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Recovered) {
     for d in state.done.values() {
         submitter.claim(d.kind, d.id);
     }
+}
+
+/// The run's one-page HTML report.
+fn write_report(
+    config: &Config,
+    summary: &Summary,
+    path: &std::path::Path,
+) -> Result<(), FatalError> {
+    let mode = match summary.mode {
+        Mode::Validate => "validate",
+        Mode::Plan => "plan",
+        Mode::Import => "import",
+    };
+    let mut params = vec![
+        ("command".to_string(), mode.to_string()),
+        (
+            "files".to_string(),
+            config
+                .jobs
+                .iter()
+                .map(|j| j.input.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "match by name".to_string(),
+            config.match_by_name.to_string(),
+        ),
+        (
+            "allow duplicates".to_string(),
+            config.allow_duplicates.to_string(),
+        ),
+    ];
+    if let Some(s) = &config.submit {
+        params.push(("rate".into(), format!("{} requests/s", s.pacing.rate)));
+        params.push(("concurrency".into(), s.pacing.concurrency.to_string()));
+        params.push((
+            "bulk".into(),
+            s.pacing
+                .batch_size
+                .map_or("no".into(), |n| format!("{n} rows a batch")),
+        ));
+    }
+    if let Some(stop) = &summary.stopped {
+        params.push(("stopped".into(), stop.reason.clone()));
+    }
+    let report = crate::report::ReportInput {
+        title: format!("ivvy-import {mode}"),
+        params,
+        timings: vec![
+            ("elapsed".into(), format!("{:.2} s", summary.elapsed_secs)),
+            (
+                "rows per second".into(),
+                format!("{:.1}", summary.rows_per_sec),
+            ),
+            ("requests".into(), summary.requests.to_string()),
+        ],
+        results_files: config.jobs.iter().map(|j| j.output.clone()).collect(),
+    };
+    crate::report::write_html(&report, path).map_err(FatalError::output(path))
 }
 
 /// Asks the server for the outcome of every batch an earlier run started and did not

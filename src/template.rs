@@ -5,8 +5,6 @@
 //! "Lead Stages" sheet, each with a bold frozen header, one example row, drop-down lists for
 //! `isReferral` and `applyTo`, and a note on the `colour` header.
 
-#![cfg_attr(not(test), expect(dead_code, reason = "wired into the CLI next"))]
-
 use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
