@@ -437,9 +437,20 @@ async fn recover_batches(submitter: &Submitter, state: &mut ResumeState, rec: &R
         if rows.iter().all(|k| state.done.contains_key(k)) {
             continue;
         }
-        let Ok(Some(results)) = submitter.batch_outcomes(async_id).await else {
-            continue;
-        };
+        // A batch still running is waited for: looking its rows up by name too early would
+        // miss records it is about to create.
+        let mut results = None;
+        for _ in 0..240 {
+            match submitter.batch_outcomes(async_id).await {
+                Ok(Some(r)) => {
+                    results = Some(r);
+                    break;
+                }
+                Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                Err(_) => break,
+            }
+        }
+        let Some(results) = results else { continue };
         if results.len() != rows.len() {
             continue;
         }

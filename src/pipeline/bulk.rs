@@ -135,7 +135,10 @@ impl Submitter {
                     }
                 }
                 Err(Lost::Unknown(f)) => {
-                    // Applied or not? Look the creates up once; resend what is not there.
+                    // Applied or not? A started batch runs later on the server, so first wait
+                    // as long as batches have taken (twice over), then look the creates up
+                    // once and resend what is not there.
+                    self.stop.sleep(self.settle_time()).await;
                     let creates: Vec<usize> = chunk
                         .iter()
                         .copied()
@@ -188,6 +191,7 @@ impl Submitter {
         journal: &dyn BatchJournal,
     ) -> Result<Vec<(usize, Submitted)>, Lost> {
         let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
+        let started = std::time::Instant::now();
         let mut attempt = 0u32;
         let async_id = loop {
             if !self.gate().await {
@@ -230,6 +234,10 @@ impl Submitter {
             ))));
         }
         let results = self.await_batch(&async_id).await?;
+        {
+            let mut longest = lock(&self.batch_took);
+            *longest = (*longest).max(started.elapsed());
+        }
         if results.len() != chunk.len() {
             return Err(Lost::Unknown(Failure::Unknown(format!(
                 "batch {async_id} answered {} results for {} jobs",
@@ -309,6 +317,13 @@ impl Submitter {
             }
             Err(f) => Err(f),
         }
+    }
+
+    /// How long to wait after a lost `run` answer before looking its creates up: twice the
+    /// longest a batch has taken in this run, plus a second, within --max-wait.
+    fn settle_time(&self) -> Duration {
+        let longest = *lock(&self.batch_took);
+        (longest * 2 + Duration::from_secs(1)).min(self.policy.max_wait)
     }
 
     /// Looks up, with one list pass per kind, the records creates may have made: same name,

@@ -105,6 +105,8 @@ pub struct Submitter {
     stats: Arc<Stats>,
     /// Bulk mode's batch size now (halved when the server says a batch is too big).
     batch_size: AtomicUsize,
+    /// Bulk mode: the longest a batch took from `run` to its results.
+    batch_took: Mutex<Duration>,
 }
 
 /// What became of a row, and the label its error is counted under in the summary.
@@ -169,6 +171,7 @@ impl Submitter {
             stop,
             stats: Arc::new(Stats::default()),
             batch_size: AtomicUsize::new(policy_batch),
+            batch_took: Mutex::new(Duration::ZERO),
         }
     }
 
