@@ -80,13 +80,16 @@ impl Ping {
 }
 
 impl Sandbox {
-    /// The lines a client needs to talk to this emulator.
-    pub fn print_banner(&self) {
+    /// The lines a client needs to talk to this emulator; the secret only when it was
+    /// generated (one the user gave is never echoed).
+    pub fn print_banner(&self, show_secret: bool) {
         let creds = self.credentials();
         println!("listening on {}", self.base_url());
         println!("IVVY_API_KEY={}", creds.key);
-        // A throwaway secret for this emulator, shown once so a client can use it.
-        println!("IVVY_API_SECRET={}", creds.secret.expose());
+        if show_secret {
+            // A throwaway secret for this emulator, shown once so a client can use it.
+            println!("IVVY_API_SECRET={}", creds.secret.expose());
+        }
         println!("state: {}/_sandbox/state", self.base_url());
     }
 }

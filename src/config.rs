@@ -157,6 +157,9 @@ impl Config {
     }
 
     pub fn from_import(args: ImportArgs) -> Result<Config, ConfigError> {
+        if args.sandbox_faults.is_some() && !args.target.sandbox {
+            return Err(invalid("--sandbox-faults needs --sandbox"));
+        }
         if args.dry_run {
             return Config::from_validate(args);
         }

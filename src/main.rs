@@ -25,7 +25,10 @@ fn main() -> ExitCode {
                 Ok(summary.exit_code())
             }
             Command::Ping(p) => ivvy_import::ping(&p).map(|ping| ping.print(p.json)),
-            Command::Serve(s) => ivvy_import::serve(s, |sb| sb.print_banner()).map(|()| EXIT_OK),
+            Command::Serve(s) => {
+                let generated = s.secret.is_none();
+                ivvy_import::serve(s, |sb| sb.print_banner(generated)).map(|()| EXIT_OK)
+            }
             Command::Export(e) => ivvy_import::export(&e).map(|_| EXIT_OK),
             Command::Template { file, kind } => {
                 ivvy_import::template(&file, kind).map(|()| EXIT_OK)

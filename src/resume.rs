@@ -226,7 +226,7 @@ impl Journal {
         for (i, line) in lines.iter().enumerate() {
             let Some(entry) = unseal(line) else {
                 let last = i + 1 == lines.len();
-                if !(last && !complete) && r.damaged.is_none() {
+                if (!last || complete) && r.damaged.is_none() {
                     r.damaged = Some(format!("line {} is unreadable", i + 1));
                 }
                 continue;

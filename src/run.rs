@@ -491,32 +491,33 @@ async fn verify_resume(job: &Job, config: &Config, state: &ResumeState) -> Resul
             let plan = &plans[item.table];
             let key: RowKey = (plan.sheet.to_string(), item.row.number);
             match state.done.get(&key) {
-                Some(d) if d.fingerprint != fingerprint(&echo_cells(plan, &item)) => {
-                    if changed.is_none() {
-                        let now = claimed_name(plan, &item)
-                            .or_else(|| {
-                                item.checked
-                                    .as_ref()
-                                    .ok()
-                                    .and_then(|r| r.name().map(std::borrow::Cow::Borrowed))
-                            })
-                            .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
-                        let was = d
-                            .name
-                            .as_deref()
-                            .map_or_else(String::new, |n| format!(" was {n:?}"));
-                        let what = if d.status == Status::Created {
-                            "created"
-                        } else {
-                            "updated"
-                        };
-                        changed = Some(format!(
-                            "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
-                            job.input.display(),
-                            key.1,
-                            d.id
-                        ));
-                    }
+                Some(d)
+                    if changed.is_none()
+                        && d.fingerprint != fingerprint(&echo_cells(plan, &item)) =>
+                {
+                    let now = claimed_name(plan, &item)
+                        .or_else(|| {
+                            item.checked
+                                .as_ref()
+                                .ok()
+                                .and_then(|r| r.name().map(std::borrow::Cow::Borrowed))
+                        })
+                        .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
+                    let was = d
+                        .name
+                        .as_deref()
+                        .map_or_else(String::new, |n| format!(" was {n:?}"));
+                    let what = if d.status == Status::Created {
+                        "created"
+                    } else {
+                        "updated"
+                    };
+                    changed = Some(format!(
+                        "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
+                        job.input.display(),
+                        key.1,
+                        d.id
+                    ));
                 }
                 Some(_) => {}
                 None if item.checked.is_ok() => to_do += 1,

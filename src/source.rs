@@ -87,8 +87,7 @@ pub(crate) fn read_file(
     tx: &mpsc::Sender<Vec<Item>>,
 ) -> Result<(), InputError> {
     let mut batch = Vec::with_capacity(BATCH);
-    for t in 0..input.tables.len() {
-        let plan = &plans[t];
+    for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
         let mut closed = false;
         input.read_table(t, &mut |row| {
             if row.is_blank() {

@@ -95,4 +95,46 @@ mod tests {
         let t = time::macros::datetime!(2012-04-03 22:23:24.567 UTC);
         assert_eq!(ivvy_date(t), "2012-04-03 22:23:24");
     }
+
+    #[test]
+    fn signed_ping_matches_the_documented_request() {
+        let t = time::macros::datetime!(2012-04-03 22:23:24 UTC);
+        let h = sign(
+            "test-key",
+            "my secret key",
+            "/api/1.0/test?action=ping",
+            br#"{"example":"body"}"#,
+            t,
+        );
+        assert_eq!(h.content_md5, "a09f600c77a6dbd947db24c61e8935ca");
+        assert_eq!(h.ivvy_date, "2012-04-03 22:23:24");
+        // HMAC-SHA1 of the documented string to sign, computed apart from this code.
+        assert_eq!(
+            h.authorization,
+            "IWS test-key:74af7ec6fec55dc88543e05096c69cebaf391eb9"
+        );
+    }
+
+    #[test]
+    fn string_to_sign_is_lowercased_whole() {
+        let sts = string_to_sign(
+            "POST",
+            "ABC",
+            "/api/1.0/crm?action=addOrUpdateLeadSource",
+            "2024-03-15 18:00:00",
+        );
+        assert_eq!(sts, sts.to_lowercase());
+        assert!(sts.contains("/api/1.0/crm?action=addorupdateleadsource1.0ivvydate="));
+    }
+
+    #[test]
+    fn ivvy_date_converts_other_offsets_to_utc() {
+        let t = time::macros::datetime!(2012-04-04 08:23:24 +10:00);
+        assert_eq!(ivvy_date(t), "2012-04-03 22:23:24");
+    }
+
+    #[test]
+    fn empty_body_has_the_md5_of_nothing() {
+        assert_eq!(content_md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    }
 }

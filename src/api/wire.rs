@@ -153,3 +153,83 @@ pub mod codes {
     pub const BATCH_RESULTS_NO_SUCH: u32 = 24115;
     pub const BATCH_NOT_COMPLETED: u32 = 24114;
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn error_body_reads_ivvys_answer_with_or_without_its_optional_parts() {
+        let full: ErrorBody = serde_json::from_value(json!({
+            "errorCode": 400,
+            "message": "Invalid lead source",
+            "specificCode": 24328,
+            "additionalMessages": ["name is too long"],
+        }))
+        .unwrap();
+        assert_eq!(full.error_code, 400);
+        assert_eq!(full.specific_code, Some(codes::SOURCE_INVALID));
+        assert_eq!(
+            full.additional_messages.as_deref(),
+            Some(&["name is too long".to_string()][..])
+        );
+        let bare: ErrorBody = serde_json::from_value(json!({"errorCode": 401})).unwrap();
+        assert_eq!((bare.message.as_str(), bare.specific_code), ("", None));
+    }
+
+    #[test]
+    fn absent_optional_fields_are_not_sent() {
+        let e = ErrorBody {
+            error_code: 429,
+            message: "Too many requests".into(),
+            specific_code: None,
+            additional_messages: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"errorCode": 429, "message": "Too many requests"})
+        );
+        assert_eq!(
+            serde_json::to_value(ListParams::default()).unwrap(),
+            json!({})
+        );
+        let p = ListParams {
+            per_page: Some(100),
+            start: Some(200),
+            filter: None,
+        };
+        assert_eq!(
+            serde_json::to_value(p).unwrap(),
+            json!({"perPage": 100, "start": 200})
+        );
+    }
+
+    #[test]
+    fn list_and_save_answers_read_as_the_api_writes_them() {
+        let page: ListAnswer<Listed> = serde_json::from_value(json!({
+            "meta": {"totalResults": 3, "start": 0, "perPage": 2, "count": 2},
+            "results": [{"id": 1, "name": "Google", "cost": 5}, {"id": 2}],
+        }))
+        .unwrap();
+        assert_eq!(page.meta.total_results, 3);
+        assert_eq!(page.results[0].name, "Google");
+        assert_eq!(
+            page.results[1].name, "",
+            "a record without a name lists as empty"
+        );
+        let saved: SaveAnswer =
+            serde_json::from_value(json!({"success": true, "id": 1000})).unwrap();
+        assert_eq!((saved.success, saved.id), (true, Some(1000)));
+        let refused: SaveAnswer = serde_json::from_value(json!({"success": false})).unwrap();
+        assert_eq!(refused.id, None);
+    }
+
+    #[test]
+    fn batch_job_params_default_to_null() {
+        let job: BatchJob =
+            serde_json::from_value(json!({"namespace": "test", "action": "ping"})).unwrap();
+        assert_eq!(job.params, serde_json::Value::Null);
+    }
+}

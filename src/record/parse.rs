@@ -161,13 +161,19 @@ pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
-    use crate::kind::Kind;
     use crate::record::names::{fold_name, name_key};
-    use crate::record::{LeadSource, LeadStage, Record};
+    use crate::record::{Kind, LeadSource, LeadStage, Record};
 
     fn t(s: &str) -> CellRef<'_> {
         CellRef::Text(s)
+    }
+
+    /// A cost's canonical text.
+    fn money(cell: CellRef<'_>) -> String {
+        parse_cost(cell).unwrap().0
     }
 
     #[test]
@@ -181,15 +187,18 @@ mod tests {
         assert!(parse_id(t("-3")).is_err());
         assert!(parse_id(t("abc")).is_err());
         assert!(parse_id(CellRef::Float(1.5)).is_err());
+        assert!(parse_id(CellRef::Bool(true)).is_err());
     }
 
     #[test]
     fn cost_accepts_currency_and_real_thousands_groups() {
         assert_eq!(parse_cost(t("$1,200.50")).unwrap().to_f64(), 1200.5);
-        assert_eq!(parse_cost(t("12,000")).unwrap().0.as_str(), "12000");
-        assert_eq!(parse_cost(t("€ 15")).unwrap().0.as_str(), "15");
-        assert_eq!(parse_cost(t("£0.99")).unwrap().0.as_str(), "0.99");
-        assert_eq!(parse_cost(CellRef::Float(12.5)).unwrap().0.as_str(), "12.5");
+        assert_eq!(money(t("12,000")), "12000");
+        assert_eq!(money(t("€ 15")), "15");
+        assert_eq!(money(t("£0.99")), "0.99");
+        assert_eq!(money(t(".5")), "0.5");
+        assert_eq!(money(CellRef::Float(12.5)), "12.5");
+        assert_eq!(money(CellRef::Int(7)), "7");
     }
 
     #[test]
@@ -206,7 +215,15 @@ mod tests {
             parse_cost(t("-5")),
             Err(ProblemKind::NegativeCost(_))
         ));
+        assert!(matches!(
+            parse_cost(CellRef::Float(-0.5)),
+            Err(ProblemKind::NegativeCost(_))
+        ));
         assert!(matches!(parse_cost(t("ten")), Err(ProblemKind::BadCost(_))));
+        assert!(matches!(
+            parse_cost(CellRef::Bool(true)),
+            Err(ProblemKind::BadCost(_))
+        ));
     }
 
     #[test]
@@ -225,12 +242,16 @@ mod tests {
         }
         assert_eq!(parse_bool(CellRef::Bool(true)), Ok(true));
         assert_eq!(parse_bool(CellRef::Float(0.0)), Ok(false));
+        assert_eq!(parse_bool(CellRef::Int(1)), Ok(true));
         assert!(parse_bool(t("maybe")).is_err());
+        assert!(parse_bool(CellRef::Int(2)).is_err());
         assert_eq!(parse_apply_to(t("Lead")), Ok(ApplyTo::Lead));
+        assert_eq!(parse_apply_to(t(" opportunity ")), Ok(ApplyTo::Opportunity));
         assert_eq!(
             parse_apply_to(CellRef::Float(1.0)),
             Ok(ApplyTo::Opportunity)
         );
+        assert_eq!(parse_apply_to(CellRef::Int(2)), Ok(ApplyTo::Lead));
         assert!(parse_apply_to(t("3")).is_err());
     }
 
@@ -277,5 +298,93 @@ mod tests {
             serde_json::to_string(&s).unwrap(),
             r#"{"id":4,"applyTo":2}"#
         );
+    }
+
+    #[test]
+    #[ignore = "product bug: a -0 number cell is accepted as the cost \"-0\", which is sent as -0.0 and which, written as text, is refused as negative"]
+    fn negative_zero_cost_cell_is_zero() {
+        let m = parse_cost(CellRef::Float(-0.0)).unwrap();
+        assert_eq!(m.0, "0");
+        assert_eq!(parse_cost(t(&m.0)), Ok(m));
+    }
+
+    /// Every kind of cell, from the same generated parts.
+    fn cells<'a>(s: &'a str, f: f64, i: i64, b: bool) -> [CellRef<'a>; 6] {
+        [
+            CellRef::Text(s),
+            CellRef::Float(f),
+            CellRef::Int(i),
+            CellRef::Bool(b),
+            CellRef::Error(s),
+            CellRef::Empty,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever a cell holds, a parser accepts it as a value of its documented form, and
+        /// that value written as text parses to itself: a valid cell re-validates to itself.
+        #[test]
+        fn accepted_values_are_canonical_and_reparse_to_themselves(
+            s in "\\PC{0,40}",
+            // -0.0 is left to its own test, `negative_zero_cost_cell_is_zero`.
+            f in any::<f64>().prop_filter("not -0.0", |f| !(*f == 0.0 && f.is_sign_negative())),
+            i in any::<i64>(),
+            b in any::<bool>(),
+        ) {
+            for cell in cells(&s, f, i, b) {
+                if let Ok(id) = parse_id(cell) {
+                    prop_assert!(id > 0);
+                    prop_assert_eq!(parse_id(t(&id.to_string())), Ok(id));
+                }
+                if let Ok(m) = parse_cost(cell) {
+                    prop_assert!(m.to_f64() >= 0.0 && m.to_f64().is_finite(), "{:?} -> {}", cell, m.0);
+                    prop_assert_eq!(parse_cost(t(&m.0)), Ok(m.clone()));
+                }
+                if let Ok(c) = parse_colour(cell) {
+                    prop_assert!(c.len() == 7 && c.starts_with('#'));
+                    prop_assert!(c[1..].bytes().all(|x| matches!(x, b'0'..=b'9' | b'a'..=b'f')), "{}", c);
+                    prop_assert_eq!(parse_colour(t(&c)), Ok(c.clone()));
+                }
+                if let Ok(v) = parse_bool(cell) {
+                    prop_assert_eq!(parse_bool(t(if v { "true" } else { "false" })), Ok(v));
+                }
+                if let Ok(a) = parse_apply_to(cell) {
+                    prop_assert_eq!(parse_apply_to(t(&a.code().to_string())), Ok(a));
+                }
+                // A problem quotes the cell as the user sees it.
+                if let Err(ProblemKind::BadColour(v)) = parse_colour(cell) {
+                    prop_assert_eq!(v, cell.display().into_owned());
+                }
+            }
+        }
+
+        #[test]
+        fn grouped_amounts_parse_to_their_value(whole in 0u64..10_000_000_000, cents in 0u32..100) {
+            let mut digits = whole.to_string();
+            let mut grouped = String::new();
+            while digits.len() > 3 {
+                let tail = digits.split_off(digits.len() - 3);
+                grouped = format!(",{tail}{grouped}");
+            }
+            let text = format!("${digits}{grouped}.{cents:02}");
+            let money = parse_cost(t(&text)).unwrap();
+            let expected = whole as f64 + f64::from(cents) / 100.0;
+            prop_assert!((money.to_f64() - expected).abs() < 1e-6 * expected.max(1.0), "{} -> {}", text, money.0);
+            prop_assert_eq!(money.0, format!("{whole}.{cents:02}"));
+        }
+
+        #[test]
+        fn a_decimal_comma_is_never_taken_for_a_number(whole in 0u32..1000, frac in "[0-9]{1,2}|[0-9]{4,5}") {
+            let text = format!("{whole},{frac}");
+            prop_assert!(matches!(parse_cost(t(&text)), Err(ProblemKind::AmbiguousCost(_))), "{}", text);
+        }
+
+        #[test]
+        fn colours_normalise_to_lowercase_hash_form(hex in "[0-9a-fA-F]{6}", hash in any::<bool>()) {
+            let text = if hash { format!("#{hex}") } else { hex.clone() };
+            prop_assert_eq!(parse_colour(t(&text)).unwrap(), format!("#{}", hex.to_ascii_lowercase()));
+        }
     }
 }

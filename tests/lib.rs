@@ -1,0 +1,21 @@
+//! The integration tests, in one binary: the CLI end to end, the import against the emulator
+//! over loopback, the library's `run`, properties of the reader, and snapshots of what the
+//! user sees. Tests of private functions live beside them in `src/`.
+//!
+//! Every test is written with [`support::Case`]: input files in a fresh directory, a command
+//! line, optionally an emulator in this process; `run()` gives the exit code, the output and
+//! the parsed results file.
+
+mod support;
+
+mod cases {
+    mod cli;
+    mod emulator;
+    mod import;
+    mod library;
+    mod props;
+    mod read_validate;
+    mod repeat;
+    mod safety;
+    mod snapshots;
+}

@@ -1,0 +1,437 @@
+//! The builder every integration test is written with.
+//!
+//! ```ignore
+//! Case::new()
+//!     .csv("name,cost\nA,1\n")
+//!     .emulator("seed=3,error=0.1")
+//!     .args(["--rate", "200"])
+//!     .run()
+//!     .expect_code(0)
+//!     .expect_status(2, "created");
+//! ```
+//!
+//! A case owns a fresh directory; its inputs are written or copied there and the binary runs
+//! with that directory as its working directory, so paths in its output are the inputs' plain
+//! names. The environment is cleared of `IVVY_*` and progress is forced to plain lines. Every
+//! child process is killed, and the test fails, if it runs longer than the case's timeout.
+
+#![allow(dead_code)]
+
+mod emulator;
+mod outcome;
+
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use emulator::Emulator;
+pub use outcome::{Line, Outcome, parse_results};
+
+/// How long a child process may run before it is killed and the test fails.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+/// A sources CSV of `n` rows with distinct names (`Source 00000`, …).
+pub fn sources_csv(n: usize) -> String {
+    let mut s = String::from("name,description,cost,colour,isReferral\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "Source {i:05},Row {i},{}.50,#{:06x},{}\n",
+            i % 900,
+            (i * 7919) % 0xffffff,
+            if i % 3 == 0 { "yes" } else { "no" }
+        ));
+    }
+    s
+}
+
+/// Where the requests of a case go.
+enum Backend {
+    /// Nowhere (validate), or what the arguments say.
+    None,
+    /// `--sandbox`, with `--sandbox-faults SPEC` unless the spec is empty.
+    Sandbox(String),
+    /// An emulator in this process: `--base-url` and credentials in the environment.
+    Emulator(Emulator),
+}
+
+pub struct Case {
+    dir: tempfile::TempDir,
+    /// Input file names, relative to `dir`.
+    inputs: Vec<String>,
+    command: Option<String>,
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+    backend: Backend,
+    timeout: Duration,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case::new()
+    }
+}
+
+impl Case {
+    pub fn new() -> Case {
+        Case {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            inputs: Vec::new(),
+            command: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            backend: Backend::None,
+            timeout: TIMEOUT,
+        }
+    }
+
+    // ---- inputs ----
+
+    /// An input CSV file `input.csv` holding `text`.
+    pub fn csv(self, text: &str) -> Case {
+        self.input("input.csv", text)
+    }
+
+    /// An input file `name` holding `bytes`.
+    pub fn input(mut self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+        self.write(name, bytes);
+        self.inputs.push(name.to_string());
+        self
+    }
+
+    /// An input file `name` made by `make` (given its path), e.g. a workbook.
+    pub fn input_made(mut self, name: &str, make: impl FnOnce(&Path)) -> Case {
+        make(&self.path(name));
+        self.inputs.push(name.to_string());
+        self
+    }
+
+    /// A fixture (`tests/fixtures/NAME`), copied in, as an input.
+    pub fn fixture(self, name: &str) -> Case {
+        let bytes = std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.input(name, bytes)
+    }
+
+    /// A bundled sample (`samples/NAME`), copied in, as an input.
+    pub fn sample(self, name: &str) -> Case {
+        let bytes = std::fs::read(sample(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.input(name, bytes)
+    }
+
+    /// A generated sources CSV `s.csv` of `n` rows with distinct names.
+    pub fn sources(self, n: usize) -> Case {
+        self.input("s.csv", sources_csv(n))
+    }
+
+    /// A file that is not an input (a mapping file, say).
+    pub fn file(self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+        self.write(name, bytes);
+        self
+    }
+
+    /// A bundled sample copied in, not as an input.
+    pub fn sample_file(self, name: &str) -> Case {
+        let bytes = std::fs::read(sample(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.file(name, bytes)
+    }
+
+    /// A fixture copied in, not as an input.
+    pub fn fixture_file(self, name: &str) -> Case {
+        let bytes = std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.file(name, bytes)
+    }
+
+    // ---- the command line ----
+
+    /// The subcommand; by default `import` when the case has a backend, else `validate`.
+    pub fn cmd(mut self, command: &str) -> Case {
+        self.command = Some(command.to_string());
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Case {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Case {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// An environment variable for the child (set after the emulator's credentials, so it
+    /// can override them).
+    pub fn env(mut self, key: &str, value: &str) -> Case {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// `--sandbox`: the binary starts its own emulator; `faults` (may be empty) becomes
+    /// `--sandbox-faults`.
+    pub fn sandbox(mut self, faults: &str) -> Case {
+        self.backend = Backend::Sandbox(faults.to_string());
+        self
+    }
+
+    /// An emulator in this process with these faults; the binary gets `--base-url` and its
+    /// credentials. Read it afterwards with [`Case::store`] and [`Case::log`].
+    pub fn emulator(mut self, faults: &str) -> Case {
+        self.backend = Backend::Emulator(Emulator::start(faults));
+        self
+    }
+
+    /// How long the child may run (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Case {
+        self.timeout = timeout;
+        self
+    }
+
+    // ---- running ----
+
+    /// Runs the binary to its end.
+    #[track_caller]
+    pub fn run(&self) -> Outcome {
+        self.run_with::<[&str; 0], &str>([])
+    }
+
+    /// Runs the binary with extra arguments after the case's own.
+    #[track_caller]
+    pub fn run_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, extra: I) -> Outcome {
+        self.spawn_with(extra).wait()
+    }
+
+    /// Starts the binary and returns at once.
+    pub fn spawn(&self) -> Running {
+        self.spawn_with::<[&str; 0], &str>([])
+    }
+
+    pub fn spawn_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, extra: I) -> Running {
+        let extra: Vec<OsString> = extra.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let results = self.results_path(&extra);
+        let mut command = self.command(&extra);
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        Running {
+            child,
+            started: Instant::now(),
+            timeout: self.timeout,
+            results,
+        }
+    }
+
+    /// The command line the case runs (plus `extra`), for a test that drives the process
+    /// itself; it must bound its own waits.
+    pub fn command(&self, extra: &[OsString]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
+        c.current_dir(self.dir.path());
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("IVVY_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("IVVY_IMPORT_PROGRESS", "plain");
+        let sub = self.subcommand();
+        c.arg(sub);
+        if sub == "import" || sub == "validate" {
+            c.args(&self.inputs);
+        }
+        c.args(&self.args).args(extra);
+        match &self.backend {
+            Backend::None => {}
+            Backend::Sandbox(faults) => {
+                c.arg("--sandbox");
+                if !faults.is_empty() && sub == "import" {
+                    c.arg("--sandbox-faults").arg(faults);
+                }
+            }
+            Backend::Emulator(e) => {
+                let (key, secret) = e.key_and_secret();
+                c.arg("--base-url")
+                    .arg(e.base_url())
+                    .env("IVVY_API_KEY", key)
+                    .env("IVVY_API_SECRET", secret);
+            }
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn subcommand(&self) -> &str {
+        match (&self.command, &self.backend) {
+            (Some(c), _) => c,
+            (None, Backend::None) => "validate",
+            (None, _) => "import",
+        }
+    }
+
+    /// Where the results of the first input go: `-o` (a file, or a directory), else beside it.
+    fn results_path(&self, extra: &[OsString]) -> PathBuf {
+        let all: Vec<&OsString> = self.args.iter().chain(extra).collect();
+        let output = all
+            .windows(2)
+            .find(|w| w[0] == "-o" || w[0] == "--output")
+            .map(|w| self.dir.path().join(w[1]));
+        let beside = |dir: &Path| {
+            let first = self.inputs.first().map_or("input", String::as_str);
+            let stem = Path::new(first)
+                .file_stem()
+                .map_or("input".into(), |s| s.to_string_lossy().into_owned());
+            dir.join(format!("{stem}.results.csv"))
+        };
+        match output {
+            Some(o) if o.is_dir() => beside(&o),
+            Some(o) => o,
+            None => beside(self.dir.path()),
+        }
+    }
+
+    // ---- between and after runs ----
+
+    /// The case's directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A path in the case's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// (Re)writes a file in the case's directory, e.g. to change an input between runs.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+
+    /// A results file in the case's directory, parsed.
+    pub fn results(&self, name: &str) -> (Vec<String>, Vec<Line>) {
+        let path = self.path(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        parse_results(&text)
+    }
+
+    /// The case's emulator.
+    #[track_caller]
+    pub fn emu(&self) -> &Emulator {
+        match &self.backend {
+            Backend::Emulator(e) => e,
+            _ => panic!("the case has no emulator: use .emulator(..)"),
+        }
+    }
+
+    pub fn store(&self) -> ivvy_import::sandbox::Store {
+        self.emu().store()
+    }
+
+    pub fn log(&self) -> ivvy_import::sandbox::Log {
+        self.emu().log()
+    }
+}
+
+/// A started child process.
+pub struct Running {
+    child: Child,
+    started: Instant,
+    timeout: Duration,
+    results: PathBuf,
+}
+
+impl Running {
+    /// How long since it started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Sends a signal (`INT`, `TERM`) as a user's terminal or a service manager would.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill -{name} {}", self.child.id());
+    }
+
+    /// Kills it at once (SIGKILL), as a crash or `kill -9` would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+    }
+
+    /// Waits for the end, within the timeout; kills it and fails the test past that.
+    #[track_caller]
+    pub fn wait(mut self) -> Outcome {
+        let mut stdout = self.child.stdout.take().expect("piped stdout");
+        let mut stderr = self.child.stderr.take().expect("piped stderr");
+        let out = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = stdout.read_to_end(&mut b);
+            b
+        });
+        let err = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = stderr.read_to_end(&mut b);
+            b
+        });
+        let deadline = self.started + self.timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = out.join().unwrap_or_default();
+        let stderr = err.join().unwrap_or_default();
+        let Some(status) = status else {
+            panic!(
+                "still running after {:?}: killed\nstderr:\n{}",
+                self.timeout,
+                String::from_utf8_lossy(&stderr)
+            );
+        };
+        Outcome::new(
+            std::process::Output {
+                status,
+                stdout,
+                stderr,
+            },
+            &self.results,
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A test that fails part-way leaves no process behind.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
