@@ -5,22 +5,54 @@ use std::collections::{HashMap, HashSet};
 
 use crate::api::wire::Listed;
 use crate::kind::Kind;
-use crate::record::names::fold_name;
+use crate::record::names::name_key;
 use crate::record::{LeadSource, LeadStage, Record};
+
+/// What the listing says of one record, kept compact: hashes of its texts (an account of
+/// 100,000 records then takes a few MiB).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Known {
+    name: u64,
+    description: Option<u64>,
+    cost: Option<f64>,
+    is_referral: Option<bool>,
+}
+
+fn text_hash(s: &str) -> u64 {
+    let mut h = crate::fnv::Fnv1a::default();
+    std::hash::Hasher::write(&mut h, s.trim().as_bytes());
+    std::hash::Hasher::finish(&h)
+}
+
+impl Known {
+    fn of(l: &Listed) -> Known {
+        Known {
+            name: text_hash(&l.name),
+            description: l.description.as_deref().map(text_hash),
+            cost: l.cost(),
+            is_referral: l.is_referral(),
+        }
+    }
+}
 
 /// The records of one kind.
 #[derive(Debug, Default)]
 pub(crate) struct Existing {
-    pub records: HashMap<u64, Listed>,
-    pub by_name: HashMap<String, Vec<u64>>,
+    pub records: HashMap<u64, Known>,
+    /// Ids by the 64-bit key of the folded name ([`name_key`]).
+    pub by_name: HashMap<u64, Vec<u64>>,
 }
 
 impl Existing {
-    pub(crate) fn new(listed: Vec<Listed>) -> Existing {
+    pub(crate) fn new(kind: Kind, listed: Vec<Listed>) -> Existing {
         let mut e = Existing::default();
-        for l in listed {
-            e.by_name.entry(fold_name(&l.name)).or_default().push(l.id);
-            e.records.insert(l.id, l);
+        e.records.reserve(listed.len());
+        for l in &listed {
+            e.by_name
+                .entry(name_key(kind, &l.name))
+                .or_default()
+                .push(l.id);
+            e.records.insert(l.id, Known::of(l));
         }
         for ids in e.by_name.values_mut() {
             ids.sort_unstable();
@@ -84,7 +116,7 @@ impl Account {
                 Some(_) => Action::Update(id),
             };
         }
-        let name = fold_name(record.name().unwrap_or_default());
+        let name = name_key(kind, record.name().unwrap_or_default());
         let matches: Vec<u64> = existing
             .by_name
             .get(&name)
@@ -135,13 +167,13 @@ fn singular(kind: Kind) -> &'static str {
     }
 }
 
-fn same_text(have: Option<&str>, want: &str) -> bool {
-    have.is_some_and(|h| h.trim() == want.trim())
+fn same_text(have: Option<u64>, want: &str) -> bool {
+    have == Some(text_hash(want))
 }
 
 /// The listed record already holds every value the row would send. Fields the listing does
 /// not show (a source's colour; a stage's colour and applyTo) count as changed.
-fn holds(l: &Listed, record: &Record) -> bool {
+fn holds(l: &Known, record: &Record) -> bool {
     match record {
         Record::Source(LeadSource {
             id: _,
@@ -151,15 +183,14 @@ fn holds(l: &Listed, record: &Record) -> bool {
             colour,
             is_referral,
         }) => {
-            name.as_deref().is_none_or(|n| same_text(Some(&l.name), n))
+            name.as_deref().is_none_or(|n| same_text(Some(l.name), n))
                 && description
                     .as_deref()
-                    .is_none_or(|d| same_text(l.description.as_deref(), d))
-                && cost.as_ref().is_none_or(|c| {
-                    l.cost()
-                        .is_some_and(|have| (have - c.to_f64()).abs() < 1e-9)
-                })
-                && is_referral.is_none_or(|b| l.is_referral() == Some(b))
+                    .is_none_or(|d| same_text(l.description, d))
+                && cost
+                    .as_ref()
+                    .is_none_or(|c| l.cost.is_some_and(|have| (have - c.to_f64()).abs() < 1e-9))
+                && is_referral.is_none_or(|b| l.is_referral == Some(b))
                 && colour.is_none()
         }
         Record::Stage(LeadStage {
@@ -168,7 +199,7 @@ fn holds(l: &Listed, record: &Record) -> bool {
             colour,
             apply_to,
         }) => {
-            name.as_deref().is_none_or(|n| same_text(Some(&l.name), n))
+            name.as_deref().is_none_or(|n| same_text(Some(l.name), n))
                 && colour.is_none()
                 && apply_to.is_none()
         }
@@ -192,7 +223,7 @@ mod tests {
 
     fn account(l: Vec<Listed>) -> Account {
         let mut a = Account::default();
-        a.kinds.insert(Kind::Source, Existing::new(l));
+        a.kinds.insert(Kind::Source, Existing::new(Kind::Source, l));
         a
     }
 

@@ -193,7 +193,7 @@ impl Submitter {
     /// Reads every existing record of `kind` (page by page, through the rate limit).
     pub async fn load_existing(&mut self, kind: Kind) -> Result<(), Failure> {
         let listed = self.list_all(kind, None).await?;
-        let e = Existing::new(listed);
+        let e = Existing::new(kind, listed);
         lock(&self.pre).entry(kind).or_insert_with(|| e.ids());
         self.account.kinds.insert(kind, e);
         Ok(())
