@@ -50,10 +50,18 @@ struct Opened {
 }
 
 fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
-    let input = Input::open(&job.input, &config.read)?;
-    let (plans, echo, warnings) = plan_file(&input, config.kind, &config.map)?;
+    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+    let (plans, echo, warnings) = plan_file(
+        &mut input,
+        config.kind,
+        &config.map,
+        config.read.decimal_comma,
+    )?;
     if let Some(d) = input.dialect {
         progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
+    }
+    for note in &input.notes {
+        progress.say(note);
     }
     for w in warnings {
         progress.say(&format!("warning: {w}"));
