@@ -140,6 +140,29 @@ fn check_required(
     Ok(())
 }
 
+/// The note on columns no field uses, with a suggestion for those that look like one.
+fn unknown_columns(place: &str, columns: &ColumnPlan, headers: &[String]) -> Option<String> {
+    if columns.unknown.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = columns
+        .unknown
+        .iter()
+        .map(|&i| match looks_like(&headers[i]) {
+            Some(f) => format!(
+                "{} (looks like {}: rename it or map it with --map)",
+                headers[i],
+                f.name()
+            ),
+            None => headers[i].clone(),
+        })
+        .collect();
+    Some(format!(
+        "{place}: columns kept as they are (not sent): {}",
+        list.join(", ")
+    ))
+}
+
 /// Every `--map` entry must name a column of the file.
 fn check_map(input: &Input, map: &HeaderMap) -> Result<(), PlanError> {
     let mut seen: Vec<&str> = Vec::new();
@@ -258,24 +281,6 @@ pub fn plan_file(
         if columns.fields.has(Field::Name) || columns.fields.has(Field::Id) {
             usable += 1;
         }
-        if !columns.unknown.is_empty() {
-            let list: Vec<String> = columns
-                .unknown
-                .iter()
-                .map(|&i| match looks_like(&headers[i]) {
-                    Some(f) => format!(
-                        "{} (looks like {}: rename it or map it with --map)",
-                        headers[i],
-                        f.name()
-                    ),
-                    None => headers[i].clone(),
-                })
-                .collect();
-            warnings.push(format!(
-                "{place}: columns kept as they are (not sent): {}",
-                list.join(", ")
-            ));
-        }
         planned.push(Ok(TablePlan {
             sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),
             kind,
@@ -301,19 +306,22 @@ pub fn plan_file(
                     || p.columns.fields.has(Field::Name)
                     || p.columns.fields.has(Field::Id) =>
             {
+                if let Some(w) = unknown_columns(&place, &p.columns, &table.headers) {
+                    warnings.push(w);
+                }
                 keep.push(true);
                 plans.push(p);
             }
             Ok(_) => {
                 keep.push(false);
-                warnings.push(format!(
+                input.notes.push(format!(
                     "{place}: skipped: it has no name or id column (headers: {})",
                     table.headers.join(", ")
                 ));
             }
             Err(_) => {
                 keep.push(false);
-                warnings.push(format!(
+                input.notes.push(format!(
                     "{place}: skipped: cannot tell whether its rows are lead sources or lead stages (headers: {}); use --kind to read it",
                     table.headers.join(", ")
                 ));

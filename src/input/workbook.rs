@@ -436,7 +436,11 @@ impl WorkbookSource {
                             Data::Empty => formulas
                                 .get_value((number, col0 + j as u32))
                                 .filter(|f| !f.is_empty())
-                                .map_or(Cell::Empty, |f| Cell::Formula(f.clone())),
+                                .map_or(Cell::Empty, |f| {
+                                    // ODS writes `of:=[.B2]*2`.
+                                    let f = f.strip_prefix("of:").unwrap_or(f);
+                                    Cell::Formula(f.trim_start_matches('=').to_string())
+                                }),
                             d => from_data(d, is_1904),
                         }
                     }));
