@@ -632,3 +632,14 @@ fn a_map_entry_naming_no_column_stops_with_the_closest_header() {
         r.stderr
     );
 }
+
+#[test]
+fn kind_decides_when_only_a_description_column_says_sources() {
+    let (_dir, path) = csv_file("name,description,applyTo\nEnquiry,first call,lead\n");
+    let r = validate(&path, &["--kind", "stages"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (_dir, path) = csv_file("name,description\nEnquiry,first call\n");
+    let r = validate(&path, &["--kind", "stages"]);
+    assert_eq!(r.row("", 2)[2], "stage");
+    assert!(!r.row("", 2)[7].starts_with("kind:"), "{}", r.row("", 2)[7]);
+}

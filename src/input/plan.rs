@@ -36,8 +36,9 @@ pub struct TablePlan {
 
 /// What a table's own layout says of its kind.
 enum Told {
-    /// The sheet name or the headers say it; why, in words.
-    Kind(Kind, String),
+    /// The sheet name or the headers say it; why, in words; whether `--kind` may still
+    /// decide (only a `description` column says sources: stage sheets carry notes too).
+    Kind(Kind, String, bool),
     /// A `kind` column.
     Column(usize),
     /// Source columns and a stage column both.
@@ -49,7 +50,11 @@ fn told(sheet: Option<&str>, columns: &ColumnPlan, headers: &[String]) -> Told {
     if let Some(s) = sheet
         && let Some(k) = Kind::parse(s)
     {
-        return Told::Kind(k, format!("the sheet name {s:?} says {}", k.plural()));
+        return Told::Kind(
+            k,
+            format!("the sheet name {s:?} says {}", k.plural()),
+            false,
+        );
     }
     if let Some((i, _)) = columns.fields.get(Field::Kind) {
         return Told::Column(i);
@@ -65,6 +70,7 @@ fn told(sheet: Option<&str>, columns: &ColumnPlan, headers: &[String]) -> Told {
         Told::Kind(
             k,
             format!("the headers look like {} ({})", k.plural(), cols.join(", ")),
+            cols == [header(Field::Description).unwrap_or_default()],
         )
     };
     match (source.is_empty(), stage.is_empty()) {
@@ -229,11 +235,11 @@ pub fn plan_file(
             wrong_kind: None,
         };
         let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
-            (Told::Kind(k, _), None) => Some(KindSource::Fixed(k)),
-            (Told::Kind(k, _), Some(g)) if k == g => Some(KindSource::Fixed(k)),
+            (Told::Kind(k, _, _), None) => Some(KindSource::Fixed(k)),
+            (Told::Kind(k, _, weak), Some(g)) if k == g || weak => Some(KindSource::Fixed(g)),
             // --kind never turns a recognised table into the other kind: its rows are
             // checked as what they are and none is sent.
-            (Told::Kind(k, why), Some(g)) => {
+            (Told::Kind(k, why, _), Some(g)) => {
                 columns.fields.rules.wrong_kind = Some(format!(
                     "{why}, but --kind {} was given: nothing of this table is sent; fix --kind or the headers",
                     kind_arg(g)
