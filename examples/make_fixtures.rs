@@ -10,7 +10,9 @@ use std::error::Error;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{Chart, ChartType, Format, Formula, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    Chart, ChartType, DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet,
+};
 
 type Res<T = ()> = Result<T, Box<dyn Error>>;
 
@@ -19,6 +21,14 @@ const NO_VALUE: &str = "@@NO_VALUE@@";
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A workbook with a fixed creation time, so the same code writes the same bytes.
+fn workbook() -> Res<Workbook> {
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2025, 3, 15)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    Ok(wb)
 }
 
 fn strings(ws: &mut Worksheet, row: u32, cells: &[&str]) -> Res {
@@ -71,7 +81,7 @@ fn drop_formula_results(xml: String) -> String {
 }
 
 fn hidden_sheets() -> Res {
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "cost"])?;
     strings(ws, 1, &["Expo", "100"])?;
@@ -89,7 +99,7 @@ fn hidden_sheets() -> Res {
 }
 
 fn chart_sheet() -> Res {
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "cost"])?;
     ws.write_string(1, 0, "Expo")?;
@@ -105,7 +115,7 @@ fn chart_sheet() -> Res {
 }
 
 fn instructions() -> Res {
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Instructions")?;
     strings(ws, 0, &["How to fill in this workbook"])?;
     strings(ws, 1, &["One row per lead source; costs in dollars."])?;
@@ -122,7 +132,7 @@ fn instructions() -> Res {
     strings(ws, 1, &["Enquiry", "lead"])?;
     wb.save(dir().join("wb_instructions.xlsx"))?;
 
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Instructions")?;
     strings(ws, 0, &["Fill in the Data sheet"])?;
     let ws = wb.add_worksheet().set_name("Data")?;
@@ -130,7 +140,7 @@ fn instructions() -> Res {
     strings(ws, 1, &["Expo", "#fff"])?;
     wb.save(dir().join("wb_unrecognisable.xlsx"))?;
 
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Notes")?;
     strings(ws, 0, &["Read me first", "then the rest"])?;
     strings(ws, 1, &["Step 1", "open the file"])?;
@@ -146,7 +156,7 @@ fn dates(is_1904: bool) -> Res {
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let time = Format::new().set_num_format("hh:mm:ss");
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(
         ws,
@@ -188,7 +198,7 @@ fn dates(is_1904: bool) -> Res {
 }
 
 fn numbers_and_formulas() -> Res {
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "cost", "Ratio"])?;
     ws.write_string(1, 0, "Expo")?;
@@ -207,7 +217,7 @@ fn numbers_and_formulas() -> Res {
     ws.write_number(2, 2, 1.0 / 3.0)?;
     wb.save(dir().join("wb_numbers.xlsx"))?;
 
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "description", "cost", "Calc"])?;
     ws.write_string(1, 0, "Expo")?;
@@ -230,7 +240,7 @@ fn numbers_and_formulas() -> Res {
 }
 
 fn layouts() -> Res {
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["Lead sources – exported 15/03/2025"])?;
     strings(ws, 2, &["name", "cost"])?;
@@ -238,13 +248,13 @@ fn layouts() -> Res {
     strings(ws, 4, &["Radio", "50"])?;
     wb.save(dir().join("wb_title_rows.xlsx"))?;
 
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "Notes", "cost", "Name"])?;
     strings(ws, 1, &["Expo", "a", "1", "Expo 2"])?;
     wb.save(dir().join("wb_two_names.xlsx"))?;
 
-    let mut wb = Workbook::new();
+    let mut wb = workbook()?;
     let ws = wb.add_worksheet().set_name("Sources")?;
     strings(ws, 0, &["name", "Notes", "cost", "Notes"])?;
     strings(ws, 1, &["Expo", "first note", "1", "second note"])?;
