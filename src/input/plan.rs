@@ -201,8 +201,8 @@ fn check_map(input: &Input, map: &HeaderMap) -> Result<(), PlanError> {
 type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
 
 /// Plans how each of a file's tables is read. Tables that are skipped (their kind or use
-/// cannot be told while another table's can) are taken out of `input.tables`, with a warning
-/// naming each.
+/// cannot be told while another table's can) are taken out of `input.tables`, with a line in
+/// `input.notes` naming each.
 pub fn plan_file(
     input: &mut Input,
     given: Option<Kind>,
@@ -235,8 +235,8 @@ pub fn plan_file(
             wrong_kind: None,
         };
         let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
-            (Told::Kind(k, _, _), None) => Some(KindSource::Fixed(k)),
-            (Told::Kind(k, _, weak), Some(g)) if k == g || weak => Some(KindSource::Fixed(g)),
+            (Told::Kind(k, _, _), None) => KindSource::Fixed(k),
+            (Told::Kind(k, _, weak), Some(g)) if k == g || weak => KindSource::Fixed(g),
             // --kind never turns a recognised table into the other kind: its rows are
             // checked as what they are and none is sent.
             (Told::Kind(k, why, _), Some(g)) => {
@@ -244,10 +244,10 @@ pub fn plan_file(
                     "{why}, but --kind {} was given: nothing of this table is sent; fix --kind or the headers",
                     kind_arg(g)
                 ));
-                Some(KindSource::Fixed(k))
+                KindSource::Fixed(k)
             }
-            (Told::Column(i), _) => Some(KindSource::Column(i)),
-            (Told::Both | Told::Nothing, Some(g)) => Some(KindSource::Fixed(g)),
+            (Told::Column(i), _) => KindSource::Column(i),
+            (Told::Both | Told::Nothing, Some(g)) => KindSource::Fixed(g),
             (told, None) => {
                 let why = if matches!(told, Told::Both) {
                     "it has both source columns (cost/isReferral/description) and a stage column (applyTo)".to_string()
@@ -276,7 +276,6 @@ pub fn plan_file(
                 continue;
             }
         };
-        let Some(kind) = kind else { continue };
         let fixed = match kind {
             KindSource::Fixed(k) => Some(k),
             KindSource::Column(_) => None,
