@@ -68,9 +68,13 @@ pub struct ReadArgs {
     /// What the rows are (default: from the sheet name, a kind column, or the headers).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
-    /// Read only this sheet of a workbook.
+    /// Read only this sheet of a workbook, hidden or not; may be given several times
+    /// (default: every visible worksheet).
     #[arg(long, value_name = "NAME")]
-    pub sheet: Option<String>,
+    pub sheet: Vec<String>,
+    /// Costs use a decimal comma: `1.200,50`, `1 200,50`, `7,5`.
+    #[arg(long)]
+    pub decimal_comma: bool,
     /// Results file (one input) or directory (several); default `<input stem>.results.csv`.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,

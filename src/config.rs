@@ -324,7 +324,8 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         read: ReadOptions {
             encoding,
             delimiter,
-            sheet: args.sheet,
+            sheets: args.sheet,
+            decimal_comma: args.decimal_comma,
         },
         map,
         json: args.json,

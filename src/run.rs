@@ -53,10 +53,18 @@ struct Opened {
 }
 
 fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
-    let input = Input::open(&job.input, &config.read)?;
-    let (plans, echo, warnings) = plan_file(&input, config.kind, &config.map)?;
+    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+    let (plans, echo, warnings) = plan_file(
+        &mut input,
+        config.kind,
+        &config.map,
+        config.read.decimal_comma,
+    )?;
     if let Some(d) = input.dialect {
         progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
+    }
+    for note in &input.notes {
+        progress.say(note);
     }
     for w in warnings {
         progress.say(&format!("warning: {w}"));
@@ -476,8 +484,13 @@ async fn recover_batches(submitter: &Submitter, state: &mut ResumeState, rec: &R
 /// Before any request: every row an earlier run finished must still be the row it was.
 /// Returns the number of valid rows still to do.
 async fn verify_resume(job: &Job, config: &Config, state: &ResumeState) -> Result<u64, FatalError> {
-    let input = Input::open(&job.input, &config.read)?;
-    let (plans, _, _) = plan_file(&input, config.kind, &config.map)?;
+    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+    let (plans, _, _) = plan_file(
+        &mut input,
+        config.kind,
+        &config.map,
+        config.read.decimal_comma,
+    )?;
     let plans = Arc::new(plans);
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
     let reader = {

@@ -18,4 +18,5 @@ mod cases {
     mod repeat;
     mod safety;
     mod snapshots;
+    mod workbooks;
 }

@@ -1,4 +1,5 @@
-//! Header names → fields: built-in aliases, a mapping file, and a results file's own columns.
+//! Header names → fields: built-in aliases, a mapping file, and a results file's own columns;
+//! finding the header row below title rows; headers that look like a field's name.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,11 +21,67 @@ pub enum Field {
     Kind,
 }
 
-/// Where each field lives in a table's columns.
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Id,
+        Field::Name,
+        Field::Description,
+        Field::Cost,
+        Field::Colour,
+        Field::IsReferral,
+        Field::ApplyTo,
+        Field::Kind,
+    ];
+
+    /// The field's name as the API and the README spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Name => "name",
+            Field::Description => "description",
+            Field::Cost => "cost",
+            Field::Colour => "colour",
+            Field::IsReferral => "isReferral",
+            Field::ApplyTo => "applyTo",
+            Field::Kind => "kind",
+        }
+    }
+
+    /// The headers that name the field, in their normalised form.
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::Id => &["id"],
+            Field::Name => &["name"],
+            Field::Description => &["description"],
+            Field::Cost => &["cost"],
+            Field::Colour => &["colour", "color"],
+            Field::IsReferral => &["isreferral", "referral"],
+            Field::ApplyTo => &["applyto"],
+            Field::Kind => &["kind"],
+        }
+    }
+}
+
+/// How a table's values are read, beyond where they are: what validation needs to know of
+/// the file and the run.
+#[derive(Debug, Clone, Default)]
+pub struct ValueRules {
+    /// `--decimal-comma`: costs use `,` as the decimal mark and `.`/space as thousands groups.
+    pub decimal_comma: bool,
+    /// The file is a `;`-delimited CSV file, where a decimal comma is likely: the message of
+    /// an ambiguous cost then names `--decimal-comma`.
+    pub semicolon_file: bool,
+    /// Why no row of the table may be sent (its sheet or headers say the other kind than
+    /// `--kind`): the first problem of every row.
+    pub wrong_kind: Option<String>,
+}
+
+/// Where each field lives in a table's columns, and how its values are read.
 #[derive(Debug, Clone, Default)]
 pub struct FieldColumns {
     /// For each field, the column index and the header text.
     cols: [Option<(usize, String)>; 8],
+    pub rules: ValueRules,
 }
 
 impl FieldColumns {
@@ -43,21 +100,64 @@ impl FieldColumns {
 
 /// The field a header names by the built-in aliases.
 pub fn alias(header: &str) -> Option<Field> {
-    Some(match normalise(header).as_str() {
-        "id" => Field::Id,
-        "name" => Field::Name,
-        "description" => Field::Description,
-        "cost" => Field::Cost,
-        "colour" | "color" => Field::Colour,
-        "isreferral" | "referral" => Field::IsReferral,
-        "applyto" => Field::ApplyTo,
-        "kind" => Field::Kind,
-        _ => return None,
-    })
+    let n = normalise(header);
+    Field::ALL
+        .into_iter()
+        .find(|f| f.aliases().contains(&n.as_str()))
 }
 
 fn field_by_name(name: &str) -> Option<Field> {
     alias(name)
+}
+
+/// The field an unrecognised header probably means: a misspelling or near form of one of a
+/// field's names (`Nmae`, `Csot`, `Apply`). Compared in the normalised form; Damerau–
+/// Levenshtein distance at most 2 (at most 1 for names of four letters or fewer, so `Date` is
+/// not taken for `name`) or Jaro–Winkler similarity at least 0.9. `id` is too short to guess.
+pub fn looks_like(header: &str) -> Option<Field> {
+    let n = normalise(header);
+    let len = n.chars().count();
+    if len < 3 || alias(header).is_some() {
+        return None;
+    }
+    let mut best: Option<(Field, usize, f64)> = None;
+    for f in Field::ALL {
+        for a in f.aliases() {
+            let alen = a.chars().count();
+            if alen < 3 {
+                continue;
+            }
+            let dl = strsim::damerau_levenshtein(&n, a);
+            let jw = strsim::jaro_winkler(&n, a);
+            let max_dl = if alen <= 4 { 1 } else { 2 };
+            if dl > max_dl && jw < 0.9 {
+                continue;
+            }
+            let better = best.is_none_or(|(_, bdl, bjw)| dl < bdl || (dl == bdl && jw > bjw));
+            if better {
+                best = Some((f, dl, jw));
+            }
+        }
+    }
+    best.map(|(f, _, _)| f)
+}
+
+/// The candidate most like `target` (Jaro–Winkler on the normalised forms), if any.
+pub fn closest<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let t = normalise(target);
+    candidates
+        .into_iter()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| (strsim::jaro_winkler(&t, &normalise(c)), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// One `field = "Header"` line of a mapping file, as written.
+#[derive(Debug, Clone)]
+pub struct MapEntry {
+    pub field: String,
+    pub header: String,
 }
 
 /// A user's mapping file: `field = "Header In File"` lines (TOML).
@@ -65,6 +165,7 @@ fn field_by_name(name: &str) -> Option<Field> {
 pub struct HeaderMap {
     /// normalised header → field
     by_header: HashMap<String, Field>,
+    entries: Vec<MapEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +197,7 @@ impl HeaderMap {
             message: e.message().to_string(),
         })?;
         let mut by_header = HashMap::new();
+        let mut entries = Vec::new();
         for (field, header) in table {
             let f = field_by_name(&field).ok_or_else(|| MapError::UnknownField {
                 path: String::new(),
@@ -106,9 +208,116 @@ impl HeaderMap {
                 message: format!("{field}: the header must be a string"),
             })?;
             by_header.insert(normalise(header), f);
+            entries.push(MapEntry {
+                field,
+                header: header.to_string(),
+            });
         }
-        Ok(HeaderMap { by_header })
+        Ok(HeaderMap { by_header, entries })
     }
+
+    /// The field the map gives a header, if it names it.
+    pub fn field(&self, header: &str) -> Option<Field> {
+        if self.by_header.is_empty() {
+            return None;
+        }
+        self.by_header.get(&normalise(header)).copied()
+    }
+
+    /// The map's lines, as written.
+    pub fn entries(&self) -> &[MapEntry] {
+        &self.entries
+    }
+
+    /// Whether an entry names this header (compared as headers are).
+    pub fn names(entry: &MapEntry, header: &str) -> bool {
+        normalise(&entry.header) == normalise(header)
+    }
+}
+
+/// The field a header names: the map first, then the built-in aliases.
+pub fn recognised(header: &str, map: &HeaderMap) -> Option<Field> {
+    map.field(header).or_else(|| alias(header))
+}
+
+/// How many rows below the first non-blank one are searched for the header.
+pub const HEADER_SEARCH_ROWS: usize = 20;
+
+/// Where the header of a table is among its first rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderAt {
+    /// Index into the rows given to [`find_header`].
+    pub index: usize,
+    /// The header is below title rows (not the first non-blank row): say so.
+    pub below_title: bool,
+}
+
+/// Why no header row was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoHeader {
+    /// Every row given is blank.
+    Blank,
+    /// No row looks like a header; the first non-blank row's cells.
+    NotFound { first: Vec<String> },
+}
+
+/// How many distinct fields a row's cells name.
+fn recognised_count(row: &[String], map: &HeaderMap) -> usize {
+    let mut seen = [false; 8];
+    for c in row {
+        if let Some(f) = recognised(c, map) {
+            seen[f as usize] = true;
+        }
+    }
+    seen.iter().filter(|s| **s).count()
+}
+
+/// Finds the header among a table's first rows (`rows`: each row's cells as text, in order,
+/// blank rows included; give at least [`HEADER_SEARCH_ROWS`] + 1 rows after the first non-blank
+/// one when the table has them). The first non-blank row is the header when it names at least
+/// two fields, or one and no later row does better; else the first of the next
+/// [`HEADER_SEARCH_ROWS`] rows that names at least two fields (title rows above a header, as
+/// exports write them). Names count by the built-in aliases and the map's headers.
+pub fn find_header(rows: &[Vec<String>], map: &HeaderMap) -> Result<HeaderAt, NoHeader> {
+    let blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
+    let Some(first) = rows.iter().position(|r| !blank(r)) else {
+        return Err(NoHeader::Blank);
+    };
+    let first_count = recognised_count(&rows[first], map);
+    if first_count >= 2 {
+        return Ok(HeaderAt {
+            index: first,
+            below_title: false,
+        });
+    }
+    let later = rows
+        .iter()
+        .enumerate()
+        .skip(first + 1)
+        .take(HEADER_SEARCH_ROWS)
+        .find(|(_, r)| recognised_count(r, map) >= 2)
+        .map(|(i, _)| i);
+    match later {
+        Some(index) => Ok(HeaderAt {
+            index,
+            below_title: true,
+        }),
+        None if first_count == 1 => Ok(HeaderAt {
+            index: first,
+            below_title: false,
+        }),
+        None => Err(NoHeader::NotFound {
+            first: rows[first].iter().map(|c| c.trim().to_string()).collect(),
+        }),
+    }
+}
+
+/// Two columns that map to the same field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clash {
+    pub field: Field,
+    pub first: usize,
+    pub second: usize,
 }
 
 /// How a table's columns are used.
@@ -117,10 +326,10 @@ pub struct ColumnPlan {
     pub fields: FieldColumns,
     /// Column indexes echoed into the results, in input order.
     pub echo: Vec<usize>,
-    /// Headers no field uses (echoed), for the one warning.
-    pub unknown: Vec<String>,
-    /// Headers that name a field already taken by an earlier column.
-    pub repeated: Vec<String>,
+    /// Columns no field uses (echoed), for the one warning.
+    pub unknown: Vec<usize>,
+    /// Columns that map to a field an earlier column already took.
+    pub clashes: Vec<Clash>,
     /// The table is a results file fed back in.
     pub is_results_file: bool,
 }
@@ -149,24 +358,25 @@ pub fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
         if h.is_empty() {
             continue;
         }
-        let field = map
-            .by_header
-            .get(&normalise(h))
-            .copied()
-            .or_else(|| alias(h));
-        match field {
+        match recognised(h, map) {
             Some(f) if !p.fields.has(f) => {
                 p.fields.set(f, i, h);
                 if f != Field::Id {
                     p.echo.push(i);
                 }
             }
-            Some(_) => {
-                p.repeated.push(h.clone());
-                p.echo.push(i);
+            // A results file echoes the input's own kind column after its fixed one.
+            Some(Field::Kind | Field::Id) if is_results_file => p.echo.push(i),
+            Some(f) => {
+                let first = p.fields.get(f).map_or(i, |(c, _)| c);
+                p.clashes.push(Clash {
+                    field: f,
+                    first,
+                    second: i,
+                });
             }
             None => {
-                p.unknown.push(h.clone());
+                p.unknown.push(i);
                 p.echo.push(i);
             }
         }
@@ -196,7 +406,8 @@ mod tests {
         let p = plan(&hs(&["Source Title", "Name", "Notes"]), &map);
         assert_eq!(p.fields.get(Field::Name).unwrap().0, 0);
         assert_eq!(p.fields.get(Field::Description).unwrap().0, 1);
-        assert_eq!(p.unknown, vec!["Notes".to_string()]);
+        assert_eq!(p.unknown, vec![2]);
+        assert!(p.clashes.is_empty());
     }
 
     #[test]
@@ -218,5 +429,108 @@ mod tests {
         assert_eq!(p.echo, vec![8, 9]);
         assert_eq!(p.fields.get(Field::Id).unwrap().0, 4);
         assert_eq!(p.fields.get(Field::Kind).unwrap().0, 2);
+    }
+
+    #[test]
+    fn two_columns_naming_one_field_clash_and_two_unknown_columns_are_both_echoed() {
+        let p = plan(
+            &hs(&["name", "Notes", "Name", "Notes"]),
+            &HeaderMap::default(),
+        );
+        assert_eq!(
+            p.clashes,
+            vec![Clash {
+                field: Field::Name,
+                first: 0,
+                second: 2
+            }]
+        );
+        assert_eq!(p.unknown, vec![1, 3]);
+        assert_eq!(p.echo, vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn a_results_file_with_its_input_kind_column_does_not_clash() {
+        let mut h = hs(&RESULT_COLUMNS);
+        h.extend(hs(&["kind", "name"]));
+        let p = plan(&h, &HeaderMap::default());
+        assert!(p.clashes.is_empty());
+        assert_eq!(p.echo, vec![8, 9]);
+    }
+
+    #[test]
+    fn misspelt_headers_look_like_their_field() {
+        assert_eq!(looks_like("Nmae"), Some(Field::Name));
+        assert_eq!(looks_like("Csot"), Some(Field::Cost));
+        assert_eq!(looks_like("Aply To"), Some(Field::ApplyTo));
+        assert_eq!(looks_like("Colours"), Some(Field::Colour));
+        assert_eq!(looks_like("Descripton"), Some(Field::Description));
+        assert_eq!(looks_like("Date"), None);
+        assert_eq!(looks_like("Notes"), None);
+        assert_eq!(looks_like("Code"), None);
+        assert_eq!(looks_like("ID#"), None);
+        assert_eq!(looks_like("name"), None);
+        assert_eq!(
+            closest("Spend Total", ["Source Title", "Spend", "Notes"]),
+            Some("Spend")
+        );
+    }
+
+    fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+        v.iter().map(|r| hs(r)).collect()
+    }
+
+    #[test]
+    fn header_is_found_below_title_rows() {
+        let map = HeaderMap::default();
+        let r = rows(&[
+            &["Lead sources – exported 15/03/2025", ""],
+            &["", ""],
+            &["Name", "Cost"],
+            &["Expo", "5"],
+        ]);
+        assert_eq!(
+            find_header(&r, &map),
+            Ok(HeaderAt {
+                index: 2,
+                below_title: true
+            })
+        );
+        let r = rows(&[&["", ""], &["name", "cost"], &["Expo", "5"]]);
+        assert_eq!(
+            find_header(&r, &map),
+            Ok(HeaderAt {
+                index: 1,
+                below_title: false
+            })
+        );
+    }
+
+    #[test]
+    fn a_single_column_header_is_still_a_header() {
+        let r = rows(&[&["name"], &["Expo"]]);
+        assert_eq!(find_header(&r, &HeaderMap::default()).unwrap().index, 0);
+    }
+
+    #[test]
+    fn map_headers_count_as_recognised_names() {
+        let map = HeaderMap::parse("name = \"Source Title\"\ncost = \"Spend\"").unwrap();
+        let r = rows(&[&["Export"], &["Source Title", "Spend"], &["A", "1"]]);
+        assert_eq!(find_header(&r, &map).unwrap().index, 1);
+    }
+
+    #[test]
+    fn no_header_names_the_first_rows_cells() {
+        let r = rows(&[&["Read me first", "then fill in"], &["Step 1", "x"]]);
+        assert_eq!(
+            find_header(&r, &HeaderMap::default()),
+            Err(NoHeader::NotFound {
+                first: hs(&["Read me first", "then fill in"])
+            })
+        );
+        assert_eq!(
+            find_header(&rows(&[&[""]]), &HeaderMap::default()),
+            Err(NoHeader::Blank)
+        );
     }
 }

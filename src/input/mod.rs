@@ -5,6 +5,7 @@
 //! shows (header row 1 for a CSV file).
 
 pub mod csv;
+mod extent;
 pub mod headers;
 pub mod plan;
 pub mod workbook;
@@ -24,17 +25,25 @@ pub enum CellRef<'a> {
     Bool(bool),
     /// A spreadsheet error value such as `#N/A`.
     Error(&'a str),
+    /// A date, time or datetime cell, as ISO text (`2024-03-15`, `2024-03-15 18:00`).
+    Date(&'a str),
+    /// A formula saved without its result (as openpyxl and pandas write them): its text,
+    /// without the leading `=`.
+    Formula(&'a str),
 }
 
 impl<'a> CellRef<'a> {
-    /// The cell as a user sees it: numbers in shortest form, booleans `true`/`false`.
+    /// The cell as a user sees it: numbers with at most 15 significant digits, as Excel shows
+    /// them; booleans `true`/`false`; dates in ISO form; a formula with no saved value as
+    /// its formula text.
     pub fn display(&self) -> Cow<'a, str> {
         match *self {
             CellRef::Empty => Cow::Borrowed(""),
-            CellRef::Text(t) | CellRef::Error(t) => Cow::Borrowed(t),
+            CellRef::Text(t) | CellRef::Error(t) | CellRef::Date(t) => Cow::Borrowed(t),
             CellRef::Int(i) => Cow::Owned(i.to_string()),
-            CellRef::Float(f) => Cow::Owned(f.to_string()),
+            CellRef::Float(f) => Cow::Owned(number_text(f)),
             CellRef::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+            CellRef::Formula(f) => Cow::Owned(format!("={f}")),
         }
     }
 
@@ -55,6 +64,21 @@ pub trait Cells {
     fn cell_ref(&self, index: usize) -> String;
 }
 
+/// A number as Excel shows it in a General cell: at most 15 significant digits (`0.1+0.2` is
+/// `0.3`), then the shortest form (`755`, `12.5`).
+pub fn number_text(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return (f as i64).to_string();
+    }
+    // Round to 15 significant digits through the exponent form, then print the shortest text
+    // that reads back as the rounded value.
+    let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+    rounded.to_string()
+}
+
 /// One owned cell of a workbook row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -64,6 +88,10 @@ pub enum Cell {
     Float(f64),
     Bool(bool),
     Error(String),
+    /// ISO text of a date, time or datetime cell.
+    Date(String),
+    /// A formula with no saved value: its text, without `=`.
+    Formula(String),
 }
 
 impl Cell {
@@ -75,6 +103,8 @@ impl Cell {
             Cell::Float(f) => CellRef::Float(*f),
             Cell::Bool(b) => CellRef::Bool(*b),
             Cell::Error(e) => CellRef::Error(e),
+            Cell::Date(d) => CellRef::Date(d),
+            Cell::Formula(f) => CellRef::Formula(f),
         }
     }
 }
@@ -163,8 +193,11 @@ pub struct ReadOptions {
     pub encoding: EncodingChoice,
     /// None: sniff `,` `;` tab `|` from the header line.
     pub delimiter: Option<u8>,
-    /// Read only this sheet of a workbook.
-    pub sheet: Option<String>,
+    /// Read only these sheets of a workbook (hidden ones included); empty: every visible
+    /// worksheet.
+    pub sheets: Vec<String>,
+    /// Costs written with a decimal comma (`1.200,50`).
+    pub decimal_comma: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +224,12 @@ pub enum InputError {
     },
     #[error("{path}: no header row: the file has no non-empty row")]
     Empty { path: PathBuf },
+    #[error(
+        "{place}: no header row was found in the first rows (a header names at least two of id, name, description, cost, colour, isReferral, applyTo, kind, or the headers of --map); the first row holds: {first}"
+    )]
+    NoHeader { place: String, first: String },
+    #[error("{place}: {message}")]
+    Sheet { place: String, message: String },
 }
 
 /// What a CSV file was read as, for the user to see.
@@ -216,6 +255,9 @@ pub struct Input {
     pub tables: Vec<Table>,
     /// Set for CSV files.
     pub dialect: Option<CsvDialect>,
+    /// What the user should know about how the file was read (sheets skipped, a header found
+    /// below title rows), one line each.
+    pub notes: Vec<String>,
     source: Source,
 }
 
@@ -244,13 +286,20 @@ pub fn is_workbook(path: &Path) -> bool {
 }
 
 impl Input {
-    pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, InputError> {
+    /// Opens a file and finds its tables' header rows (`map`'s headers count as recognised
+    /// column names when a header is looked for below title rows).
+    pub fn open(
+        path: &Path,
+        opts: &ReadOptions,
+        map: &headers::HeaderMap,
+    ) -> Result<Input, InputError> {
         if is_workbook(path) {
-            let (source, tables) = workbook::WorkbookSource::open(path, opts.sheet.as_deref())?;
+            let (source, tables, notes) = workbook::WorkbookSource::open(path, &opts.sheets, map)?;
             Ok(Input {
                 path: path.to_path_buf(),
                 tables,
                 dialect: None,
+                notes,
                 source: Source::Workbook(Box::new(source)),
             })
         } else {
@@ -259,6 +308,7 @@ impl Input {
                 path: path.to_path_buf(),
                 tables: vec![table],
                 dialect: Some(dialect),
+                notes: Vec::new(),
                 source: Source::Csv(source),
             })
         }
@@ -289,5 +339,22 @@ mod tests {
         assert_eq!(column_letters(25), "Z");
         assert_eq!(column_letters(26), "AA");
         assert_eq!(column_letters(702), "AAA");
+    }
+
+    #[test]
+    fn numbers_show_at_most_15_significant_digits() {
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(1200.5), "1200.5");
+        assert_eq!(number_text(755.0), "755");
+        assert_eq!(number_text(-12.25), "-12.25");
+        assert_eq!(number_text(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(CellRef::Float(0.1 + 0.2).display(), "0.3");
+    }
+
+    #[test]
+    fn dates_and_formulas_display_as_text() {
+        assert_eq!(CellRef::Date("2024-03-15").display(), "2024-03-15");
+        assert_eq!(CellRef::Formula("100*2").display(), "=100*2");
+        assert!(!CellRef::Formula("A1").is_blank());
     }
 }

@@ -1,11 +1,13 @@
-//! A file's tables → how each is read: its kind (given, from the sheet name, a `kind` column,
-//! or the headers), its columns, and the results columns its cells fill.
+//! A file's tables → how each is read: its kind (from the sheet name, a `kind` column, the
+//! headers, or `--kind` when none of those tells), its columns, and the results columns its
+//! cells fill. Tables that cannot be told apart from notes and lists are skipped when others
+//! can.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use super::Input;
-use super::headers::{ColumnPlan, Field, HeaderMap, plan};
+use super::headers::{ColumnPlan, Field, HeaderMap, ValueRules, closest, looks_like, plan};
+use super::{Input, column_letters};
 use crate::kind::Kind;
 
 /// A table that cannot be used as it is laid out.
@@ -32,109 +34,337 @@ pub struct TablePlan {
     pub slots: Vec<Option<usize>>,
 }
 
-fn resolve_kind(
-    given: Option<Kind>,
-    sheet: Option<&str>,
-    columns: &ColumnPlan,
-    headers: &[String],
-    path: &Path,
-) -> Result<KindSource, PlanError> {
-    if let Some(k) = given {
-        return Ok(KindSource::Fixed(k));
-    }
-    if let Some(k) = sheet.and_then(Kind::parse) {
-        return Ok(KindSource::Fixed(k));
+/// What a table's own layout says of its kind.
+enum Told {
+    /// The sheet name or the headers say it; why, in words; whether `--kind` may still
+    /// decide (only a `description` column says sources: stage sheets carry notes too).
+    Kind(Kind, String, bool),
+    /// A `kind` column.
+    Column(usize),
+    /// Source columns and a stage column both.
+    Both,
+    Nothing,
+}
+
+fn told(sheet: Option<&str>, columns: &ColumnPlan, headers: &[String]) -> Told {
+    if let Some(s) = sheet
+        && let Some(k) = Kind::parse(s)
+    {
+        return Told::Kind(
+            k,
+            format!("the sheet name {s:?} says {}", k.plural()),
+            false,
+        );
     }
     if let Some((i, _)) = columns.fields.get(Field::Kind) {
-        return Ok(KindSource::Column(i));
+        return Told::Column(i);
     }
     let f = &columns.fields;
-    let stage_like = f.has(Field::ApplyTo);
-    let source_like = f.has(Field::Cost) || f.has(Field::IsReferral) || f.has(Field::Description);
-    match (source_like, stage_like) {
-        (true, false) => Ok(KindSource::Fixed(Kind::Source)),
-        (false, true) => Ok(KindSource::Fixed(Kind::Stage)),
-        _ => {
-            let place = match sheet {
-                Some(s) => format!("{}, sheet {s:?}", path.display()),
-                None => path.display().to_string(),
-            };
-            let why = if source_like {
-                "it has both source columns (cost/isReferral/description) and a stage column (applyTo)"
-            } else {
-                "no sheet name, kind column, or kind-specific column (cost, isReferral, applyTo) says"
-            };
-            Err(PlanError(format!(
-                "{place}: cannot tell whether the rows are lead sources or lead stages: {why}. Headers seen: {}. Use --kind sources|stages",
-                headers.join(", ")
-            )))
-        }
+    let header = |field| f.get(field).map(|(i, _)| headers[i].as_str());
+    let source: Vec<&str> = [Field::Cost, Field::IsReferral, Field::Description]
+        .into_iter()
+        .filter_map(header)
+        .collect();
+    let stage: Vec<&str> = header(Field::ApplyTo).into_iter().collect();
+    let says = |k: Kind, cols: &[&str]| {
+        Told::Kind(
+            k,
+            format!("the headers look like {} ({})", k.plural(), cols.join(", ")),
+            cols == [header(Field::Description).unwrap_or_default()],
+        )
+    };
+    match (source.is_empty(), stage.is_empty()) {
+        (false, true) => says(Kind::Source, &source),
+        (true, false) => says(Kind::Stage, &stage),
+        (false, false) => Told::Both,
+        (true, true) => Told::Nothing,
     }
 }
 
-/// Reads a file's tables and plans how each is used.
+fn kind_arg(k: Kind) -> &'static str {
+    match k {
+        Kind::Source => "sources",
+        Kind::Stage => "stages",
+    }
+}
+
+/// `file` or `file (sheet "X")`.
+pub(crate) fn place(path: &Path, sheet: Option<&str>) -> String {
+    match sheet {
+        Some(s) => format!("{} (sheet {s:?})", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// Unknown headers that look like a field, as `"Csot" (column D) looks like cost`.
+fn near_misses(columns: &ColumnPlan, headers: &[String], only: &[Field]) -> Vec<String> {
+    columns
+        .unknown
+        .iter()
+        .filter_map(|&i| {
+            let f = looks_like(&headers[i])?;
+            only.contains(&f).then(|| {
+                format!(
+                    "{:?} (column {}) looks like {}",
+                    headers[i],
+                    column_letters(i),
+                    f.name()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Stops when a field every create row needs has no column but a header looks like it.
+fn check_required(
+    place: &str,
+    columns: &ColumnPlan,
+    headers: &[String],
+    kind: Option<Kind>,
+) -> Result<(), PlanError> {
+    let mut required = vec![Field::Name];
+    if kind == Some(Kind::Stage) {
+        required.push(Field::ApplyTo);
+    }
+    for field in required {
+        if columns.fields.has(field) {
+            continue;
+        }
+        let near = columns
+            .unknown
+            .iter()
+            .find(|&&i| looks_like(&headers[i]) == Some(field));
+        if let Some(&i) = near {
+            return Err(PlanError(format!(
+                "{place}: no {} column; {:?} (column {}) looks like it: rename it or map it with --map",
+                field.name(),
+                headers[i],
+                column_letters(i)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The note on columns no field uses, with a suggestion for those that look like one.
+fn unknown_columns(place: &str, columns: &ColumnPlan, headers: &[String]) -> Option<String> {
+    if columns.unknown.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = columns
+        .unknown
+        .iter()
+        .map(|&i| match looks_like(&headers[i]) {
+            Some(f) => format!(
+                "{} (looks like {}: rename it or map it with --map)",
+                headers[i],
+                f.name()
+            ),
+            None => headers[i].clone(),
+        })
+        .collect();
+    Some(format!(
+        "{place}: columns kept as they are (not sent): {}",
+        list.join(", ")
+    ))
+}
+
+/// Every `--map` entry must name a column of the file.
+fn check_map(input: &Input, map: &HeaderMap) -> Result<(), PlanError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for t in &input.tables {
+        for h in &t.headers {
+            if !h.is_empty() && !seen.contains(&h.as_str()) {
+                seen.push(h);
+            }
+        }
+    }
+    for e in map.entries() {
+        if seen.iter().any(|h| HeaderMap::names(e, h)) {
+            continue;
+        }
+        let near = closest(&e.header, seen.iter().copied())
+            .map(|c| format!("; the closest is {c:?}"))
+            .unwrap_or_default();
+        return Err(PlanError(format!(
+            "{}: the --map entry {} = {:?} names no column of the file; the headers are: {}{near}",
+            input.path.display(),
+            e.field,
+            e.header,
+            seen.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// A file's table plans, its echoed headers, and warnings for the user.
 type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
 
+/// Plans how each of a file's tables is read. Tables that are skipped (their kind or use
+/// cannot be told while another table's can) are taken out of `input.tables`, with a line in
+/// `input.notes` naming each.
 pub fn plan_file(
-    input: &Input,
+    input: &mut Input,
     given: Option<Kind>,
     map: &HeaderMap,
+    decimal_comma: bool,
 ) -> Result<FilePlan, PlanError> {
-    let mut echo: Vec<String> = Vec::new();
+    check_map(input, map)?;
+    let semicolon_file = input.dialect.is_some_and(|d| d.delimiter == b';');
     let mut warnings = Vec::new();
-    let mut plans = Vec::new();
+    // Per table: its plan, or why it cannot be read (kept for the message).
+    let mut planned: Vec<Result<TablePlan, String>> = Vec::new();
+    let mut usable = 0;
     for table in &input.tables {
-        let columns = plan(&table.headers, map);
-        let kind = resolve_kind(
-            given,
-            table.sheet.as_deref(),
-            &columns,
-            &table.headers,
-            &input.path,
-        )?;
-        let place = match &table.sheet {
-            Some(s) => format!("{} (sheet {s:?})", input.path.display()),
-            None => input.path.display().to_string(),
+        let place = place(&input.path, table.sheet.as_deref());
+        let headers = &table.headers;
+        let mut columns = plan(headers, map);
+        if let Some(c) = columns.clashes.first() {
+            return Err(PlanError(format!(
+                "{place}: columns {} ({:?}) and {} ({:?}) both map to {}: rename or remove one, or map one with --map",
+                column_letters(c.first),
+                headers[c.first],
+                column_letters(c.second),
+                headers[c.second],
+                c.field.name()
+            )));
+        }
+        columns.fields.rules = ValueRules {
+            decimal_comma,
+            semicolon_file,
+            wrong_kind: None,
         };
-        if !columns.unknown.is_empty() {
-            warnings.push(format!(
-                "{place}: columns kept as they are (not sent): {}",
-                columns.unknown.join(", ")
-            ));
-        }
-        if !columns.repeated.is_empty() {
-            warnings.push(format!(
-                "{place}: columns naming a field already taken by an earlier column (not sent): {}",
-                columns.repeated.join(", ")
-            ));
-        }
-        for &i in &columns.echo {
-            let h = &table.headers[i];
-            if !echo.contains(h) {
-                echo.push(h.clone());
+        let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
+            (Told::Kind(k, _, _), None) => KindSource::Fixed(k),
+            (Told::Kind(k, _, weak), Some(g)) if k == g || weak => KindSource::Fixed(g),
+            // --kind never turns a recognised table into the other kind: its rows are
+            // checked as what they are and none is sent.
+            (Told::Kind(k, why, _), Some(g)) => {
+                columns.fields.rules.wrong_kind = Some(format!(
+                    "{why}, but --kind {} was given: nothing of this table is sent; fix --kind or the headers",
+                    kind_arg(g)
+                ));
+                KindSource::Fixed(k)
             }
+            (Told::Column(i), _) => KindSource::Column(i),
+            (Told::Both | Told::Nothing, Some(g)) => KindSource::Fixed(g),
+            (told, None) => {
+                let why = if matches!(told, Told::Both) {
+                    "it has both source columns (cost/isReferral/description) and a stage column (applyTo)".to_string()
+                } else {
+                    "no sheet name, kind column, or kind-specific column (cost, isReferral, applyTo) says".to_string()
+                };
+                let hints = near_misses(
+                    &columns,
+                    headers,
+                    &[
+                        Field::Cost,
+                        Field::IsReferral,
+                        Field::ApplyTo,
+                        Field::Description,
+                    ],
+                );
+                let hints = if hints.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", hints.join("; "))
+                };
+                planned.push(Err(format!(
+                    "{place}: cannot tell whether the rows are lead sources or lead stages: {why}. Headers seen: {}{hints}. Use --kind sources|stages",
+                    headers.join(", ")
+                )));
+                continue;
+            }
+        };
+        let fixed = match kind {
+            KindSource::Fixed(k) => Some(k),
+            KindSource::Column(_) => None,
+        };
+        check_required(&place, &columns, headers, fixed)?;
+        // A table with neither a name nor an id column holds no row that could be sent: in a
+        // workbook with data sheets, it is a list or a note.
+        if columns.fields.has(Field::Name) || columns.fields.has(Field::Id) {
+            usable += 1;
         }
-        plans.push(TablePlan {
+        planned.push(Ok(TablePlan {
             sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),
             kind,
-            width: table.headers.len(),
+            width: headers.len(),
             rows_hint: table.rows_hint,
             columns,
             slots: Vec::new(),
-        });
+        }));
     }
-    for (p, table) in plans.iter_mut().zip(&input.tables) {
+    if usable == 0
+        && let Some(Err(message)) = planned.iter().find(|p| p.is_err())
+    {
+        return Err(PlanError(message.clone()));
+    }
+    // Keep the tables that are read; name each one skipped.
+    let mut keep = Vec::with_capacity(planned.len());
+    let mut plans = Vec::new();
+    for (table, p) in input.tables.iter().zip(planned) {
+        let place = place(&input.path, table.sheet.as_deref());
+        match p {
+            Ok(p)
+                if usable == 0
+                    || p.columns.fields.has(Field::Name)
+                    || p.columns.fields.has(Field::Id) =>
+            {
+                if let Some(w) = unknown_columns(&place, &p.columns, &table.headers) {
+                    warnings.push(w);
+                }
+                keep.push(true);
+                plans.push(p);
+            }
+            Ok(_) => {
+                keep.push(false);
+                input.notes.push(format!(
+                    "{place}: skipped: it has no name or id column (headers: {})",
+                    table.headers.join(", ")
+                ));
+            }
+            Err(_) => {
+                keep.push(false);
+                input.notes.push(format!(
+                    "{place}: skipped: cannot tell whether its rows are lead sources or lead stages (headers: {}); use --kind to read it",
+                    table.headers.join(", ")
+                ));
+            }
+        }
+    }
+    let mut k = keep.iter();
+    input.tables.retain(|_| k.next().copied().unwrap_or(false));
+
+    // The results columns: the union of the tables' echoed headers in first-seen order, a
+    // header that appears twice in one table taking two columns.
+    let mut echo: Vec<(String, usize)> = Vec::new();
+    let mut table_keys: Vec<Vec<(String, usize)>> = Vec::new();
+    for (p, table) in plans.iter().zip(&input.tables) {
+        let mut keys = Vec::with_capacity(p.columns.echo.len());
+        for &i in &p.columns.echo {
+            let h = &table.headers[i];
+            let nth = keys
+                .iter()
+                .filter(|(k, _): &&(String, usize)| k == h)
+                .count();
+            let key = (h.clone(), nth);
+            if !echo.contains(&key) {
+                echo.push(key.clone());
+            }
+            keys.push(key);
+        }
+        table_keys.push(keys);
+    }
+    for (p, keys) in plans.iter_mut().zip(table_keys) {
         p.slots = echo
             .iter()
-            .map(|h| {
-                p.columns
-                    .echo
-                    .iter()
-                    .copied()
-                    .find(|&i| &table.headers[i] == h)
+            .map(|e| {
+                keys.iter()
+                    .position(|k| k == e)
+                    .map(|at| p.columns.echo[at])
             })
             .collect();
     }
-    Ok((plans, echo, warnings))
+    Ok((plans, echo.into_iter().map(|(h, _)| h).collect(), warnings))
 }

@@ -7,21 +7,56 @@ use super::{Kind, LeadSource, LeadStage, Record};
 use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells};
 
+/// The most a mapped cell may hold, in bytes (64 KiB).
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// How many characters of a value a message quotes before `…`.
+const QUOTE_CHARS: usize = 80;
+
 /// Why one cell is not acceptable. Displayed after the column name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProblemKind {
     Required,
-    ErrorCell { cell: String, error: String },
+    ErrorCell {
+        cell: String,
+        error: String,
+    },
+    /// A formula saved without its result (openpyxl, pandas).
+    FormulaNoValue {
+        cell: String,
+        formula: String,
+    },
+    /// A control character in a text field, with its 1-based position.
+    ControlChar {
+        ch: char,
+        position: usize,
+    },
+    /// A cell over [`MAX_CELL_BYTES`].
+    TooLong {
+        bytes: usize,
+    },
+    /// The table's sheet name or headers say the other kind than `--kind`.
+    WrongKind(String),
     BadId(String),
     BadCost(String),
-    AmbiguousCost(String),
+    AmbiguousCost {
+        value: String,
+        /// The file is `;`-delimited: the message names `--decimal-comma`.
+        semicolon_file: bool,
+    },
     NegativeCost(String),
     BadColour(String),
     BadBool(String),
     BadApplyTo(String),
     BadKind(String),
-    ExtraCells { count: usize, first: String },
-    Duplicate { name: String, of: String },
+    ExtraCells {
+        count: usize,
+        first: String,
+    },
+    Duplicate {
+        name: String,
+        of: String,
+    },
 }
 
 impl ProblemKind {
@@ -30,9 +65,13 @@ impl ProblemKind {
         match self {
             ProblemKind::Required => "required",
             ProblemKind::ErrorCell { .. } => "error cell",
+            ProblemKind::FormulaNoValue { .. } => "formula with no saved value",
+            ProblemKind::ControlChar { .. } => "control character",
+            ProblemKind::TooLong { .. } => "over 64 KiB",
+            ProblemKind::WrongKind(_) => "other kind than --kind",
             ProblemKind::BadId(_) => "not a whole number",
             ProblemKind::BadCost(_) => "not an amount",
-            ProblemKind::AmbiguousCost(_) => "decimal comma",
+            ProblemKind::AmbiguousCost { .. } => "decimal comma",
             ProblemKind::NegativeCost(_) => "negative",
             ProblemKind::BadColour(_) => "not a colour",
             ProblemKind::BadBool(_) => "not yes/no",
@@ -42,6 +81,19 @@ impl ProblemKind {
             ProblemKind::Duplicate { .. } => "duplicate",
         }
     }
+}
+
+/// The first [`QUOTE_CHARS`] characters of `v`, then `…` if there is more.
+fn clip(v: &str) -> std::borrow::Cow<'_, str> {
+    match v.char_indices().nth(QUOTE_CHARS) {
+        None => std::borrow::Cow::Borrowed(v),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &v[..cut])),
+    }
+}
+
+/// A value quoted for a message: escaped, and cut at [`QUOTE_CHARS`] characters.
+pub fn quote(v: &str) -> String {
+    format!("{:?}", clip(v))
 }
 
 /// One problem in one cell of one row: the column (as the file names it) and what is wrong.
@@ -57,27 +109,64 @@ impl fmt::Display for Problem {
         match &self.kind {
             ProblemKind::Required => write!(f, "{c}: is required when there is no id"),
             ProblemKind::ErrorCell { cell, error } => write!(f, "{c}: cell {cell} is {error}"),
-            ProblemKind::BadId(v) => write!(f, "{c}: {v:?} is not a positive whole number"),
-            ProblemKind::BadCost(v) => write!(f, "{c}: {v:?} is not an amount"),
-            ProblemKind::AmbiguousCost(v) => write!(
+            ProblemKind::FormulaNoValue { cell, formula } => write!(
                 f,
-                "{c}: {v:?} is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500"
+                "{c}: cell {cell} holds a formula with no saved value (={}); open and save the file in Excel or LibreOffice",
+                clip(formula)
             ),
-            ProblemKind::NegativeCost(v) => write!(f, "{c}: {v:?} is negative"),
+            ProblemKind::ControlChar { ch, position } => write!(
+                f,
+                "{c}: contains a control character (U+{:04X}) at position {position}",
+                u32::from(*ch)
+            ),
+            ProblemKind::TooLong { bytes } => write!(
+                f,
+                "{c}: the cell holds {bytes} bytes, over the 64 KiB ({MAX_CELL_BYTES} bytes) a field may hold"
+            ),
+            ProblemKind::WrongKind(why) => write!(f, "{c}: {why}"),
+            ProblemKind::BadId(v) => {
+                write!(f, "{c}: {} is not a positive whole number", quote(v))
+            }
+            ProblemKind::BadCost(v) => write!(f, "{c}: {} is not an amount", quote(v)),
+            ProblemKind::AmbiguousCost {
+                value,
+                semicolon_file,
+            } => {
+                write!(
+                    f,
+                    "{c}: {} is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500",
+                    quote(value)
+                )?;
+                if *semicolon_file {
+                    write!(
+                        f,
+                        ", or pass --decimal-comma if the file's amounts use a decimal comma"
+                    )?;
+                }
+                Ok(())
+            }
+            ProblemKind::NegativeCost(v) => write!(f, "{c}: {} is negative", quote(v)),
             ProblemKind::BadColour(v) => {
-                write!(f, "{c}: {v:?} is not a colour (#rrggbb, rrggbb or #rgb)")
+                write!(
+                    f,
+                    "{c}: {} is not a colour (#rrggbb, rrggbb or #rgb)",
+                    quote(v)
+                )
             }
-            ProblemKind::BadBool(v) => write!(f, "{c}: {v:?} is not true/false/yes/no/1/0"),
+            ProblemKind::BadBool(v) => {
+                write!(f, "{c}: {} is not true/false/yes/no/1/0", quote(v))
+            }
             ProblemKind::BadApplyTo(v) => {
-                write!(f, "{c}: {v:?} is not 1/opportunity or 2/lead")
+                write!(f, "{c}: {} is not 1/opportunity or 2/lead", quote(v))
             }
-            ProblemKind::BadKind(v) => write!(f, "{c}: {v:?} is not source or stage"),
+            ProblemKind::BadKind(v) => write!(f, "{c}: {} is not source or stage", quote(v)),
             ProblemKind::ExtraCells { count, first } => write!(
                 f,
-                "{c}: {count} non-empty cell(s) beyond the header, starting {first:?} (an unquoted delimiter?)"
+                "{c}: {count} non-empty cell(s) beyond the header, starting {} (an unquoted delimiter?)",
+                quote(first)
             ),
             ProblemKind::Duplicate { name, of } => {
-                write!(f, "{c}: {name:?} is a duplicate of {of}")
+                write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
         }
     }
@@ -91,21 +180,45 @@ struct Check<'a, C: Cells> {
 }
 
 impl<C: Cells> Check<'_, C> {
-    /// The cell of a field, or None when the column is absent or the cell empty. Error cells
-    /// become a problem here.
+    fn problem(&mut self, header: &str, kind: ProblemKind) {
+        self.problems.push(Problem {
+            column: header.to_string(),
+            kind,
+        });
+    }
+
+    /// Whether a problem was recorded for the field's column.
+    fn has_problem(&self, field: Field) -> bool {
+        self.cols
+            .get(field)
+            .is_some_and(|(_, h)| self.problems.iter().any(|p| p.column == h))
+    }
+
+    /// The cell of a field, or None when the column is absent or the cell empty. Error cells,
+    /// formulas with no saved value and cells over 64 KiB become a problem here.
     fn cell(&mut self, field: Field) -> Option<(CellRef<'_>, &str)> {
         let (i, header) = self.cols.get(field)?;
         match self.cells.cell(i) {
             CellRef::Empty => None,
             CellRef::Text(t) if t.trim().is_empty() => None,
+            CellRef::Text(t) if t.len() > MAX_CELL_BYTES => {
+                self.problem(header, ProblemKind::TooLong { bytes: t.len() });
+                None
+            }
             CellRef::Error(e) => {
-                self.problems.push(Problem {
-                    column: header.to_string(),
-                    kind: ProblemKind::ErrorCell {
-                        cell: self.cells.cell_ref(i),
-                        error: e.to_string(),
-                    },
-                });
+                let kind = ProblemKind::ErrorCell {
+                    cell: self.cells.cell_ref(i),
+                    error: e.to_string(),
+                };
+                self.problem(header, kind);
+                None
+            }
+            CellRef::Formula(formula) => {
+                let kind = ProblemKind::FormulaNoValue {
+                    cell: self.cells.cell_ref(i),
+                    formula: formula.to_string(),
+                };
+                self.problem(header, kind);
                 None
             }
             c => Some((c, header)),
@@ -128,9 +241,28 @@ impl<C: Cells> Check<'_, C> {
         }
     }
 
-    fn text(&mut self, field: Field) -> Option<String> {
-        self.cell(field)
-            .map(|(c, _)| c.display().trim().to_string())
+    /// A text field, trimmed. Control characters are refused, but for tab and line breaks
+    /// where `breaks` allows them (a description).
+    fn text(&mut self, field: Field, breaks: bool) -> Option<String> {
+        let (cell, header) = self.cell(field)?;
+        let text = cell.display();
+        let text = text.trim();
+        let bad = text
+            .chars()
+            .enumerate()
+            .find(|(_, ch)| ch.is_control() && !(breaks && matches!(ch, '\t' | '\n' | '\r')));
+        if let Some((i, ch)) = bad {
+            let header = header.to_string();
+            self.problem(
+                &header,
+                ProblemKind::ControlChar {
+                    ch,
+                    position: i + 1,
+                },
+            );
+            return None;
+        }
+        Some(text.to_string())
     }
 }
 
@@ -146,13 +278,16 @@ pub fn validate<C: Cells>(
         cols,
         problems: Vec::new(),
     };
+    if let Some(why) = &cols.rules.wrong_kind {
+        ck.problem("kind", ProblemKind::WrongKind(why.clone()));
+    }
     let id = ck.parse(Field::Id, parse_id);
     let id_cell_empty = match cols.get(Field::Id) {
         None => true,
         Some((i, _)) => cells.cell(i).is_blank(),
     };
-    let name = ck.text(Field::Name);
-    if name.is_none() && id_cell_empty && !name_is_error(cells, cols) {
+    let name = ck.text(Field::Name, false);
+    if name.is_none() && id_cell_empty && !ck.has_problem(Field::Name) {
         ck.problems.push(Problem {
             column: cols
                 .get(Field::Name)
@@ -163,8 +298,8 @@ pub fn validate<C: Cells>(
     let colour = ck.parse(Field::Colour, parse_colour);
     let record = match kind {
         Kind::Source => {
-            let description = ck.text(Field::Description);
-            let cost = ck.parse(Field::Cost, parse_cost);
+            let description = ck.text(Field::Description, true);
+            let cost = ck.parse(Field::Cost, |c| parse_cost(c, &cols.rules));
             let is_referral = ck.parse(Field::IsReferral, parse_bool);
             Record::Source(LeadSource {
                 id,
@@ -177,13 +312,7 @@ pub fn validate<C: Cells>(
         }
         Kind::Stage => {
             let apply_to = ck.parse(Field::ApplyTo, parse_apply_to);
-            if apply_to.is_none()
-                && id_cell_empty
-                && !ck
-                    .problems
-                    .iter()
-                    .any(|p| Some(p.column.as_str()) == cols.get(Field::ApplyTo).map(|c| c.1))
-            {
+            if apply_to.is_none() && id_cell_empty && !ck.has_problem(Field::ApplyTo) {
                 ck.problems.push(Problem {
                     column: cols
                         .get(Field::ApplyTo)
@@ -199,21 +328,159 @@ pub fn validate<C: Cells>(
             })
         }
     };
-    problems.append(&mut ck.problems);
-    if problems.is_empty() {
-        Ok(record)
-    } else {
-        Err(problems)
+    if ck.problems.is_empty() && problems.is_empty() {
+        return Ok(record);
     }
-}
-
-fn name_is_error<C: Cells>(cells: &C, cols: &FieldColumns) -> bool {
-    cols.get(Field::Name)
-        .is_some_and(|(i, _)| matches!(cells.cell(i), CellRef::Error(_)))
+    // A table-level problem (the other kind than --kind) comes first in the row.
+    if cols.rules.wrong_kind.is_some() {
+        let mut all = std::mem::take(&mut ck.problems);
+        all.append(&mut problems);
+        return Err(all);
+    }
+    problems.append(&mut ck.problems);
+    Err(problems)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::input::headers::ValueRules;
+
+    /// A row of cells for the tests, at row 5.
+    struct TestRow(Vec<crate::input::Cell>);
+
+    impl Cells for TestRow {
+        fn cell(&self, index: usize) -> CellRef<'_> {
+            self.0
+                .get(index)
+                .map_or(CellRef::Empty, crate::input::Cell::as_ref)
+        }
+        fn cell_ref(&self, index: usize) -> String {
+            format!("{}5", crate::input::column_letters(index))
+        }
+    }
+
+    fn text(s: &str) -> crate::input::Cell {
+        crate::input::Cell::Text(s.to_string())
+    }
+
+    fn cols(fields: &[Field]) -> FieldColumns {
+        let mut c = FieldColumns::default();
+        for (i, f) in fields.iter().enumerate() {
+            c.set(*f, i, f.name());
+        }
+        c
+    }
+
+    fn errors(kind: Kind, cols: &FieldColumns, row: Vec<crate::input::Cell>) -> Vec<String> {
+        match validate(kind, &TestRow(row), cols, Vec::new()) {
+            Ok(r) => panic!("valid: {r:?}"),
+            Err(p) => p.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_formula_with_no_saved_value_is_a_problem_naming_the_cell() {
+        let c = cols(&[Field::Name, Field::Description, Field::Cost]);
+        let e = errors(
+            Kind::Source,
+            &c,
+            vec![
+                text("Expo"),
+                text(""),
+                crate::input::Cell::Formula("100*2".into()),
+            ],
+        );
+        assert_eq!(
+            e,
+            vec![
+                "cost: cell C5 holds a formula with no saved value (=100*2); open and save the file in Excel or LibreOffice"
+            ]
+        );
+        let e = errors(
+            Kind::Source,
+            &c,
+            vec![crate::input::Cell::Formula("A1".into())],
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names_and_allowed_breaks_in_descriptions() {
+        let c = cols(&[Field::Name, Field::Description, Field::Cost]);
+        let e = errors(Kind::Source, &c, vec![text("Exp\0o")]);
+        assert_eq!(
+            e,
+            vec!["name: contains a control character (U+0000) at position 4"]
+        );
+        let e = errors(Kind::Source, &c, vec![text("Ex\tpo")]);
+        assert_eq!(
+            e,
+            vec!["name: contains a control character (U+0009) at position 3"]
+        );
+        let ok = validate(
+            Kind::Source,
+            &TestRow(vec![text("Expo"), text("line one\nline\ttwo\r\n")]),
+            &c,
+            Vec::new(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let e = errors(Kind::Source, &c, vec![text("Expo"), text("bell\u{7}")]);
+        assert_eq!(
+            e,
+            vec!["description: contains a control character (U+0007) at position 5"]
+        );
+    }
+
+    #[test]
+    fn a_cell_over_64_kib_is_refused_and_long_values_are_cut_in_messages() {
+        let c = cols(&[Field::Name, Field::Description, Field::Cost]);
+        let long = "x".repeat(MAX_CELL_BYTES + 1);
+        let e = errors(Kind::Source, &c, vec![text("Expo"), text(&long)]);
+        assert_eq!(
+            e,
+            vec![format!(
+                "description: the cell holds {} bytes, over the 64 KiB (65536 bytes) a field may hold",
+                MAX_CELL_BYTES + 1
+            )]
+        );
+        let e = errors(
+            Kind::Source,
+            &c,
+            vec![text("Expo"), text(""), text(&"9x".repeat(100))],
+        );
+        let expected = format!("cost: \"{}…\" is not an amount", "9x".repeat(40));
+        assert_eq!(e, vec![expected]);
+    }
+
+    #[test]
+    fn ambiguous_cost_names_decimal_comma_in_a_semicolon_file() {
+        let mut c = cols(&[Field::Name, Field::Description, Field::Cost]);
+        let e = errors(Kind::Source, &c, vec![text("Expo"), text(""), text("7,5")]);
+        assert!(!e[0].contains("--decimal-comma"), "{e:?}");
+        c.rules = ValueRules {
+            semicolon_file: true,
+            ..ValueRules::default()
+        };
+        let e = errors(Kind::Source, &c, vec![text("Expo"), text(""), text("7,5")]);
+        assert!(e[0].contains("--decimal-comma"), "{e:?}");
+    }
+
+    #[test]
+    fn the_other_kind_than_kind_is_the_first_problem() {
+        let mut c = cols(&[Field::Name, Field::Description, Field::Cost]);
+        c.rules.wrong_kind =
+            Some("--kind stages was given, but the headers look like lead sources (cost)".into());
+        let e = errors(Kind::Stage, &c, vec![text("Expo")]);
+        assert_eq!(
+            e[0],
+            "kind: --kind stages was given, but the headers look like lead sources (cost)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod cell_tests {
     use super::*;
 
     /// A row of text cells (`#N/A` and `#REF!` are error cells), numbered as row 7.
