@@ -250,6 +250,10 @@ impl Profile {
                 ("bom", Value::Bool(false)) => "no_bom",
                 (k, _) => k,
             };
+            // An export's file is always named on its command line, never by a results pattern.
+            if sub_name == "export" && id == "output" {
+                continue;
+            }
             let Some(arg) = sub.get_arguments().find(|a| a.get_id() == id) else {
                 continue;
             };
