@@ -341,6 +341,7 @@ impl Progress {
             ActiveGuard
         });
         let started = Instant::now();
+        // Tests shorten the interval to see several lines in a short run.
         let every = std::env::var("IVVY_IMPORT_PROGRESS_EVERY")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
