@@ -616,7 +616,7 @@ fn progress_lines(stderr: &str) -> Vec<&str> {
 #[test]
 fn piped_progress_prints_lines_with_the_total_and_an_eta() {
     let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 12);
+    sources(dir.path(), "s.csv", 20);
     let mut c = args(
         bin(dir.path()),
         &["import", "s.csv", "--sandbox", "--rate", "4"],
@@ -625,10 +625,10 @@ fn piped_progress_prints_lines_with_the_total_and_an_eta() {
     let o = run(c);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let lines = progress_lines(&o.stderr);
-    // About 3 s of sending at 4 rows/s: a line every half second.
+    // About 5 s of sending at 4 rows/s: a line every half second.
     assert!(lines.len() >= 3, "{}", o.stderr);
     for l in &lines {
-        assert!(l.contains("/12 rows ("), "{l}");
+        assert!(l.contains("/20 rows ("), "{l}");
         assert!(l.contains(" eta "), "{l}");
         assert!(l.contains("/s "), "{l}");
     }
@@ -719,6 +719,51 @@ fn a_fatal_stop_ends_with_what_to_run_next() {
         last, "next: run the same command with --resume to finish",
         "{}",
         o.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_ends_with_what_to_run_next() {
+    let dir = tempfile::tempdir().unwrap();
+    sources(dir.path(), "s.csv", 40);
+    let mut child = args(
+        bin(dir.path()),
+        &["import", "s.csv", "--sandbox", "--rate", "4"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("the run did not stop after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "next: run the same command with --resume to finish",
+        "{stderr}"
     );
 }
 
