@@ -2,40 +2,103 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "ivvy-import",
     version,
     about = "Import CRM lead sources and lead stages from CSV or Excel files into iVvy",
-    after_help = "Credentials come from the environment only: IVVY_API_KEY and IVVY_API_SECRET.\n\
-                  Exit codes: 0 every row done, 1 some rows invalid/failed/skipped, 2 fatal, 130 interrupted."
+    after_help = "Credentials come from the environment only: IVVY_API_KEY and IVVY_API_SECRET\n\
+                  (or the variables a profile names with api_key_env and api_secret_env).\n\
+                  Exit codes: 0 every row done, 1 some rows invalid/failed/skipped, 2 fatal, 130 interrupted,\n\
+                  143 terminated.\n\n\
+                  Examples:\n  \
+                  ivvy-import validate sources.csv\n  \
+                  ivvy-import import crm.xlsx --region au\n  \
+                  ivvy-import import leads.csv --profile venue-a --log-file import.jsonl"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More diagnostics on stderr: -v for the run's start and end, -vv for every request.
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Logs")]
+    pub verbose: u8,
+    /// Append JSON lines to FILE: one per request and one at the start and end of each run
+    /// (never the API secret or the signature). May hold {date} and {time}.
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Logs")]
+    pub log_file: Option<PathBuf>,
+    /// Use the [profile.NAME] table of the config file (default: the `default` profile, if any).
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Profile")]
+    pub profile: Option<String>,
+    /// The config file holding the profiles (default: ./ivvy-import.toml, when it exists).
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Profile")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate and submit rows, writing a results CSV beside each input.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import import sources.csv --region au\n  \
+        ivvy-import import crm.xlsx --sandbox                  # try it against the built-in emulator\n  \
+        ivvy-import import big.csv --profile venue-a --resume  # finish an interrupted run")]
     Import(ImportArgs),
     /// Validate only (same as `import --dry-run`): a results CSV saying what would be sent.
     /// Accepts import's flags; those that need the network are ignored.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import validate sources.csv\n  \
+        ivvy-import validate legacy.csv --map legacy_map.toml --encoding windows-1252")]
     Validate(ImportArgs),
     /// What an import with the same flags would do to the account now, row by row
     /// (create, update, unchanged, conflict, invalid). Reads the account; writes nothing.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import plan crm.xlsx --region us --match-by-name\n  \
+        ivvy-import plan sources.csv --profile venue-a -o plan.csv")]
     Plan(ImportArgs),
     /// Write every record of a kind on the account to a CSV or XLSX file that can be edited
     /// and imported back.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import export sources -o sources.xlsx --region au\n  \
+        ivvy-import export stages -o stages.csv --profile venue-a")]
     Export(ExportArgs),
     /// Write an empty template to fill in: headers, an example row and drop-downs.
     Template(TemplateArgs),
     /// Check credentials, the base URL and the clock against the API.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import ping --region au\n  \
+        ivvy-import ping --profile venue-a --json")]
     Ping(PingArgs),
     /// Run the built-in iVvy emulator on loopback.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import sandbox --port 8080\n  \
+        ivvy-import sandbox --faults seed=7,error=0.1,limit=20")]
     Sandbox(SandboxArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import completions bash > ~/.local/share/bash-completion/completions/ivvy-import\n  \
+        ivvy-import completions zsh > ~/.zfunc/_ivvy-import\n  \
+        ivvy-import completions fish > ~/.config/fish/completions/ivvy-import.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import man > ivvy-import.1 && man ./ivvy-import.1\n  \
+        ivvy-import man import | man -l -")]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand's own page (default: the main page).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +124,7 @@ pub enum RegionArg {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Input")]
 pub struct ReadArgs {
     /// CSV, XLSX, XLSM, XLSB, XLS or ODS files.
     #[arg(required = true, value_name = "FILE")]
@@ -76,7 +140,8 @@ pub struct ReadArgs {
     #[arg(long)]
     pub decimal_comma: bool,
     /// Results file (one input) or directory (several); default `<input stem>.results.csv`.
-    #[arg(short, long, value_name = "PATH")]
+    /// May be a pattern: `results/{stem}-{date}.csv` ({stem}, {date}, {time}).
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
     pub output: Option<PathBuf>,
     /// TOML file mapping fields to your headers: `name = "Source Title"`.
     #[arg(long, value_name = "FILE")]
@@ -89,16 +154,29 @@ pub struct ReadArgs {
     pub delimiter: String,
     /// Results as a workbook too (`-o results.xlsx` does the same): a Summary sheet, the
     /// results with each problem's cell marked and noted. The CSV stays beside it.
-    #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "csv",
+        value_name = "FORMAT",
+        help_heading = "Output"
+    )]
     pub results_format: ResultsFormat,
     /// Write a one-page HTML report of the run (counts, problems with examples, parameters).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub report: Option<PathBuf>,
+    /// Start the results file with a UTF-8 byte-order mark (so Excel reads it as UTF-8).
+    /// Default: when the input had one, or is a workbook.
+    #[arg(long, help_heading = "Output", conflicts_with = "no_bom")]
+    pub bom: bool,
+    /// Never start the results file with a byte-order mark.
+    #[arg(long, help_heading = "Output")]
+    pub no_bom: bool,
     /// Print the final summary as one JSON object on stdout.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
-    /// No progress and no summary on stderr (errors still shown).
-    #[arg(short, long)]
+    /// No progress and no summary on stderr (warnings and errors still shown).
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -122,6 +200,7 @@ pub struct TemplateArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "API")]
 pub struct TargetArgs {
     /// API base URL, e.g. https://api.us-west-2.ivvy.com.
     #[arg(long, env = "IVVY_BASE_URL", value_name = "URL")]
@@ -147,10 +226,10 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub pacing: PacingArgs,
     /// Validate only; touch no network.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
     /// Read the account and write what an import would do now, without writing anything.
-    #[arg(long, conflicts_with = "dry_run")]
+    #[arg(long, conflicts_with = "dry_run", help_heading = "Output")]
     pub plan: bool,
     /// Rows without id whose name matches one existing record update it.
     #[arg(long, help_heading = "Matching")]
@@ -202,6 +281,31 @@ pub struct PacingArgs {
     /// Rows per batch request in bulk mode.
     #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
     pub batch_size: u16,
+}
+
+/// The shell completion script of the command line.
+pub fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    // clap_complete panics on a failed write: it writes to memory, and we to `out`.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ivvy-import", &mut script);
+    out.write_all(&script)
+}
+
+/// The manual page (roff) of the command, or of one subcommand. None: no such subcommand.
+pub fn man(subcommand: Option<&str>, out: &mut dyn std::io::Write) -> Option<std::io::Result<()>> {
+    let cmd = Cli::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let sub = cmd.find_subcommand(name)?.clone();
+            sub.display_name(format!("ivvy-import-{name}"))
+                .bin_name(format!("ivvy-import {name}"))
+        }
+    };
+    Some(clap_mangen::Man::new(page).render(out))
 }
 
 /// A parser of a number of seconds (or a rate) within `[min, max]`.

@@ -1,7 +1,10 @@
 //! Raw command-line flags → a validated [`Config`]. Nothing later sees clap.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::api::{Credentials, Endpoint};
 use crate::cli::{
@@ -11,14 +14,17 @@ use crate::cli::{
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::kind::Kind;
+use crate::logging::LogOptions;
+use crate::profile::{self, CredentialVars, Profile};
 use crate::sandbox::Faults;
 
 /// One input file and where its results go.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub input: PathBuf,
-    /// The results CSV.
     pub output: PathBuf,
+    /// Start the results file with a UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
     /// The results workbook made from it at the end, when asked for.
     pub workbook: Option<PathBuf>,
 }
@@ -81,6 +87,70 @@ pub enum Command {
         file: PathBuf,
         kind: Option<Kind>,
     },
+    /// Print a shell completion script.
+    Completions(clap_complete::Shell),
+    /// Print the manual page (of one subcommand, when named).
+    Man(Option<String>),
+}
+
+/// The command line, read: what to do and where diagnostics go.
+#[derive(Debug)]
+pub struct Loaded {
+    pub command: Command,
+    pub logs: LogOptions,
+}
+
+/// Reads the command line and the profile it selects (flags win over the profile, the
+/// profile over the defaults) into a checked command. Every error is a usage error (exit 2);
+/// `--help` and `--version` come back as clap's own "errors" too.
+pub fn load<I, T>(argv: I) -> Result<Loaded, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cmd = Cli::command();
+    let first = cmd.clone().try_get_matches_from(&argv)?;
+    let profile = Profile::select(&first).map_err(|e| usage(e.to_string()))?;
+    let matches = match &profile {
+        Some(p) => cmd
+            .clone()
+            .try_get_matches_from(p.args(&cmd, &first, &argv))
+            .map_err(|e| usage(p.blame(&e)))?,
+        None => first,
+    };
+    let cli = Cli::from_arg_matches(&matches)?;
+    let vars = profile
+        .as_ref()
+        .map(Profile::credential_vars)
+        .unwrap_or_default();
+    let log_file = match cli
+        .log_file
+        .clone()
+        .or_else(|| profile.as_ref()?.log_file())
+    {
+        Some(f) if profile::is_pattern(&f) => Some(PathBuf::from(
+            profile::expand(&f.to_string_lossy(), None, profile::now())
+                .map_err(|e| usage(format!("--log-file {e}")))?,
+        )),
+        other => other,
+    };
+    let logs = LogOptions {
+        verbose: cli.verbose,
+        file: log_file,
+        profile: profile
+            .as_ref()
+            .map(|p| format!("{} from {}", p.name, p.file.display())),
+    };
+    let command = from_cli_with(cli, &vars).map_err(|e| usage(e.to_string()))?;
+    Ok(Loaded { command, logs })
+}
+
+fn usage(message: String) -> clap::Error {
+    clap::Error::raw(
+        clap::error::ErrorKind::ValueValidation,
+        format!("{message}\n"),
+    )
 }
 
 /// `ping`: where, and how to show the answer.
@@ -100,26 +170,33 @@ pub struct SandboxConfig {
     pub faults: Faults,
 }
 
-/// Checks the command line as a whole.
+/// Checks the command line as a whole (credentials from IVVY_API_KEY and IVVY_API_SECRET).
 pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
+    from_cli_with(cli, &CredentialVars::default())
+}
+
+/// Checks the command line as a whole, credentials from the named environment variables.
+pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigError> {
     Ok(match cli.command {
-        CliCommand::Import(args) => Command::Run(Config::from_import(args)?),
+        CliCommand::Import(args) => Command::Run(Config::from_import(args, vars)?),
         CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
-        CliCommand::Plan(args) => Command::Run(Config::from_plan(args)?),
-        CliCommand::Export(args) => Command::Export(export_config(args)?),
+        CliCommand::Plan(args) => Command::Run(Config::from_plan(args, vars)?),
+        CliCommand::Export(args) => Command::Export(export_config(args, vars)?),
         CliCommand::Template(args) => Command::Template {
             file: args.file,
             kind: args.kind.map(kind_of),
         },
-        CliCommand::Ping(args) => Command::Ping(ping_config(&args)?),
+        CliCommand::Ping(args) => Command::Ping(ping_config(&args, vars)?),
         CliCommand::Sandbox(args) => Command::Serve(sandbox_config(args)?),
+        CliCommand::Completions(args) => Command::Completions(args.shell),
+        CliCommand::Man(args) => Command::Man(args.command),
     })
 }
 
-fn ping_config(args: &PingArgs) -> Result<PingConfig, ConfigError> {
+fn ping_config(args: &PingArgs, vars: &CredentialVars) -> Result<PingConfig, ConfigError> {
     Ok(PingConfig {
         timeout: timeout(args.target.timeout)?,
-        target: target_config(&args.target, Faults::default())?,
+        target: target_config(&args.target, Faults::default(), vars)?,
         json: args.json,
     })
 }
@@ -156,7 +233,7 @@ impl Config {
         Ok(config)
     }
 
-    pub fn from_import(args: ImportArgs) -> Result<Config, ConfigError> {
+    pub fn from_import(args: ImportArgs, vars: &CredentialVars) -> Result<Config, ConfigError> {
         if args.sandbox_faults.is_some() && !args.target.sandbox {
             return Err(invalid("--sandbox-faults needs --sandbox"));
         }
@@ -166,6 +243,7 @@ impl Config {
         let target = target_config(
             &args.target,
             sandbox_faults(args.sandbox_faults.as_deref())?,
+            vars,
         )?;
         let plan = args.plan;
         let submit = SubmitConfig {
@@ -184,10 +262,10 @@ impl Config {
     }
 
     /// `plan`: an import that reads the account and writes nothing.
-    pub fn from_plan(mut args: ImportArgs) -> Result<Config, ConfigError> {
+    pub fn from_plan(mut args: ImportArgs, vars: &CredentialVars) -> Result<Config, ConfigError> {
         args.plan = true;
         args.dry_run = false;
-        Config::from_import(args)
+        Config::from_import(args, vars)
     }
 }
 
@@ -201,7 +279,7 @@ pub struct ExportConfig {
     pub quiet: bool,
 }
 
-fn export_config(args: ExportArgs) -> Result<ExportConfig, ConfigError> {
+fn export_config(args: ExportArgs, vars: &CredentialVars) -> Result<ExportConfig, ConfigError> {
     let ext = args
         .output
         .extension()
@@ -219,6 +297,7 @@ fn export_config(args: ExportArgs) -> Result<ExportConfig, ConfigError> {
         target: target_config(
             &args.target,
             sandbox_faults(args.sandbox_faults.as_deref())?,
+            vars,
         )?,
         pacing: pacing(&args.pacing, args.target.timeout)?,
         quiet: args.quiet,
@@ -271,7 +350,11 @@ pub fn timeout(secs: f64) -> Result<Duration, ConfigError> {
 }
 
 /// The endpoint and credentials of a remote run, or the sandbox.
-pub fn target_config(t: &TargetArgs, faults: Faults) -> Result<Target, ConfigError> {
+pub fn target_config(
+    t: &TargetArgs,
+    faults: Faults,
+    vars: &CredentialVars,
+) -> Result<Target, ConfigError> {
     if t.sandbox {
         return Ok(Target::Sandbox { faults });
     }
@@ -288,11 +371,40 @@ pub fn target_config(t: &TargetArgs, faults: Faults) -> Result<Target, ConfigErr
             ));
         }
     };
-    let credentials = Credentials::from_env().map_err(invalid)?;
+    let credentials = credentials(vars)?;
     Ok(Target::Remote {
         endpoint,
         credentials,
     })
+}
+
+/// The API key and secret from the environment variables a profile names (by default
+/// IVVY_API_KEY and IVVY_API_SECRET).
+fn credentials(vars: &CredentialVars) -> Result<Credentials, ConfigError> {
+    if *vars == CredentialVars::default() {
+        return Credentials::from_env().map_err(invalid);
+    }
+    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let (key, secret) = (get(&vars.key), get(&vars.secret));
+    let missing: Vec<&str> = [(&key, &vars.key), (&secret, &vars.secret)]
+        .iter()
+        .filter(|(v, _)| v.is_none())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    let (Some(key), Some(secret)) = (key, secret) else {
+        return Err(invalid(format!(
+            "set {} in the environment (the profile names it with api_key_env / api_secret_env)",
+            missing.join(" and ")
+        )));
+    };
+    for (name, v) in [(&vars.key, &key), (&vars.secret, &secret)] {
+        if v.trim().chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "{name} holds a control character (a pasted line break or tab?): set it again without one"
+            )));
+        }
+    }
+    Ok(Credentials::new(key.trim(), secret.trim()))
 }
 
 fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
@@ -317,7 +429,17 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
         None => HeaderMap::default(),
     };
-    let jobs = jobs(&args.files, args.output.as_deref(), args.results_format)?;
+    let bom = match (args.bom, args.no_bom) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let jobs = jobs(
+        &args.files,
+        args.output.as_deref(),
+        bom,
+        args.results_format,
+    )?;
     Ok(Config {
         jobs,
         kind: args.kind.map(kind_of),
@@ -354,10 +476,48 @@ pub fn results_name(input: &Path) -> String {
     format!("{stem}.results.csv")
 }
 
-/// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory.
+/// Whether a results file should start with a byte-order mark: when its input had one (CSV
+/// files saved by Excel as "CSV UTF-8" do) or is a workbook, so Excel opens it as UTF-8.
+pub fn wants_bom(input: &Path) -> bool {
+    if crate::input::is_workbook(input) {
+        return true;
+    }
+    let mut head = [0u8; 3];
+    let n = std::fs::File::open(input)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..n].starts_with(b"\xEF\xBB\xBF")
+        || head[..n].starts_with(b"\xFF\xFE")
+        || head[..n].starts_with(b"\xFE\xFF")
+}
+
+/// Each input's results file from a pattern such as `results/{stem}-{date}.csv`; the folders
+/// it names are made.
+fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ConfigError> {
+    let now = profile::now();
+    let mut out = Vec::new();
+    for f in files {
+        let stem = f
+            .file_stem()
+            .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+        let path = profile::expand(&pattern.to_string_lossy(), Some(&stem), now)
+            .map(PathBuf::from)
+            .map_err(|e| invalid(format!("-o {e}")))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| invalid(format!("-o {}: {e}", dir.display())))?;
+        }
+        out.push((f.clone(), path));
+    }
+    Ok(out)
+}
+
+/// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory,
+/// or is a pattern.
 fn jobs(
     files: &[PathBuf],
     output: Option<&Path>,
+    bom: Option<bool>,
     format: ResultsFormat,
 ) -> Result<Vec<Job>, ConfigError> {
     for f in files {
@@ -366,48 +526,47 @@ fn jobs(
         }
     }
     let default_name = |f: &Path| results_name(f);
-    let jobs = match output {
+    let pairs: Vec<(PathBuf, PathBuf)> = match output {
+        Some(o) if profile::is_pattern(o) => pattern_jobs(files, o)?,
         None => files
             .iter()
-            .map(|f| Job {
-                input: f.clone(),
-                output: f.with_file_name(default_name(f)),
-                workbook: None,
-            })
+            .map(|f| (f.clone(), f.with_file_name(default_name(f))))
             .collect(),
-        Some(o) if files.len() == 1 && !o.is_dir() => vec![Job {
-            input: files[0].clone(),
-            output: o.to_path_buf(),
-            workbook: None,
-        }],
+        Some(o) if files.len() == 1 && !o.is_dir() => vec![(files[0].clone(), o.to_path_buf())],
         Some(o) if o.is_dir() => files
             .iter()
-            .map(|f| Job {
-                input: f.clone(),
-                output: o.join(default_name(f)),
-                workbook: None,
-            })
+            .map(|f| (f.clone(), o.join(default_name(f))))
             .collect(),
         Some(o) => {
             return Err(invalid(format!(
-                "-o {}: with several inputs, -o must name an existing directory",
+                "-o {}: with several inputs, -o must name an existing directory (or be a pattern with {{stem}})",
                 o.display()
             )));
         }
     };
-    let mut jobs = jobs;
-    for j in &mut jobs {
-        let is_xlsx = j
-            .output
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-        if is_xlsx {
-            j.workbook = Some(j.output.clone());
-            j.output = j.output.with_extension("csv");
-        } else if format == ResultsFormat::Xlsx {
-            j.workbook = Some(j.output.with_extension("xlsx"));
-        }
-    }
+    let jobs: Vec<Job> = pairs
+        .into_iter()
+        .map(|(input, output)| {
+            // A workbook asked for by name (`-o results.xlsx`) or by --results-format: the
+            // results CSV is written beside it and the workbook made from it at the end.
+            let named = output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let (output, workbook) = if named {
+                (output.with_extension("csv"), Some(output))
+            } else if format == ResultsFormat::Xlsx {
+                (output.clone(), Some(output.with_extension("xlsx")))
+            } else {
+                (output, None)
+            };
+            Job {
+                bom: bom.unwrap_or_else(|| wants_bom(&input)),
+                input,
+                output,
+                workbook,
+            }
+        })
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for j in &jobs {
         if j.output == j.input {

@@ -15,8 +15,10 @@ mod fnv;
 mod guard;
 mod input;
 mod kind;
+pub mod logging;
 mod outcome;
 mod pipeline;
+pub mod profile;
 mod progress;
 mod record;
 mod report;
@@ -37,3 +39,49 @@ pub use error::{
 };
 pub use run::run;
 pub use summary::{KindCounts, Mode, StopKind, Stopped, Summary};
+
+use std::io::Write;
+
+/// Does what the command line asked; the exit code. Output that is the command's product
+/// (a summary with `--json`, completions, the manual) goes to stdout; a closed stdout (`| head`)
+/// is not an error.
+pub fn execute(command: config::Command) -> Result<u8, FatalError> {
+    use config::Command;
+    match command {
+        Command::Run(c) => {
+            let (json, quiet) = (c.json, c.quiet);
+            let summary = run(c).inspect_err(|e| {
+                if json {
+                    let o =
+                        serde_json::json!({ "error": e.to_string(), "exit_code": e.exit_code() });
+                    println!("{o}");
+                }
+            })?;
+            Ok(summary.print(json, quiet))
+        }
+        Command::Ping(p) => ping(&p).map(|ping| ping.print(p.json)),
+        Command::Serve(s) => {
+            let generated = s.secret.is_none();
+            serve(s, |sb| sb.print_banner(generated)).map(|()| EXIT_OK)
+        }
+        Command::Export(e) => export(&e).map(|_| EXIT_OK),
+        Command::Template { file, kind } => template(&file, kind).map(|()| EXIT_OK),
+        Command::Completions(shell) => stdout(|out| cli::completions(shell, out)),
+        Command::Man(page) => stdout(|out| match cli::man(page.as_deref(), out) {
+            Some(r) => r,
+            None => Err(std::io::Error::other(format!(
+                "no subcommand {:?}: see ivvy-import --help",
+                page.unwrap_or_default()
+            ))),
+        }),
+    }
+}
+
+fn stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<u8, FatalError> {
+    let mut out = std::io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(e) => Err(FatalError::Start(e.to_string())),
+    }
+}

@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
+use tracing::Instrument;
 
 use crate::api::Failure;
 use crate::backend::Backend;
@@ -36,12 +37,14 @@ use crate::summary::{Mode, Summary};
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
 pub fn run(config: Config) -> Result<Summary, FatalError> {
+    let _span = crate::logging::run_started(&config);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| FatalError::Start(format!("cannot start the runtime: {e}")))?;
     let result = rt.block_on(run_async(config));
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    crate::logging::run_finished(&result);
     result
 }
 
@@ -67,7 +70,7 @@ fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, 
         progress.say(note);
     }
     for w in warnings {
-        progress.say(&format!("warning: {w}"));
+        progress.warn(&w);
     }
     Ok(Opened {
         input,
@@ -626,7 +629,7 @@ impl FileRun<'_> {
         } else {
             self.job.output.clone()
         };
-        let writer = ResultsWriter::create(&write_path, &file.echo)
+        let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
             .map_err(FatalError::output(&write_path))?;
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
@@ -936,8 +939,9 @@ async fn submit(
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
+    let rows = tracing::debug_span!("rows", rows = item.row.number);
     let s = tokio::select! {
-        s = submitter.submit(record, was_sent, journal_sent) => s,
+        s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),
     };
     finished(seq, item, s.verdict, s.error_label.into_iter().collect())
@@ -988,8 +992,13 @@ async fn submit_batch(
         journal,
         keys: rows.iter().map(|r| r.key.clone()).collect(),
     };
+    let span = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) => format!("{}-{}", a.item.row.number, b.item.row.number),
+        _ => String::new(),
+    };
+    let span = tracing::debug_span!("rows", rows = %span);
     let outcomes = tokio::select! {
-        o = submitter.submit_batch(&records, &was_sent, &jr) => o,
+        o = submitter.submit_batch(&records, &was_sent, &jr).instrument(span) => o,
         () = stop.abandoned() => rows.iter().map(|_| abandoned()).collect(),
     };
     rows.into_iter()

@@ -229,10 +229,87 @@ impl Summary {
         }
         if let Some(stop) = &self.stopped {
             let _ = writeln!(s, "stopped: {}", stop.reason);
-            s.push_str("next: run the same command with --resume to finish\n");
+            // The last line says what to run next.
+            s.push_str(match self.mode {
+                Mode::Import => "next: run the same command with --resume to finish\n",
+                Mode::Plan | Mode::Validate => "next: run the same command again\n",
+            });
         }
         s
     }
+
+    /// Prints the summary: for people on stderr (unless quiet), as one JSON object on stdout
+    /// with `--json`. Returns the exit code.
+    pub fn print(&self, json: bool, quiet: bool) -> u8 {
+        if json {
+            println!("{}", serde_json::to_string(self).unwrap_or_default());
+        }
+        if !quiet {
+            eprint!("{}", self.render());
+        }
+        self.exit_code()
+    }
+}
+
+/// The label an API refusal is counted under in the summary's top problems, in words:
+/// `lead source does not exist (400/24325)`.
+pub(crate) fn api_label(error_code: u32, specific_code: Option<u32>) -> String {
+    let codes = match specific_code {
+        Some(s) => format!("{error_code}/{s}"),
+        None => error_code.to_string(),
+    };
+    match specific_code
+        .and_then(specific_words)
+        .or_else(|| error_words(error_code))
+    {
+        Some(words) => format!("{words} ({codes})"),
+        None => format!("API error {codes}"),
+    }
+}
+
+/// iVvy's documented specific codes.
+fn specific_words(code: u32) -> Option<&'static str> {
+    Some(match code {
+        23005 => "request is stale (check the clock)",
+        23016 => "a parameter does not validate",
+        23017 => "a required parameter is missing",
+        24320 => "lead stage does not exist",
+        24321 => "lead stage is not editable",
+        24322 => "lead stage: the API reported an error",
+        24323 | 24324 => "invalid lead stage data",
+        24325 => "lead source does not exist",
+        24326 => "lead source is not editable",
+        24327 => "lead source: the API reported an error",
+        24328 | 24329 => "invalid lead source data",
+        24448 => "batch too large",
+        24091 => "batch not saved",
+        24092 => "bad batch job format",
+        24093 => "empty batch job parameter",
+        24105 | 24115 => "no such batch",
+        24114 => "batch not completed yet",
+        _ => return None,
+    })
+}
+
+/// iVvy's documented error codes.
+fn error_words(code: u32) -> Option<&'static str> {
+    Some(match code {
+        200 => "the API answered \"success\": false",
+        400 => "bad request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        405 => "method not allowed",
+        406 => "not acceptable",
+        429 => "too many requests",
+        460 => "unknown error",
+        461 => "failed request",
+        462 => "session expired",
+        463 => "API key revoked",
+        500 => "internal server error",
+        501 => "not implemented",
+        _ => return None,
+    })
 }
 
 fn human_secs(secs: f64) -> String {
@@ -241,5 +318,61 @@ fn human_secs(secs: f64) -> String {
         0..60 => format!("{secs} s"),
         60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
         _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_codes_are_named_in_words() {
+        assert_eq!(
+            api_label(400, Some(24325)),
+            "lead source does not exist (400/24325)"
+        );
+        assert_eq!(
+            api_label(400, Some(24321)),
+            "lead stage is not editable (400/24321)"
+        );
+        assert_eq!(api_label(463, None), "API key revoked (463)");
+        assert_eq!(api_label(418, Some(1)), "API error 418/1");
+    }
+
+    #[test]
+    fn top_problems_read_in_words() {
+        let s = Summary {
+            mode: Mode::Import,
+            top_errors: vec![(api_label(400, Some(24325)), 17)],
+            ..Summary::default()
+        };
+        assert!(
+            s.render()
+                .contains("17 × lead source does not exist (400/24325)"),
+            "{}",
+            s.render()
+        );
+    }
+
+    #[test]
+    fn a_stopped_run_ends_with_what_to_run_next() {
+        for kind in [StopKind::Fatal, StopKind::Interrupted, StopKind::Terminated] {
+            let s = Summary {
+                mode: Mode::Import,
+                results_files: vec!["a.results.csv".into()],
+                top_errors: vec![("skipped".into(), 3)],
+                stopped: Some(Stopped {
+                    kind: kind.clone(),
+                    reason: "interrupted (Ctrl-C)".into(),
+                }),
+                ..Summary::default()
+            };
+            let text = s.render();
+            let last = text.lines().last().unwrap();
+            assert!(
+                last.starts_with("next: ") && last.contains("--resume"),
+                "{text}"
+            );
+        }
     }
 }

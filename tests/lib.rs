@@ -13,6 +13,7 @@ mod cases {
     mod emulator;
     mod import;
     mod library;
+    mod ops;
     mod props;
     mod read_validate;
     mod repeat;

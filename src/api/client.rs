@@ -358,12 +358,32 @@ impl Client {
         &self.endpoint
     }
 
-    /// Signs (freshly, for this attempt) and sends one call; returns the answer's JSON.
+    /// Signs (freshly, for this attempt) and sends one call; returns the answer's JSON. Each
+    /// call is logged (action, status, codes, latency; never the signed headers).
     pub async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         namespace: &str,
         action: &str,
         body: &B,
+    ) -> Result<T, Failure> {
+        let (started, mut status) = (Instant::now(), None);
+        let result = self.exchange(namespace, action, body, &mut status).await;
+        crate::logging::request(
+            namespace,
+            action,
+            status,
+            started.elapsed(),
+            result.as_ref().err(),
+        );
+        result
+    }
+
+    async fn exchange<B: Serialize, T: DeserializeOwned>(
+        &self,
+        namespace: &str,
+        action: &str,
+        body: &B,
+        http_status: &mut Option<u16>,
     ) -> Result<T, Failure> {
         let body = serde_json::to_vec(body).map_err(|e| Failure::Transient(e.to_string()))?;
         let uri = Endpoint::request_uri(namespace, action);
@@ -403,6 +423,7 @@ impl Client {
             }
         };
         let status = res.status().as_u16();
+        *http_status = Some(status);
         let server_time = res
             .headers()
             .get(reqwest::header::DATE)

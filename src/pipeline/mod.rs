@@ -131,10 +131,7 @@ fn failed(f: &Failure) -> Submitted {
         Some(e) => {
             v.error_code = Some(e.error_code);
             v.specific_code = e.specific_code;
-            match e.specific_code {
-                Some(s) => format!("api {}/{s}", e.error_code),
-                None => format!("api {}", e.error_code),
-            }
+            crate::summary::api_label(e.error_code, e.specific_code)
         }
         None => match f {
             Failure::Unknown(_) => "outcome unknown".to_string(),
@@ -275,7 +272,8 @@ impl Submitter {
                     self.stop.reason()
                 )));
             }
-            let failure = match call().await {
+            let try_span = tracing::debug_span!("attempt", attempt = attempt + 1);
+            let failure = match tracing::Instrument::instrument(call(), try_span).await {
                 Ok(v) => {
                     self.budget.success(attempt > 0);
                     return Ok(v);
@@ -355,7 +353,9 @@ impl Submitter {
             if !self.gate().await {
                 continue;
             }
-            let f = match self.client.save(&record).await {
+            let try_span = tracing::debug_span!("attempt", attempt = attempt + 1);
+            let f = match tracing::Instrument::instrument(self.client.save(&record), try_span).await
+            {
                 Ok(id) => {
                     self.budget.success(attempt > 0);
                     if creating {

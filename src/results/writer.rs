@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::hash::Hasher;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::fnv::Fnv1a;
@@ -18,11 +18,13 @@ pub struct ResultsWriter {
 
 impl ResultsWriter {
     /// Creates (truncates) the file and writes the header: the fixed columns, then `echo`.
-    pub fn create(path: &Path, echo: &[String]) -> io::Result<ResultsWriter> {
-        let file = File::create(path)?;
-        let mut out = csv::WriterBuilder::new()
-            .flexible(false)
-            .from_writer(BufWriter::with_capacity(1 << 16, file));
+    /// `bom`: start with a UTF-8 byte-order mark, so Excel reads the file as UTF-8.
+    pub fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
+        let mut file = BufWriter::with_capacity(1 << 16, File::create(path)?);
+        if bom {
+            file.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let mut out = csv::WriterBuilder::new().flexible(false).from_writer(file);
         let header = RESULT_COLUMNS
             .iter()
             .copied()
@@ -98,7 +100,7 @@ mod tests {
     fn written_done_lines_are_read_back_with_their_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        let mut w = ResultsWriter::create(&p, &["name".into(), "cost".into()]).unwrap();
+        let mut w = ResultsWriter::create(&p, &["name".into(), "cost".into()], false).unwrap();
         let mut v = Verdict::new(Status::Created);
         v.id = Some(42);
         let echo = [Cow::Borrowed("Expo, \"big\""), Cow::Borrowed("12")];
@@ -123,5 +125,20 @@ mod tests {
         let d = &done[&(String::new(), 2)];
         assert_eq!(d.id, 42);
         assert_eq!(d.fingerprint, fingerprint(&echo));
+    }
+
+    #[test]
+    fn a_results_file_with_a_bom_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut w = ResultsWriter::create(&p, &["name".into()], true).unwrap();
+        let v = Verdict::with_id(Status::Created, 7);
+        w.write(2, "", Some(Kind::Source), &v, "", &[Cow::Borrowed("Expo")])
+            .unwrap();
+        w.flush().unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBFrow,"), "{bytes:?}");
+        let done = read_done(&p).unwrap();
+        assert_eq!(done[&(String::new(), 2)].id, 7);
     }
 }
