@@ -1,7 +1,9 @@
 //! The iVvy protocol: signing, JSON bodies, and the HTTP client.
 
 pub mod client;
+pub mod endpoint;
 pub mod sign;
 pub mod wire;
 
-pub use client::{Client, Credentials, Endpoint, Failure};
+pub use client::{Client, Failure};
+pub use endpoint::{Credentials, Endpoint};

@@ -272,6 +272,10 @@ fn a_plan_shows_every_status_and_writes_nothing() {
     );
     assert!(err(&o).contains("2 calls to make"), "{}", err(&o));
     assert_eq!(e.writes(), before, "a plan writes nothing");
+    assert!(
+        !dir.path().join("plan.csv.journal").exists(),
+        "a plan keeps no journal"
+    );
     assert_eq!(e.sandbox.store().batch_runs, runs);
 }
 

@@ -1,0 +1,404 @@
+//! One input file's run: the dispatcher takes rows in order, decides each, keeps requests
+//! (or batches) in flight, and hands finished rows to the collector.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::{Semaphore, mpsc};
+
+use super::send::{send, submit, submit_batch};
+use super::*;
+use crate::config::Job;
+use crate::error::FatalError;
+use crate::input::headers::Field;
+use crate::input::plan::TablePlan;
+use crate::kind::Kind;
+use crate::outcome::{Status, Verdict};
+use crate::pipeline::account::{Action, Matching};
+use crate::pipeline::stop::Stop;
+use crate::pipeline::{Submitted, Submitter};
+use crate::progress::Progress;
+use crate::record::names::Names;
+use crate::record::{Problem, Record};
+use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
+use crate::results::writer::{ResultsWriter, fingerprint};
+use crate::resume::{self as journal_file, Journal, RowKey};
+use crate::source::{Item, read_file};
+
+/// One input file's run.
+pub(super) struct FileRun<'a> {
+    pub(super) file_index: usize,
+    pub(super) job: &'a Job,
+    pub(super) plans: Arc<Vec<TablePlan>>,
+    /// None: a dry run.
+    pub(super) live: Option<Arc<Submitter>>,
+    pub(super) stop: Arc<Stop>,
+    pub(super) resume: Option<ResumeState>,
+    /// Read the account, send nothing.
+    pub(super) plan: bool,
+    pub(super) matching: Matching,
+}
+
+/// A row to send.
+pub(super) struct ToSend {
+    pub(super) seq: u64,
+    pub(super) item: Item,
+    pub(super) record: Record,
+    /// An earlier run may have sent this create.
+    pub(super) was_sent: bool,
+    pub(super) key: RowKey,
+}
+
+/// What to do with one row.
+pub(super) enum Next {
+    /// Its outcome is known without a request.
+    Done(Finished),
+    Send(ToSend),
+}
+
+pub(super) fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
+    Finished {
+        seq,
+        item,
+        verdict,
+        labels,
+    }
+}
+
+pub(super) fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
+    let error = problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let labels = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.column, p.kind.label()))
+        .collect();
+    (Verdict::with_error(Status::Invalid, error), labels)
+}
+
+impl FileRun<'_> {
+    pub(super) async fn go(
+        mut self,
+        file: Opened,
+        names: &mut Names,
+        progress: &mut Progress,
+    ) -> Result<(), FatalError> {
+        names.reserve(self.plans.iter().filter_map(|p| p.rows_hint).sum());
+        // A plan sends nothing, so it has nothing to journal.
+        let journal = match &self.live {
+            Some(s) if !self.plan => Some(self.open_journal(s)?),
+            _ => None,
+        };
+        // A resumed run writes beside the old results and replaces them at the end, so a
+        // crash mid-way leaves the old file (and the journal) to resume from again.
+        let write_path = if self.resume.is_some() {
+            let mut n = self
+                .job
+                .output
+                .file_name()
+                .unwrap_or_default()
+                .to_os_string();
+            n.push(".partial");
+            self.job.output.with_file_name(n)
+        } else {
+            self.job.output.clone()
+        };
+        let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
+            .map_err(FatalError::output(&write_path))?;
+
+        let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
+        let check = !crate::input::is_workbook(&self.job.input);
+        let reader = {
+            let plans = self.plans.clone();
+            let input = file.input;
+            std::thread::spawn(move || read_file(input, &plans, check, &items_tx))
+        };
+        let window = Arc::new(Semaphore::new(WINDOW));
+        let (done_tx, done_rx) = mpsc::channel::<Vec<Finished>>(64);
+        let collector = Collector {
+            plans: self.plans.clone(),
+            writer,
+            path: write_path.clone(),
+            journal: journal.clone(),
+            progress,
+            window: window.clone(),
+            label: self
+                .job
+                .input
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            stats: self.live.as_ref().map(|s| s.stats()),
+        };
+        let (dispatched, collected) = tokio::join!(
+            self.dispatch(items_rx, done_tx, &window, journal.as_ref(), names),
+            collector.run(done_rx)
+        );
+        let read = reader
+            .join()
+            .map_err(|_| FatalError::Internal("the reader thread panicked".into()))?;
+        collected?;
+        dispatched?;
+        read?;
+        if write_path != self.job.output {
+            std::fs::rename(&write_path, &self.job.output)
+                .map_err(FatalError::output(&self.job.output))?;
+        }
+        Ok(())
+    }
+
+    fn open_journal(&self, submitter: &Submitter) -> Result<Arc<Journal>, FatalError> {
+        let jpath = journal_file::path_for(&self.job.output);
+        let journal =
+            Journal::open(&jpath, self.resume.is_none()).map_err(FatalError::output(&jpath))?;
+        if self.resume.is_none() {
+            journal
+                .pre(
+                    &submitter.existing_ids(Kind::Source),
+                    &submitter.existing_ids(Kind::Stage),
+                )
+                .map_err(FatalError::output(&jpath))?;
+        }
+        Ok(Arc::new(journal))
+    }
+
+    /// Takes rows in order, decides each, keeps up to `concurrency` requests (or batches) in
+    /// flight, and sends finished rows to the collector. Stops taking rows while `WINDOW`
+    /// finished rows wait behind a slow one.
+    async fn dispatch(
+        &mut self,
+        mut items: mpsc::Receiver<Vec<Item>>,
+        done: mpsc::Sender<Vec<Finished>>,
+        window: &Semaphore,
+        journal: Option<&Arc<Journal>>,
+        names: &mut Names,
+    ) -> Result<(), FatalError> {
+        let concurrency = self.live.as_ref().map_or(1, |s| s.concurrency());
+        let bulk = self.live.as_ref().and_then(|s| s.bulk());
+        let mut inflight: FuturesUnordered<BoxFuture<'static, Vec<Finished>>> =
+            FuturesUnordered::new();
+        let mut ready: Vec<Finished> = Vec::new();
+        let mut queue: VecDeque<Item> = VecDeque::new();
+        let mut batch: Vec<ToSend> = Vec::new();
+        let (mut input_done, mut permit, mut seq) = (false, false, 0u64);
+        let closed = || FatalError::Internal("the results writer stopped".into());
+        loop {
+            while inflight.len() < concurrency {
+                let Some(item) = queue.pop_front() else { break };
+                if !permit && window.try_acquire().map(|p| p.forget()).is_err() {
+                    queue.push_front(item);
+                    break;
+                }
+                permit = false;
+                match self.decide(seq, item, names) {
+                    Next::Done(f) => ready.push(f),
+                    Next::Send(row) => match bulk {
+                        Some(_) => batch.push(row),
+                        None => inflight.push(self.send_one(row, journal)?),
+                    },
+                }
+                seq += 1;
+                if bulk.is_some_and(|n| batch.len() >= n) {
+                    inflight.push(self.send_batch(std::mem::take(&mut batch), journal)?);
+                }
+            }
+            // A partial batch goes when nothing else can happen: end of input, a full window,
+            // or nothing in flight to wait for.
+            let stuck = !queue.is_empty() && inflight.len() < concurrency;
+            if !batch.is_empty()
+                && ((input_done && queue.is_empty()) || stuck || inflight.is_empty())
+            {
+                inflight.push(self.send_batch(std::mem::take(&mut batch), journal)?);
+            }
+            send(&done, &mut ready).await.map_err(|()| closed())?;
+            if input_done && queue.is_empty() && inflight.is_empty() && batch.is_empty() {
+                return Ok(());
+            }
+            let want_permit = stuck && !permit;
+            tokio::select! {
+                Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
+                b = items.recv(), if queue.is_empty() && !input_done => match b {
+                    Some(b) => queue.extend(b),
+                    None => input_done = true,
+                },
+                p = window.acquire(), if want_permit => {
+                    p.map_err(|_| closed())?.forget();
+                    permit = true;
+                }
+            }
+        }
+    }
+
+    fn send_one(
+        &self,
+        row: ToSend,
+        journal: Option<&Arc<Journal>>,
+    ) -> Result<BoxFuture<'static, Vec<Finished>>, FatalError> {
+        let submitter = self
+            .live
+            .clone()
+            .ok_or_else(|| FatalError::Internal("no submitter".into()))?;
+        Ok(submit(row, submitter, self.stop.clone(), journal.cloned())
+            .map(|f| vec![f])
+            .boxed())
+    }
+
+    fn send_batch(
+        &self,
+        rows: Vec<ToSend>,
+        journal: Option<&Arc<Journal>>,
+    ) -> Result<BoxFuture<'static, Vec<Finished>>, FatalError> {
+        let submitter = self
+            .live
+            .clone()
+            .ok_or_else(|| FatalError::Internal("no submitter".into()))?;
+        Ok(submit_batch(rows, submitter, self.stop.clone(), journal.cloned()).boxed())
+    }
+
+    /// Checks the row (if the reader left that), claims its name, and decides what to do.
+    fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
+        let plan = &self.plans[item.table];
+        item.ensure_checked(plan);
+        if let (Some(kind), Some(name)) = (item.kind, claimed_name(plan, &item)) {
+            let name = name.into_owned();
+            let at = (item.row.number, &plan.sheet, self.file_index);
+            names.admit(kind, &name, at, &mut item.checked);
+        }
+        let record = match &item.checked {
+            Err(p) => {
+                let (v, labels) = problems_verdict(p);
+                return Next::Done(finished(seq, item, v, labels));
+            }
+            Ok(r) => r.clone(),
+        };
+        let Some(_) = &self.live else {
+            return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
+        };
+        let key: RowKey = (plan.sheet.to_string(), item.row.number);
+        let mut record = record;
+        let mut was_sent = false;
+        if let Some(r) = &self.resume {
+            if let Some(d) = r.done.get(&key) {
+                if d.fingerprint == fingerprint(&echo_cells(plan, &item)) {
+                    return Next::Done(finished(
+                        seq,
+                        item,
+                        Verdict::with_id(d.status, d.id),
+                        vec![],
+                    ));
+                }
+                // The resume check stops a changed input before any request; never send an
+                // update of a record to a row that did not create it.
+                let v = Verdict::with_error(
+                    Status::Conflict,
+                    format!(
+                        "row changed since record {} was made for it: not sent",
+                        d.id
+                    ),
+                );
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    v,
+                    vec!["changed since resumed run".into()],
+                ));
+            }
+            if let Some(&(status, id)) = r.batch_done.get(&key) {
+                return Next::Done(finished(seq, item, Verdict::with_id(status, id), vec![]));
+            }
+            was_sent = r.sent.contains(&key) || (r.reconcile_by_name && record.id().is_none());
+        }
+        let submitter = self.live.as_ref().map(Arc::as_ref);
+        let action = match submitter {
+            Some(s) => {
+                let visible = if was_sent {
+                    s.pre_ids(record.kind())
+                } else {
+                    None
+                };
+                s.account.classify(&record, self.matching, visible.as_ref())
+            }
+            None => Action::Create,
+        };
+        let (status_if_plan, id) = match action {
+            Action::Conflict(why) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_error(Status::Conflict, why),
+                    vec!["conflict with the account".into()],
+                ));
+            }
+            Action::Unchanged(id) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_id(Status::Unchanged, id),
+                    vec![],
+                ));
+            }
+            Action::Create => (Status::Create, None),
+            Action::Update(id) => (Status::Update, Some(id)),
+        };
+        if self.plan {
+            let mut v = Verdict::new(status_if_plan);
+            v.id = id;
+            return Next::Done(finished(seq, item, v, vec![]));
+        }
+        if let Some(id) = id {
+            record.set_id(id);
+        }
+        if self.stop.is_stopping() {
+            let s = skipped(&self.stop);
+            return Next::Done(finished(
+                seq,
+                item,
+                s.verdict,
+                s.error_label.into_iter().collect(),
+            ));
+        }
+        Next::Send(ToSend {
+            seq,
+            item,
+            record,
+            was_sent,
+            key,
+        })
+    }
+}
+
+/// The name a row claims for the duplicate check: a create row's name (valid or not).
+pub(super) fn claimed_name<'a>(
+    plan: &TablePlan,
+    item: &'a Item,
+) -> Option<std::borrow::Cow<'a, str>> {
+    if let Ok(r) = &item.checked {
+        return match (r.id(), r.name()) {
+            (None, Some(n)) => Some(std::borrow::Cow::Borrowed(n)),
+            _ => None,
+        };
+    }
+    let id_blank = plan
+        .columns
+        .fields
+        .get(Field::Id)
+        .is_none_or(|(i, _)| item.row.cell(i).is_blank());
+    let (i, _) = plan.columns.fields.get(Field::Name)?;
+    id_blank.then(|| item.row.cell(i).display())
+}
+
+pub(super) fn skipped(stop: &Stop) -> Submitted {
+    Submitted {
+        verdict: Verdict::with_error(
+            Status::Skipped,
+            format!("not sent: the run stopped ({})", stop.reason()),
+        ),
+        error_label: Some("skipped".into()),
+    }
+}

@@ -1,0 +1,300 @@
+//! A run, wired: per input file, a reader thread turns rows into checked items; the
+//! dispatcher decides each row (invalid, done by an earlier run, a dry run's `valid`, or sent
+//! through the submitter) and sends finished rows to the collector, which writes them in
+//! input order. A dry run is the same path with nothing sent.
+
+use std::sync::Arc;
+
+
+use crate::api::Failure;
+use crate::backend::Backend;
+use crate::config::{Config, Job, SubmitConfig};
+use crate::error::FatalError;
+use crate::input::Input;
+use crate::input::plan::{KindSource, TablePlan, plan_file};
+use crate::kind::Kind;
+use crate::pipeline::account::Matching;
+use crate::pipeline::stop::Stop;
+use crate::pipeline::{Policy, StopKind, Submitter};
+use crate::progress::Progress;
+use crate::record::names::Names;
+use crate::resume::{self as journal_file};
+use crate::summary::{Mode, Summary};
+
+mod file;
+mod report;
+mod resume;
+mod send;
+
+use file::FileRun;
+use report::write_report;
+use resume::{ADVICE, ResumeState, apply_resume, load_resume, recover_batches, verify_resume};
+
+/// Runs the whole job. Row problems end up in the results files; an error is what stops the
+/// run before it starts. A run that stops later returns its summary with the reason in it.
+pub fn run(config: Config) -> Result<Summary, FatalError> {
+    let _span = crate::logging::run_started(&config);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| FatalError::Start(format!("cannot start the runtime: {e}")))?;
+    let result = rt.block_on(run_async(config));
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    crate::logging::run_finished(&result);
+    result
+}
+
+/// A file opened and planned, before any row is read.
+struct Opened {
+    input: Input,
+    plans: Arc<Vec<TablePlan>>,
+    echo: Vec<String>,
+}
+
+fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
+    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+    let (plans, echo, warnings) = plan_file(
+        &mut input,
+        config.kind,
+        &config.map,
+        config.read.decimal_comma,
+    )?;
+    if let Some(d) = input.dialect {
+        progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
+    }
+    for note in &input.notes {
+        progress.say(note);
+    }
+    for w in warnings {
+        progress.warn(&w);
+    }
+    Ok(Opened {
+        input,
+        plans: Arc::new(plans),
+        echo,
+    })
+}
+
+/// The kinds a run's tables may hold.
+fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = Vec::new();
+    for p in opened.iter().flat_map(|o| o.plans.iter()) {
+        match p.kind {
+            KindSource::Fixed(k) => kinds.push(k),
+            KindSource::Column(_) => kinds.extend([Kind::Source, Kind::Stage]),
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// A live run's submitter and what keeps it going.
+struct Live {
+    submitter: Arc<Submitter>,
+    _backend: Backend,
+}
+
+async fn run_async(config: Config) -> Result<Summary, FatalError> {
+    let mode = match &config.submit {
+        None => Mode::Validate,
+        Some(s) if s.plan => Mode::Plan,
+        Some(_) => Mode::Import,
+    };
+    crate::guard::check_outputs(&config)?;
+    let mut progress = Progress::new(config.quiet, mode);
+    let stop = Arc::new(Stop::new());
+    // Open every file first: a bad file or an unknown kind stops the run before any request.
+    let mut opened = Vec::new();
+    for job in &config.jobs {
+        opened.push(open_file(job, &config, &progress)?);
+    }
+    // Resume: what earlier runs did, checked against the input before any request.
+    let mut resumes = Vec::new();
+    if let Some(submit) = config.submit.as_ref().filter(|s| s.resume) {
+        let mut to_do = 0;
+        let mut done = 0;
+        for job in &config.jobs {
+            let r = load_resume(job, &progress, submit.reconcile_by_name)?;
+            if let Some((state, rec)) = &r {
+                let left = verify_resume(job, &config, state).await?;
+                if left > 0 && !rec.found && !submit.reconcile_by_name {
+                    return Err(FatalError::Resume(format!(
+                        "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
+                        journal_file::path_for(&job.output).display()
+                    )));
+                }
+                to_do += left;
+                done += state.done.len();
+            } else {
+                to_do += 1;
+            }
+            resumes.push(r);
+        }
+        if to_do == 0 {
+            progress.say(&format!(
+                "nothing to do: {done} rows already created, updated or unchanged"
+            ));
+            let files = config
+                .jobs
+                .iter()
+                .map(|j| j.output.display().to_string())
+                .collect();
+            return Ok(progress.finish(Default::default(), files));
+        }
+    }
+    if mode == Mode::Import {
+        listen_for_signals(stop.clone());
+    }
+    let live = match &config.submit {
+        None => None,
+        Some(submit) => Some(
+            start_live(submit, &opened, &stop, &progress)
+                .await
+                .map_err(|e| match stop.stopped() {
+                    Some(s) if s.kind != StopKind::Fatal => FatalError::Interrupted(s),
+                    _ => e,
+                })?,
+        ),
+    };
+    let matching = Matching {
+        by_name: config.match_by_name,
+        allow_duplicates: config.allow_duplicates,
+    };
+    let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
+    let mut results_files = Vec::new();
+    for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
+        let resume = match (resumes.get_mut(fi).and_then(Option::take), &live) {
+            (Some((mut state, rec)), Some(l)) => {
+                apply_resume(&l.submitter, &state, &rec);
+                recover_batches(&l.submitter, &mut state, &rec).await;
+                Some(state)
+            }
+            _ => None,
+        };
+        let _lock = match mode {
+            Mode::Import => Some(crate::guard::lock_output(&job.output)?),
+            _ => None,
+        };
+        if mode == Mode::Import
+            && resume.is_none()
+            && !config.submit.as_ref().is_some_and(|s| s.overwrite)
+        {
+            crate::guard::refuse_to_overwrite(&job.output)?;
+        }
+        let run = FileRun {
+            file_index: fi,
+            job,
+            plans: file.plans.clone(),
+            live: live.as_ref().map(|l| l.submitter.clone()),
+            stop: stop.clone(),
+            resume,
+            plan: mode == Mode::Plan,
+            matching,
+        };
+        run.go(file, &mut names, &mut progress).await?;
+        results_files.push(job.output.display().to_string());
+        if let Some(book) = &job.workbook {
+            crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
+                FatalError::Output {
+                    path: book.clone(),
+                    source: std::io::Error::other(e),
+                }
+            })?;
+            results_files.push(book.display().to_string());
+        }
+    }
+    let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
+    let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
+    summary.stopped = stop.stopped();
+    if let Some(path) = &config.report {
+        write_report(&config, &summary, path)?;
+    }
+    if mode == Mode::Plan {
+        summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
+        summary.rate = config.submit.as_ref().map(|s| s.pacing.rate);
+    }
+    if mode == Mode::Import && summary.stopped.is_none() {
+        let t = &summary.totals;
+        if t.failed + t.skipped == 0 {
+            for job in &config.jobs {
+                let _ = std::fs::remove_file(journal_file::path_for(&job.output));
+            }
+        }
+    }
+    Ok(summary)
+}
+
+async fn start_live(
+    submit: &SubmitConfig,
+    opened: &[Opened],
+    stop: &Arc<Stop>,
+    progress: &Progress,
+) -> Result<Live, FatalError> {
+    let backend = Backend::connect(&submit.target, submit.pacing.timeout).await?;
+    if let Some(note) = backend.sandbox_note() {
+        progress.say(&note);
+    }
+    let mut submitter = Submitter::new(
+        backend.client.clone(),
+        Policy::from(&submit.pacing),
+        stop.clone(),
+    );
+    // What exists before the run: for reconciling lost creates and matching by name.
+    for k in kinds_of(opened) {
+        if let Err(f) = submitter.load_existing(k).await {
+            return Err(FatalError::Api(format!(
+                "cannot read the existing {}: {}",
+                k.plural(),
+                describe_fatal(&f)
+            )));
+        }
+    }
+    Ok(Live {
+        submitter: Arc::new(submitter),
+        _backend: backend,
+    })
+}
+
+/// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops
+/// waiting for them too.
+fn listen_for_signals(stop: Arc<Stop>) {
+    // Registered now, not when the task first runs, so no signal falls between.
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => t.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
+        tokio::select! {
+            r = &mut interrupt => {
+                if r.is_err() {
+                    return;
+                }
+                stop.stop(StopKind::Interrupted, "interrupted (Ctrl-C)");
+                eprintln!("interrupted: finishing the requests in flight; Ctrl-C again to stop waiting for them");
+            }
+            _ = terminated => {
+                stop.stop(StopKind::Terminated, "terminated (SIGTERM)");
+                eprintln!("terminated: finishing the requests in flight");
+            }
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.abandon();
+        }
+    });
+}
+
+fn describe_fatal(f: &Failure) -> String {
+    match f {
+        Failure::Fatal(e) => crate::api::client::fatal_advice(e),
+        other => other.describe(),
+    }
+}

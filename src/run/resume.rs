@@ -1,0 +1,216 @@
+//! `--resume`: what an earlier run of a results file did, checked against the input before
+//! any request, and handed to the submitter.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::file::claimed_name;
+use crate::config::{Config, Job};
+use crate::error::FatalError;
+use crate::input::Input;
+use crate::input::plan::plan_file;
+use crate::kind::Kind;
+use crate::outcome::Status;
+use crate::pipeline::Submitter;
+use crate::progress::Progress;
+use crate::results::collector::echo_cells;
+use crate::results::writer::fingerprint;
+use crate::resume::{self as journal_file, Done, Journal, Recovered, RowKey, read_done};
+use crate::source::{Item, read_file};
+
+/// What `--resume` knows of one file.
+pub(super) struct ResumeState {
+    pub(super) done: HashMap<RowKey, Done>,
+    pub(super) sent: HashSet<RowKey>,
+    /// Look every unfinished create up by name before sending it.
+    pub(super) reconcile_by_name: bool,
+    /// Rows whose outcome the server kept for a batch an earlier run started.
+    pub(super) batch_done: HashMap<RowKey, (Status, u64)>,
+}
+
+pub(super) const ADVICE: &str = "run again with --resume --reconcile-by-name to look every unfinished create up by name first (a record someone else created with the same name is then taken as this row's)";
+
+/// Reads what an earlier run of this results file did. None: nothing to resume.
+pub(super) fn load_resume(
+    job: &Job,
+    progress: &Progress,
+    reconcile_by_name: bool,
+) -> Result<Option<(ResumeState, Recovered)>, FatalError> {
+    let jpath = journal_file::path_for(&job.output);
+    let rec: Recovered = Journal::recover(&jpath).map_err(FatalError::output(&jpath))?;
+    let results_exist = job.output.exists();
+    if !results_exist && !rec.found {
+        progress.say(&format!(
+            "{}: no earlier results to resume; running from the start",
+            job.output.display()
+        ));
+        return Ok(None);
+    }
+    let advice = ADVICE;
+    if let Some(why) = &rec.damaged
+        && !reconcile_by_name
+    {
+        return Err(FatalError::Resume(format!(
+            "{}: the journal cannot be trusted ({why}); {advice}",
+            jpath.display()
+        )));
+    }
+    // An empty or header-only results file is "nothing written yet": the journal says the rest.
+    let done = if results_exist {
+        read_done(&job.output).or_else(|e| {
+            let len = std::fs::metadata(&job.output).map(|m| m.len()).unwrap_or(0);
+            if len == 0 {
+                Ok(HashMap::new())
+            } else {
+                Err(FatalError::Resume(e))
+            }
+        })?
+    } else {
+        HashMap::new()
+    };
+    let mut all = rec.done.clone();
+    all.extend(done);
+    let state = ResumeState {
+        done: all,
+        sent: rec.sent.clone(),
+        reconcile_by_name,
+        batch_done: HashMap::new(),
+    };
+    Ok(Some((state, rec)))
+}
+
+/// Hands an earlier run's knowledge to the submitter: the snapshot from before the first
+/// run, and the records already given to rows (not candidates for reconciling another row).
+pub(super) fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Recovered) {
+    if let Some(pre) = &rec.pre {
+        submitter.set_pre(Kind::Source, pre.0.clone());
+        submitter.set_pre(Kind::Stage, pre.1.clone());
+    } else {
+        // No snapshot: every record of a name is a candidate (--reconcile-by-name).
+        submitter.set_pre(Kind::Source, HashSet::new());
+        submitter.set_pre(Kind::Stage, HashSet::new());
+    }
+    for d in state.done.values() {
+        submitter.claim(d.kind, d.id);
+    }
+}
+
+/// Asks the server for the outcome of every batch an earlier run started and did not
+/// record, instead of sending its rows again. A batch the server no longer knows leaves its
+/// rows to be looked up by name.
+pub(super) async fn recover_batches(
+    submitter: &Submitter,
+    state: &mut ResumeState,
+    rec: &Recovered,
+) {
+    for (async_id, rows) in &rec.batches {
+        if rows.iter().all(|k| state.done.contains_key(k)) {
+            continue;
+        }
+        // A batch still running is waited for: looking its rows up by name too early would
+        // miss records it is about to create.
+        let mut results = None;
+        for _ in 0..240 {
+            match submitter.batch_outcomes(async_id).await {
+                Ok(Some(r)) => {
+                    results = Some(r);
+                    break;
+                }
+                Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                Err(_) => break,
+            }
+        }
+        let Some(results) = results else { continue };
+        if results.len() != rows.len() {
+            continue;
+        }
+        for (key, r) in rows.iter().zip(results) {
+            let ok = r
+                .response
+                .get("success")
+                .and_then(serde_json::Value::as_bool)
+                == Some(true);
+            let id = r.response.get("id").and_then(serde_json::Value::as_u64);
+            if let (true, Some(id)) = (ok, id) {
+                let status = if state.sent.contains(key) {
+                    Status::Created
+                } else {
+                    Status::Updated
+                };
+                state.batch_done.insert(key.clone(), (status, id));
+            }
+        }
+    }
+}
+
+/// Before any request: every row an earlier run finished must still be the row it was.
+/// Returns the number of valid rows still to do.
+pub(super) async fn verify_resume(
+    job: &Job,
+    config: &Config,
+    state: &ResumeState,
+) -> Result<u64, FatalError> {
+    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+    let (plans, _, _) = plan_file(
+        &mut input,
+        config.kind,
+        &config.map,
+        config.read.decimal_comma,
+    )?;
+    let plans = Arc::new(plans);
+    let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
+    let reader = {
+        let plans = plans.clone();
+        std::thread::spawn(move || read_file(input, &plans, true, &tx))
+    };
+    let mut to_do = 0;
+    let mut changed = None;
+    while let Some(batch) = rx.recv().await {
+        for item in batch {
+            let plan = &plans[item.table];
+            let key: RowKey = (plan.sheet.to_string(), item.row.number);
+            match state.done.get(&key) {
+                Some(d)
+                    if changed.is_none()
+                        && d.fingerprint != fingerprint(&echo_cells(plan, &item)) =>
+                {
+                    let now = claimed_name(plan, &item)
+                        .or_else(|| {
+                            item.checked
+                                .as_ref()
+                                .ok()
+                                .and_then(|r| r.name().map(std::borrow::Cow::Borrowed))
+                        })
+                        .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
+                    let was = d
+                        .name
+                        .as_deref()
+                        .map_or_else(String::new, |n| format!(" was {n:?}"));
+                    let what = if d.status == Status::Created {
+                        "created"
+                    } else {
+                        "updated"
+                    };
+                    changed = Some(format!(
+                        "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
+                        job.input.display(),
+                        key.1,
+                        d.id
+                    ));
+                }
+                Some(_) => {}
+                None if item.checked.is_ok() => to_do += 1,
+                None => {}
+            }
+        }
+    }
+    reader
+        .join()
+        .map_err(|_| FatalError::Internal("the reader thread panicked".into()))??;
+    match changed {
+        Some(why) => Err(FatalError::Resume(why)),
+        None => Ok(to_do),
+    }
+}

@@ -1,0 +1,119 @@
+//! Sending rows: one at a time or as batches, giving up on a second Ctrl-C.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::file::{ToSend, finished};
+use crate::outcome::{Status, Verdict};
+use crate::pipeline::bulk::BatchJournal;
+use crate::pipeline::stop::Stop;
+use crate::pipeline::{Submitted, Submitter};
+use crate::record::Record;
+use crate::results::collector::Finished;
+use crate::resume::{Journal, RowKey};
+
+/// Sends one row through the submitter; a second Ctrl-C gives up waiting for it.
+pub(super) async fn submit(
+    row: ToSend,
+    submitter: Arc<Submitter>,
+    stop: Arc<Stop>,
+    journal: Option<Arc<Journal>>,
+) -> Finished {
+    let ToSend {
+        seq,
+        item,
+        record,
+        was_sent,
+        key,
+    } = row;
+    let journal_sent = || match &journal {
+        Some(j) => j.sent(&key),
+        None => Ok(()),
+    };
+    let rows = tracing::debug_span!("rows", rows = item.row.number);
+    let s = tokio::select! {
+        s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
+        () = stop.abandoned() => abandoned(),
+    };
+    finished(seq, item, s.verdict, s.error_label.into_iter().collect())
+}
+
+pub(super) fn abandoned() -> Submitted {
+    Submitted {
+        verdict: Verdict::with_error(
+            Status::Skipped,
+            "interrupted while in flight: run --resume to check",
+        ),
+        error_label: Some("skipped".into()),
+    }
+}
+
+/// The journal entries of one batch, by the batch's row keys.
+pub(super) struct RowsJournal {
+    journal: Option<Arc<Journal>>,
+    keys: Vec<RowKey>,
+}
+
+impl BatchJournal for RowsJournal {
+    fn sent(&self, index: usize) -> std::io::Result<()> {
+        match &self.journal {
+            Some(j) => j.sent(&self.keys[index]),
+            None => Ok(()),
+        }
+    }
+
+    fn started(&self, async_id: &str, indexes: &[usize]) -> std::io::Result<()> {
+        match &self.journal {
+            Some(j) => j.batch(async_id, indexes.iter().map(|&i| &self.keys[i])),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sends rows as batches; a second Ctrl-C gives up waiting for them.
+pub(super) async fn submit_batch(
+    rows: Vec<ToSend>,
+    submitter: Arc<Submitter>,
+    stop: Arc<Stop>,
+    journal: Option<Arc<Journal>>,
+) -> Vec<Finished> {
+    let records: Vec<Record> = rows.iter().map(|r| r.record.clone()).collect();
+    let was_sent: Vec<bool> = rows.iter().map(|r| r.was_sent).collect();
+    let jr = RowsJournal {
+        journal,
+        keys: rows.iter().map(|r| r.key.clone()).collect(),
+    };
+    let span = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) => format!("{}-{}", a.item.row.number, b.item.row.number),
+        _ => String::new(),
+    };
+    let span = tracing::debug_span!("rows", rows = %span);
+    let outcomes = tokio::select! {
+        o = submitter.submit_batch(&records, &was_sent, &jr).instrument(span) => o,
+        () = stop.abandoned() => rows.iter().map(|_| abandoned()).collect(),
+    };
+    rows.into_iter()
+        .zip(outcomes)
+        .map(|(r, s)| {
+            finished(
+                r.seq,
+                r.item,
+                s.verdict,
+                s.error_label.into_iter().collect(),
+            )
+        })
+        .collect()
+}
+
+/// Hands what is ready to the collector. Err: the collector has stopped.
+pub(super) async fn send(
+    done: &mpsc::Sender<Vec<Finished>>,
+    ready: &mut Vec<Finished>,
+) -> Result<(), ()> {
+    if ready.is_empty() {
+        return Ok(());
+    }
+    done.send(std::mem::take(ready)).await.map_err(|_| ())
+}
