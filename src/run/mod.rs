@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-
 use crate::api::Failure;
 use crate::backend::Backend;
 use crate::config::{Config, Job, SubmitConfig};

@@ -585,3 +585,113 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
     let l = lines(&dir.path().join("m.results.csv"));
     assert_eq!(l.len(), 2000);
 }
+
+#[test]
+fn a_large_account_is_listed_page_by_page_behind_a_server_rate_limit() {
+    // 3,000 existing sources and a server that allows 10 requests a second.
+    let e = Emulator::start("preload-sources=3000,limit=10");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.csv", &sources(5, |i| i));
+    let o = e.run(
+        dir.path(),
+        &["import", "s.csv", "--rate", "50", "--concurrency", "4"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(statuses(&dir.path().join("s.results.csv"))["created"], 5);
+    assert!(
+        e.sandbox.store().list_calls >= 30,
+        "3,000 records at 100 a page"
+    );
+}
+
+#[test]
+fn the_pace_settles_under_a_slow_server_limit_without_losing_rows() {
+    // The server takes one request a second; the client asks for five.
+    let e = Emulator::start("limit=1");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.csv", &sources(6, |i| i));
+    let o = e.run(
+        dir.path(),
+        &["import", "s.csv", "--rate", "5", "--retries", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(statuses(&dir.path().join("s.results.csv"))["created"], 6);
+    assert_eq!(e.sandbox.store().creates, 6);
+}
+
+#[test]
+fn a_report_and_a_results_workbook_are_written_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.csv",
+        "name,cost\nFine,1\nBad,abc\n<script>x</script>,-2\n",
+    );
+    let o = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "validate",
+            "s.csv",
+            "-o",
+            "out.xlsx",
+            "--report",
+            "report.html",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    // The CSV beside the workbook, the workbook readable as input again.
+    assert_eq!(lines(&dir.path().join("out.csv")).len(), 3);
+    let o = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "validate",
+            "out.xlsx",
+            "-o",
+            "again.csv",
+            "--sheet",
+            "Results",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let again = lines(&dir.path().join("again.csv"));
+    assert_eq!(
+        again.iter().map(|l| l["row"].clone()).collect::<Vec<_>>(),
+        ["2", "3", "4"]
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("&lt;script&gt;"), "values are escaped");
+    assert!(!html.contains("<script>"), "no script in the page");
+    assert!(html.contains("<svg"), "an inline chart");
+}
+
+#[test]
+fn templates_come_from_the_kind_or_the_file_name_and_import_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["template", "lead-stages.csv"]).status.success());
+    let header = std::fs::read_to_string(dir.path().join("lead-stages.csv")).unwrap();
+    assert!(
+        header
+            .trim_start_matches('\u{feff}')
+            .starts_with("name,colour,applyTo")
+    );
+    assert_eq!(
+        run(&["template", "data.csv"]).status.code(),
+        Some(2),
+        "a CSV needs a kind"
+    );
+    assert!(run(&["template", "crm.xlsx"]).status.success());
+    // The workbook's example rows validate as they are.
+    let o = run(&["validate", "crm.xlsx"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let l = lines(&dir.path().join("crm.results.csv"));
+    assert!(l.iter().any(|l| l["kind"] == "source") && l.iter().any(|l| l["kind"] == "stage"));
+}
