@@ -633,3 +633,38 @@ fn resuming_a_changed_input_stops_before_any_request() {
     assert_eq!(stored_names(&url).len(), before, "nothing was written");
     let _ = sb.kill();
 }
+
+#[test]
+fn a_server_that_never_answers_ends_within_give_up_after_and_one_timeout() {
+    // Lists answer; every write hangs far longer than the run may wait.
+    let server = Hostile::start(Arc::new(|uri, _| {
+        if uri.contains("List") {
+            return empty_list();
+        }
+        std::thread::sleep(Duration::from_secs(4));
+        json(200, serde_json::json!({"success": true, "id": 1}))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = sources_csv(dir.path(), 50);
+    let started = Instant::now();
+    let o = run(
+        &mut import_against(
+            &server.url(),
+            dir.path(),
+            &file,
+            &["--give-up-after", "2", "--retries", "50"],
+        ),
+        Duration::from_secs(60),
+    );
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // --give-up-after (2 s) plus one request timeout (2 s) plus the look-ups of lost creates,
+    // with room for a loaded machine.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    assert_eq!(
+        results(&dir.path().join("sources.results.csv")).len(),
+        50,
+        "{}",
+        stderr(&o)
+    );
+}
