@@ -33,6 +33,8 @@ pub struct Job {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub jobs: Vec<Job>,
+    /// Lines to show the user before the run (flags that do nothing here).
+    pub notes: Vec<String>,
     pub kind: Option<Kind>,
     pub read: ReadOptions,
     pub map: HeaderMap,
@@ -227,9 +229,25 @@ fn invalid(s: impl Into<String>) -> ConfigError {
 impl Config {
     /// `validate` and `import --dry-run`: network flags are accepted and ignored.
     pub fn from_validate(args: ImportArgs) -> Result<Config, ConfigError> {
+        let ignored: Vec<&str> = [
+            (args.pacing.bulk, "--bulk"),
+            (args.target.sandbox, "--sandbox"),
+            (args.resume, "--resume"),
+            (args.overwrite, "--overwrite"),
+            (args.plan, "--plan"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        if !ignored.is_empty() {
+            config.notes.push(format!(
+                "note: a dry run touches no network; {} ignored",
+                ignored.join(", ")
+            ));
+        }
         Ok(config)
     }
 
@@ -453,6 +471,7 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         json: args.json,
         quiet: args.quiet,
         report: args.report,
+        notes: Vec::new(),
         match_by_name: false,
         allow_duplicates: false,
         submit: None,

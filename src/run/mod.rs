@@ -102,6 +102,9 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     };
     crate::guard::check_outputs(&config)?;
     let mut progress = Progress::new(config.quiet, mode);
+    for note in &config.notes {
+        progress.say(note);
+    }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut opened = Vec::new();

@@ -336,3 +336,15 @@ fn a_child_that_outlives_its_timeout_is_killed_and_fails_the_test() {
     assert!(message.contains("still running"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn validate_accepts_import_flags_and_says_which_it_ignores() {
+    Case::new()
+        .sources(3)
+        .cmd("validate")
+        .args(["--bulk", "--rate", "3", "--match-by-name"])
+        .run()
+        .expect_code(0)
+        .expect_all("valid")
+        .expect_stderr("--bulk ignored");
+}
