@@ -1,6 +1,5 @@
 //! The run's one-page HTML report.
 
-
 use crate::config::Config;
 use crate::error::FatalError;
 use crate::summary::{Mode, Summary};
