@@ -56,10 +56,10 @@ fn sources_xlsx(n: u64, path: &str, shared: bool) -> Result<(), XlsxError> {
         .iter()
         .enumerate()
     {
-        ws.write_string(0, c as u16, *h)?;
+        ws.write_string(0, u16::try_from(c).unwrap_or(u16::MAX), *h)?;
     }
     for i in 0..n {
-        let r = (i + 1) as u32;
+        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let (name, d, _, col, _) = source_row(i);
         ws.write_string(r, 0, &name)?;
         ws.write_string(r, 1, &d)?;
@@ -81,12 +81,12 @@ fn sample_workbook(path: &str) -> Result<(), Box<dyn std::error::Error>> {
         ws.set_name(sheet)?;
         let mut rdr = csv::Reader::from_path(csv_path)?;
         for (c, h) in rdr.headers()?.iter().enumerate() {
-            ws.write_string(0, c as u16, h)?;
+            ws.write_string(0, u16::try_from(c)?, h)?;
         }
         for (r, rec) in rdr.records().enumerate() {
             let rec = rec?;
             for (c, v) in rec.iter().enumerate() {
-                let (r, c) = ((r + 1) as u32, c as u16);
+                let (r, c) = (u32::try_from(r + 1)?, u16::try_from(c)?);
                 match (v.parse::<f64>(), v) {
                     (Ok(n), _) => ws.write_number(r, c, n)?,
                     (_, "yes") => ws.write_boolean(r, c, true)?,

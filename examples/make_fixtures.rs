@@ -34,7 +34,7 @@ fn workbook() -> Res<Workbook> {
 fn strings(ws: &mut Worksheet, row: u32, cells: &[&str]) -> Res {
     for (c, v) in cells.iter().enumerate() {
         if !v.is_empty() {
-            ws.write_string(row, c as u16, *v)?;
+            ws.write_string(row, u16::try_from(c)?, *v)?;
         }
     }
     Ok(())
@@ -63,9 +63,9 @@ fn patch_zip(path: &Path, patch: impl Fn(&str, String) -> String) -> Res {
 }
 
 /// Formulas whose result is [`NO_VALUE`] lose it, as openpyxl writes them: `<f>..</f><v/>`.
-fn drop_formula_results(xml: String) -> String {
+fn drop_formula_results(xml: &str) -> String {
     let mut out = String::with_capacity(xml.len());
-    let mut rest = xml.as_str();
+    let mut rest = xml;
     let marker = format!("<v>{NO_VALUE}</v>");
     while let Some(at) = rest.find(&marker) {
         let (before, after) = rest.split_at(at);
@@ -231,7 +231,7 @@ fn numbers_and_formulas() -> Res {
     wb.save(&path)?;
     patch_zip(&path, |name, xml| {
         if name.starts_with("xl/worksheets/") {
-            drop_formula_results(xml)
+            drop_formula_results(&xml)
         } else {
             xml
         }
@@ -263,6 +263,10 @@ fn layouts() -> Res {
 }
 
 /// BIFF8 records for one XLS cell or control record.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "BIFF8 records hold at most 8,224 bytes, and these a few dozen"
+)]
 fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
     out.extend(typ.to_le_bytes());
     out.extend((data.len() as u16).to_le_bytes());
@@ -291,6 +295,10 @@ struct XlsSheet<'a> {
     cells: Vec<(u16, u16, XlsCell<'a>)>,
 }
 
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "the fixtures' cell texts are a few words: their UTF-16 length fits u16"
+)]
 fn sheet_stream(sheet: &XlsSheet<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     bof(&mut out, 0x0010);
@@ -328,6 +336,11 @@ fn sheet_stream(sheet: &XlsSheet<'_>) -> Vec<u8> {
 
 /// A BIFF8 workbook in a compound file, as Excel 97–2003 saves it (the records calamine
 /// and Excel need, no more).
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "sheet names are at most 31 characters, and the fixtures' streams a few \
+              kilobytes: the lengths fit u8 and u32"
+)]
 fn write_xls(path: &Path, sheets: &[XlsSheet<'_>]) -> Res {
     let bound = |s: &XlsSheet<'_>, at: u32| {
         let mut d = Vec::new();

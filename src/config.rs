@@ -113,12 +113,12 @@ where
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
     let cmd = Cli::command();
     let first = cmd.clone().try_get_matches_from(&argv)?;
-    let profile = Profile::select(&first).map_err(|e| usage(e.to_string()))?;
+    let profile = Profile::select(&first).map_err(|e| usage(&e.to_string()))?;
     let matches = match &profile {
         Some(p) => cmd
             .clone()
             .try_get_matches_from(p.args(&cmd, &first, &argv))
-            .map_err(|e| usage(p.blame(&e)))?,
+            .map_err(|e| usage(&p.blame(&e)))?,
         None => first,
     };
     let cli = Cli::from_arg_matches(&matches)?;
@@ -133,7 +133,7 @@ where
     {
         Some(f) if profile::is_pattern(&f) => Some(PathBuf::from(
             profile::expand(&f.to_string_lossy(), None, profile::now())
-                .map_err(|e| usage(format!("--log-file {e}")))?,
+                .map_err(|e| usage(&format!("--log-file {e}")))?,
         )),
         other => other,
     };
@@ -144,11 +144,11 @@ where
             .as_ref()
             .map(|p| format!("{} from {}", p.name, p.file.display())),
     };
-    let command = from_cli_with(cli, &vars).map_err(|e| usage(e.to_string()))?;
+    let command = from_cli_with(cli, &vars).map_err(|e| usage(&e.to_string()))?;
     Ok(Loaded { command, logs })
 }
 
-fn usage(message: String) -> clap::Error {
+fn usage(message: &str) -> clap::Error {
     clap::Error::raw(
         clap::error::ErrorKind::ValueValidation,
         format!("{message}\n"),

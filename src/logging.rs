@@ -299,6 +299,12 @@ pub(crate) fn run_finished(result: &Result<Summary, FatalError>) {
     match result {
         Ok(s) => {
             let t = &s.totals;
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "elapsed_secs is a duration, never negative; a float-to-int cast saturates"
+            )]
+            let elapsed_ms = (s.elapsed_secs * 1000.0) as u64;
             tracing::info!(
                 target: RUN,
                 event = "run_end",
@@ -314,7 +320,7 @@ pub(crate) fn run_finished(result: &Result<Summary, FatalError>) {
                 requests = s.requests,
                 retries = s.retries,
                 throttled = s.throttled,
-                elapsed_ms = (s.elapsed_secs * 1000.0) as u64,
+                elapsed_ms,
                 stopped = s.stopped.as_ref().map(|x| tracing::field::display(&x.reason)),
                 exit_code = u64::from(s.exit_code()),
                 "run ends: {} rows, {} (exit {})",

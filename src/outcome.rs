@@ -2,7 +2,7 @@
 //! pipeline, the results writer and `--resume` alike.
 
 /// The results file's fixed columns, in order.
-pub const RESULT_COLUMNS: [&str; 8] = [
+pub(crate) const RESULT_COLUMNS: [&str; 8] = [
     "row",
     "sheet",
     "kind",
@@ -16,7 +16,7 @@ pub const RESULT_COLUMNS: [&str; 8] = [
 /// What became of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Dry run: the row would be sent.
     Valid,
     /// The row has problems and was not sent.
@@ -39,7 +39,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
+    pub(crate) const ALL: [Status; 10] = [
         Status::Valid,
         Status::Invalid,
         Status::Created,
@@ -52,7 +52,7 @@ impl Status {
         Status::Update,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Valid => "valid",
             Status::Invalid => "invalid",
@@ -67,19 +67,19 @@ impl Status {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
+    pub(crate) fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// A row in this state needs nothing more: `--resume` keeps it.
-    pub fn is_done(self) -> bool {
+    pub(crate) fn is_done(self) -> bool {
         matches!(self, Status::Created | Status::Updated | Status::Unchanged)
     }
 }
 
 /// The result columns of one line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub status: Status,
     pub id: Option<u64>,
     pub error_code: Option<u32>,
@@ -88,7 +88,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn new(status: Status) -> Verdict {
+    pub(crate) fn new(status: Status) -> Verdict {
         Verdict {
             status,
             id: None,
@@ -98,14 +98,14 @@ impl Verdict {
         }
     }
 
-    pub fn with_id(status: Status, id: u64) -> Verdict {
+    pub(crate) fn with_id(status: Status, id: u64) -> Verdict {
         Verdict {
             id: Some(id),
             ..Verdict::new(status)
         }
     }
 
-    pub fn with_error(status: Status, error: impl Into<String>) -> Verdict {
+    pub(crate) fn with_error(status: Status, error: impl Into<String>) -> Verdict {
         Verdict {
             error: error.into(),
             ..Verdict::new(status)

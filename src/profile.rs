@@ -363,9 +363,8 @@ fn typed(
     Ok(match (ty, v) {
         (Ty::Bool, toml::Value::Boolean(b)) => Value::Bool(*b),
         (Ty::Bool, _) => return Err(wrong("true or false")),
-        (Ty::Whole, toml::Value::Integer(n)) => Value::Text(n.to_string()),
+        (Ty::Whole | Ty::Number, toml::Value::Integer(n)) => Value::Text(n.to_string()),
         (Ty::Whole, _) => return Err(wrong("a whole number")),
-        (Ty::Number, toml::Value::Integer(n)) => Value::Text(n.to_string()),
         (Ty::Number, toml::Value::Float(x)) => Value::Text(x.to_string()),
         (Ty::Number, _) => return Err(wrong("a number")),
         (Ty::Text, toml::Value::String(s)) => {

@@ -274,6 +274,11 @@ fn grouped(n: u64) -> String {
 
 /// `250` → `4m10s`.
 fn short_secs(secs: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "max(0.0) makes it non-negative (NaN too); a float-to-int cast saturates"
+    )]
     let s = secs.ceil().max(0.0) as u64;
     match s {
         0..60 => format!("{s}s"),
@@ -301,7 +306,7 @@ fn live_words(t: &KindCounts, stats: &StatsSnapshot, mode: Mode) -> String {
 }
 
 /// Live counts and the bar (or plain lines) while a run goes.
-pub struct Progress {
+pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
@@ -323,7 +328,7 @@ pub struct Progress {
 impl Progress {
     /// A bar when stderr is a terminal (and not CI), plain lines every few seconds otherwise,
     /// nothing when quiet.
-    pub fn new(quiet: bool, mode: Mode) -> Progress {
+    pub(crate) fn new(quiet: bool, mode: Mode) -> Progress {
         let forced = std::env::var("IVVY_IMPORT_PROGRESS").ok();
         // indicatif hides its bars (and the lines printed through them) on a dumb terminal
         // or a pipe: plain lines then.
@@ -365,7 +370,7 @@ impl Progress {
 
     /// A new table starts (a CSV file, or a workbook's sheet); `total` is its row count when
     /// known. The previous table's bar stays, finished, with its counts.
-    pub fn start_table(&mut self, label: &str, total: Option<u64>) {
+    pub(crate) fn start_table(&mut self, label: &str, total: Option<u64>) {
         self.finish_bar();
         self.table = Some(TableLive {
             label: label.to_string(),
@@ -419,7 +424,7 @@ impl Progress {
     }
 
     /// Prints a message line unless quiet.
-    pub fn say(&self, line: &str) {
+    pub(crate) fn say(&self, line: &str) {
         tracing::info!(target: crate::logging::MESSAGE, "{line}");
         if !self.quiet {
             self.print(line);
@@ -427,7 +432,7 @@ impl Progress {
     }
 
     /// Prints `warning: …`, even when quiet.
-    pub fn warn(&self, line: &str) {
+    pub(crate) fn warn(&self, line: &str) {
         tracing::warn!(target: crate::logging::MESSAGE, "{line}");
         self.print(&format!("warning: {line}"));
     }
@@ -444,7 +449,7 @@ impl Progress {
     }
 
     /// The pipeline's running request, retry and 429 counts, for the live display.
-    pub fn note_stats(&mut self, stats: StatsSnapshot) {
+    pub(crate) fn note_stats(&mut self, stats: StatsSnapshot) {
         self.stats = stats;
         if let Some(t) = &self.ticker {
             t.lock().stats = stats;
@@ -452,7 +457,7 @@ impl Progress {
     }
 
     /// One results line was written.
-    pub fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
+    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
         match kind {
             Some(k) => self.counts.entry(k).or_default().add(status),
             None => self.none_kind.add(status),
@@ -485,7 +490,7 @@ impl Progress {
     }
 
     /// Ends the display and builds the summary.
-    pub fn finish(mut self, stats: StatsSnapshot, results_files: Vec<String>) -> Summary {
+    pub(crate) fn finish(mut self, stats: StatsSnapshot, results_files: Vec<String>) -> Summary {
         self.finish_bar();
         if let Some(mut t) = self.ticker.take() {
             t.stop();

@@ -93,39 +93,15 @@ pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary,
         });
     }
     let error_col = file.column(Fixed::Error).unwrap_or(headers.len() - 1);
-    let numeric: Vec<bool> = (0..headers.len())
-        .map(|i| {
-            [Fixed::Row, Fixed::Id, Fixed::ErrorCode, Fixed::SpecificCode]
-                .into_iter()
-                .any(|f| file.column(f) == Some(i))
-        })
-        .collect();
-    // Problems are marked on the user's columns, and on `id`/`kind`, which a results file fed
-    // back in carries from the user's own columns.
-    let markable: Vec<bool> = (0..headers.len())
-        .map(|i| {
-            file.is_echoed(i)
-                || file.column(Fixed::Id) == Some(i)
-                || file.column(Fixed::Kind) == Some(i)
-        })
-        .collect();
+    let (numeric, markable) = column_roles(&file, headers.len());
 
     let mut workbook = Workbook::new();
     let mut sheet = workbook
         .new_worksheet_with_constant_memory()
         .map_err(write_error)?;
     sheet.set_name("Results").map_err(write_error)?;
-    let header_format = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xF3F5F7))
-        .set_border_bottom(FormatBorder::Thin);
     let problem_format = Format::new().set_background_color(Color::RGB(PROBLEM_FILL));
-    let mut widths: Vec<usize> = headers.iter().map(|h| text_width(h) + 3).collect();
-    for (c, h) in headers.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, col(c), fit(h), &header_format)
-            .map_err(write_error)?;
-    }
+    let mut widths = write_header(&mut sheet, &headers).map_err(write_error)?;
 
     let mut tally = Tally::default();
     let mut summary = XlsxSummary::default();
@@ -148,51 +124,16 @@ pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary,
                 marks.entry(c).or_default().push(p.text);
             }
         }
-        for (c, value) in line.iter().enumerate() {
-            let format = marks.contains_key(&c).then_some(&problem_format);
-            let number = if numeric[c] {
-                whole_number(value)
-            } else {
-                None
-            };
-            let done = match (number, format) {
-                (Some(n), Some(f)) => sheet.write_number_with_format(row, col(c), n, f),
-                (Some(n), None) => sheet.write_number(row, col(c), n),
-                (None, Some(f)) if value.is_empty() => sheet.write_blank(row, col(c), f),
-                (None, Some(f)) => sheet.write_string_with_format(row, col(c), fit(value), f),
-                (None, None) if value.is_empty() => continue,
-                (None, None) => sheet.write_string(row, col(c), fit(value)),
-            };
-            done.map_err(write_error)?;
-            widths[c] = widths[c].max(text_width(value));
-        }
-        for (c, texts) in marks {
-            summary.marked_cells += 1;
-            if summary.notes >= MAX_NOTES {
-                continue;
-            }
-            let text = texts.join("\n");
-            sheet
-                .insert_note(row, col(c), &note(&text))
-                .map_err(write_error)?;
-            summary.notes += 1;
-        }
+        let cells = Cells {
+            numeric: &numeric,
+            marked: &marks,
+            problem_format: &problem_format,
+        };
+        write_cells(&mut sheet, row, &line, &cells, &mut widths).map_err(write_error)?;
+        write_notes(&mut sheet, row, marks, &mut summary).map_err(write_error)?;
     }
 
-    let last_col = col(headers.len() - 1);
-    sheet.set_freeze_panes(1, 0).map_err(write_error)?;
-    sheet.autofilter(0, 0, row, last_col).map_err(write_error)?;
-    if row > 0 {
-        sheet
-            .ignore_error_range(1, 0, row, last_col, IgnoreError::NumberStoredAsText)
-            .map_err(write_error)?;
-    }
-    for (c, w) in widths.iter().enumerate() {
-        let cap = if c == error_col { 80 } else { 50 };
-        sheet
-            .set_column_width(col(c), column_width(*w, cap))
-            .map_err(write_error)?;
-    }
+    finish_results(&mut sheet, row, headers.len(), &widths, error_col).map_err(write_error)?;
 
     summary.rows = u64::from(row);
     summary.by_status = tally.by_status();
@@ -205,6 +146,122 @@ pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary,
     workbook.push_worksheet(sheet);
     workbook.save(out).map_err(write_error)?;
     Ok(summary)
+}
+
+/// Which columns hold whole numbers (`row`, `id`, `error_code`, `specific_code`), and which
+/// may be marked with a problem.
+fn column_roles(file: &ResultsFile, columns: usize) -> (Vec<bool>, Vec<bool>) {
+    let numeric: Vec<bool> = (0..columns)
+        .map(|i| {
+            [Fixed::Row, Fixed::Id, Fixed::ErrorCode, Fixed::SpecificCode]
+                .into_iter()
+                .any(|f| file.column(f) == Some(i))
+        })
+        .collect();
+    // Problems are marked on the user's columns, and on `id`/`kind`, which a results file fed
+    // back in carries from the user's own columns.
+    let markable: Vec<bool> = (0..columns)
+        .map(|i| {
+            file.is_echoed(i)
+                || file.column(Fixed::Id) == Some(i)
+                || file.column(Fixed::Kind) == Some(i)
+        })
+        .collect();
+    (numeric, markable)
+}
+
+/// The Results sheet's header row; the columns' widths so far.
+fn write_header(sheet: &mut Worksheet, headers: &[String]) -> Result<Vec<usize>, XlsxError> {
+    let header_format = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF3F5F7))
+        .set_border_bottom(FormatBorder::Thin);
+    let widths: Vec<usize> = headers.iter().map(|h| text_width(h) + 3).collect();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col(c), fit(h), &header_format)?;
+    }
+    Ok(widths)
+}
+
+/// The problems of a line's marked cells as notes, up to [`MAX_NOTES`] in the sheet.
+fn write_notes(
+    sheet: &mut Worksheet,
+    row: u32,
+    marks: BTreeMap<usize, Vec<&str>>,
+    summary: &mut XlsxSummary,
+) -> Result<(), XlsxError> {
+    for (c, texts) in marks {
+        summary.marked_cells += 1;
+        if summary.notes >= MAX_NOTES {
+            continue;
+        }
+        let text = texts.join("\n");
+        sheet.insert_note(row, col(c), &note(&text))?;
+        summary.notes += 1;
+    }
+    Ok(())
+}
+
+/// How one line's cells are written.
+struct Cells<'a> {
+    /// Per column: written as a number when it holds a whole number.
+    numeric: &'a [bool],
+    /// The columns marked with a problem.
+    marked: &'a BTreeMap<usize, Vec<&'a str>>,
+    problem_format: &'a Format,
+}
+
+/// Writes one line's cells at `row` (empty cells only when marked), widening `widths` to fit.
+fn write_cells(
+    sheet: &mut Worksheet,
+    row: u32,
+    line: &[String],
+    cells: &Cells<'_>,
+    widths: &mut [usize],
+) -> Result<(), XlsxError> {
+    for (c, value) in line.iter().enumerate() {
+        let format = cells
+            .marked
+            .contains_key(&c)
+            .then_some(cells.problem_format);
+        let number = if cells.numeric[c] {
+            whole_number(value)
+        } else {
+            None
+        };
+        match (number, format) {
+            (Some(n), Some(f)) => sheet.write_number_with_format(row, col(c), n, f),
+            (Some(n), None) => sheet.write_number(row, col(c), n),
+            (None, Some(f)) if value.is_empty() => sheet.write_blank(row, col(c), f),
+            (None, Some(f)) => sheet.write_string_with_format(row, col(c), fit(value), f),
+            (None, None) if value.is_empty() => continue,
+            (None, None) => sheet.write_string(row, col(c), fit(value)),
+        }?;
+        widths[c] = widths[c].max(text_width(value));
+    }
+    Ok(())
+}
+
+/// The Results sheet's last touches, once its `rows` data rows are written: a frozen header
+/// with a filter, no "number stored as text" flags, and column widths.
+fn finish_results(
+    sheet: &mut Worksheet,
+    rows: u32,
+    columns: usize,
+    widths: &[usize],
+    error_col: usize,
+) -> Result<(), XlsxError> {
+    let last_col = col(columns - 1);
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, rows, last_col)?;
+    if rows > 0 {
+        sheet.ignore_error_range(1, 0, rows, last_col, IgnoreError::NumberStoredAsText)?;
+    }
+    for (c, w) in widths.iter().enumerate() {
+        let cap = if c == error_col { 80 } else { 50 };
+        sheet.set_column_width(col(c), column_width(*w, cap))?;
+    }
+    Ok(())
 }
 
 fn write_summary(

@@ -20,7 +20,7 @@ use crate::results::writer::fingerprint;
 
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Done {
+pub(crate) struct Done {
     pub kind: Kind,
     pub status: Status,
     pub id: u64,
@@ -30,10 +30,10 @@ pub struct Done {
 }
 
 /// The key a row is known by across runs: its sheet (empty for CSV) and row number.
-pub type RowKey = (String, u32);
+pub(crate) type RowKey = (String, u32);
 
 /// Reads an earlier results file: its created/updated lines by row.
-pub fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
+pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -122,7 +122,7 @@ enum Entry {
 
 /// What an earlier run's journal says.
 #[derive(Debug, Default)]
-pub struct Recovered {
+pub(crate) struct Recovered {
     /// False when there was no journal.
     pub found: bool,
     pub pre: Option<(HashSet<u64>, HashSet<u64>)>,
@@ -150,12 +150,12 @@ fn unseal(line: &str) -> Option<Entry> {
     (crc32fast::hash(json.as_bytes()) == crc).then(|| serde_json::from_str(json).ok())?
 }
 
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     file: Mutex<File>,
 }
 
-pub fn path_for(results: &Path) -> PathBuf {
+pub(crate) fn path_for(results: &Path) -> PathBuf {
     let mut name = results.file_name().unwrap_or_default().to_os_string();
     name.push(".journal");
     results.with_file_name(name)
@@ -201,7 +201,7 @@ impl Recovered {
     }
 
     /// Creates sent with no outcome recorded.
-    pub fn unfinished(&self) -> usize {
+    pub(crate) fn unfinished(&self) -> usize {
         self.sent
             .iter()
             .filter(|k| !self.done.contains_key(*k))
@@ -212,7 +212,7 @@ impl Recovered {
 impl Journal {
     /// Reads what a journal holds. A torn last line (a crash mid-write) is ignored; any
     /// other unreadable line, or a missing snapshot, marks the journal damaged.
-    pub fn recover(path: &Path) -> io::Result<Recovered> {
+    pub(crate) fn recover(path: &Path) -> io::Result<Recovered> {
         let mut r = Recovered::default();
         let text = match std::fs::read(path) {
             Ok(t) => t,
@@ -241,7 +241,7 @@ impl Journal {
     }
 
     /// Opens for appending (`fresh`: truncated first).
-    pub fn open(path: &Path, fresh: bool) -> io::Result<Journal> {
+    pub(crate) fn open(path: &Path, fresh: bool) -> io::Result<Journal> {
         let file = if fresh {
             File::create(path)?
         } else {
@@ -253,7 +253,7 @@ impl Journal {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -266,7 +266,7 @@ impl Journal {
             .write_all(&line)
     }
 
-    pub fn pre(&self, sources: &HashSet<u64>, stages: &HashSet<u64>) -> io::Result<()> {
+    pub(crate) fn pre(&self, sources: &HashSet<u64>, stages: &HashSet<u64>) -> io::Result<()> {
         let mut s: Vec<u64> = sources.iter().copied().collect();
         let mut t: Vec<u64> = stages.iter().copied().collect();
         s.sort_unstable();
@@ -277,7 +277,7 @@ impl Journal {
         })
     }
 
-    pub fn batch<'a>(
+    pub(crate) fn batch<'a>(
         &self,
         async_id: &str,
         rows: impl Iterator<Item = &'a RowKey>,
@@ -288,14 +288,14 @@ impl Journal {
         })
     }
 
-    pub fn sent(&self, key: &RowKey) -> io::Result<()> {
+    pub(crate) fn sent(&self, key: &RowKey) -> io::Result<()> {
         self.append(&Entry::Sent {
             sheet: key.0.clone(),
             row: key.1,
         })
     }
 
-    pub fn done(
+    pub(crate) fn done(
         &self,
         key: &RowKey,
         kind: Kind,

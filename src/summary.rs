@@ -313,6 +313,11 @@ fn error_words(code: u32) -> Option<&'static str> {
 }
 
 fn human_secs(secs: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "max(1.0) makes it at least 1 (NaN too); a float-to-int cast saturates"
+    )]
     let secs = secs.ceil().max(1.0) as u64;
     match secs {
         0..60 => format!("{secs} s"),

@@ -17,7 +17,7 @@ use crate::record::{Kind, Record};
 
 /// An error the API answered.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub http_status: u16,
     pub error_code: u32,
     pub specific_code: Option<u32>,
@@ -54,7 +54,7 @@ impl fmt::Display for ApiError {
 
 /// Why a call did not succeed, classified for the retry policy.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The row's fault (a 400-class answer, or `"success": false`): not retried.
     Rejected(ApiError),
     /// 429: slow down, then retry.
@@ -72,7 +72,7 @@ pub enum Failure {
 
 impl Failure {
     /// A failure that must stop the run, found by the client itself.
-    pub fn fatal(message: String) -> Failure {
+    pub(crate) fn fatal(message: String) -> Failure {
         Failure::Fatal(ApiError {
             http_status: 0,
             error_code: 0,
@@ -83,7 +83,7 @@ impl Failure {
     }
 
     /// The short text for a results line or a log line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Failure::Rejected(e) | Failure::Throttled { error: e, .. } => e.message.clone(),
             Failure::Transient(m) | Failure::Unknown(m) => m.clone(),
@@ -91,7 +91,7 @@ impl Failure {
         }
     }
 
-    pub fn api_error(&self) -> Option<&ApiError> {
+    pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {
             Failure::Rejected(e) | Failure::Throttled { error: e, .. } | Failure::Fatal(e) => {
                 Some(e)
@@ -102,7 +102,7 @@ impl Failure {
 }
 
 /// What a fatal answer means and what to check.
-pub fn fatal_advice(e: &ApiError) -> String {
+pub(crate) fn fatal_advice(e: &ApiError) -> String {
     if e.error_code == 0 {
         return e.message.clone();
     }
@@ -151,7 +151,7 @@ pub struct Ping {
 
 /// One pooled, keep-alive HTTP client for a run.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     endpoint: Endpoint,
     credentials: Credentials,
@@ -184,8 +184,84 @@ fn snippet(body: &[u8]) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A request that got no answer: no connection (nothing was sent), or no answer before the
+/// timeout or a connection lost after sending (it may have been applied).
+fn send_failure(e: &reqwest::Error) -> Failure {
+    if e.is_connect() {
+        Failure::Transient(format!("cannot connect: {}", root_cause(e)))
+    } else if e.is_timeout() {
+        Failure::Unknown("no answer before the timeout".into())
+    } else {
+        Failure::Unknown(format!("connection lost: {}", root_cause(e)))
+    }
+}
+
+/// What an answer says, from its HTTP status and body: the expected JSON, or the failure it
+/// is (an error body, a status other than 2xx, a body that is not JSON or not of that shape).
+fn read_answer<T: DeserializeOwned>(
+    status: u16,
+    server_time: Option<OffsetDateTime>,
+    retry_after: Option<Duration>,
+    bytes: &[u8],
+) -> Result<T, Failure> {
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => {
+            let msg = format!(
+                "HTTP {status} with a body that is not JSON: {:?}",
+                snippet(bytes)
+            );
+            return Err(match status {
+                429 => Failure::Throttled {
+                    retry_after,
+                    error: ApiError {
+                        http_status: 429,
+                        error_code: 429,
+                        specific_code: None,
+                        message: msg,
+                        server_time: None,
+                    },
+                },
+                500..=599 => Failure::Transient(msg),
+                200..=299 => Failure::Unknown(msg),
+                _ => Failure::Rejected(ApiError {
+                    http_status: status,
+                    error_code: u32::from(status),
+                    specific_code: None,
+                    message: msg,
+                    server_time: None,
+                }),
+            });
+        }
+    };
+    if value.get("errorCode").is_some() {
+        let body: ErrorBody = serde_json::from_value(value).map_err(|e| {
+            Failure::Transient(format!("HTTP {status}: unreadable error body: {e}"))
+        })?;
+        let mut e = ApiError::from_body(status, body);
+        e.server_time = server_time;
+        return Err(classify_error(status, e, retry_after));
+    }
+    if !(200..300).contains(&status) {
+        let e = ApiError {
+            http_status: status,
+            error_code: u32::from(status),
+            specific_code: None,
+            message: format!("HTTP {status}: {}", snippet(bytes)),
+            server_time: None,
+        };
+        return Err(classify_error(status, e, retry_after));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        Failure::Unknown(format!(
+            "HTTP {status}: unexpected answer ({e}): {:?}",
+            snippet(bytes)
+        ))
+    })
+}
+
 impl Client {
-    pub fn new(
+    pub(crate) fn new(
         endpoint: Endpoint,
         credentials: Credentials,
         timeout: Duration,
@@ -206,13 +282,13 @@ impl Client {
         })
     }
 
-    pub fn endpoint(&self) -> &Endpoint {
+    pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
 
     /// Signs (freshly, for this attempt) and sends one call; returns the answer's JSON. Each
     /// call is logged (action, status, codes, latency; never the signed headers).
-    pub async fn call<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         namespace: &str,
         action: &str,
@@ -255,25 +331,8 @@ impl Client {
             .header("X-Api-Authorization", &signed.authorization)
             .body(body)
             .send()
-            .await;
-        let res = match res {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => {
-                return Err(Failure::Transient(format!(
-                    "cannot connect: {}",
-                    root_cause(&e)
-                )));
-            }
-            Err(e) if e.is_timeout() => {
-                return Err(Failure::Unknown("no answer before the timeout".into()));
-            }
-            Err(e) => {
-                return Err(Failure::Unknown(format!(
-                    "connection lost: {}",
-                    root_cause(&e)
-                )));
-            }
-        };
+            .await
+            .map_err(|e| send_failure(&e))?;
         let status = res.status().as_u16();
         *http_status = Some(status);
         let server_time = res
@@ -316,70 +375,17 @@ impl Client {
                 )));
             }
         };
-        let value: serde_json::Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(_) => {
-                let msg = format!(
-                    "HTTP {status} with a body that is not JSON: {:?}",
-                    snippet(&bytes)
-                );
-                return Err(match status {
-                    429 => Failure::Throttled {
-                        retry_after,
-                        error: ApiError {
-                            http_status: 429,
-                            error_code: 429,
-                            specific_code: None,
-                            message: msg,
-                            server_time: None,
-                        },
-                    },
-                    500..=599 => Failure::Transient(msg),
-                    200..=299 => Failure::Unknown(msg),
-                    _ => Failure::Rejected(ApiError {
-                        http_status: status,
-                        error_code: u32::from(status),
-                        specific_code: None,
-                        message: msg,
-                        server_time: None,
-                    }),
-                });
-            }
-        };
-        if value.get("errorCode").is_some() {
-            let body: ErrorBody = serde_json::from_value(value).map_err(|e| {
-                Failure::Transient(format!("HTTP {status}: unreadable error body: {e}"))
-            })?;
-            let mut e = ApiError::from_body(status, body);
-            e.server_time = server_time;
-            return Err(classify_error(status, e, retry_after));
-        }
-        if !(200..300).contains(&status) {
-            let e = ApiError {
-                http_status: status,
-                error_code: u32::from(status),
-                specific_code: None,
-                message: format!("HTTP {status}: {}", snippet(&bytes)),
-                server_time: None,
-            };
-            return Err(classify_error(status, e, retry_after));
-        }
-        serde_json::from_value(value).map_err(|e| {
-            Failure::Unknown(format!(
-                "HTTP {status}: unexpected answer ({e}): {:?}",
-                snippet(&bytes)
-            ))
-        })
+        read_answer(status, server_time, retry_after, &bytes)
     }
 
     /// `addOrUpdateLeadSource` / `addOrUpdateLeadStage`: the record's id on success.
-    pub async fn save(&self, record: &Record) -> Result<u64, Failure> {
+    pub(crate) async fn save(&self, record: &Record) -> Result<u64, Failure> {
         let answer: SaveAnswer = self.call("crm", save_action(record.kind()), record).await?;
         saved(&answer, record)
     }
 
     /// `batch?action=run`: the jobs start on the server; their batch's id.
-    pub async fn batch_run(&self, records: &[&Record]) -> Result<String, Failure> {
+    pub(crate) async fn batch_run(&self, records: &[&Record]) -> Result<String, Failure> {
         let jobs: Vec<BatchJob> = records
             .iter()
             .map(|r| BatchJob {
@@ -395,7 +401,7 @@ impl Client {
     }
 
     /// `batch?action=progress`: 0 to 100.
-    pub async fn batch_progress(&self, async_id: &str) -> Result<f64, Failure> {
+    pub(crate) async fn batch_progress(&self, async_id: &str) -> Result<f64, Failure> {
         let answer: BatchProgress = self
             .call(
                 "batch",
@@ -407,7 +413,10 @@ impl Client {
     }
 
     /// `batch?action=results`: each job's answer, in job order.
-    pub async fn batch_results(&self, async_id: &str) -> Result<Vec<BatchJobResult>, Failure> {
+    pub(crate) async fn batch_results(
+        &self,
+        async_id: &str,
+    ) -> Result<Vec<BatchJobResult>, Failure> {
         let answer: BatchResults = self
             .call(
                 "batch",
@@ -428,7 +437,7 @@ fn save_action(kind: Kind) -> &'static str {
 }
 
 /// One job's answer inside a batch, read as a single call's answer would be.
-pub fn job_outcome(response: &serde_json::Value, record: &Record) -> Result<u64, Failure> {
+pub(crate) fn job_outcome(response: &serde_json::Value, record: &Record) -> Result<u64, Failure> {
     if let Some(code) = response
         .get("errorCode")
         .and_then(serde_json::Value::as_u64)
@@ -468,7 +477,7 @@ fn saved(answer: &SaveAnswer, record: &Record) -> Result<u64, Failure> {
 impl Client {
     /// One page of the existing records of a kind: `per_page` records from the zero-based
     /// record offset `start`, optionally filtered.
-    pub async fn list_page(
+    pub(crate) async fn list_page(
         &self,
         kind: Kind,
         filter: Option<&serde_json::Map<String, serde_json::Value>>,
@@ -488,7 +497,7 @@ impl Client {
     }
 
     /// `test?action=ping`: round trip and the server's clock.
-    pub async fn ping(&self) -> Result<Ping, Failure> {
+    pub(crate) async fn ping(&self) -> Result<Ping, Failure> {
         let started = Instant::now();
         let local = OffsetDateTime::now_utc();
         let answer: serde_json::Value = self.call("test", "ping", &serde_json::json!({})).await?;
@@ -562,7 +571,7 @@ mod tests {
     #[test]
     fn answers_are_classified() {
         let e = |code, spec| ApiError {
-            http_status: code as u16,
+            http_status: u16::try_from(code).unwrap(),
             error_code: code,
             specific_code: spec,
             message: String::new(),

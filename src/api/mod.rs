@@ -1,9 +1,9 @@
 //! The iVvy protocol: signing, JSON bodies, and the HTTP client.
 
-pub mod client;
-pub mod endpoint;
-pub mod sign;
-pub mod wire;
+pub(crate) mod client;
+pub(crate) mod endpoint;
+pub(crate) mod sign;
+pub(crate) mod wire;
 
-pub use client::{Client, Failure};
-pub use endpoint::{Credentials, Endpoint};
+pub(crate) use client::{Client, Failure};
+pub(crate) use endpoint::{Credentials, Endpoint};

@@ -6,16 +6,16 @@ use sha1::Sha1;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-pub const API_VERSION: &str = "1.0";
-pub const CONTENT_TYPE: &str = "application/json";
+pub(crate) const API_VERSION: &str = "1.0";
+pub(crate) const CONTENT_TYPE: &str = "application/json";
 
 /// Lowercase hex md5 of the exact body bytes.
-pub fn content_md5(body: &[u8]) -> String {
+pub(crate) fn content_md5(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))
 }
 
 /// Lowercase hex HMAC-SHA1.
-pub fn hmac_sha1_hex(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hmac_sha1_hex(key: &[u8], message: &[u8]) -> String {
     let mut mac =
         <Hmac<Sha1> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(message);
@@ -23,7 +23,7 @@ pub fn hmac_sha1_hex(key: &[u8], message: &[u8]) -> String {
 }
 
 /// The `IVVY-Date` form: `yyyy-mm-dd HH:mm:ss`, UTC.
-pub fn ivvy_date(t: OffsetDateTime) -> String {
+pub(crate) fn ivvy_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     t.format(format_description!(
         "[year]-[month]-[day] [hour]:[minute]:[second]"
@@ -32,19 +32,25 @@ pub fn ivvy_date(t: OffsetDateTime) -> String {
 }
 
 /// The string to sign for a request dated with `IVVY-Date` (so the `date` part is empty).
-pub fn string_to_sign(method: &str, md5: &str, uri: &str, ivvy_date: &str) -> String {
+pub(crate) fn string_to_sign(method: &str, md5: &str, uri: &str, ivvy_date: &str) -> String {
     format!("{method}{md5}{CONTENT_TYPE}{uri}{API_VERSION}ivvydate={ivvy_date}").to_lowercase()
 }
 
 /// The headers that sign one attempt of a request.
 #[derive(Debug, Clone)]
-pub struct SignedHeaders {
+pub(crate) struct SignedHeaders {
     pub content_md5: String,
     pub ivvy_date: String,
     pub authorization: String,
 }
 
-pub fn sign(key: &str, secret: &str, uri: &str, body: &[u8], now: OffsetDateTime) -> SignedHeaders {
+pub(crate) fn sign(
+    key: &str,
+    secret: &str,
+    uri: &str,
+    body: &[u8],
+    now: OffsetDateTime,
+) -> SignedHeaders {
     let md5 = content_md5(body);
     let date = ivvy_date(now);
     let sts = string_to_sign("POST", &md5, uri, &date);

@@ -17,7 +17,7 @@ pub struct ErrorBody {
 
 /// The answer of `addOrUpdateLeadSource` / `addOrUpdateLeadStage`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SaveAnswer {
+pub(crate) struct SaveAnswer {
     pub success: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
@@ -25,7 +25,7 @@ pub struct SaveAnswer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListMeta {
+pub(crate) struct ListMeta {
     pub total_results: u64,
     pub start: u64,
     pub per_page: u64,
@@ -34,7 +34,7 @@ pub struct ListMeta {
 
 /// A collection answer: `{"meta": {...}, "results": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListAnswer<T> {
+pub(crate) struct ListAnswer<T> {
     pub meta: ListMeta,
     pub results: Vec<T>,
 }
@@ -42,7 +42,7 @@ pub struct ListAnswer<T> {
 /// The parameters of a list call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct ListParams {
+pub(crate) struct ListParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ pub struct ListParams {
 /// cost and isReferral; stages only id and name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Listed {
+pub(crate) struct Listed {
     pub id: u64,
     #[serde(default)]
     pub name: String,
@@ -70,7 +70,7 @@ pub struct Listed {
 
 impl Listed {
     /// The cost as a number, when there is one.
-    pub fn cost(&self) -> Option<f64> {
+    pub(crate) fn cost(&self) -> Option<f64> {
         match self.cost.as_ref()? {
             serde_json::Value::Number(n) => n.as_f64(),
             serde_json::Value::String(s) => s.trim().parse().ok(),
@@ -79,7 +79,7 @@ impl Listed {
     }
 
     /// isReferral as a boolean (true/false, 1/0, "true"/"1").
-    pub fn is_referral(&self) -> Option<bool> {
+    pub(crate) fn is_referral(&self) -> Option<bool> {
         match self.is_referral.as_ref()? {
             serde_json::Value::Bool(b) => Some(*b),
             serde_json::Value::Number(n) => n.as_u64().map(|n| n != 0),
@@ -95,7 +95,7 @@ impl Listed {
 
 /// One job of `batch?action=run`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchJob {
+pub(crate) struct BatchJob {
     pub namespace: String,
     pub action: String,
     #[serde(default)]
@@ -105,19 +105,19 @@ pub struct BatchJob {
 /// The answer of `batch?action=run`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchStarted {
+pub(crate) struct BatchStarted {
     pub async_id: String,
 }
 
 /// The answer of `batch?action=progress`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchProgress {
+pub(crate) struct BatchProgress {
     pub progress: f64,
 }
 
 /// One job's outcome in `batch?action=results`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchJobResult {
+pub(crate) struct BatchJobResult {
     #[serde(default)]
     pub namespace: String,
     #[serde(default)]
@@ -129,29 +129,29 @@ pub struct BatchJobResult {
 /// The answer of `batch?action=results`: one result per job, in job order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchResults {
+pub(crate) struct BatchResults {
     #[serde(default)]
     pub async_id: String,
     pub results: Vec<BatchJobResult>,
 }
 
 /// Specific codes the API documents.
-pub mod codes {
-    pub const STALE_REQUEST: u32 = 23005;
-    pub const PARAM_INVALID: u32 = 23016;
-    pub const PARAM_MISSING: u32 = 23017;
-    pub const SOURCE_NOT_FOUND: u32 = 24325;
-    pub const SOURCE_NOT_EDITABLE: u32 = 24326;
-    pub const SOURCE_INVALID: u32 = 24328;
-    pub const STAGE_NOT_FOUND: u32 = 24320;
-    pub const STAGE_NOT_EDITABLE: u32 = 24321;
-    pub const STAGE_INVALID: u32 = 24323;
-    pub const BATCH_BAD_JOB: u32 = 24092;
-    pub const BATCH_EMPTY_PARAMS: u32 = 24093;
-    pub const BATCH_TOO_MANY: u32 = 24448;
-    pub const BATCH_NO_SUCH: u32 = 24105;
-    pub const BATCH_RESULTS_NO_SUCH: u32 = 24115;
-    pub const BATCH_NOT_COMPLETED: u32 = 24114;
+pub(crate) mod codes {
+    pub(crate) const STALE_REQUEST: u32 = 23005;
+    pub(crate) const PARAM_INVALID: u32 = 23016;
+    pub(crate) const PARAM_MISSING: u32 = 23017;
+    pub(crate) const SOURCE_NOT_FOUND: u32 = 24325;
+    pub(crate) const SOURCE_NOT_EDITABLE: u32 = 24326;
+    pub(crate) const SOURCE_INVALID: u32 = 24328;
+    pub(crate) const STAGE_NOT_FOUND: u32 = 24320;
+    pub(crate) const STAGE_NOT_EDITABLE: u32 = 24321;
+    pub(crate) const STAGE_INVALID: u32 = 24323;
+    pub(crate) const BATCH_BAD_JOB: u32 = 24092;
+    pub(crate) const BATCH_EMPTY_PARAMS: u32 = 24093;
+    pub(crate) const BATCH_TOO_MANY: u32 = 24448;
+    pub(crate) const BATCH_NO_SUCH: u32 = 24105;
+    pub(crate) const BATCH_RESULTS_NO_SUCH: u32 = 24115;
+    pub(crate) const BATCH_NOT_COMPLETED: u32 = 24114;
 }
 
 #[cfg(test)]

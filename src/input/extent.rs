@@ -15,15 +15,15 @@ use std::path::Path;
 use super::column_letters;
 
 /// A rectangle of more cells than this is refused, whatever it holds.
-pub const MAX_CELLS: u64 = 50_000_000;
+pub(super) const MAX_CELLS: u64 = 50_000_000;
 /// A rectangle of more cells than this is refused when at most one cell in
 /// [`SPARSE_RATIO`] holds anything.
-pub const SPARSE_FLOOR: u64 = 1_000_000;
-pub const SPARSE_RATIO: u64 = 16;
+pub(super) const SPARSE_FLOOR: u64 = 1_000_000;
+pub(super) const SPARSE_RATIO: u64 = 16;
 
 /// Where a sheet's used cells lie.
 #[derive(Debug, Clone)]
-pub struct Extent {
+pub(super) struct Extent {
     pub sheet: String,
     /// First and last row, first and last column (0-based); None when the sheet is empty.
     bounds: Option<(u64, u64, u64, u64)>,
@@ -63,21 +63,27 @@ impl Extent {
     }
 
     /// The number of cells of the rectangle the sheet would be read into.
-    pub fn area(&self) -> u64 {
+    pub(super) fn area(&self) -> u64 {
         self.bounds.map_or(0, |(r0, r1, c0, c1)| {
             (r1 - r0 + 1).saturating_mul(c1 - c0 + 1)
         })
     }
 
     /// Why the sheet should not be read, if it should not.
-    pub fn refusal(&self) -> Option<String> {
+    pub(super) fn refusal(&self) -> Option<String> {
         let (r0, r1, c0, c1) = self.bounds?;
         let area = self.area();
         let sparse = area > SPARSE_FLOOR && area / SPARSE_RATIO > self.cells;
         if area <= MAX_CELLS && !sparse {
             return None;
         }
-        let cell = |(r, c): (u64, u64)| format!("{}{}", column_letters(c as usize), r + 1);
+        let cell = |(r, c): (u64, u64)| {
+            format!(
+                "{}{}",
+                column_letters(usize::try_from(c).unwrap_or(usize::MAX)),
+                r + 1
+            )
+        };
         let far = if self.lowest == self.rightmost {
             format!("cell {} is one", cell(self.lowest))
         } else {
@@ -133,7 +139,7 @@ fn format(path: &Path) -> Format {
 
 /// The sheets of an XLS or ODS file whose used area is refused, with why (empty for other
 /// formats, and for files this survey cannot read: calamine then reports on them).
-pub fn refusals(path: &Path) -> Vec<(String, String)> {
+pub(super) fn refusals(path: &Path) -> Vec<(String, String)> {
     let extents = match format(path) {
         Format::Xls => xls_extents(path),
         Format::Ods => ods_extents(path),

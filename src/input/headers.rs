@@ -65,7 +65,7 @@ impl Field {
 /// How a table's values are read, beyond where they are: what validation needs to know of
 /// the file and the run.
 #[derive(Debug, Clone, Default)]
-pub struct ValueRules {
+pub(crate) struct ValueRules {
     /// `--decimal-comma`: costs use `,` as the decimal mark and `.`/space as thousands groups.
     pub decimal_comma: bool,
     /// The file is a `;`-delimited CSV file, where a decimal comma is likely: the message of
@@ -78,28 +78,28 @@ pub struct ValueRules {
 
 /// Where each field lives in a table's columns, and how its values are read.
 #[derive(Debug, Clone, Default)]
-pub struct FieldColumns {
+pub(crate) struct FieldColumns {
     /// For each field, the column index and the header text.
     cols: [Option<(usize, String)>; 8],
     pub rules: ValueRules,
 }
 
 impl FieldColumns {
-    pub fn set(&mut self, field: Field, index: usize, header: &str) {
+    pub(crate) fn set(&mut self, field: Field, index: usize, header: &str) {
         self.cols[field as usize] = Some((index, header.to_string()));
     }
-    pub fn get(&self, field: Field) -> Option<(usize, &str)> {
+    pub(crate) fn get(&self, field: Field) -> Option<(usize, &str)> {
         self.cols[field as usize]
             .as_ref()
             .map(|(i, h)| (*i, h.as_str()))
     }
-    pub fn has(&self, field: Field) -> bool {
+    pub(crate) fn has(&self, field: Field) -> bool {
         self.cols[field as usize].is_some()
     }
 }
 
 /// The field a header names by the built-in aliases.
-pub fn alias(header: &str) -> Option<Field> {
+pub(crate) fn alias(header: &str) -> Option<Field> {
     let n = normalise(header);
     Field::ALL
         .into_iter()
@@ -114,7 +114,7 @@ fn field_by_name(name: &str) -> Option<Field> {
 /// field's names (`Nmae`, `Csot`, `Apply`). Compared in the normalised form; Damerau–
 /// Levenshtein distance at most 2 (at most 1 for names of four letters or fewer, so `Date` is
 /// not taken for `name`) or Jaro–Winkler similarity at least 0.9. `id` is too short to guess.
-pub fn looks_like(header: &str) -> Option<Field> {
+pub(crate) fn looks_like(header: &str) -> Option<Field> {
     let n = normalise(header);
     let len = n.chars().count();
     if len < 3 || alias(header).is_some() {
@@ -143,7 +143,10 @@ pub fn looks_like(header: &str) -> Option<Field> {
 }
 
 /// The candidate most like `target` (Jaro–Winkler on the normalised forms), if any.
-pub fn closest<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    target: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let t = normalise(target);
     candidates
         .into_iter()
@@ -236,16 +239,16 @@ impl HeaderMap {
 }
 
 /// The field a header names: the map first, then the built-in aliases.
-pub fn recognised(header: &str, map: &HeaderMap) -> Option<Field> {
+pub(crate) fn recognised(header: &str, map: &HeaderMap) -> Option<Field> {
     map.field(header).or_else(|| alias(header))
 }
 
 /// How many rows below the first non-blank one are searched for the header.
-pub const HEADER_SEARCH_ROWS: usize = 20;
+pub(crate) const HEADER_SEARCH_ROWS: usize = 20;
 
 /// Where the header of a table is among its first rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeaderAt {
+pub(crate) struct HeaderAt {
     /// Index into the rows given to [`find_header`].
     pub index: usize,
     /// The header is below title rows (not the first non-blank row): say so.
@@ -254,7 +257,7 @@ pub struct HeaderAt {
 
 /// Why no header row was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoHeader {
+pub(crate) enum NoHeader {
     /// Every row given is blank.
     Blank,
     /// No row looks like a header; the first non-blank row's cells.
@@ -278,7 +281,7 @@ fn recognised_count(row: &[String], map: &HeaderMap) -> usize {
 /// two fields, or one and no later row does better; else the first of the next
 /// [`HEADER_SEARCH_ROWS`] rows that names at least two fields (title rows above a header, as
 /// exports write them). Names count by the built-in aliases and the map's headers.
-pub fn find_header(rows: &[Vec<String>], map: &HeaderMap) -> Result<HeaderAt, NoHeader> {
+pub(crate) fn find_header(rows: &[Vec<String>], map: &HeaderMap) -> Result<HeaderAt, NoHeader> {
     let blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
     let Some(first) = rows.iter().position(|r| !blank(r)) else {
         return Err(NoHeader::Blank);
@@ -314,7 +317,7 @@ pub fn find_header(rows: &[Vec<String>], map: &HeaderMap) -> Result<HeaderAt, No
 
 /// Two columns that map to the same field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clash {
+pub(crate) struct Clash {
     pub field: Field,
     pub first: usize,
     pub second: usize,
@@ -322,7 +325,7 @@ pub struct Clash {
 
 /// How a table's columns are used.
 #[derive(Debug, Clone, Default)]
-pub struct ColumnPlan {
+pub(crate) struct ColumnPlan {
     pub fields: FieldColumns,
     /// Column indexes echoed into the results, in input order.
     pub echo: Vec<usize>,
@@ -336,7 +339,7 @@ pub struct ColumnPlan {
 
 /// Maps a table's headers to fields: the mapping file wins for the headers it names, then the
 /// built-in aliases. A results file's own columns are recognised and not echoed.
-pub fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
+pub(crate) fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
     let is_results_file = headers.len() >= RESULT_COLUMNS.len()
         && headers
             .iter()
@@ -389,7 +392,7 @@ mod tests {
     use super::*;
 
     fn hs(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+        v.iter().map(ToString::to_string).collect()
     }
 
     #[test]

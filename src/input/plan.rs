@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::headers::{ColumnPlan, Field, HeaderMap, ValueRules, closest, looks_like, plan};
-use super::{Input, column_letters};
+use super::{Input, Table, column_letters};
 use crate::kind::Kind;
 
 /// A table that cannot be used as it is laid out.
@@ -17,14 +17,14 @@ pub struct PlanError(pub String);
 
 /// Where a table's kind comes from.
 #[derive(Debug, Clone, Copy)]
-pub enum KindSource {
+pub(crate) enum KindSource {
     Fixed(Kind),
     /// A `kind` column (a mixed file, such as a results file fed back in).
     Column(usize),
 }
 
 /// How one table of a file is read.
-pub struct TablePlan {
+pub(crate) struct TablePlan {
     pub sheet: Arc<str>,
     pub kind: KindSource,
     pub columns: ColumnPlan,
@@ -203,114 +203,143 @@ type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
 /// Plans how each of a file's tables is read. Tables that are skipped (their kind or use
 /// cannot be told while another table's can) are taken out of `input.tables`, with a line in
 /// `input.notes` naming each.
-pub fn plan_file(
+pub(crate) fn plan_file(
     input: &mut Input,
     given: Option<Kind>,
     map: &HeaderMap,
     decimal_comma: bool,
 ) -> Result<FilePlan, PlanError> {
     check_map(input, map)?;
-    let semicolon_file = input.dialect.is_some_and(|d| d.delimiter == b';');
-    let mut warnings = Vec::new();
+    let rules = ValueRules {
+        decimal_comma,
+        semicolon_file: input.dialect.is_some_and(|d| d.delimiter == b';'),
+        wrong_kind: None,
+    };
     // Per table: its plan, or why it cannot be read (kept for the message).
     let mut planned: Vec<Result<TablePlan, String>> = Vec::new();
     let mut usable = 0;
     for table in &input.tables {
-        let place = place(&input.path, table.sheet.as_deref());
-        let headers = &table.headers;
-        let mut columns = plan(headers, map);
-        if let Some(c) = columns.clashes.first() {
-            return Err(PlanError(format!(
-                "{place}: columns {} ({:?}) and {} ({:?}) both map to {}: rename or remove one, or map one with --map",
-                column_letters(c.first),
-                headers[c.first],
-                column_letters(c.second),
-                headers[c.second],
-                c.field.name()
-            )));
-        }
-        columns.fields.rules = ValueRules {
-            decimal_comma,
-            semicolon_file,
-            wrong_kind: None,
-        };
-        let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
-            (Told::Kind(k, _, _), None) => KindSource::Fixed(k),
-            (Told::Kind(k, _, weak), Some(g)) if k == g || weak => KindSource::Fixed(g),
-            // --kind never turns a recognised table into the other kind: its rows are
-            // checked as what they are and none is sent.
-            (Told::Kind(k, why, _), Some(g)) => {
-                columns.fields.rules.wrong_kind = Some(format!(
-                    "{why}, but --kind {} was given: nothing of this table is sent; fix --kind or the headers",
-                    kind_arg(g)
-                ));
-                KindSource::Fixed(k)
-            }
-            (Told::Column(i), _) => KindSource::Column(i),
-            (Told::Both | Told::Nothing, Some(g)) => KindSource::Fixed(g),
-            (told, None) => {
-                let why = if matches!(told, Told::Both) {
-                    "it has both source columns (cost/isReferral/description) and a stage column (applyTo)".to_string()
-                } else {
-                    "no sheet name, kind column, or kind-specific column (cost, isReferral, applyTo) says".to_string()
-                };
-                let hints = near_misses(
-                    &columns,
-                    headers,
-                    &[
-                        Field::Cost,
-                        Field::IsReferral,
-                        Field::ApplyTo,
-                        Field::Description,
-                    ],
-                );
-                let hints = if hints.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", hints.join("; "))
-                };
-                planned.push(Err(format!(
-                    "{place}: cannot tell whether the rows are lead sources or lead stages: {why}. Headers seen: {}{hints}. Use --kind sources|stages",
-                    headers.join(", ")
-                )));
-                continue;
-            }
-        };
-        let fixed = match kind {
-            KindSource::Fixed(k) => Some(k),
-            KindSource::Column(_) => None,
-        };
-        check_required(&place, &columns, headers, fixed)?;
+        let p = plan_table(&input.path, table, given, map, &rules)?;
         // A table with neither a name nor an id column holds no row that could be sent: in a
         // workbook with data sheets, it is a list or a note.
-        if columns.fields.has(Field::Name) || columns.fields.has(Field::Id) {
+        if p.as_ref().is_ok_and(has_name_or_id) {
             usable += 1;
         }
-        planned.push(Ok(TablePlan {
-            sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),
-            kind,
-            width: headers.len(),
-            rows_hint: table.rows_hint,
-            columns,
-            slots: Vec::new(),
-        }));
+        planned.push(p);
     }
     if usable == 0
         && let Some(Err(message)) = planned.iter().find(|p| p.is_err())
     {
         return Err(PlanError(message.clone()));
     }
-    // Keep the tables that are read; name each one skipped.
+    let mut warnings = Vec::new();
+    let mut plans = keep_read(input, planned, usable, &mut warnings);
+    let echo = echo_columns(&mut plans, &input.tables);
+    Ok((plans, echo, warnings))
+}
+
+fn has_name_or_id(p: &TablePlan) -> bool {
+    p.columns.fields.has(Field::Name) || p.columns.fields.has(Field::Id)
+}
+
+/// How one table is read; Err inside when its kind cannot be told (the message, for when no
+/// table of the file can be read).
+fn plan_table(
+    path: &Path,
+    table: &Table,
+    given: Option<Kind>,
+    map: &HeaderMap,
+    rules: &ValueRules,
+) -> Result<Result<TablePlan, String>, PlanError> {
+    let place = place(path, table.sheet.as_deref());
+    let headers = &table.headers;
+    let mut columns = plan(headers, map);
+    if let Some(c) = columns.clashes.first() {
+        return Err(PlanError(format!(
+            "{place}: columns {} ({:?}) and {} ({:?}) both map to {}: rename or remove one, or map one with --map",
+            column_letters(c.first),
+            headers[c.first],
+            column_letters(c.second),
+            headers[c.second],
+            c.field.name()
+        )));
+    }
+    columns.fields.rules = rules.clone();
+    let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
+        (Told::Kind(k, _, _), None) => KindSource::Fixed(k),
+        (Told::Kind(k, _, weak), Some(g)) if k == g || weak => KindSource::Fixed(g),
+        // --kind never turns a recognised table into the other kind: its rows are
+        // checked as what they are and none is sent.
+        (Told::Kind(k, why, _), Some(g)) => {
+            columns.fields.rules.wrong_kind = Some(format!(
+                "{why}, but --kind {} was given: nothing of this table is sent; fix --kind or the headers",
+                kind_arg(g)
+            ));
+            KindSource::Fixed(k)
+        }
+        (Told::Column(i), _) => KindSource::Column(i),
+        (Told::Both | Told::Nothing, Some(g)) => KindSource::Fixed(g),
+        (told, None) => return Ok(Err(undecided(&place, &told, &columns, headers))),
+    };
+    let fixed = match kind {
+        KindSource::Fixed(k) => Some(k),
+        KindSource::Column(_) => None,
+    };
+    check_required(&place, &columns, headers, fixed)?;
+    Ok(Ok(TablePlan {
+        sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),
+        kind,
+        width: headers.len(),
+        rows_hint: table.rows_hint,
+        columns,
+        slots: Vec::new(),
+    }))
+}
+
+/// Why a table's kind cannot be told, with the headers that look like a telling field.
+fn undecided(place: &str, told: &Told, columns: &ColumnPlan, headers: &[String]) -> String {
+    let why = if matches!(told, Told::Both) {
+        "it has both source columns (cost/isReferral/description) and a stage column (applyTo)"
+            .to_string()
+    } else {
+        "no sheet name, kind column, or kind-specific column (cost, isReferral, applyTo) says"
+            .to_string()
+    };
+    let hints = near_misses(
+        columns,
+        headers,
+        &[
+            Field::Cost,
+            Field::IsReferral,
+            Field::ApplyTo,
+            Field::Description,
+        ],
+    );
+    let hints = if hints.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", hints.join("; "))
+    };
+    format!(
+        "{place}: cannot tell whether the rows are lead sources or lead stages: {why}. Headers seen: {}{hints}. Use --kind sources|stages",
+        headers.join(", ")
+    )
+}
+
+/// Keeps the tables that are read, taking the others out of `input.tables` with a note
+/// naming each; the plans of those kept, and warnings on their unknown columns.
+fn keep_read(
+    input: &mut Input,
+    planned: Vec<Result<TablePlan, String>>,
+    usable: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<TablePlan> {
     let mut keep = Vec::with_capacity(planned.len());
     let mut plans = Vec::new();
     for (table, p) in input.tables.iter().zip(planned) {
         let place = place(&input.path, table.sheet.as_deref());
         match p {
-            Ok(p)
-                if usable == 0
-                    || p.columns.fields.has(Field::Name)
-                    || p.columns.fields.has(Field::Id) =>
-            {
+            Ok(p) if usable == 0 || has_name_or_id(&p) => {
                 if let Some(w) = unknown_columns(&place, &p.columns, &table.headers) {
                     warnings.push(w);
                 }
@@ -335,12 +364,15 @@ pub fn plan_file(
     }
     let mut k = keep.iter();
     input.tables.retain(|_| k.next().copied().unwrap_or(false));
+    plans
+}
 
-    // The results columns: the union of the tables' echoed headers in first-seen order, a
-    // header that appears twice in one table taking two columns.
+/// The results columns: the union of the tables' echoed headers in first-seen order, a
+/// header that appears twice in one table taking two columns. Fills each plan's `slots`.
+fn echo_columns(plans: &mut [TablePlan], tables: &[Table]) -> Vec<String> {
     let mut echo: Vec<(String, usize)> = Vec::new();
     let mut table_keys: Vec<Vec<(String, usize)>> = Vec::new();
-    for (p, table) in plans.iter().zip(&input.tables) {
+    for (p, table) in plans.iter().zip(tables) {
         let mut keys = Vec::with_capacity(p.columns.echo.len());
         for &i in &p.columns.echo {
             let h = &table.headers[i];
@@ -366,5 +398,5 @@ pub fn plan_file(
             })
             .collect();
     }
-    Ok((plans, echo.into_iter().map(|(h, _)| h).collect(), warnings))
+    echo.into_iter().map(|(h, _)| h).collect()
 }

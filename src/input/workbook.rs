@@ -12,14 +12,15 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use calamine::{
-    Data, DataRef, Range, Reader, SheetType, SheetVisible, Sheets, XlsxError, open_workbook_auto,
+    Data, DataRef, Range, Reader, Sheet, SheetType, SheetVisible, Sheets, XlsxError,
+    open_workbook_auto,
 };
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use super::plan::place;
 use super::{Cell, InputError, Row, RowCells, Table, extent, number_text};
 
-pub struct WorkbookSource {
+pub(crate) struct WorkbookSource {
     path: PathBuf,
     book: Sheets<BufReader<File>>,
     /// The workbook counts dates from 1904-01-01 (old Mac Excel), not 1900.
@@ -49,6 +50,10 @@ pub(crate) fn serial_date_text(value: f64, duration: bool, is_1904: bool) -> Str
         return number_text(value);
     }
     // Excel keeps milliseconds; it shows whole seconds.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "value is checked to lie in 0..2,958,466 days, so its seconds fit i64"
+    )]
     let total = (value * 86_400.0).round() as i64;
     let (days, secs) = (total / 86_400, total % 86_400);
     if duration {
@@ -132,7 +137,13 @@ pub(crate) fn iso_duration_text(s: &str) -> String {
                 c => num.push(c),
             }
         }
-        num.is_empty().then_some(total.round() as i64)
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a float-to-int cast saturates and maps NaN to 0: a nonsensical duration \
+                      in a file still shows as a clock value instead of failing"
+        )]
+        let secs = total.round() as i64;
+        num.is_empty().then_some(secs)
     };
     match parse() {
         Some(t) => clock(t / 3600, t / 60 % 60, t % 60),
@@ -220,11 +231,99 @@ fn non_worksheet(typ: SheetType) -> Option<&'static str> {
     }
 }
 
+/// With no `--sheet`: the visible worksheets, with a note on each other sheet skipped.
+fn visible_sheets(path: &Path, meta: &[Sheet], notes: &mut Vec<String>) -> Vec<String> {
+    let mut selected = Vec::new();
+    for s in meta {
+        let hidden = match s.visible {
+            SheetVisible::Visible => None,
+            SheetVisible::Hidden => Some("hidden sheet"),
+            SheetVisible::VeryHidden => Some("very hidden sheet"),
+        };
+        match (non_worksheet(s.typ), hidden) {
+            (Some(what), _) => notes.push(format!(
+                "{}: skipped: a {what}, with no rows to read",
+                place(path, Some(&s.name))
+            )),
+            (None, Some(what)) => notes.push(format!(
+                "{}: skipped: a {what} (--sheet {:?} reads it)",
+                place(path, Some(&s.name)),
+                s.name
+            )),
+            (None, None) => selected.push(s.name.clone()),
+        }
+    }
+    selected
+}
+
+/// The sheets `--sheet` names (an exact name first, else one in any case), hidden ones too;
+/// each once.
+fn wanted_sheets(
+    path: &Path,
+    meta: &[Sheet],
+    wanted: &[String],
+) -> Result<Vec<String>, InputError> {
+    let mut selected: Vec<String> = Vec::new();
+    for w in wanted {
+        let found = meta
+            .iter()
+            .find(|s| s.name == *w)
+            .or_else(|| meta.iter().find(|s| s.name.eq_ignore_ascii_case(w)));
+        let Some(s) = found else {
+            return Err(InputError::NoSheet {
+                path: path.to_path_buf(),
+                name: w.clone(),
+                available: meta
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        if let Some(what) = non_worksheet(s.typ) {
+            return Err(InputError::Sheet {
+                place: place(path, Some(&s.name)),
+                message: format!("a {what} has no rows to read"),
+            });
+        }
+        if !selected.contains(&s.name) {
+            selected.push(s.name.clone());
+        }
+    }
+    Ok(selected)
+}
+
+/// Sheets with no header row (name, first row): the first stops the file when `fatal` (a
+/// sheet `--sheet` named, or no sheet has a header); otherwise each gets a note.
+fn skip_headerless(
+    path: &Path,
+    no_header: &[(String, Vec<String>)],
+    fatal: bool,
+    notes: &mut Vec<String>,
+) -> Result<(), InputError> {
+    if let Some((name, first)) = no_header.first()
+        && fatal
+    {
+        return Err(InputError::NoHeader {
+            place: place(path, Some(name)),
+            first: first.join(", "),
+        });
+    }
+    for (name, first) in no_header {
+        notes.push(format!(
+            "{}: skipped: no header row (its first row holds: {})",
+            place(path, Some(name)),
+            first.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 impl WorkbookSource {
     /// Opens a workbook and finds the header of each sheet to read: the sheets `wanted` names
     /// (hidden ones too), or else every visible worksheet. Returns the tables and one note per
     /// sheet skipped or header found below title rows.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         wanted: &[String],
         map: &HeaderMap,
@@ -248,55 +347,11 @@ impl WorkbookSource {
         };
         let meta = book.sheets_metadata().to_vec();
         let mut notes = Vec::new();
-        let mut selected: Vec<String> = Vec::new();
-        if wanted.is_empty() {
-            for s in &meta {
-                let hidden = match s.visible {
-                    SheetVisible::Visible => None,
-                    SheetVisible::Hidden => Some("hidden sheet"),
-                    SheetVisible::VeryHidden => Some("very hidden sheet"),
-                };
-                match (non_worksheet(s.typ), hidden) {
-                    (Some(what), _) => notes.push(format!(
-                        "{}: skipped: a {what}, with no rows to read",
-                        place(path, Some(&s.name))
-                    )),
-                    (None, Some(what)) => notes.push(format!(
-                        "{}: skipped: a {what} (--sheet {:?} reads it)",
-                        place(path, Some(&s.name)),
-                        s.name
-                    )),
-                    (None, None) => selected.push(s.name.clone()),
-                }
-            }
+        let selected = if wanted.is_empty() {
+            visible_sheets(path, &meta, &mut notes)
         } else {
-            for w in wanted {
-                let found = meta
-                    .iter()
-                    .find(|s| s.name == *w)
-                    .or_else(|| meta.iter().find(|s| s.name.eq_ignore_ascii_case(w)));
-                let Some(s) = found else {
-                    return Err(InputError::NoSheet {
-                        path: path.to_path_buf(),
-                        name: w.clone(),
-                        available: meta
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                };
-                if let Some(what) = non_worksheet(s.typ) {
-                    return Err(InputError::Sheet {
-                        place: place(path, Some(&s.name)),
-                        message: format!("a {what} has no rows to read"),
-                    });
-                }
-                if !selected.contains(&s.name) {
-                    selected.push(s.name.clone());
-                }
-            }
-        }
+            wanted_sheets(path, &meta, wanted)?
+        };
         let mut source = WorkbookSource {
             path: path.to_path_buf(),
             book,
@@ -305,21 +360,8 @@ impl WorkbookSource {
         let mut tables = Vec::new();
         let mut no_header: Vec<(String, Vec<String>)> = Vec::new();
         for name in selected {
-            let mut head: Vec<(u32, Vec<String>)> = Vec::new();
-            let mut first: Option<u32> = None;
-            let scanned = source.scan(&name, &mut |number, cells| {
-                let text = row_text(&cells);
-                if first.is_none() && text.iter().any(|c| !c.is_empty()) {
-                    first = Some(number);
-                }
-                if first.is_some_and(|f| number > f + HEADER_SEARCH_ROWS as u32) {
-                    return ControlFlow::Break(());
-                }
-                head.push((number, text));
-                ControlFlow::Continue(())
-            });
-            match scanned {
-                Ok(()) => {}
+            let mut head = match source.head(&name) {
+                Ok(head) => head,
                 Err(ScanError::NotAWorksheet(what)) => {
                     notes.push(format!(
                         "{}: skipped: a {what}, with no rows to read",
@@ -333,7 +375,7 @@ impl WorkbookSource {
                         message: format!("sheet {name:?}: {message}"),
                     });
                 }
-            }
+            };
             let rows: Vec<Vec<String>> = head.iter().map(|(_, r)| r.clone()).collect();
             match find_header(&rows, map) {
                 Ok(at) => {
@@ -355,27 +397,42 @@ impl WorkbookSource {
                 Err(NoHeader::NotFound { first }) => no_header.push((name, first)),
             }
         }
-        if let Some((name, first)) = no_header.first()
-            && (tables.is_empty() || !wanted.is_empty())
-        {
-            return Err(InputError::NoHeader {
-                place: place(path, Some(name)),
-                first: first.join(", "),
-            });
-        }
-        for (name, first) in &no_header {
-            notes.push(format!(
-                "{}: skipped: no header row (its first row holds: {})",
-                place(path, Some(name)),
-                first.join(", ")
-            ));
-        }
+        skip_headerless(
+            path,
+            &no_header,
+            tables.is_empty() || !wanted.is_empty(),
+            &mut notes,
+        )?;
         if tables.is_empty() {
             return Err(InputError::Empty {
                 path: path.to_path_buf(),
             });
         }
         Ok((source, tables, notes))
+    }
+
+    /// The sheet's rows as text (1-based row number, cells), from its first up to
+    /// [`HEADER_SEARCH_ROWS`] rows past its first non-blank one: where its header is looked for.
+    fn head(&mut self, sheet: &str) -> Result<Vec<(u32, Vec<String>)>, ScanError> {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "HEADER_SEARCH_ROWS is a small constant (20)"
+        )]
+        let search_rows = HEADER_SEARCH_ROWS as u32;
+        let mut head: Vec<(u32, Vec<String>)> = Vec::new();
+        let mut first: Option<u32> = None;
+        self.scan(sheet, &mut |number, cells| {
+            let text = row_text(&cells);
+            if first.is_none() && text.iter().any(|c| !c.is_empty()) {
+                first = Some(number);
+            }
+            if first.is_some_and(|f| number > f + search_rows) {
+                return ControlFlow::Break(());
+            }
+            head.push((number, text));
+            ControlFlow::Continue(())
+        })?;
+        Ok(head)
     }
 
     /// Calls `f` with each row present in the sheet (1-based row number, cells by column).
@@ -429,12 +486,22 @@ impl WorkbookSource {
                 let formulas: Range<String> = book.worksheet_formula(sheet).unwrap_or_default();
                 let (row0, col0) = range.start().unwrap_or((0, 0));
                 for (i, r) in range.rows().enumerate() {
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "calamine addresses rows by u32: a row's offset in a range fits"
+                    )]
                     let number = row0 + i as u32;
                     let mut cells = vec![Cell::Empty; col0 as usize];
                     cells.extend(r.iter().enumerate().map(|(j, d)| {
+                        #[expect(
+                            clippy::cast_possible_truncation,
+                            reason = "calamine addresses columns by u32: a column's offset in a \
+                                      range fits"
+                        )]
+                        let col = col0 + j as u32;
                         match d {
                             Data::Empty => formulas
-                                .get_value((number, col0 + j as u32))
+                                .get_value((number, col))
                                 .filter(|f| !f.is_empty())
                                 .map_or(Cell::Empty, |f| {
                                     // ODS writes `of:=[.B2]*2`.
@@ -453,7 +520,7 @@ impl WorkbookSource {
         }
     }
 
-    pub fn read_rows(
+    pub(crate) fn read_rows(
         &mut self,
         table: &Table,
         f: &mut dyn FnMut(Row) -> ControlFlow<()>,

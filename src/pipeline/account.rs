@@ -44,10 +44,10 @@ pub(crate) struct Existing {
 }
 
 impl Existing {
-    pub(crate) fn new(kind: Kind, listed: Vec<Listed>) -> Existing {
+    pub(crate) fn new(kind: Kind, listed: &[Listed]) -> Existing {
         let mut e = Existing::default();
         e.records.reserve(listed.len());
-        for l in &listed {
+        for l in listed {
             e.by_name
                 .entry(name_key(kind, &l.name))
                 .or_default()
@@ -128,8 +128,8 @@ impl Account {
             })
             .unwrap_or_default();
         match (matches.as_slice(), matching) {
-            ([], _) => Action::Create,
-            (
+            ([], _)
+            | (
                 _,
                 Matching {
                     allow_duplicates: true,
@@ -221,7 +221,7 @@ mod tests {
         }
     }
 
-    fn account(l: Vec<Listed>) -> Account {
+    fn account(l: &[Listed]) -> Account {
         let mut a = Account::default();
         a.kinds.insert(Kind::Source, Existing::new(Kind::Source, l));
         a
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn a_create_whose_name_exists_is_a_conflict_by_default() {
-        let a = account(vec![listed(1001, "Google Ads", 5.0)]);
+        let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(None, "google ads", "5"), Matching::default(), None);
         assert!(
             matches!(&got, Action::Conflict(m) if m.contains("id 1001") && m.contains("--match-by-name")),
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn match_by_name_finds_unchanged_and_changed_records() {
-        let a = account(vec![listed(1001, "Google Ads", 5.0)]);
+        let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let m = Matching {
             by_name: true,
             allow_duplicates: false,
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn an_id_not_on_the_account_is_a_conflict() {
-        let a = account(vec![listed(1001, "Google Ads", 5.0)]);
+        let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(Some(7), "X", "1"), Matching::default(), None);
         assert!(
             matches!(&got, Action::Conflict(m) if m.contains("id 7")),
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_colour_the_listing_cannot_show_counts_as_changed() {
-        let a = account(vec![listed(1001, "Google Ads", 5.0)]);
+        let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let mut r = source(Some(1001), "Google Ads", "5");
         if let Record::Source(s) = &mut r {
             s.colour = Some("#ffffff".into());

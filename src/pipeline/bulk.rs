@@ -41,6 +41,22 @@ enum Lost {
     Refused(Failure),
 }
 
+/// Records in the journal that each create is about to be sent; a row whose line cannot be
+/// written fails and is not sent.
+fn journal_creates(records: &[Record], journal: &dyn BatchJournal, out: &mut [Option<Submitted>]) {
+    for i in 0..records.len() {
+        if out[i].is_none()
+            && records[i].id().is_none()
+            && let Err(e) = journal.sent(i)
+        {
+            out[i] = Some(super::local_failure(
+                format!("cannot write the journal: {e}"),
+                "journal",
+            ));
+        }
+    }
+}
+
 impl Submitter {
     /// Sends `records` as batches; one outcome per record, in order. `was_sent`: creates an
     /// earlier run may have sent (they are looked up first).
@@ -54,34 +70,8 @@ impl Submitter {
         if self.is_stopping() {
             return records.iter().map(|_| self.skipped()).collect();
         }
-        let earlier: Vec<usize> = (0..records.len())
-            .filter(|&i| was_sent[i] && records[i].id().is_none())
-            .collect();
-        if !earlier.is_empty() {
-            match self.reconcile_many(records, &earlier).await {
-                Ok(found) => {
-                    for (i, id) in found {
-                        out[i] = Some(verdict(Status::Created, Some(id)));
-                    }
-                }
-                Err(f) => {
-                    for &i in &earlier {
-                        out[i] = Some(self.lookup_failed(&f));
-                    }
-                }
-            }
-        }
-        for i in 0..records.len() {
-            if out[i].is_none()
-                && records[i].id().is_none()
-                && let Err(e) = journal.sent(i)
-            {
-                out[i] = Some(super::local_failure(
-                    format!("cannot write the journal: {e}"),
-                    "journal",
-                ));
-            }
-        }
+        self.find_earlier(records, was_sent, &mut out).await;
+        journal_creates(records, journal, &mut out);
         let mut queue: Vec<Vec<usize>> =
             vec![(0..records.len()).filter(|&i| out[i].is_none()).collect()];
         while let Some(mut chunk) = queue.pop() {
@@ -105,82 +95,127 @@ impl Submitter {
                         out[i] = Some(s);
                     }
                 }
-                Err(Lost::Refused(f)) => {
-                    let code = f.api_error().and_then(|e| e.specific_code);
-                    match code {
-                        Some(codes::BATCH_TOO_MANY) if chunk.len() > 1 => {
-                            let half = chunk.len().div_ceil(2);
-                            self.batch_size.store(half, Ordering::Relaxed);
-                            let second = chunk.split_off(half);
-                            queue.push(second);
-                            queue.push(chunk);
-                        }
-                        Some(codes::BATCH_BAD_JOB | codes::BATCH_EMPTY_PARAMS)
-                            if chunk.len() > 1 =>
-                        {
-                            let second = chunk.split_off(chunk.len() / 2);
-                            queue.push(second);
-                            queue.push(chunk);
-                        }
-                        _ => {
-                            let s = if matches!(f, Failure::Fatal(_)) {
-                                self.fail_or_stop(&f)
-                            } else {
-                                failed(&f)
-                            };
-                            for i in chunk {
-                                out[i] = Some(s.clone());
-                            }
-                        }
-                    }
-                }
+                Err(Lost::Refused(f)) => self.refused(&f, chunk, &mut queue, &mut out),
                 Err(Lost::Unknown(f)) => {
-                    // Applied or not? A started batch runs later on the server, so first wait
-                    // as long as batches have taken (twice over), then look the creates up
-                    // once and resend what is not there.
-                    self.stop.sleep(self.settle_time()).await;
-                    let creates: Vec<usize> = chunk
-                        .iter()
-                        .copied()
-                        .filter(|&i| records[i].id().is_none())
-                        .collect();
-                    match self.reconcile_many(records, &creates).await {
-                        Ok(found) => {
-                            let found: HashMap<usize, u64> = found.into_iter().collect();
-                            let mut again = Vec::new();
-                            for i in chunk {
-                                match found.get(&i) {
-                                    Some(&id) => out[i] = Some(verdict(Status::Created, Some(id))),
-                                    None => again.push(i),
-                                }
-                            }
-                            if !self.may_retry(&f, true) {
-                                for i in again {
-                                    out[i] = Some(self.out_of_retries(
-                                        Some(f.clone()),
-                                        records[i].id().is_none(),
-                                    ));
-                                }
-                            } else {
-                                queue.push(again);
-                            }
-                        }
-                        Err(lookup) => {
-                            for i in chunk {
-                                out[i] = Some(if records[i].id().is_none() {
-                                    self.lookup_failed(&lookup)
-                                } else {
-                                    failed(&f)
-                                });
-                            }
-                        }
-                    }
+                    self.lost(records, &f, chunk, &mut queue, &mut out).await;
                 }
             }
         }
         out.into_iter()
             .map(|s| s.unwrap_or_else(|| self.skipped()))
             .collect()
+    }
+
+    /// Looks up the creates an earlier run may have sent: those found are created, and all
+    /// of them fail when the lookup does.
+    async fn find_earlier(
+        &self,
+        records: &[Record],
+        was_sent: &[bool],
+        out: &mut [Option<Submitted>],
+    ) {
+        let earlier: Vec<usize> = (0..records.len())
+            .filter(|&i| was_sent[i] && records[i].id().is_none())
+            .collect();
+        if earlier.is_empty() {
+            return;
+        }
+        match self.reconcile_many(records, &earlier).await {
+            Ok(found) => {
+                for (i, id) in found {
+                    out[i] = Some(verdict(Status::Created, Some(id)));
+                }
+            }
+            Err(f) => {
+                for &i in &earlier {
+                    out[i] = Some(self.lookup_failed(&f));
+                }
+            }
+        }
+    }
+
+    /// A batch refused as a whole: too many jobs halves the batch size and the chunk, a bad
+    /// job splits the chunk in two; otherwise every row of it gets the failure.
+    fn refused(
+        &self,
+        f: &Failure,
+        mut chunk: Vec<usize>,
+        queue: &mut Vec<Vec<usize>>,
+        out: &mut [Option<Submitted>],
+    ) {
+        let code = f.api_error().and_then(|e| e.specific_code);
+        match code {
+            Some(codes::BATCH_TOO_MANY) if chunk.len() > 1 => {
+                let half = chunk.len().div_ceil(2);
+                self.batch_size.store(half, Ordering::Relaxed);
+                let second = chunk.split_off(half);
+                queue.push(second);
+                queue.push(chunk);
+            }
+            Some(codes::BATCH_BAD_JOB | codes::BATCH_EMPTY_PARAMS) if chunk.len() > 1 => {
+                let second = chunk.split_off(chunk.len() / 2);
+                queue.push(second);
+                queue.push(chunk);
+            }
+            _ => {
+                let s = if matches!(f, Failure::Fatal(_)) {
+                    self.fail_or_stop(f)
+                } else {
+                    failed(f)
+                };
+                for i in chunk {
+                    out[i] = Some(s.clone());
+                }
+            }
+        }
+    }
+
+    /// A batch whose outcome is not known: applied or not? A started batch runs later on the
+    /// server, so first wait as long as batches have taken (twice over), then look the
+    /// creates up once and resend what is not there.
+    async fn lost(
+        &self,
+        records: &[Record],
+        f: &Failure,
+        chunk: Vec<usize>,
+        queue: &mut Vec<Vec<usize>>,
+        out: &mut [Option<Submitted>],
+    ) {
+        self.stop.sleep(self.settle_time()).await;
+        let creates: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|&i| records[i].id().is_none())
+            .collect();
+        match self.reconcile_many(records, &creates).await {
+            Ok(found) => {
+                let found: HashMap<usize, u64> = found.into_iter().collect();
+                let mut again = Vec::new();
+                for i in chunk {
+                    match found.get(&i) {
+                        Some(&id) => out[i] = Some(verdict(Status::Created, Some(id))),
+                        None => again.push(i),
+                    }
+                }
+                if !self.may_retry(f, true) {
+                    for i in again {
+                        out[i] =
+                            Some(self.out_of_retries(Some(f.clone()), records[i].id().is_none()));
+                    }
+                } else {
+                    queue.push(again);
+                }
+            }
+            Err(lookup) => {
+                for i in chunk {
+                    out[i] = Some(if records[i].id().is_none() {
+                        self.lookup_failed(&lookup)
+                    } else {
+                        failed(f)
+                    });
+                }
+            }
+        }
     }
 
     /// One `run` with its retries, then its polls and results.

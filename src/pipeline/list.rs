@@ -15,7 +15,7 @@ use crate::kind::Kind;
 /// Records asked for per page; the server may cap it lower (its answer says how many came).
 pub(crate) const PER_PAGE: u64 = 1000;
 
-fn broken(kind: Kind, why: String) -> Failure {
+fn broken(kind: Kind, why: &str) -> Failure {
     Failure::fatal(format!(
         "the list of {} does not advance ({why}); the server's paging is broken",
         kind.plural()
@@ -42,7 +42,7 @@ impl Submitter {
         if first.meta.start != 0 {
             return Err(broken(
                 kind,
-                format!("asked from 0, answered from {}", first.meta.start),
+                &format!("asked from 0, answered from {}", first.meta.start),
             ));
         }
         let starts: Vec<u64> = (1..total.div_ceil(page)).map(|i| i * page).collect();
@@ -58,14 +58,14 @@ impl Submitter {
             if answer.meta.start != start {
                 return Err(broken(
                     kind,
-                    format!("asked from {start}, answered from {}", answer.meta.start),
+                    &format!("asked from {start}, answered from {}", answer.meta.start),
                 ));
             }
             for l in answer.results {
                 if !seen.insert(l.id) {
                     return Err(broken(
                         kind,
-                        format!("the page from {start} repeats id {}", l.id),
+                        &format!("the page from {start} repeats id {}", l.id),
                     ));
                 }
                 out.push(l);

@@ -28,7 +28,7 @@ pub(crate) use crate::summary::StopKind;
 
 /// How the submitter behaves.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub rate: f64,
     pub retries: u32,
     pub backoff: Duration,
@@ -58,7 +58,7 @@ impl From<&crate::config::Pacing> for Policy {
 
 /// Live counts of a run's requests, for the progress display and the summary.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
@@ -69,7 +69,7 @@ pub struct Stats {
 
 /// A copy of [`Stats`] at one moment.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct StatsSnapshot {
+pub(crate) struct StatsSnapshot {
     pub requests: u64,
     pub retries: u64,
     pub throttled: u64,
@@ -78,7 +78,7 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
@@ -90,7 +90,7 @@ impl Stats {
 }
 
 /// Shared by all workers of a run.
-pub struct Submitter {
+pub(crate) struct Submitter {
     client: Client,
     policy: Policy,
     throttle: Throttle,
@@ -111,7 +111,7 @@ pub struct Submitter {
 
 /// What became of a row, and the label its error is counted under in the summary.
 #[derive(Debug, Clone)]
-pub struct Submitted {
+pub(crate) struct Submitted {
     pub verdict: Verdict,
     pub error_label: Option<String>,
 }
@@ -183,20 +183,19 @@ impl Submitter {
         self.stats.clone()
     }
 
-    pub fn concurrency(&self) -> usize {
+    pub(crate) fn concurrency(&self) -> usize {
         self.policy.concurrency
     }
 
     /// Reads every existing record of `kind` (page by page, through the rate limit).
-    pub async fn load_existing(&mut self, kind: Kind) -> Result<(), Failure> {
-        let listed = self.list_all(kind, None).await?;
-        let e = Existing::new(kind, listed);
+    pub(crate) async fn load_existing(&mut self, kind: Kind) -> Result<(), Failure> {
+        let e = Existing::new(kind, &self.list_all(kind, None).await?);
         lock(&self.pre).entry(kind).or_insert_with(|| e.ids());
         self.account.kinds.insert(kind, e);
         Ok(())
     }
 
-    pub fn existing_ids(&self, kind: Kind) -> HashSet<u64> {
+    pub(crate) fn existing_ids(&self, kind: Kind) -> HashSet<u64> {
         self.account
             .kinds
             .get(&kind)
@@ -210,11 +209,11 @@ impl Submitter {
     }
 
     /// Replaces the before-the-run snapshot (from a resumed run's journal).
-    pub fn set_pre(&self, kind: Kind, ids: HashSet<u64>) {
+    pub(crate) fn set_pre(&self, kind: Kind, ids: HashSet<u64>) {
         lock(&self.pre).insert(kind, ids);
     }
 
-    pub fn claim(&self, kind: Kind, id: u64) {
+    pub(crate) fn claim(&self, kind: Kind, id: u64) {
         lock(&self.claimed).insert((kind, id));
     }
 
@@ -306,7 +305,7 @@ impl Submitter {
     /// Submits one valid record (an update when it has an id). `was_sent`: an earlier run
     /// journalled this create as sent with no outcome; `journal_sent` is called before a
     /// create is first sent.
-    pub async fn submit(
+    pub(crate) async fn submit(
         &self,
         record: Record,
         was_sent: bool,
@@ -428,7 +427,7 @@ impl Submitter {
         failed(f)
     }
 
-    pub fn skipped(&self) -> Submitted {
+    pub(crate) fn skipped(&self) -> Submitted {
         let mut v = Verdict::new(Status::Skipped);
         v.error = format!("not sent: the run stopped ({})", self.stop.reason());
         Submitted {

@@ -51,8 +51,13 @@ impl Throttle {
         // A burst of one millisecond's worth of requests (1 up to --rate 1000): the runtime's
         // timer cannot wait less than a millisecond, so any 1 s window sees at most
         // --rate + burst requests.
-        let burst = NonZeroU32::new((rate / 1000.0).ceil().clamp(1.0, 1000.0) as u32)
-            .unwrap_or(NonZeroU32::MIN);
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped to 1..=1000 (NaN casts to 0, which NonZeroU32 refuses)"
+        )]
+        let per_ms = (rate / 1000.0).ceil().clamp(1.0, 1000.0) as u32;
+        let burst = NonZeroU32::new(per_ms).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst);

@@ -8,14 +8,14 @@ use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells};
 
 /// The most a mapped cell may hold, in bytes (64 KiB).
-pub const MAX_CELL_BYTES: usize = 64 * 1024;
+pub(super) const MAX_CELL_BYTES: usize = 64 * 1024;
 
 /// How many characters of a value a message quotes before `…`.
 const QUOTE_CHARS: usize = 80;
 
 /// Why one cell is not acceptable. Displayed after the column name.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     Required,
     ErrorCell {
         cell: String,
@@ -61,7 +61,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// A short stable label used to count problems in the summary.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             ProblemKind::Required => "required",
             ProblemKind::ErrorCell { .. } => "error cell",
@@ -92,13 +92,13 @@ fn clip(v: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A value quoted for a message: escaped, and cut at [`QUOTE_CHARS`] characters.
-pub fn quote(v: &str) -> String {
+pub(super) fn quote(v: &str) -> String {
     format!("{:?}", clip(v))
 }
 
 /// One problem in one cell of one row: the column (as the file names it) and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub column: String,
     pub kind: ProblemKind,
 }
@@ -267,7 +267,7 @@ impl<C: Cells> Check<'_, C> {
 }
 
 /// Validates one row as a record of `kind`. Every problem in the row is reported.
-pub fn validate<C: Cells>(
+pub(crate) fn validate<C: Cells>(
     kind: Kind,
     cells: &C,
     cols: &FieldColumns,

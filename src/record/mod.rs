@@ -15,7 +15,7 @@ pub(crate) use check::{Problem, ProblemKind, validate};
 
 /// A cost: a validated non-negative decimal kept as its canonical text, sent as a JSON number.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Money(String);
+pub(crate) struct Money(String);
 
 impl Money {
     /// A cost already in canonical form (tests).
@@ -24,7 +24,7 @@ impl Money {
         Money(s.to_string())
     }
 
-    pub fn to_f64(&self) -> f64 {
+    pub(crate) fn to_f64(&self) -> f64 {
         self.0.parse().unwrap_or(0.0)
     }
 }
@@ -37,13 +37,13 @@ impl Serialize for Money {
 
 /// Whether a lead stage applies to opportunities (1) or leads (2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplyTo {
+pub(crate) enum ApplyTo {
     Opportunity,
     Lead,
 }
 
 impl ApplyTo {
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             ApplyTo::Opportunity => 1,
             ApplyTo::Lead => 2,
@@ -59,7 +59,7 @@ impl Serialize for ApplyTo {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LeadSource {
+pub(crate) struct LeadSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,7 +76,7 @@ pub struct LeadSource {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LeadStage {
+pub(crate) struct LeadStage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,31 +90,31 @@ pub struct LeadStage {
 /// A validated row, ready to be sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Record {
+pub(crate) enum Record {
     Source(LeadSource),
     Stage(LeadStage),
 }
 
 impl Record {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Record::Source(_) => Kind::Source,
             Record::Stage(_) => Kind::Stage,
         }
     }
-    pub fn id(&self) -> Option<u64> {
+    pub(crate) fn id(&self) -> Option<u64> {
         match self {
             Record::Source(r) => r.id,
             Record::Stage(r) => r.id,
         }
     }
-    pub fn set_id(&mut self, id: u64) {
+    pub(crate) fn set_id(&mut self, id: u64) {
         match self {
             Record::Source(r) => r.id = Some(id),
             Record::Stage(r) => r.id = Some(id),
         }
     }
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         match self {
             Record::Source(r) => r.name.as_deref(),
             Record::Stage(r) => r.name.as_deref(),

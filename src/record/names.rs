@@ -10,7 +10,7 @@ use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 
 /// The form names are compared in: trimmed, Unicode case folded.
-pub fn fold_name(name: &str) -> String {
+pub(crate) fn fold_name(name: &str) -> String {
     let t = name.trim();
     if t.is_ascii() {
         t.to_ascii_lowercase()
@@ -21,7 +21,7 @@ pub fn fold_name(name: &str) -> String {
 
 /// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
 /// across runs). Two different names share a key with odds of about n²/2⁶⁵ for n names.
-pub fn name_key(kind: Kind, name: &str) -> u64 {
+pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
     let mut h = Fnv1a::default();
     h.write_u8(kind as u8);
     let t = name.trim();

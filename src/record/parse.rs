@@ -6,10 +6,10 @@ use crate::input::headers::ValueRules;
 use crate::input::{CellRef, number_text};
 
 /// A positive whole number, from a number cell or text (`755`, `755.0`).
-pub fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
+pub(crate) fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
     let bad = || ProblemKind::BadId(cell.display().into_owned());
     match cell {
-        CellRef::Int(i) if i > 0 => Ok(i as u64),
+        CellRef::Int(i) if i > 0 => Ok(i.cast_unsigned()),
         CellRef::Float(f) => float_to_id(f).ok_or_else(bad),
         CellRef::Text(t) => {
             let t = t.trim();
@@ -32,6 +32,11 @@ pub fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
     }
 }
 
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "f is checked finite, whole and in 1..9e15 before the cast"
+)]
 fn float_to_id(f: f64) -> Option<u64> {
     (f.is_finite() && f >= 1.0 && f.fract() == 0.0 && f < 9.0e15).then_some(f as u64)
 }
@@ -93,7 +98,7 @@ fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError
 /// A non-negative amount. Currency signs `$ € £` (before or after) and real thousands groups
 /// are accepted; a decimal comma is refused as ambiguous unless `rules.decimal_comma`, which
 /// reads `,` as the decimal mark and `.`, space or no-break space as thousands groups.
-pub fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money, ProblemKind> {
+pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money, ProblemKind> {
     let raw = cell.display();
     match cell {
         CellRef::Int(i) if i >= 0 => return Ok(Money(i.to_string())),
@@ -153,7 +158,7 @@ fn plain_decimal(s: &str) -> bool {
 }
 
 /// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.
-pub fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
+pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
     let raw = cell.display();
     let t = raw.trim();
     let hex = t.strip_prefix('#').unwrap_or(t);
@@ -176,13 +181,11 @@ pub fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
 /// true/false/yes/no/y/n/1/0 in any case, the words spreadsheet applications write for
 /// TRUE/FALSE in other languages (WAHR/FALSCH, VRAI/FAUX, WAAR/ONWAAR, VERDADERO/FALSO) and
 /// SI/SÍ for yes, a boolean cell, or a number cell 1/0.
-pub fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
+pub(crate) fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
     match cell {
         CellRef::Bool(b) => Ok(b),
-        CellRef::Int(1) => Ok(true),
-        CellRef::Int(0) => Ok(false),
-        CellRef::Float(1.0) => Ok(true),
-        CellRef::Float(0.0) => Ok(false),
+        CellRef::Int(1) | CellRef::Float(1.0) => Ok(true),
+        CellRef::Int(0) | CellRef::Float(0.0) => Ok(false),
         CellRef::Text(t) => match t.trim().to_lowercase().as_str() {
             "true" | "yes" | "y" | "1" | "wahr" | "vrai" | "waar" | "verdadero" | "si" | "sí" => {
                 Ok(true)
@@ -195,12 +198,10 @@ pub fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
 }
 
 /// 1, 2, `opportunity`, `lead`, any case, from text or a number cell.
-pub fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
+pub(crate) fn parse_apply_to(cell: CellRef<'_>) -> Result<ApplyTo, ProblemKind> {
     match cell {
-        CellRef::Int(1) => Ok(ApplyTo::Opportunity),
-        CellRef::Int(2) => Ok(ApplyTo::Lead),
-        CellRef::Float(1.0) => Ok(ApplyTo::Opportunity),
-        CellRef::Float(2.0) => Ok(ApplyTo::Lead),
+        CellRef::Int(1) | CellRef::Float(1.0) => Ok(ApplyTo::Opportunity),
+        CellRef::Int(2) | CellRef::Float(2.0) => Ok(ApplyTo::Lead),
         CellRef::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
             "1" | "1.0" | "opportunity" | "opportunities" => Ok(ApplyTo::Opportunity),
             "2" | "2.0" | "lead" | "leads" => Ok(ApplyTo::Lead),

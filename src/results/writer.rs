@@ -11,7 +11,7 @@ use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Verdict};
 
 /// Writes the results file of one input file.
-pub struct ResultsWriter {
+pub(crate) struct ResultsWriter {
     out: csv::Writer<BufWriter<File>>,
     echo_len: usize,
 }
@@ -19,7 +19,7 @@ pub struct ResultsWriter {
 impl ResultsWriter {
     /// Creates (truncates) the file and writes the header: the fixed columns, then `echo`.
     /// `bom`: start with a UTF-8 byte-order mark, so Excel reads the file as UTF-8.
-    pub fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
+    pub(crate) fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
         let mut file = BufWriter::with_capacity(1 << 16, File::create(path)?);
         if bom {
             file.write_all(b"\xEF\xBB\xBF")?;
@@ -38,7 +38,7 @@ impl ResultsWriter {
         })
     }
 
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         row: u32,
         sheet: &str,
@@ -72,7 +72,7 @@ impl ResultsWriter {
     }
 
     /// Pushes what is written to the file, so a crash leaves only whole, true lines.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }
@@ -82,7 +82,7 @@ fn opt_num(n: Option<u32>) -> Cow<'static, str> {
 }
 
 /// A fingerprint of a row's echoed cells, so `--resume` notices a changed input row.
-pub fn fingerprint(echo: &[Cow<'_, str>]) -> u64 {
+pub(crate) fn fingerprint(echo: &[Cow<'_, str>]) -> u64 {
     let mut h = Fnv1a::default();
     for c in echo {
         h.write(c.as_bytes());

@@ -2,12 +2,13 @@
 //! (or batches) in flight, and hands finished rows to the collector.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 
 use super::send::{send, submit, submit_batch};
 use super::*;
@@ -191,7 +192,7 @@ impl FileRun<'_> {
         loop {
             while inflight.len() < concurrency {
                 let Some(item) = queue.pop_front() else { break };
-                if !permit && window.try_acquire().map(|p| p.forget()).is_err() {
+                if !permit && window.try_acquire().map(SemaphorePermit::forget).is_err() {
                     queue.push_front(item);
                     break;
                 }
@@ -261,6 +262,57 @@ impl FileRun<'_> {
         Ok(submit_batch(rows, submitter, self.stop.clone(), journal.cloned()).boxed())
     }
 
+    /// What the run being resumed says of a row: its outcome when it is done (or changed
+    /// since), else whether it may have been sent.
+    fn resumed(
+        &self,
+        plan: &TablePlan,
+        item: &Item,
+        key: &RowKey,
+        record: &Record,
+    ) -> ControlFlow<(Verdict, Vec<String>), bool> {
+        let Some(r) = &self.resume else {
+            return ControlFlow::Continue(false);
+        };
+        if let Some(d) = r.done.get(key) {
+            if d.fingerprint == fingerprint(&echo_cells(plan, item)) {
+                return ControlFlow::Break((Verdict::with_id(d.status, d.id), vec![]));
+            }
+            // The resume check stops a changed input before any request; never send an
+            // update of a record to a row that did not create it.
+            let v = Verdict::with_error(
+                Status::Conflict,
+                format!(
+                    "row changed since record {} was made for it: not sent",
+                    d.id
+                ),
+            );
+            return ControlFlow::Break((v, vec!["changed since resumed run".into()]));
+        }
+        if let Some(&(status, id)) = r.batch_done.get(key) {
+            return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
+        }
+        ControlFlow::Continue(
+            r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),
+        )
+    }
+
+    /// What the account says to do with a record. One an earlier run may have sent
+    /// (`was_sent`) is matched only against the records that existed before that run.
+    fn action(&self, record: &Record, was_sent: bool) -> Action {
+        match self.live.as_deref() {
+            Some(s) => {
+                let visible = if was_sent {
+                    s.pre_ids(record.kind())
+                } else {
+                    None
+                };
+                s.account.classify(record, self.matching, visible.as_ref())
+            }
+            None => Action::Create,
+        }
+    }
+
     /// Checks the row (if the reader left that), claims its name, and decides what to do.
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
@@ -282,51 +334,11 @@ impl FileRun<'_> {
         };
         let key: RowKey = (plan.sheet.to_string(), item.row.number);
         let mut record = record;
-        let mut was_sent = false;
-        if let Some(r) = &self.resume {
-            if let Some(d) = r.done.get(&key) {
-                if d.fingerprint == fingerprint(&echo_cells(plan, &item)) {
-                    return Next::Done(finished(
-                        seq,
-                        item,
-                        Verdict::with_id(d.status, d.id),
-                        vec![],
-                    ));
-                }
-                // The resume check stops a changed input before any request; never send an
-                // update of a record to a row that did not create it.
-                let v = Verdict::with_error(
-                    Status::Conflict,
-                    format!(
-                        "row changed since record {} was made for it: not sent",
-                        d.id
-                    ),
-                );
-                return Next::Done(finished(
-                    seq,
-                    item,
-                    v,
-                    vec!["changed since resumed run".into()],
-                ));
-            }
-            if let Some(&(status, id)) = r.batch_done.get(&key) {
-                return Next::Done(finished(seq, item, Verdict::with_id(status, id), vec![]));
-            }
-            was_sent = r.sent.contains(&key) || (r.reconcile_by_name && record.id().is_none());
-        }
-        let submitter = self.live.as_ref().map(Arc::as_ref);
-        let action = match submitter {
-            Some(s) => {
-                let visible = if was_sent {
-                    s.pre_ids(record.kind())
-                } else {
-                    None
-                };
-                s.account.classify(&record, self.matching, visible.as_ref())
-            }
-            None => Action::Create,
+        let was_sent = match self.resumed(plan, &item, &key, &record) {
+            ControlFlow::Continue(was_sent) => was_sent,
+            ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
         };
-        let (status_if_plan, id) = match action {
+        let (status_if_plan, id) = match self.action(&record, was_sent) {
             Action::Conflict(why) => {
                 return Next::Done(finished(
                     seq,

@@ -3,6 +3,7 @@
 //! through the submitter) and sends finished rows to the collector, which writes them in
 //! input order. A dry run is the same path with nothing sent.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use crate::api::Failure;
@@ -17,7 +18,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
-use crate::resume::{self as journal_file};
+use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
 mod file;
@@ -111,40 +112,14 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     for job in &config.jobs {
         opened.push(open_file(job, &config, &progress)?);
     }
-    // Resume: what earlier runs did, checked against the input before any request.
-    let mut resumes = Vec::new();
-    if let Some(submit) = config.submit.as_ref().filter(|s| s.resume) {
-        let mut to_do = 0;
-        let mut done = 0;
-        for job in &config.jobs {
-            let r = load_resume(job, &progress, submit.reconcile_by_name)?;
-            if let Some((state, rec)) = &r {
-                let left = verify_resume(job, &config, state).await?;
-                if left > 0 && !rec.found && !submit.reconcile_by_name {
-                    return Err(FatalError::Resume(format!(
-                        "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
-                        journal_file::path_for(&job.output).display()
-                    )));
-                }
-                to_do += left;
-                done += state.done.len();
-            } else {
-                to_do += 1;
-            }
-            resumes.push(r);
-        }
-        if to_do == 0 {
-            progress.say(&format!(
-                "nothing to do: {done} rows already created, updated or unchanged"
-            ));
-            let files = config
-                .jobs
-                .iter()
-                .map(|j| j.output.display().to_string())
-                .collect();
-            return Ok(progress.finish(Default::default(), files));
-        }
-    }
+    let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
+        let files = config
+            .jobs
+            .iter()
+            .map(|j| j.output.display().to_string())
+            .collect();
+        return Ok(progress.finish(Default::default(), files));
+    };
     if mode == Mode::Import {
         listen_for_signals(stop.clone());
     }
@@ -159,58 +134,135 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
                 })?,
         ),
     };
-    let matching = Matching {
-        by_name: config.match_by_name,
-        allow_duplicates: config.allow_duplicates,
+    let files = FileRuns {
+        config: &config,
+        mode,
+        live: live.as_ref(),
+        stop: &stop,
     };
-    let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
-    let mut results_files = Vec::new();
-    for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
-        let resume = match (resumes.get_mut(fi).and_then(Option::take), &live) {
-            (Some((mut state, rec)), Some(l)) => {
-                apply_resume(&l.submitter, &state, &rec);
-                recover_batches(&l.submitter, &mut state, &rec).await;
-                Some(state)
-            }
-            _ => None,
-        };
-        let _lock = match mode {
-            Mode::Import => Some(crate::guard::lock_output(&job.output)?),
-            _ => None,
-        };
-        if mode == Mode::Import
-            && resume.is_none()
-            && !config.submit.as_ref().is_some_and(|s| s.overwrite)
-        {
-            crate::guard::refuse_to_overwrite(&job.output)?;
-        }
-        let run = FileRun {
-            file_index: fi,
-            job,
-            plans: file.plans.clone(),
-            live: live.as_ref().map(|l| l.submitter.clone()),
-            stop: stop.clone(),
-            resume,
-            plan: mode == Mode::Plan,
-            matching,
-        };
-        run.go(file, &mut names, &mut progress).await?;
-        results_files.push(job.output.display().to_string());
-        if let Some(book) = &job.workbook {
-            crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
-                FatalError::Output {
-                    path: book.clone(),
-                    source: std::io::Error::other(e),
-                }
-            })?;
-            results_files.push(book.display().to_string());
-        }
-    }
+    let results_files = files.run(opened, resumes, &mut progress).await?;
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
+    finish_summary(&config, mode, &mut summary)?;
+    Ok(summary)
+}
+
+/// What an earlier run left of each file, when resuming.
+type Resumed = Option<(ResumeState, Recovered)>;
+
+/// Resume: what earlier runs did, checked against the input before any request. One entry
+/// per file (none when not resuming); Break when every row is already done.
+async fn check_resumes(
+    config: &Config,
+    progress: &Progress,
+) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
+    let mut resumes = Vec::new();
+    let Some(submit) = config.submit.as_ref().filter(|s| s.resume) else {
+        return Ok(ControlFlow::Continue(resumes));
+    };
+    let mut to_do = 0;
+    let mut done = 0;
+    for job in &config.jobs {
+        let r = load_resume(job, progress, submit.reconcile_by_name)?;
+        if let Some((state, rec)) = &r {
+            let left = verify_resume(job, config, state).await?;
+            if left > 0 && !rec.found && !submit.reconcile_by_name {
+                return Err(FatalError::Resume(format!(
+                    "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
+                    journal_file::path_for(&job.output).display()
+                )));
+            }
+            to_do += left;
+            done += state.done.len();
+        } else {
+            to_do += 1;
+        }
+        resumes.push(r);
+    }
+    if to_do == 0 {
+        progress.say(&format!(
+            "nothing to do: {done} rows already created, updated or unchanged"
+        ));
+        return Ok(ControlFlow::Break(()));
+    }
+    Ok(ControlFlow::Continue(resumes))
+}
+
+/// What every file of a run shares.
+struct FileRuns<'a> {
+    config: &'a Config,
+    mode: Mode,
+    live: Option<&'a Live>,
+    stop: &'a Arc<Stop>,
+}
+
+impl FileRuns<'_> {
+    /// Runs the files one after the other; the results files written.
+    async fn run(
+        &self,
+        opened: Vec<Opened>,
+        resumes: Vec<Resumed>,
+        progress: &mut Progress,
+    ) -> Result<Vec<String>, FatalError> {
+        let config = self.config;
+        let matching = Matching {
+            by_name: config.match_by_name,
+            allow_duplicates: config.allow_duplicates,
+        };
+        let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
+        let mut resumes = resumes.into_iter();
+        let mut results_files = Vec::new();
+        for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
+            let resume = match (resumes.next().flatten(), self.live) {
+                (Some((mut state, rec)), Some(l)) => {
+                    apply_resume(&l.submitter, &state, &rec);
+                    recover_batches(&l.submitter, &mut state, &rec).await;
+                    Some(state)
+                }
+                _ => None,
+            };
+            let _lock = match self.mode {
+                Mode::Import => Some(crate::guard::lock_output(&job.output)?),
+                _ => None,
+            };
+            if self.mode == Mode::Import
+                && resume.is_none()
+                && !config.submit.as_ref().is_some_and(|s| s.overwrite)
+            {
+                crate::guard::refuse_to_overwrite(&job.output)?;
+            }
+            let run = FileRun {
+                file_index: fi,
+                job,
+                plans: file.plans.clone(),
+                live: self.live.map(|l| l.submitter.clone()),
+                stop: self.stop.clone(),
+                resume,
+                plan: self.mode == Mode::Plan,
+                matching,
+            };
+            run.go(file, &mut names, progress).await?;
+            results_files.push(job.output.display().to_string());
+            if let Some(book) = &job.workbook {
+                crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
+                    FatalError::Output {
+                        path: book.clone(),
+                        source: std::io::Error::other(e),
+                    }
+                })?;
+                results_files.push(book.display().to_string());
+            }
+        }
+        Ok(results_files)
+    }
+}
+
+/// The summary's last touches: the report, what a plan would call, and, once an import
+/// has left nothing failed or skipped, its journals removed.
+fn finish_summary(config: &Config, mode: Mode, summary: &mut Summary) -> Result<(), FatalError> {
     if let Some(path) = &config.report {
-        write_report(&config, &summary, path)?;
+        write_report(config, summary, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
@@ -224,7 +276,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
             }
         }
     }
-    Ok(summary)
+    Ok(())
 }
 
 async fn start_live(

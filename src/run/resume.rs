@@ -200,9 +200,8 @@ pub(super) async fn verify_resume(
                         d.id
                     ));
                 }
-                Some(_) => {}
                 None if item.checked.is_ok() => to_do += 1,
-                None => {}
+                Some(_) | None => {}
             }
         }
     }

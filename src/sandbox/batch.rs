@@ -51,6 +51,12 @@ struct Batch {
 
 impl Batch {
     /// 0 to 99 growing with the time waited over the delay; 100 once applied.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "both durations are non-negative and whole is positive; the float-to-int \
+                  cast saturates and the result is capped at 99"
+    )]
     fn progress(&self, now: Instant) -> u64 {
         if self.results.is_some() {
             return 100;
@@ -198,14 +204,14 @@ impl Store {
                 Some(b) => std::mem::take(&mut b.jobs),
                 None => continue,
             };
-            let results: Vec<Value> = jobs.into_iter().map(|j| self.apply_job(j, at)).collect();
+            let results: Vec<Value> = jobs.iter().map(|j| self.apply_job(j, at)).collect();
             if let Some(b) = self.batches.kept.get_mut(&id) {
                 b.results = Some(results);
             }
         }
     }
 
-    fn apply_job(&mut self, job: BatchJob, at: Moment) -> Value {
+    fn apply_job(&mut self, job: &BatchJob, at: Moment) -> Value {
         self.batch_jobs += 1;
         let (_, response) = if job.namespace == "batch" {
             error(

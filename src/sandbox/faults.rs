@@ -119,6 +119,12 @@ impl Faults {
         Ok(f)
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "`num` admits finite non-negative numbers only: a cast drops a fraction or \
+                  saturates at the type's largest value, as a fault spec may"
+    )]
     fn set(&mut self, k: &str, v: &str) -> Result<(), String> {
         let num = |v: &str| -> Result<f64, String> {
             v.parse::<f64>()

@@ -198,7 +198,7 @@ fn read_field(
                 .as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
             match a {
-                Some(a @ (1 | 2)) => f.apply_to = Some(a as u8),
+                Some(a @ (1 | 2)) => f.apply_to = u8::try_from(a).ok(),
                 _ => return Err(bad("must be 1 (opportunity) or 2 (lead)")),
             }
         }
@@ -243,12 +243,12 @@ fn param_invalid(field: &str) -> Answer {
 mod tests {
     use super::*;
 
-    fn save_source(s: &mut Store, p: Value) -> Answer {
-        s.handle("crm", "addOrUpdateLeadSource", &p)
+    fn save_source(s: &mut Store, p: &Value) -> Answer {
+        s.handle("crm", "addOrUpdateLeadSource", p)
     }
 
-    fn save_stage(s: &mut Store, p: Value) -> Answer {
-        s.handle("crm", "addOrUpdateLeadStage", &p)
+    fn save_stage(s: &mut Store, p: &Value) -> Answer {
+        s.handle("crm", "addOrUpdateLeadStage", p)
     }
 
     #[test]
@@ -256,21 +256,21 @@ mod tests {
         let mut s = Store::new();
         let cases = [
             (
-                save_source(&mut s, json!({"id": 999_999, "name": "x"})),
+                save_source(&mut s, &json!({"id": 999_999, "name": "x"})),
                 24325,
             ),
-            (save_source(&mut s, json!({"id": 1, "name": "x"})), 24326),
+            (save_source(&mut s, &json!({"id": 1, "name": "x"})), 24326),
             (
-                save_source(&mut s, json!({"name": "x", "colour": "red"})),
+                save_source(&mut s, &json!({"name": "x", "colour": "red"})),
                 24328,
             ),
             (
-                save_stage(&mut s, json!({"id": 999_999, "name": "x"})),
+                save_stage(&mut s, &json!({"id": 999_999, "name": "x"})),
                 24320,
             ),
-            (save_stage(&mut s, json!({"id": 4, "name": "x"})), 24321),
+            (save_stage(&mut s, &json!({"id": 4, "name": "x"})), 24321),
             (
-                save_stage(&mut s, json!({"name": "x", "applyTo": 3})),
+                save_stage(&mut s, &json!({"name": "x", "applyTo": 3})),
                 24323,
             ),
         ];
@@ -301,13 +301,13 @@ mod tests {
             (json!({"cost": 1}), 23017),
         ];
         for (p, code) in bad_sources {
-            let (_, b) = save_source(&mut s, p.clone());
+            let (_, b) = save_source(&mut s, &p);
             assert_eq!(b["specificCode"], code, "{p}: {b}");
         }
-        let (_, b) = save_stage(&mut s, json!({"name": "x"}));
+        let (_, b) = save_stage(&mut s, &json!({"name": "x"}));
         assert_eq!(b["specificCode"], 23017);
         assert_eq!(b["additionalMessages"][0], "applyTo is required");
-        let (_, b) = save_stage(&mut s, json!({"colour": "#abcdef"}));
+        let (_, b) = save_stage(&mut s, &json!({"colour": "#abcdef"}));
         assert_eq!(b["additionalMessages"][0], "name and applyTo are required");
         assert_eq!(s.creates, 0, "nothing invalid was saved");
     }
@@ -317,11 +317,11 @@ mod tests {
         let mut s = Store::new();
         let (st, b) = save_source(
             &mut s,
-            json!({"name": "Expo", "cost": "12.5", "colour": "#7EE546", "description": "d"}),
+            &json!({"name": "Expo", "cost": "12.5", "colour": "#7EE546", "description": "d"}),
         );
         assert_eq!(st, 200);
         let id = b["id"].as_u64().unwrap();
-        let (_, b) = save_source(&mut s, json!({"id": id.to_string(), "isReferral": true}));
+        let (_, b) = save_source(&mut s, &json!({"id": id.to_string(), "isReferral": true}));
         assert_eq!(b, json!({"success": true, "id": id}));
         let r = &s.sources[&id];
         assert_eq!(
@@ -335,9 +335,9 @@ mod tests {
             ("Expo", Some(12.5), Some("#7ee546"), Some("d"), true)
         );
         assert_eq!(s.updates[&id], 1);
-        let (_, b) = save_stage(&mut s, json!({"name": "Lead in", "applyTo": "2"}));
+        let (_, b) = save_stage(&mut s, &json!({"name": "Lead in", "applyTo": "2"}));
         let stage = b["id"].as_u64().unwrap();
-        save_stage(&mut s, json!({"id": stage, "name": "Lead out"}));
+        save_stage(&mut s, &json!({"id": stage, "name": "Lead out"}));
         assert_eq!(
             (s.stages[&stage].name.as_str(), s.stages[&stage].apply_to),
             ("Lead out", 2)
@@ -347,9 +347,9 @@ mod tests {
     #[test]
     fn a_rename_moves_the_record_in_the_name_filter() {
         let mut s = Store::new();
-        let (_, b) = save_source(&mut s, json!({"name": "Before"}));
+        let (_, b) = save_source(&mut s, &json!({"name": "Before"}));
         let id = b["id"].as_u64().unwrap();
-        save_source(&mut s, json!({"id": id, "name": "After"}));
+        save_source(&mut s, &json!({"id": id, "name": "After"}));
         let count = |s: &mut Store, name: &str| {
             let (_, b) = s.handle(
                 "crm",

@@ -287,7 +287,13 @@ fn json_reply(status: u16, body: &Value, retry_after: Option<Duration>) -> Reply
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(CONTENT_TYPE, "application/json");
     if let Some(ra) = retry_after {
-        b = b.header(RETRY_AFTER, format!("{}", ra.as_secs_f64().ceil() as u64));
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a Duration is never negative; a float-to-int cast saturates"
+        )]
+        let secs = ra.as_secs_f64().ceil() as u64;
+        b = b.header(RETRY_AFTER, format!("{secs}"));
     }
     b.body(Full::new(Bytes::from(
         serde_json::to_vec(body).unwrap_or_default(),

@@ -96,7 +96,7 @@ fn parse_date(req: &RequestParts<'_>) -> Option<OffsetDateTime> {
             time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
         return time::PrimitiveDateTime::parse(d, fmt)
             .ok()
-            .map(|p| p.assume_utc());
+            .map(time::PrimitiveDateTime::assume_utc);
     }
     let d = req.header("date")?;
     let t = httpdate::parse_http_date(d).ok()?;

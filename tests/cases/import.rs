@@ -145,7 +145,7 @@ fn faults_lose_no_row_and_create_nothing_twice() {
     // Exactly one line per row, in input order: no dedup before comparing.
     assert_eq!(
         o.rows(),
-        (2..2 + ROWS as u32).collect::<Vec<u32>>(),
+        (2..2 + u32::try_from(ROWS).unwrap()).collect::<Vec<u32>>(),
         "one line per row, in order; {}",
         o.stderr
     );
@@ -164,7 +164,7 @@ fn faults_lose_no_row_and_create_nothing_twice() {
     }
     assert_eq!(names.values().sum::<usize>(), created, "{names:?}");
     assert_eq!(
-        case.store().creates as usize,
+        usize::try_from(case.store().creates).unwrap(),
         created,
         "every record made is claimed by exactly one row"
     );
@@ -358,7 +358,10 @@ fn killed_run_resumes_to_the_same_store_as_an_uninterrupted_run() {
         child.kill();
         let _ = child.wait();
         let before = case.store().creates;
-        assert!((before as usize) < ROWS, "the kill came before the end");
+        assert!(
+            usize::try_from(before).unwrap() < ROWS,
+            "the kill came before the end"
+        );
         let o = case
             .run_with(["--resume"])
             .expect_code(0)
@@ -370,7 +373,11 @@ fn killed_run_resumes_to_the_same_store_as_an_uninterrupted_run() {
             "killed after {kill_after_ms} ms ({before} created by then)"
         );
         let store = case.store();
-        assert_eq!(store.creates as usize, ROWS, "nothing created twice");
+        assert_eq!(
+            usize::try_from(store.creates).unwrap(),
+            ROWS,
+            "nothing created twice"
+        );
         let ids: HashMap<&str, &str> = o
             .lines
             .iter()
@@ -413,7 +420,7 @@ fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
     );
     assert_eq!(created + skipped, 400);
     assert_eq!(
-        case.store().creates as usize,
+        usize::try_from(case.store().creates).unwrap(),
         created,
         "in-flight requests finished and were recorded"
     );

@@ -9,7 +9,7 @@ use ivvy_import::{Config, EXIT_FATAL, EXIT_OK, EXIT_SOME_ROWS, FatalError, Mode}
 use crate::support::{Case, parse_results};
 
 /// The validated configuration of a command line (without the program name).
-pub fn config_of(args: &[&str]) -> Config {
+pub(super) fn config_of(args: &[&str]) -> Config {
     let cli = Cli::try_parse_from(std::iter::once("ivvy-import").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     match config::from_cli(cli) {

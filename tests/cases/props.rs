@@ -50,7 +50,7 @@ fn assert_well_formed(v: &Validated) {
     let lines = &v.lines;
     match &v.result {
         Ok(summary) => {
-            assert_eq!(summary.rows as usize, lines.len());
+            assert_eq!(usize::try_from(summary.rows).unwrap(), lines.len());
             let rows: Vec<u32> = lines.iter().map(|l| l["row"].parse().unwrap()).collect();
             assert!(rows.iter().all(|r| *r >= 2), "{rows:?}");
             assert!(rows.windows(2).all(|w| w[0] < w[1]), "{rows:?}");
@@ -104,7 +104,7 @@ fn gen_row() -> impl Strategy<Value = GenRow> {
 }
 
 /// The file's text and, for each non-blank row, its row number and name cell.
-fn render(rows: &[GenRow], crlf: Vec<bool>, trailing_break: bool) -> (String, Vec<(u32, String)>) {
+fn render(rows: &[GenRow], crlf: &[bool], trailing_break: bool) -> (String, Vec<(u32, String)>) {
     let mut text = String::from("name,description,cost");
     let mut expected = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -123,7 +123,7 @@ fn render(rows: &[GenRow], crlf: Vec<bool>, trailing_break: bool) -> (String, Ve
                     field(description, false),
                     field(cost, false)
                 ));
-                expected.push((i as u32 + 2, name.clone()));
+                expected.push((u32::try_from(i).unwrap() + 2, name.clone()));
             }
         }
     }
@@ -154,7 +154,7 @@ proptest! {
                 rows.remove(rows.len() - 2);
             }
         }
-        let (text, expected) = render(&rows, crlf, trailing_break);
+        let (text, expected) = render(&rows, &crlf, trailing_break);
         let v = validate(text.as_bytes(), "csv");
         let summary = v.result.unwrap_or_else(|e| panic!("{e}\n{text:?}"));
         let got: Vec<(u32, String)> = v.lines
@@ -162,7 +162,7 @@ proptest! {
             .map(|l| (l["row"].parse().unwrap(), l["name"].clone()))
             .collect();
         prop_assert_eq!(&got, &expected, "{:?}", text);
-        prop_assert_eq!(summary.rows as usize, expected.len());
+        prop_assert_eq!(usize::try_from(summary.rows).unwrap(), expected.len());
     }
 
     /// A results file fed back in validates the same: each row keeps its status and its

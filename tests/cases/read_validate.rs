@@ -304,7 +304,7 @@ fn workbook(path: &std::path::Path) {
         .iter()
         .enumerate()
     {
-        s.write_string(2, c as u16, *h).unwrap();
+        s.write_string(2, u16::try_from(c).unwrap(), *h).unwrap();
     }
     s.write_number(3, 0, 755.0).unwrap();
     s.write_string(3, 1, "Numeric id").unwrap();
@@ -323,7 +323,7 @@ fn workbook(path: &std::path::Path) {
     let t = wb.add_worksheet();
     t.set_name("Stages").unwrap();
     for (c, h) in ["name", "applyTo", "colour"].iter().enumerate() {
-        t.write_string(0, c as u16, *h).unwrap();
+        t.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
     }
     t.write_string(1, 0, "Enquiry").unwrap();
     t.write_number(1, 1, 2.0).unwrap();

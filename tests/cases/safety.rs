@@ -110,7 +110,11 @@ impl Hostile {
                                 h.fetch_add(1, Ordering::SeqCst);
                                 let uri = req.uri().to_string();
                                 *p.lock().unwrap().entry(uri.clone()).or_default() += 1;
-                                let body = req.into_body().collect().await.map(|b| b.to_bytes());
+                                let body = req
+                                    .into_body()
+                                    .collect()
+                                    .await
+                                    .map(http_body_util::Collected::to_bytes);
                                 let json = body
                                     .ok()
                                     .and_then(|b| serde_json::from_slice(&b).ok())
@@ -151,7 +155,7 @@ impl Hostile {
     }
 }
 
-fn json(status: u16, v: serde_json::Value) -> Response<Full<Bytes>> {
+fn json(status: u16, v: &serde_json::Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("Content-Type", "application/json")
@@ -162,7 +166,7 @@ fn json(status: u16, v: serde_json::Value) -> Response<Full<Bytes>> {
 fn empty_list() -> Response<Full<Bytes>> {
     json(
         200,
-        serde_json::json!({"meta": {"totalResults": 0, "start": 0, "perPage": 100, "count": 0}, "results": []}),
+        &serde_json::json!({"meta": {"totalResults": 0, "start": 0, "perPage": 100, "count": 0}, "results": []}),
     )
 }
 
@@ -194,7 +198,7 @@ fn results(path: &Path) -> Vec<HashMap<String, String>> {
 #[test]
 fn a_redirect_is_never_followed_and_stops_the_run() {
     let elsewhere = Hostile::start(Arc::new(|_, _| {
-        json(200, serde_json::json!({"success": true, "id": 1}))
+        json(200, &serde_json::json!({"success": true, "id": 1}))
     }));
     let target = elsewhere.url();
     let server = Hostile::start(Arc::new(move |uri, _| {
@@ -279,7 +283,7 @@ fn a_dead_server_ends_the_run_within_give_up_after() {
         }
         json(
             500,
-            serde_json::json!({"errorCode": 500, "message": "Internal Server Error"}),
+            &serde_json::json!({"errorCode": 500, "message": "Internal Server Error"}),
         )
     }));
     let dir = tempfile::tempdir().unwrap();
@@ -324,11 +328,11 @@ fn a_list_that_never_ends_is_refused() {
                 .unwrap_or(0);
             return json(
                 200,
-                serde_json::json!({"meta": {"totalResults": 1_000_000, "start": start, "perPage": 2, "count": 2},
+                &serde_json::json!({"meta": {"totalResults": 1_000_000, "start": start, "perPage": 2, "count": 2},
                     "results": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}]}),
             );
         }
-        json(200, serde_json::json!({"success": true, "id": 9}))
+        json(200, &serde_json::json!({"success": true, "id": 9}))
     }));
     let dir = tempfile::tempdir().unwrap();
     let file = sources_csv(dir.path(), 3);

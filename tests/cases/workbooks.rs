@@ -71,7 +71,7 @@ fn wait(mut child: Child) -> (i32, String, i64) {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let pid = child.id() as libc::pid_t;
+    let pid = libc::pid_t::try_from(child.id()).expect("a process id fits pid_t");
     let deadline = Instant::now() + TIMEOUT;
     let (code, rss) = loop {
         let mut status = 0;

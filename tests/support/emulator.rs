@@ -3,7 +3,7 @@
 
 use ivvy_import::sandbox::{Faults, Log, Sandbox, SandboxOptions, Store};
 
-pub struct Emulator {
+pub(crate) struct Emulator {
     // Declared first: dropped (and shut down) before its runtime.
     sandbox: Sandbox,
     _rt: tokio::runtime::Runtime,
@@ -11,7 +11,7 @@ pub struct Emulator {
 
 impl Emulator {
     /// An emulator on 127.0.0.1 (a free port) with seeded faults, e.g. `seed=3,error=0.1`.
-    pub fn start(faults: &str) -> Emulator {
+    pub(crate) fn start(faults: &str) -> Emulator {
         let faults = Faults::parse(faults).unwrap_or_else(|e| panic!("fault spec {faults:?}: {e}"));
         Emulator::start_with(SandboxOptions {
             faults,
@@ -19,7 +19,7 @@ impl Emulator {
         })
     }
 
-    pub fn start_with(options: SandboxOptions) -> Emulator {
+    pub(crate) fn start_with(options: SandboxOptions) -> Emulator {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -31,26 +31,26 @@ impl Emulator {
         Emulator { sandbox, _rt: rt }
     }
 
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         self.sandbox.base_url()
     }
 
     /// The API key and secret it accepts.
-    pub fn key_and_secret(&self) -> (String, String) {
+    pub(crate) fn key_and_secret(&self) -> (String, String) {
         let c = self.sandbox.credentials();
         (c.key.clone(), c.secret.expose().to_string())
     }
 
-    pub fn store(&self) -> Store {
+    pub(crate) fn store(&self) -> Store {
         self.sandbox.store()
     }
 
-    pub fn log(&self) -> Log {
+    pub(crate) fn log(&self) -> Log {
         self.sandbox.log()
     }
 
     /// Moves the emulator's clock by `secs` (requests then look that far off).
-    pub fn shift_clock(&self, secs: i64) {
+    pub(crate) fn shift_clock(&self, secs: i64) {
         self.sandbox.shift_clock(secs);
     }
 }

@@ -26,26 +26,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use emulator::Emulator;
-pub use outcome::{Line, Outcome, parse_results};
+pub(crate) use emulator::Emulator;
+pub(crate) use outcome::{Line, Outcome, parse_results};
 
 /// How long a child process may run before it is killed and the test fails.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }
 
-pub fn sample(name: &str) -> PathBuf {
+pub(crate) fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
         .join(name)
 }
 
 /// A sources CSV of `n` rows with distinct names (`Source 00000`, …).
-pub fn sources_csv(n: usize) -> String {
+pub(crate) fn sources_csv(n: usize) -> String {
     let mut s = String::from("name,description,cost,colour,isReferral\n");
     for i in 0..n {
         s.push_str(&format!(
@@ -68,7 +68,7 @@ enum Backend {
     Emulator(Emulator),
 }
 
-pub struct Case {
+pub(crate) struct Case {
     dir: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
@@ -86,7 +86,7 @@ impl Default for Case {
 }
 
 impl Case {
-    pub fn new() -> Case {
+    pub(crate) fn new() -> Case {
         Case {
             dir: tempfile::tempdir().expect("a temporary directory"),
             inputs: Vec::new(),
@@ -101,55 +101,55 @@ impl Case {
     // ---- inputs ----
 
     /// An input CSV file `input.csv` holding `text`.
-    pub fn csv(self, text: &str) -> Case {
+    pub(crate) fn csv(self, text: &str) -> Case {
         self.input("input.csv", text)
     }
 
     /// An input file `name` holding `bytes`.
-    pub fn input(mut self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+    pub(crate) fn input(mut self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
         self.write(name, bytes);
         self.inputs.push(name.to_string());
         self
     }
 
     /// An input file `name` made by `make` (given its path), e.g. a workbook.
-    pub fn input_made(mut self, name: &str, make: impl FnOnce(&Path)) -> Case {
+    pub(crate) fn input_made(mut self, name: &str, make: impl FnOnce(&Path)) -> Case {
         make(&self.path(name));
         self.inputs.push(name.to_string());
         self
     }
 
     /// A fixture (`tests/fixtures/NAME`), copied in, as an input.
-    pub fn fixture(self, name: &str) -> Case {
+    pub(crate) fn fixture(self, name: &str) -> Case {
         let bytes = std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         self.input(name, bytes)
     }
 
     /// A bundled sample (`samples/NAME`), copied in, as an input.
-    pub fn sample(self, name: &str) -> Case {
+    pub(crate) fn sample(self, name: &str) -> Case {
         let bytes = std::fs::read(sample(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         self.input(name, bytes)
     }
 
     /// A generated sources CSV `s.csv` of `n` rows with distinct names.
-    pub fn sources(self, n: usize) -> Case {
+    pub(crate) fn sources(self, n: usize) -> Case {
         self.input("s.csv", sources_csv(n))
     }
 
     /// A file that is not an input (a mapping file, say).
-    pub fn file(self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+    pub(crate) fn file(self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
         self.write(name, bytes);
         self
     }
 
     /// A bundled sample copied in, not as an input.
-    pub fn sample_file(self, name: &str) -> Case {
+    pub(crate) fn sample_file(self, name: &str) -> Case {
         let bytes = std::fs::read(sample(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         self.file(name, bytes)
     }
 
     /// A fixture copied in, not as an input.
-    pub fn fixture_file(self, name: &str) -> Case {
+    pub(crate) fn fixture_file(self, name: &str) -> Case {
         let bytes = std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         self.file(name, bytes)
     }
@@ -157,17 +157,17 @@ impl Case {
     // ---- the command line ----
 
     /// The subcommand; by default `import` when the case has a backend, else `validate`.
-    pub fn cmd(mut self, command: &str) -> Case {
+    pub(crate) fn cmd(mut self, command: &str) -> Case {
         self.command = Some(command.to_string());
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Case {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Case {
         self.args.push(arg.as_ref().to_owned());
         self
     }
 
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Case {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Case {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
@@ -175,27 +175,27 @@ impl Case {
 
     /// An environment variable for the child (set after the emulator's credentials, so it
     /// can override them).
-    pub fn env(mut self, key: &str, value: &str) -> Case {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Case {
         self.env.push((key.to_string(), value.to_string()));
         self
     }
 
     /// `--sandbox`: the binary starts its own emulator; `faults` (may be empty) becomes
     /// `--sandbox-faults`.
-    pub fn sandbox(mut self, faults: &str) -> Case {
+    pub(crate) fn sandbox(mut self, faults: &str) -> Case {
         self.backend = Backend::Sandbox(faults.to_string());
         self
     }
 
     /// An emulator in this process with these faults; the binary gets `--base-url` and its
     /// credentials. Read it afterwards with [`Case::store`] and [`Case::log`].
-    pub fn emulator(mut self, faults: &str) -> Case {
+    pub(crate) fn emulator(mut self, faults: &str) -> Case {
         self.backend = Backend::Emulator(Emulator::start(faults));
         self
     }
 
     /// How long the child may run (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Case {
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Case {
         self.timeout = timeout;
         self
     }
@@ -204,22 +204,25 @@ impl Case {
 
     /// Runs the binary to its end.
     #[track_caller]
-    pub fn run(&self) -> Outcome {
+    pub(crate) fn run(&self) -> Outcome {
         self.run_with::<[&str; 0], &str>([])
     }
 
     /// Runs the binary with extra arguments after the case's own.
     #[track_caller]
-    pub fn run_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, extra: I) -> Outcome {
+    pub(crate) fn run_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, extra: I) -> Outcome {
         self.spawn_with(extra).wait()
     }
 
     /// Starts the binary and returns at once.
-    pub fn spawn(&self) -> Running {
+    pub(crate) fn spawn(&self) -> Running {
         self.spawn_with::<[&str; 0], &str>([])
     }
 
-    pub fn spawn_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, extra: I) -> Running {
+    pub(crate) fn spawn_with<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(
+        &self,
+        extra: I,
+    ) -> Running {
         let extra: Vec<OsString> = extra.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let results = self.results_path(&extra);
         let mut command = self.command(&extra);
@@ -239,7 +242,7 @@ impl Case {
 
     /// The command line the case runs (plus `extra`), for a test that drives the process
     /// itself; it must bound its own waits.
-    pub fn command(&self, extra: &[OsString]) -> Command {
+    pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
         c.current_dir(self.dir.path());
         for (k, _) in std::env::vars_os() {
@@ -308,23 +311,23 @@ impl Case {
     // ---- between and after runs ----
 
     /// The case's directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// A path in the case's directory.
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// (Re)writes a file in the case's directory, e.g. to change an input between runs.
-    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
+    pub(crate) fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
         let path = self.path(name);
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 
     /// A results file in the case's directory, parsed.
-    pub fn results(&self, name: &str) -> (Vec<String>, Vec<Line>) {
+    pub(crate) fn results(&self, name: &str) -> (Vec<String>, Vec<Line>) {
         let path = self.path(name);
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -333,24 +336,24 @@ impl Case {
 
     /// The case's emulator.
     #[track_caller]
-    pub fn emu(&self) -> &Emulator {
+    pub(crate) fn emu(&self) -> &Emulator {
         match &self.backend {
             Backend::Emulator(e) => e,
             _ => panic!("the case has no emulator: use .emulator(..)"),
         }
     }
 
-    pub fn store(&self) -> ivvy_import::sandbox::Store {
+    pub(crate) fn store(&self) -> ivvy_import::sandbox::Store {
         self.emu().store()
     }
 
-    pub fn log(&self) -> ivvy_import::sandbox::Log {
+    pub(crate) fn log(&self) -> ivvy_import::sandbox::Log {
         self.emu().log()
     }
 }
 
 /// A started child process.
-pub struct Running {
+pub(crate) struct Running {
     child: Child,
     started: Instant,
     timeout: Duration,
@@ -359,12 +362,12 @@ pub struct Running {
 
 impl Running {
     /// How long since it started.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 
     /// Sends a signal (`INT`, `TERM`) as a user's terminal or a service manager would.
-    pub fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let ok = Command::new("kill")
             .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
@@ -375,13 +378,13 @@ impl Running {
     }
 
     /// Kills it at once (SIGKILL), as a crash or `kill -9` would.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
     }
 
     /// Waits for the end, within the timeout; kills it and fails the test past that.
     #[track_caller]
-    pub fn wait(mut self) -> Outcome {
+    pub(crate) fn wait(mut self) -> Outcome {
         let mut stdout = self.child.stdout.take().expect("piped stdout");
         let mut stderr = self.child.stderr.take().expect("piped stderr");
         let out = std::thread::spawn(move || {
@@ -416,7 +419,7 @@ impl Running {
             );
         };
         Outcome::new(
-            std::process::Output {
+            &std::process::Output {
                 status,
                 stdout,
                 stderr,

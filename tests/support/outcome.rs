@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One results line, by column name.
-pub type Line = BTreeMap<String, String>;
+pub(crate) type Line = BTreeMap<String, String>;
 
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The exit code; -1 when the process was killed by a signal.
     pub code: i32,
     pub stdout: String,
@@ -20,7 +20,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn new(output: std::process::Output, results: &Path) -> Outcome {
+    pub(crate) fn new(output: &std::process::Output, results: &Path) -> Outcome {
         let text = std::fs::read_to_string(results).unwrap_or_default();
         let (header, lines) = parse_results(&text);
         Outcome {
@@ -35,7 +35,7 @@ impl Outcome {
 
     /// Panics, showing the output, unless the process exited with `code`.
     #[track_caller]
-    pub fn expect_code(self, code: i32) -> Self {
+    pub(crate) fn expect_code(self, code: i32) -> Self {
         assert_eq!(
             self.code, code,
             "exit code; stderr:\n{}\nstdout:\n{}",
@@ -46,7 +46,7 @@ impl Outcome {
 
     /// Panics unless row `row`'s results line has `status`.
     #[track_caller]
-    pub fn expect_status(self, row: u32, status: &str) -> Self {
+    pub(crate) fn expect_status(self, row: u32, status: &str) -> Self {
         assert_eq!(
             self.line(row)["status"],
             status,
@@ -58,7 +58,7 @@ impl Outcome {
 
     /// Panics unless row `row`'s error contains `needle`.
     #[track_caller]
-    pub fn expect_error(self, row: u32, needle: &str) -> Self {
+    pub(crate) fn expect_error(self, row: u32, needle: &str) -> Self {
         let error = &self.line(row)["error"];
         assert!(
             error.contains(needle),
@@ -69,7 +69,7 @@ impl Outcome {
 
     /// Panics unless stderr contains `needle`.
     #[track_caller]
-    pub fn expect_stderr(self, needle: &str) -> Self {
+    pub(crate) fn expect_stderr(self, needle: &str) -> Self {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}:\n{}",
@@ -80,7 +80,7 @@ impl Outcome {
 
     /// Panics unless every line has `status`.
     #[track_caller]
-    pub fn expect_all(self, status: &str) -> Self {
+    pub(crate) fn expect_all(self, status: &str) -> Self {
         let other: Vec<&Line> = self
             .lines
             .iter()
@@ -92,7 +92,7 @@ impl Outcome {
 
     /// The results line of a row.
     #[track_caller]
-    pub fn line(&self, row: u32) -> &Line {
+    pub(crate) fn line(&self, row: u32) -> &Line {
         let row_text = row.to_string();
         self.lines
             .iter()
@@ -101,30 +101,30 @@ impl Outcome {
     }
 
     /// The row numbers of the lines, in file order.
-    pub fn rows(&self) -> Vec<u32> {
+    pub(crate) fn rows(&self) -> Vec<u32> {
         self.lines
             .iter()
             .map(|l| l["row"].parse().expect("a row number"))
             .collect()
     }
 
-    pub fn statuses(&self) -> Vec<String> {
+    pub(crate) fn statuses(&self) -> Vec<String> {
         self.column("status")
     }
 
     /// One column of every line, in file order.
-    pub fn column(&self, name: &str) -> Vec<String> {
+    pub(crate) fn column(&self, name: &str) -> Vec<String> {
         self.lines.iter().map(|l| l[name].clone()).collect()
     }
 
     /// How many lines have `status`.
-    pub fn count(&self, status: &str) -> usize {
+    pub(crate) fn count(&self, status: &str) -> usize {
         self.lines.iter().filter(|l| l["status"] == status).count()
     }
 
     /// The `id` of a row's line.
     #[track_caller]
-    pub fn id(&self, row: u32) -> u64 {
+    pub(crate) fn id(&self, row: u32) -> u64 {
         let l = self.line(row);
         l["id"]
             .parse()
@@ -133,14 +133,14 @@ impl Outcome {
 
     /// Stdout as one JSON value (`--json`).
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// A results file's header and lines.
-pub fn parse_results(text: &str) -> (Vec<String>, Vec<Line>) {
+pub(crate) fn parse_results(text: &str) -> (Vec<String>, Vec<Line>) {
     if text.is_empty() {
         return (Vec::new(), Vec::new());
     }
