@@ -52,6 +52,9 @@ struct Opened {
 fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
     let input = Input::open(&job.input, &config.read)?;
     let (plans, echo, warnings) = plan_file(&input, config.kind, &config.map)?;
+    for n in &input.notes {
+        progress.say(n);
+    }
     if let Some(d) = input.dialect {
         progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
     }
@@ -315,11 +318,10 @@ impl FileRun<'_> {
             .map_err(FatalError::output(&write_path))?;
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
-        let check = !crate::input::is_workbook(&self.job.input);
         let reader = {
             let plans = self.plans.clone();
             let input = file.input;
-            std::thread::spawn(move || read_file(input, &plans, check, &items_tx))
+            std::thread::spawn(move || read_file(input, &plans, &items_tx))
         };
         let window = Arc::new(Semaphore::new(WINDOW));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Finished>>(64);
@@ -328,7 +330,7 @@ impl FileRun<'_> {
             writer,
             path: write_path.clone(),
             journal: journal.clone(),
-            progress,
+            progress: &mut *progress,
             window: window.clone(),
             label: self
                 .job
@@ -348,7 +350,9 @@ impl FileRun<'_> {
             .map_err(|_| FatalError::Internal("the reader thread panicked".into()))?;
         collected?;
         dispatched?;
-        read?;
+        for w in read? {
+            progress.say(&format!("warning: {w}"));
+        }
         if write_path != self.job.output {
             std::fs::rename(&write_path, &self.job.output)
                 .map_err(FatalError::output(&self.job.output))?;
@@ -440,13 +444,12 @@ impl FileRun<'_> {
         send(&done, &mut ready).await.map_err(|()| closed())
     }
 
-    /// Checks the row (if the reader left that), claims its name, and decides what to do.
+    /// Claims the row's name and decides what to do with it.
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
-        item.ensure_checked(plan);
         if let (Some(kind), Some(name)) = (item.kind, claimed_name(plan, &item)) {
             let name = name.into_owned();
-            let at = (item.row.number, &plan.sheet, self.file_index);
+            let at = (item.number, &plan.sheet, self.file_index);
             names.admit(kind, &name, at, &mut item.checked);
         }
         let record = match &item.checked {
@@ -454,12 +457,12 @@ impl FileRun<'_> {
                 let (v, labels) = problems_verdict(p);
                 return Next::Done(finished(seq, item, v, labels));
             }
+            Ok(_) if self.live.is_none() => {
+                return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
+            }
             Ok(r) => r.clone(),
         };
-        let Some(_) = &self.live else {
-            return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
-        };
-        let key: RowKey = (plan.sheet.to_string(), item.row.number);
+        let key: RowKey = (plan.sheet.to_string(), item.number);
         let mut record = record;
         let mut was_sent = false;
         if let Some(r) = &self.resume {
@@ -504,13 +507,9 @@ fn claimed_name<'a>(plan: &TablePlan, item: &'a Item) -> Option<std::borrow::Cow
             _ => None,
         };
     }
-    let id_blank = plan
-        .columns
-        .fields
-        .get(Field::Id)
-        .is_none_or(|(i, _)| item.row.cell(i).is_blank());
-    let (i, _) = plan.columns.fields.get(Field::Name)?;
-    id_blank.then(|| item.row.cell(i).display())
+    plan.columns.fields.get(Field::Name)?;
+    let id_blank = item.id_cell(plan).trim().is_empty();
+    id_blank.then(|| std::borrow::Cow::Borrowed(item.name_cell(plan)))
 }
 
 fn skipped(stop: &Stop) -> Submitted {

@@ -1,4 +1,8 @@
 //! The reader thread: a file's rows → checked items, sent in batches to the run.
+//!
+//! A row borrows the reader's buffers; it is checked where it is read, and only what the rest
+//! of the run needs travels on: the record (or the problems) and the cells of its results
+//! line, copied once into one string.
 
 use std::ops::ControlFlow;
 
@@ -6,33 +10,105 @@ use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Input, InputError, Row};
+use crate::input::{Input, InputError, Row, excerpt};
 use crate::kind::Kind;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
 /// One checked row on its way to the results file.
 pub(crate) struct Item {
     pub table: usize,
-    pub row: Row,
+    /// The row number a spreadsheet application shows.
+    pub number: u32,
     pub kind: Option<Kind>,
     pub checked: Result<Record, Vec<Problem>>,
-    /// Not checked yet: the consumer checks it (see `read_file`).
-    unchecked: bool,
+    /// The cells the results line echoes; for an invalid row, its id and name cells too.
+    pub cells: Kept,
+}
+
+/// Cells copied out of a row: their text back to back in one string, and where each ends.
+/// The first `plan.slots.len()` are the echoed cells; an invalid row adds its id cell and
+/// name cell (see [`Item::id_cell`], [`Item::name_cell`]).
+pub(crate) struct Kept {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Kept {
+    fn with_capacity(text: usize, cells: usize) -> Kept {
+        Kept {
+            text: String::with_capacity(text),
+            ends: Vec::with_capacity(cells),
+        }
+    }
+
+    fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The `i`th kept cell; empty past the last.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
 }
 
 impl Item {
-    /// Checks the row if the reader left that to the consumer.
-    pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
-        if self.unchecked {
-            (self.kind, self.checked) = check_row(plan, &self.row);
-            self.unchecked = false;
+    /// An invalid row's id cell as written ("" when it has none).
+    pub(crate) fn id_cell(&self, plan: &TablePlan) -> &str {
+        self.extra(plan, 0)
+    }
+
+    /// An invalid row's name cell as written ("" when it has none).
+    pub(crate) fn name_cell(&self, plan: &TablePlan) -> &str {
+        self.extra(plan, 1)
+    }
+
+    fn extra(&self, plan: &TablePlan, i: usize) -> &str {
+        if self.checked.is_ok() {
+            return "";
+        }
+        self.cells.get(plan.slots.len() + i)
+    }
+}
+
+/// Copies what travels on out of a borrowed row.
+fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
+    let extra = if invalid { 2 } else { 0 };
+    let cell =
+        |i: Option<usize>| i.map_or(std::borrow::Cow::Borrowed(""), |i| row.cell(i).display());
+    let mut kept = Kept::with_capacity(0, plan.slots.len() + extra);
+    let mut len = 0;
+    for s in &plan.slots {
+        len += cell(*s).len();
+    }
+    let fields = &plan.columns.fields;
+    let extras = [
+        fields.get(Field::Id).map(|(i, _)| i),
+        fields.get(Field::Name).map(|(i, _)| i),
+    ];
+    if invalid {
+        len += extras.iter().map(|i| cell(*i).len()).sum::<usize>();
+    }
+    kept.text.reserve_exact(len);
+    for s in &plan.slots {
+        kept.push(&cell(*s));
+    }
+    if invalid {
+        for i in extras {
+            kept.push(&cell(i));
         }
     }
+    kept
 }
 
 pub(crate) fn check_row(
     plan: &TablePlan,
-    row: &Row,
+    row: &Row<'_>,
 ) -> (Option<Kind>, Result<Record, Vec<Problem>>) {
     let mut problems = Vec::new();
     if row.len() > plan.width {
@@ -44,7 +120,7 @@ pub(crate) fn check_row(
                 column: format!("column {}", crate::input::column_letters(first)),
                 kind: ProblemKind::ExtraCells {
                     count: extra.len(),
-                    first: row.cell(first).display().into_owned(),
+                    first: excerpt(&row.cell(first).display(), 80),
                 },
             });
         }
@@ -77,47 +153,52 @@ pub(crate) fn check_row(
 const BATCH: usize = 512;
 
 /// Reads and checks every row of a file on the calling thread, sending batches of items.
-/// (Duplicate names are checked by the consumer, which sees every file in order.) Parsing a
-/// workbook costs far more than a CSV file, so for workbooks (`check` false) the consumer
-/// checks the rows too, to share the work between the two threads.
+/// (Duplicate names are checked by the consumer, which sees every file in order.) Returns the
+/// warnings found while reading (e.g. lines in another encoding).
 pub(crate) fn read_file(
     mut input: Input,
     plans: &[TablePlan],
-    check: bool,
     tx: &mpsc::Sender<Vec<Item>>,
-) -> Result<(), InputError> {
+) -> Result<Vec<String>, InputError> {
     let mut batch = Vec::with_capacity(BATCH);
-    for t in 0..input.tables.len() {
-        let plan = &plans[t];
+    for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
         let mut closed = false;
-        input.read_table(t, &mut |row| {
+        let read = input.read_table(t, &mut |row| {
             if row.is_blank() {
                 return ControlFlow::Continue(());
             }
-            let (kind, checked) = if check {
-                check_row(plan, &row)
-            } else {
-                (None, Err(Vec::new()))
-            };
+            let (kind, checked) = check_row(plan, &row);
+            let cells = keep(plan, &row, checked.is_err());
             batch.push(Item {
                 table: t,
-                row,
+                number: row.number,
                 kind,
                 checked,
-                unchecked: !check,
+                cells,
             });
-            if batch.len() == BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+            if batch.len() == BATCH
+                && tx
+                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_err()
+            {
                 closed = true;
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
-        })?;
+        });
+        if let Err(e) = read {
+            // The rows before the one that stopped the read still get their results lines.
+            if !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
+            return Err(e);
+        }
         if closed {
-            return Ok(());
+            return Ok(input.read_warnings());
         }
     }
     if !batch.is_empty() {
         let _ = tx.blocking_send(batch);
     }
-    Ok(())
+    Ok(input.read_warnings())
 }

@@ -79,31 +79,42 @@ impl Cell {
     }
 }
 
-/// The cells of one data row.
-#[derive(Debug, Clone)]
-pub enum RowCells {
-    Csv(::csv::StringRecord),
-    Sheet(Vec<Cell>),
+/// The cells of one data row, borrowed from the reader's buffers: valid until the reader moves
+/// on to the next row. Whatever must outlive the row is copied out of it.
+#[derive(Debug, Clone, Copy)]
+pub enum RowCells<'a> {
+    /// A CSV record: its fields' text back to back, and where each field ends in it.
+    Csv {
+        text: &'a str,
+        ends: &'a [usize],
+    },
+    Sheet(&'a [Cell]),
 }
 
 /// One data row with the number a spreadsheet application shows for it.
-#[derive(Debug, Clone)]
-pub struct Row {
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
     pub number: u32,
-    pub cells: RowCells,
+    pub cells: RowCells<'a>,
 }
 
-impl Row {
-    pub fn cell(&self, index: usize) -> CellRef<'_> {
-        match &self.cells {
-            RowCells::Csv(r) => r.get(index).map_or(CellRef::Empty, CellRef::Text),
+impl<'a> Row<'a> {
+    pub fn cell(&self, index: usize) -> CellRef<'a> {
+        match self.cells {
+            RowCells::Csv { text, ends } => match ends.get(index) {
+                Some(&end) => {
+                    let start = if index == 0 { 0 } else { ends[index - 1] };
+                    text.get(start..end).map_or(CellRef::Empty, CellRef::Text)
+                }
+                None => CellRef::Empty,
+            },
             RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.cells {
-            RowCells::Csv(r) => r.len(),
+        match self.cells {
+            RowCells::Csv { ends, .. } => ends.len(),
             RowCells::Sheet(c) => c.len(),
         }
     }
@@ -114,7 +125,7 @@ impl Row {
     }
 }
 
-impl Cells for Row {
+impl Cells for Row<'_> {
     fn cell(&self, index: usize) -> CellRef<'_> {
         Row::cell(self, index)
     }
@@ -151,17 +162,20 @@ pub struct Table {
 /// How to decode a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EncodingChoice {
-    /// UTF-8 when the file is valid UTF-8 (or has a UTF-16 byte-order mark), else Windows-1252.
+    /// UTF-8 when the file is valid UTF-8 (or has a UTF-16 byte-order mark), else Windows-1252;
+    /// a UTF-8 file with some lines that are not is read line by line.
     #[default]
     Auto,
     Utf8,
     Windows1252,
+    /// Mac OS Roman, as "CSV (Macintosh)" of Excel for Mac writes it.
+    MacRoman,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     pub encoding: EncodingChoice,
-    /// None: sniff `,` `;` tab `|` from the header line.
+    /// None: sniff `,` `;` tab `|` from the header line (or take an Excel `sep=` line).
     pub delimiter: Option<u8>,
     /// Read only this sheet of a workbook.
     pub sheet: Option<String>,
@@ -191,13 +205,24 @@ pub enum InputError {
     },
     #[error("{path}: no header row: the file has no non-empty row")]
     Empty { path: PathBuf },
+    /// The file is something else under a spreadsheet's name.
+    #[error("{path}: {what}, not a CSV file or a workbook: {advice}")]
+    NotSpreadsheet {
+        path: PathBuf,
+        what: &'static str,
+        advice: &'static str,
+    },
 }
 
 /// What a CSV file was read as, for the user to see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsvDialect {
     pub encoding: &'static str,
+    /// The encoding of the lines that are not valid in `encoding` (a mixed file).
+    pub fallback: Option<&'static str>,
     pub delimiter: u8,
+    /// The delimiter came from an Excel `sep=` first line.
+    pub sep_line: bool,
 }
 
 impl fmt::Display for CsvDialect {
@@ -206,7 +231,15 @@ impl fmt::Display for CsvDialect {
             b'\t' => "tab".to_string(),
             d => format!("'{}'", d as char),
         };
-        write!(f, "encoding {}, delimiter {d}", self.encoding)
+        write!(f, "encoding {}", self.encoding)?;
+        if let Some(other) = self.fallback {
+            write!(f, " (lines that are not: {other})")?;
+        }
+        write!(f, ", delimiter {d}")?;
+        if self.sep_line {
+            write!(f, " (from its sep= line)")?;
+        }
+        Ok(())
     }
 }
 
@@ -216,6 +249,8 @@ pub struct Input {
     pub tables: Vec<Table>,
     /// Set for CSV files.
     pub dialect: Option<CsvDialect>,
+    /// Notes for the user about how the file is read (e.g. a workbook named `.csv`).
+    pub notes: Vec<String>,
     source: Source,
 }
 
@@ -224,33 +259,152 @@ enum Source {
     Workbook(Box<workbook::WorkbookSource>),
 }
 
-/// Whether a path names a workbook (by extension, else by its first bytes).
-pub fn is_workbook(path: &Path) -> bool {
+/// What a file's first bytes say it is, whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A ZIP archive: XLSX, XLSM, XLSB or ODS.
+    Zip,
+    /// An OLE compound file: XLS.
+    Ole,
+    /// An HTML page, as web applications export "Excel" files.
+    Html,
+    /// Excel 2003 XML Spreadsheet.
+    SpreadsheetMl,
+    /// NUL bytes without a UTF-16 byte-order mark: not text.
+    Binary,
+    Text,
+}
+
+impl Content {
+    /// Looks at the first few KiB of a file.
+    pub fn sniff(head: &[u8]) -> Content {
+        if head.starts_with(b"PK\x03\x04") {
+            return Content::Zip;
+        }
+        if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            return Content::Ole;
+        }
+        let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let start = body.iter().position(|b| !b.is_ascii_whitespace());
+        if let Some(i) = start
+            && body[i] == b'<'
+        {
+            let lower: Vec<u8> = body[i..].iter().map(u8::to_ascii_lowercase).collect();
+            let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+            if has(b"urn:schemas-microsoft-com:office:spreadsheet") || has(b"<workbook") {
+                return Content::SpreadsheetMl;
+            }
+            if has(b"<html") || has(b"<!doctype html") || has(b"<table") {
+                return Content::Html;
+            }
+        }
+        if !utf16 && head.contains(&0) {
+            return Content::Binary;
+        }
+        Content::Text
+    }
+}
+
+fn first_bytes(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path)?, n as u64),
+        &mut head,
+    )?;
+    Ok(head)
+}
+
+fn has_workbook_extension(path: &Path) -> bool {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods") => true,
-        Some("csv" | "tsv" | "txt") => false,
-        _ => {
-            let mut head = [0u8; 4];
-            std::fs::File::open(path)
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-                .is_ok()
-                && (head == *b"PK\x03\x04" || head == [0xD0, 0xCF, 0x11, 0xE0])
+    matches!(
+        ext.as_deref(),
+        Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods")
+    )
+}
+
+/// A string as it may appear in a message: at most `max` characters (then `…`), with control
+/// characters escaped, so neither a huge value nor binary bytes reach the terminal.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
     }
+    out
 }
 
 impl Input {
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, InputError> {
-        if is_workbook(path) {
+        let io_err = |source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let head = first_bytes(path, 4096).map_err(io_err)?;
+        let content = Content::sniff(&head);
+        let refuse = |what, advice| {
+            Err(InputError::NotSpreadsheet {
+                path: path.to_path_buf(),
+                what,
+                advice,
+            })
+        };
+        match content {
+            Content::Html => {
+                return refuse(
+                    "an HTML page (a web export with a spreadsheet's name)",
+                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+                );
+            }
+            Content::SpreadsheetMl => {
+                return refuse(
+                    "an Excel 2003 XML Spreadsheet (SpreadsheetML)",
+                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+                );
+            }
+            Content::Binary if !has_workbook_extension(path) => {
+                return refuse(
+                    "a binary file",
+                    "export the data from its application as CSV or .xlsx",
+                );
+            }
+            _ => {}
+        }
+        let mut notes = Vec::new();
+        let workbook = match content {
+            Content::Zip | Content::Ole => {
+                if !has_workbook_extension(path) {
+                    let what = if content == Content::Zip {
+                        "an XLSX/ODS workbook"
+                    } else {
+                        "an XLS workbook"
+                    };
+                    notes.push(format!(
+                        "{}: the file is {what}, not CSV text: read as a workbook",
+                        path.display()
+                    ));
+                }
+                true
+            }
+            _ => has_workbook_extension(path),
+        };
+        if workbook {
             let (source, tables) = workbook::WorkbookSource::open(path, opts.sheet.as_deref())?;
             Ok(Input {
                 path: path.to_path_buf(),
                 tables,
                 dialect: None,
+                notes,
                 source: Source::Workbook(Box::new(source)),
             })
         } else {
@@ -259,17 +413,19 @@ impl Input {
                 path: path.to_path_buf(),
                 tables: vec![table],
                 dialect: Some(dialect),
+                notes,
                 source: Source::Csv(source),
             })
         }
     }
 
     /// Streams the data rows of one table, in order, to `f`, which may stop the read early.
-    /// Rows whose cells are all blank are passed too (they take a row number).
+    /// Rows whose cells are all blank are passed too (they take a row number). A row borrows
+    /// the reader's buffers: it lives only for the call.
     pub fn read_table(
         &mut self,
         index: usize,
-        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+        f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
         let table = &self.tables[index];
         match &mut self.source {
@@ -277,11 +433,46 @@ impl Input {
             Source::Workbook(w) => w.read_rows(table, f),
         }
     }
+
+    /// Warnings found while reading the rows (e.g. lines in another encoding), once read.
+    pub fn read_warnings(&mut self) -> Vec<String> {
+        match &mut self.source {
+            Source::Csv(s) => s.warnings(),
+            Source::Workbook(_) => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_is_told_by_its_first_bytes() {
+        assert_eq!(Content::sniff(b"PK\x03\x04rest"), Content::Zip);
+        assert_eq!(
+            Content::sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Content::Ole
+        );
+        assert_eq!(
+            Content::sniff(b"\xEF\xBB\xBF<!DOCTYPE html><html><table>"),
+            Content::Html
+        );
+        assert_eq!(
+            Content::sniff(b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">"),
+            Content::SpreadsheetMl
+        );
+        assert_eq!(Content::sniff(b"\x89PNG\r\n\x1a\n\0\0"), Content::Binary);
+        assert_eq!(Content::sniff(b"\xFF\xFEn\0a\0"), Content::Text);
+        assert_eq!(Content::sniff(b"name,cost\n<b>,1\n"), Content::Text);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("abc", 80), "abc");
+        assert_eq!(excerpt(&"x".repeat(100), 5), "xxxxx…");
+        assert_eq!(excerpt("a\u{1b}[2Jb\0", 80), "a\\u{1b}[2Jb\\u{0}");
+    }
 
     #[test]
     fn column_letters_follow_spreadsheet_naming() {

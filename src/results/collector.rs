@@ -11,7 +11,6 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::writer::{ResultsWriter, fingerprint};
 use crate::error::FatalError;
-use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
 use crate::outcome::{Status, Verdict};
 use crate::progress::Progress;
@@ -108,7 +107,7 @@ impl Collector<'_> {
             return Ok(());
         }
         let plan = &self.plans[f.item.table];
-        let key: RowKey = (plan.sheet.to_string(), f.item.row.number);
+        let key: RowKey = (plan.sheet.to_string(), f.item.number);
         let fp = fingerprint(&echo_cells(plan, &f.item));
         journal
             .done(&key, kind, f.verdict.status == Status::Created, id, fp)
@@ -131,7 +130,7 @@ impl Collector<'_> {
         let echo = echo_cells(plan, &f.item);
         self.writer
             .write(
-                f.item.row.number,
+                f.item.number,
                 &plan.sheet,
                 f.item.kind,
                 &f.verdict,
@@ -147,9 +146,8 @@ impl Collector<'_> {
 
 /// The cells of a row that fill the results file's echoed columns.
 pub(crate) fn echo_cells<'a>(plan: &TablePlan, item: &'a Item) -> Vec<Cow<'a, str>> {
-    plan.slots
-        .iter()
-        .map(|s| s.map_or(Cow::Borrowed(""), |i| item.row.cell(i).display()))
+    (0..plan.slots.len())
+        .map(|i| Cow::Borrowed(item.cells.get(i)))
         .collect()
 }
 
@@ -160,8 +158,5 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
     {
         return Cow::Owned(id.to_string());
     }
-    plan.columns
-        .fields
-        .get(Field::Id)
-        .map_or(Cow::Borrowed(""), |(i, _)| item.row.cell(i).display())
+    Cow::Borrowed(item.id_cell(plan))
 }
