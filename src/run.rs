@@ -27,7 +27,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self, Done, Journal, Recovered, RowKey, read_done};
-use crate::source::{Item, read_file};
+use crate::source::{Item, Kept, read_file};
 use crate::summary::{Mode, Summary};
 
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
@@ -447,10 +447,11 @@ impl FileRun<'_> {
     /// Claims the row's name and decides what to do with it.
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
-        if let (Some(kind), Some(name)) = (item.kind, claimed_name(plan, &item)) {
-            let name = name.into_owned();
+        if let Some(kind) = item.kind
+            && let Some(name) = claimed_name(plan, &item.checked, &item.cells)
+        {
             let at = (item.number, &plan.sheet, self.file_index);
-            names.admit(kind, &name, at, &mut item.checked);
+            names.admit(kind, name, at, &mut item.checked);
         }
         let record = match &item.checked {
             Err(p) => {
@@ -499,17 +500,19 @@ impl FileRun<'_> {
     }
 }
 
-/// The name a row claims for the duplicate check: a create row's name (valid or not).
-fn claimed_name<'a>(plan: &TablePlan, item: &'a Item) -> Option<std::borrow::Cow<'a, str>> {
-    if let Ok(r) = &item.checked {
-        return match (r.id(), r.name()) {
-            (None, Some(n)) => Some(std::borrow::Cow::Borrowed(n)),
-            _ => None,
-        };
-    }
+/// The name a row claims for the duplicate check: a create row's name (valid or not), as
+/// written in its cell.
+fn claimed_name<'a>(
+    plan: &TablePlan,
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &'a Kept,
+) -> Option<&'a str> {
     plan.columns.fields.get(Field::Name)?;
-    let id_blank = item.id_cell(plan).trim().is_empty();
-    id_blank.then(|| std::borrow::Cow::Borrowed(item.name_cell(plan)))
+    let create = match checked {
+        Ok(r) => r.id().is_none() && r.name().is_some(),
+        Err(_) => cells.invalid_id(plan).trim().is_empty(),
+    };
+    create.then(|| cells.name(plan))
 }
 
 fn skipped(stop: &Stop) -> Submitted {
@@ -554,5 +557,7 @@ async fn send(done: &mpsc::Sender<Vec<Finished>>, ready: &mut Vec<Finished>) -> 
     if ready.is_empty() {
         return Ok(());
     }
-    done.send(std::mem::take(ready)).await.map_err(|_| ())
+    // The next batch starts with room for as many: no regrowth, row by row.
+    let batch = std::mem::replace(ready, Vec::with_capacity(ready.len()));
+    done.send(batch).await.map_err(|_| ())
 }

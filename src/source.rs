@@ -4,6 +4,7 @@
 //! of the run needs travels on: the record (or the problems) and the cells of its results
 //! line, copied once into one string.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use tokio::sync::mpsc;
@@ -26,25 +27,30 @@ pub(crate) struct Item {
 }
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
-/// The first `plan.slots.len()` are the echoed cells; an invalid row adds its id cell and
-/// name cell (see [`Item::id_cell`], [`Item::name_cell`]).
+/// The first `plan.slots.len()` are the echoed cells, then the name cell, then (for an
+/// invalid row) the id cell.
 pub(crate) struct Kept {
-    text: String,
-    ends: Vec<u32>,
+    text: Box<str>,
+    ends: Box<[u32]>,
 }
 
 impl Kept {
-    fn with_capacity(text: usize, cells: usize) -> Kept {
-        Kept {
-            text: String::with_capacity(text),
-            ends: Vec::with_capacity(cells),
+    fn new<'a>(cells: impl Iterator<Item = Cow<'a, str>> + Clone) -> Kept {
+        let (mut len, mut count) = (0, 0);
+        for c in cells.clone() {
+            len += c.len();
+            count += 1;
         }
-    }
-
-    fn push(&mut self, cell: &str) {
-        self.text.push_str(cell);
-        self.ends
-            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        let mut text = String::with_capacity(len);
+        let mut ends = Vec::with_capacity(count);
+        for c in cells {
+            text.push_str(&c);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Kept {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
     }
 
     /// The `i`th kept cell; empty past the last.
@@ -57,53 +63,27 @@ impl Kept {
     }
 }
 
-impl Item {
-    /// An invalid row's id cell as written ("" when it has none).
-    pub(crate) fn id_cell(&self, plan: &TablePlan) -> &str {
-        self.extra(plan, 0)
+impl Kept {
+    /// The row's name cell as written ("" when the table has no name column).
+    pub(crate) fn name(&self, plan: &TablePlan) -> &str {
+        self.get(plan.slots.len())
     }
 
-    /// An invalid row's name cell as written ("" when it has none).
-    pub(crate) fn name_cell(&self, plan: &TablePlan) -> &str {
-        self.extra(plan, 1)
-    }
-
-    fn extra(&self, plan: &TablePlan, i: usize) -> &str {
-        if self.checked.is_ok() {
-            return "";
-        }
-        self.cells.get(plan.slots.len() + i)
+    /// An invalid row's id cell as written ("" for a valid row, or a table without ids).
+    pub(crate) fn invalid_id(&self, plan: &TablePlan) -> &str {
+        self.get(plan.slots.len() + 1)
     }
 }
 
-/// Copies what travels on out of a borrowed row.
+/// Copies what travels on out of a borrowed row: the echoed cells, the name cell (for the
+/// duplicate check), and for an invalid row its id cell (for its results line).
 fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
-    let extra = if invalid { 2 } else { 0 };
-    let cell =
-        |i: Option<usize>| i.map_or(std::borrow::Cow::Borrowed(""), |i| row.cell(i).display());
-    let mut kept = Kept::with_capacity(0, plan.slots.len() + extra);
-    let mut len = 0;
-    for s in &plan.slots {
-        len += cell(*s).len();
-    }
+    let cell = move |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
     let fields = &plan.columns.fields;
-    let extras = [
-        fields.get(Field::Id).map(|(i, _)| i),
-        fields.get(Field::Name).map(|(i, _)| i),
-    ];
-    if invalid {
-        len += extras.iter().map(|i| cell(*i).len()).sum::<usize>();
-    }
-    kept.text.reserve_exact(len);
-    for s in &plan.slots {
-        kept.push(&cell(*s));
-    }
-    if invalid {
-        for i in extras {
-            kept.push(&cell(i));
-        }
-    }
-    kept
+    let name = fields.get(Field::Name).map(|(i, _)| i);
+    let id = fields.get(Field::Id).map(|(i, _)| i).filter(|_| invalid);
+    let extra = [name, id].into_iter().take(if invalid { 2 } else { 1 });
+    Kept::new(plan.slots.iter().copied().chain(extra).map(cell))
 }
 
 pub(crate) fn check_row(
@@ -201,4 +181,21 @@ pub(crate) fn read_file(
         let _ = tx.blocking_send(batch);
     }
     Ok(input.read_warnings())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_cells_come_back_as_they_went_in() {
+        let cells = ["Café", "", "12.50", "#aabbcc"];
+        let kept = Kept::new(cells.iter().map(|c| Cow::Borrowed(*c)));
+        for (i, c) in cells.iter().enumerate() {
+            assert_eq!(kept.get(i), *c);
+        }
+        assert_eq!(kept.get(4), "");
+        let none = Kept::new(std::iter::empty());
+        assert_eq!(none.get(0), "");
+    }
 }

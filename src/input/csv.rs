@@ -674,15 +674,18 @@ fn survey(file: &mut File) -> io::Result<Survey> {
             continue;
         }
         let mut rest = &buf[..end];
+        if rest.is_ascii() {
+            continue;
+        }
         loop {
             match std::str::from_utf8(rest) {
                 Ok(s) => {
-                    multibyte |= !s.is_ascii();
+                    multibyte = multibyte || !s.is_ascii();
                     break;
                 }
                 Err(e) => {
                     let ok = e.valid_up_to();
-                    multibyte |= !rest[..ok].is_ascii();
+                    multibyte = multibyte || !rest[..ok].is_ascii();
                     match e.error_len() {
                         Some(bad) => {
                             valid = false;

@@ -121,7 +121,10 @@ impl<'a> Row<'a> {
 
     /// Every cell empty or whitespace.
     pub fn is_blank(&self) -> bool {
-        (0..self.len()).all(|i| self.cell(i).is_blank())
+        match self.cells {
+            RowCells::Csv { text, .. } => text.trim().is_empty(),
+            RowCells::Sheet(_) => (0..self.len()).all(|i| self.cell(i).is_blank()),
+        }
     }
 }
 

@@ -64,11 +64,23 @@ impl Collector<'_> {
         let mut next: u64 = 0;
         let mut table = None;
         while let Some(batch) = rx.recv().await {
+            let mut wrote = 0;
             for f in batch {
                 self.journal_done(&f)?;
-                waiting.insert(f.seq, f);
+                if f.seq != next {
+                    waiting.insert(f.seq, f);
+                    continue;
+                }
+                // Next in order (in a dry run, every row): straight to the file, not through
+                // the map, whose removals shift its large entries.
+                if table != Some(f.item.table) {
+                    table = Some(f.item.table);
+                    self.start_table(f.item.table);
+                }
+                self.write(&f)?;
+                next += 1;
+                wrote += 1;
             }
-            let mut wrote = 0;
             while let Some(f) = waiting.remove(&next) {
                 if table != Some(f.item.table) {
                     table = Some(f.item.table);
@@ -158,5 +170,5 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
     {
         return Cow::Owned(id.to_string());
     }
-    Cow::Borrowed(item.id_cell(plan))
+    Cow::Borrowed(item.cells.invalid_id(plan))
 }
