@@ -444,9 +444,10 @@ impl FileRun<'_> {
         send(&done, &mut ready).await.map_err(|()| closed())
     }
 
-    /// Claims the row's name and decides what to do with it.
+    /// Checks the row (if the reader left that), claims its name, and decides what to do.
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
+        item.ensure_checked(plan);
         if let Some(kind) = item.kind
             && let Some(name) = claimed_name(plan, &item.checked, &item.cells)
         {

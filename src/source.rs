@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Input, InputError, Row, excerpt};
+use crate::input::{Input, InputError, PackedRow, Row, RowCells, excerpt};
 use crate::kind::Kind;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
@@ -22,8 +22,21 @@ pub(crate) struct Item {
     pub number: u32,
     pub kind: Option<Kind>,
     pub checked: Result<Record, Vec<Problem>>,
-    /// The cells the results line echoes; for an invalid row, its id and name cells too.
+    /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
+    /// A workbook row not checked yet: the consumer checks it (see `read_file`).
+    pending: Option<PackedRow>,
+}
+
+impl Item {
+    /// Checks the row if the reader left that to the consumer.
+    pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
+        if let Some(packed) = self.pending.take() {
+            let row = packed.row(self.number);
+            (self.kind, self.checked) = check_row(plan, &row);
+            self.cells = keep(plan, &row, self.checked.is_err());
+        }
+    }
 }
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
@@ -132,8 +145,9 @@ pub(crate) fn check_row(
 
 const BATCH: usize = 512;
 
-/// Reads and checks every row of a file on the calling thread, sending batches of items.
-/// (Duplicate names are checked by the consumer, which sees every file in order.) Returns the
+/// Reads and checks every row of a file on the calling thread (a workbook's rows are packed
+/// and left to the consumer), sending batches of items. (Duplicate names are checked by the
+/// consumer, which sees every file in order.) Returns the
 /// warnings found while reading (e.g. lines in another encoding).
 pub(crate) fn read_file(
     mut input: Input,
@@ -147,15 +161,31 @@ pub(crate) fn read_file(
             if row.is_blank() {
                 return ControlFlow::Continue(());
             }
-            let (kind, checked) = check_row(plan, &row);
-            let cells = keep(plan, &row, checked.is_err());
-            batch.push(Item {
-                table: t,
-                number: row.number,
-                kind,
-                checked,
-                cells,
-            });
+            let item = match row.cells {
+                // Parsing a workbook costs far more than a CSV file: its rows are checked by
+                // the consumer, to share the work between the two threads.
+                RowCells::Sheet(cells) => Item {
+                    table: t,
+                    number: row.number,
+                    kind: None,
+                    checked: Err(Vec::new()),
+                    cells: Kept::new(std::iter::empty()),
+                    pending: Some(PackedRow::pack(cells)),
+                },
+                _ => {
+                    let (kind, checked) = check_row(plan, &row);
+                    let cells = keep(plan, &row, checked.is_err());
+                    Item {
+                        table: t,
+                        number: row.number,
+                        kind,
+                        checked,
+                        cells,
+                        pending: None,
+                    }
+                }
+            };
+            batch.push(item);
             if batch.len() == BATCH
                 && tx
                     .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))

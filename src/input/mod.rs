@@ -89,6 +89,82 @@ pub enum RowCells<'a> {
         ends: &'a [usize],
     },
     Sheet(&'a [Cell]),
+    /// A sheet row copied out of the reader, to be checked on another thread.
+    Packed(&'a PackedRow),
+}
+
+/// A sheet row's cells in two allocations: the text of its text and error cells back to back,
+/// and a table of its cells. Parsing a workbook keeps the reader thread busy, so its rows are
+/// packed there and checked by the consumer.
+#[derive(Debug, Clone, Default)]
+pub struct PackedRow {
+    text: String,
+    cells: Vec<Packed>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Packed {
+    Empty,
+    Text(u32, u32),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Error(u32, u32),
+}
+
+impl PackedRow {
+    pub fn pack(cells: &[Cell]) -> PackedRow {
+        let len = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) | Cell::Error(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut text = String::with_capacity(len);
+        let mut span = |t: &str| {
+            let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            text.push_str(t);
+            (start, u32::try_from(text.len()).unwrap_or(u32::MAX))
+        };
+        let cells = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Empty => Packed::Empty,
+                Cell::Text(t) => {
+                    let (a, b) = span(t);
+                    Packed::Text(a, b)
+                }
+                Cell::Int(i) => Packed::Int(*i),
+                Cell::Float(f) => Packed::Float(*f),
+                Cell::Bool(b) => Packed::Bool(*b),
+                Cell::Error(e) => {
+                    let (a, b) = span(e);
+                    Packed::Error(a, b)
+                }
+            })
+            .collect();
+        PackedRow { text, cells }
+    }
+
+    pub fn row(&self, number: u32) -> Row<'_> {
+        Row {
+            number,
+            cells: RowCells::Packed(self),
+        }
+    }
+
+    fn cell(&self, index: usize) -> CellRef<'_> {
+        let text = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
+        match self.cells.get(index) {
+            None | Some(Packed::Empty) => CellRef::Empty,
+            Some(&Packed::Text(a, b)) => CellRef::Text(text(a, b)),
+            Some(&Packed::Int(i)) => CellRef::Int(i),
+            Some(&Packed::Float(f)) => CellRef::Float(f),
+            Some(&Packed::Bool(b)) => CellRef::Bool(b),
+            Some(&Packed::Error(a, b)) => CellRef::Error(text(a, b)),
+        }
+    }
 }
 
 /// One data row with the number a spreadsheet application shows for it.
@@ -109,6 +185,7 @@ impl<'a> Row<'a> {
                 None => CellRef::Empty,
             },
             RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
+            RowCells::Packed(p) => p.cell(index),
         }
     }
 
@@ -116,6 +193,7 @@ impl<'a> Row<'a> {
         match self.cells {
             RowCells::Csv { ends, .. } => ends.len(),
             RowCells::Sheet(c) => c.len(),
+            RowCells::Packed(p) => p.cells.len(),
         }
     }
 
@@ -123,7 +201,9 @@ impl<'a> Row<'a> {
     pub fn is_blank(&self) -> bool {
         match self.cells {
             RowCells::Csv { text, .. } => text.trim().is_empty(),
-            RowCells::Sheet(_) => (0..self.len()).all(|i| self.cell(i).is_blank()),
+            RowCells::Sheet(_) | RowCells::Packed(_) => {
+                (0..self.len()).all(|i| self.cell(i).is_blank())
+            }
         }
     }
 }
@@ -468,6 +548,50 @@ mod tests {
         assert_eq!(Content::sniff(b"\x89PNG\r\n\x1a\n\0\0"), Content::Binary);
         assert_eq!(Content::sniff(b"\xFF\xFEn\0a\0"), Content::Text);
         assert_eq!(Content::sniff(b"name,cost\n<b>,1\n"), Content::Text);
+    }
+
+    #[test]
+    fn a_packed_sheet_row_reads_back_its_cells() {
+        let cells = vec![
+            Cell::Text("Expo".into()),
+            Cell::Empty,
+            Cell::Float(12.5),
+            Cell::Int(7),
+            Cell::Bool(true),
+            Cell::Error("#N/A".into()),
+            Cell::Text("  ".into()),
+        ];
+        let packed = PackedRow::pack(&cells);
+        let row = packed.row(9);
+        assert_eq!(row.number, 9);
+        assert_eq!(row.len(), cells.len());
+        for (i, c) in cells.iter().enumerate() {
+            assert_eq!(row.cell(i), c.as_ref(), "cell {i}");
+        }
+        assert_eq!(row.cell(99), CellRef::Empty);
+        assert_eq!(row.cell_ref(2), "C9");
+        assert!(!row.is_blank());
+        assert!(
+            PackedRow::pack(&[Cell::Empty, Cell::Text(" ".into())])
+                .row(1)
+                .is_blank()
+        );
+    }
+
+    #[test]
+    fn a_csv_row_reads_its_cells_from_one_text() {
+        let row = Row {
+            number: 4,
+            cells: RowCells::Csv {
+                text: "Expo12.5",
+                ends: &[4, 4, 8],
+            },
+        };
+        assert_eq!(row.cell(0), CellRef::Text("Expo"));
+        assert_eq!(row.cell(1), CellRef::Text(""));
+        assert_eq!(row.cell(2), CellRef::Text("12.5"));
+        assert_eq!(row.cell(3), CellRef::Empty);
+        assert_eq!(row.len(), 3);
     }
 
     #[test]
