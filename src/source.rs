@@ -24,8 +24,9 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
-    /// A workbook row not checked yet: the consumer checks it (see `read_file`).
-    pending: Option<PackedRow>,
+    /// A workbook row not checked yet: the consumer checks it (see `read_file`). Boxed: an
+    /// item crosses to another thread, and every byte of it is paid for there.
+    pending: Option<Box<PackedRow>>,
 }
 
 impl Item {
@@ -170,7 +171,7 @@ pub(crate) fn read_file(
                     kind: None,
                     checked: Err(Vec::new()),
                     cells: Kept::new(std::iter::empty()),
-                    pending: Some(PackedRow::pack(cells)),
+                    pending: Some(Box::new(PackedRow::pack(cells))),
                 },
                 _ => {
                     let (kind, checked) = check_row(plan, &row);
