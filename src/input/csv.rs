@@ -193,18 +193,18 @@ impl<R: Read> Records<R> {
                     for (i, &b) in taken.iter().enumerate() {
                         match b {
                             b'\r' => {
-                                blank += 1;
+                                blank = blank.saturating_add(1);
                                 self.prev_cr = true;
                             }
                             b'\n' => {
                                 if !self.prev_cr {
-                                    blank += 1;
+                                    blank = blank.saturating_add(1);
                                 }
                                 self.prev_cr = false;
                             }
                             _ => {
                                 leading = false;
-                                self.row += blank + 1;
+                                self.row = self.row.saturating_add(blank).saturating_add(1);
                                 self.offset = self.base + (self.pos + i) as u64;
                                 consumed = nin - i;
                                 break;
