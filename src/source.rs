@@ -41,8 +41,8 @@ impl Item {
 }
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
-/// The first `plan.slots.len()` are the echoed cells, then the name cell, then (for an
-/// invalid row) the id cell.
+/// The first `plan.slots.len()` are the echoed cells; then the name cell when it is not one of
+/// them, and an invalid row's id cell.
 pub(crate) struct Kept {
     text: Box<str>,
     ends: Box<[u32]>,
@@ -77,26 +77,53 @@ impl Kept {
     }
 }
 
+/// Where a row's name cell is kept: among the echoed cells (the name column is echoed), else
+/// as an extra cell after them.
+enum NameAt {
+    None,
+    Echoed(usize),
+    Extra,
+}
+
+fn name_at(plan: &TablePlan) -> NameAt {
+    match plan.columns.fields.get(Field::Name) {
+        None => NameAt::None,
+        Some((col, _)) => match plan.slots.iter().position(|s| *s == Some(col)) {
+            Some(slot) => NameAt::Echoed(slot),
+            None => NameAt::Extra,
+        },
+    }
+}
+
 impl Kept {
     /// The row's name cell as written ("" when the table has no name column).
     pub(crate) fn name(&self, plan: &TablePlan) -> &str {
-        self.get(plan.slots.len())
+        match name_at(plan) {
+            NameAt::None => "",
+            NameAt::Echoed(slot) => self.get(slot),
+            NameAt::Extra => self.get(plan.slots.len()),
+        }
     }
 
     /// An invalid row's id cell as written ("" for a valid row, or a table without ids).
     pub(crate) fn invalid_id(&self, plan: &TablePlan) -> &str {
-        self.get(plan.slots.len() + 1)
+        let after = usize::from(matches!(name_at(plan), NameAt::Extra));
+        self.get(plan.slots.len() + after)
     }
 }
 
-/// Copies what travels on out of a borrowed row: the echoed cells, the name cell (for the
-/// duplicate check), and for an invalid row its id cell (for its results line).
+/// Copies what travels on out of a borrowed row: the echoed cells, the name cell if it is not
+/// one of them (for the duplicate check), and an invalid row's id cell (for its results line).
+/// Each byte of it crosses to the consumer's thread.
 fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
     let cell = move |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
     let fields = &plan.columns.fields;
-    let name = fields.get(Field::Name).map(|(i, _)| i);
-    let id = fields.get(Field::Id).map(|(i, _)| i).filter(|_| invalid);
-    let extra = [name, id].into_iter().take(if invalid { 2 } else { 1 });
+    let name = match name_at(plan) {
+        NameAt::Extra => Some(fields.get(Field::Name).map(|(i, _)| i)),
+        NameAt::None | NameAt::Echoed(_) => None,
+    };
+    let id = invalid.then(|| fields.get(Field::Id).map(|(i, _)| i));
+    let extra = name.into_iter().chain(id);
     Kept::new(plan.slots.iter().copied().chain(extra).map(cell))
 }
 
