@@ -68,6 +68,7 @@ impl Kept {
     }
 
     /// The `i`th kept cell; empty past the last.
+    #[inline]
     pub(crate) fn get(&self, i: usize) -> &str {
         let Some(&end) = self.ends.get(i) else {
             return "";

@@ -28,6 +28,7 @@ pub enum CellRef<'a> {
 
 impl<'a> CellRef<'a> {
     /// The cell as a user sees it: numbers in shortest form, booleans `true`/`false`.
+    #[inline]
     pub fn display(&self) -> Cow<'a, str> {
         match *self {
             CellRef::Empty => Cow::Borrowed(""),
@@ -39,6 +40,7 @@ impl<'a> CellRef<'a> {
     }
 
     /// Empty, or text of only whitespace.
+    #[inline]
     pub fn is_blank(&self) -> bool {
         match self {
             CellRef::Empty => true,
@@ -67,6 +69,7 @@ pub enum Cell {
 }
 
 impl Cell {
+    #[inline]
     pub fn as_ref(&self) -> CellRef<'_> {
         match self {
             Cell::Empty => CellRef::Empty,
@@ -154,6 +157,7 @@ impl PackedRow {
         }
     }
 
+    #[inline]
     fn cell(&self, index: usize) -> CellRef<'_> {
         let text = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
         match self.cells.get(index) {
@@ -175,6 +179,7 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    #[inline]
     pub fn cell(&self, index: usize) -> CellRef<'a> {
         match self.cells {
             RowCells::Csv { text, ends } => match ends.get(index) {
@@ -189,6 +194,7 @@ impl<'a> Row<'a> {
         }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         match self.cells {
             RowCells::Csv { ends, .. } => ends.len(),
