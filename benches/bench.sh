@@ -54,3 +54,6 @@ f="$dir/sources-$n.csv"
 [ -f "$f" ] || "$gen" sources-csv "$n" "$f"
 "$bin" import "$f" --sandbox --sandbox-faults latency-ms=100 --rate 50 --concurrency 8 -q --json -o "$dir/out.csv" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); print("import, 100 ms latency, --rate 50 --concurrency 8: %d rows in %.2f s = %.1f requests/s (one list call included)" % (d["rows"], d["elapsed_secs"], (d["rows"] + 1) / d["elapsed_secs"]))'
+
+echo "== against xsv fmt, the same quoted CSV (benches/vs_xsv.sh)"
+bash benches/vs_xsv.sh "$rows"

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_data -- sources-csv 1000000 /tmp/sources.csv
+//! cargo run --release --example gen_data -- sources-csv-quoted 1000000 /tmp/quoted.csv
 //! cargo run --release --example gen_data -- sources-xlsx 1000000 /tmp/sources.xlsx
 //! cargo run --release --example gen_data -- sources-xlsx-shared 1000000 /tmp/shared.xlsx
 //! cargo run --release --example gen_data -- sample-workbook samples/crm.xlsx
@@ -38,6 +39,35 @@ fn sources_csv(n: u64, path: &str) -> std::io::Result<()> {
     for i in 0..n {
         let (name, d, c, col, r) = source_row(i);
         writeln!(w, "{name},{d},{c},{col},{r}")?;
+    }
+    w.flush()
+}
+
+/// Sources as people's files hold them: every description quoted (commas, doubled quotes), some
+/// names too, and 2% of the rows invalid (a bad cost, colour or isReferral in turn).
+fn sources_csv_quoted(n: u64, path: &str) -> std::io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(w, "name,description,cost,colour,isReferral")?;
+    for i in 0..n {
+        let (name, _, cost, colour, referral) = source_row(i);
+        let name = if i % 10 == 3 {
+            format!("\"{name}, Ltd\"")
+        } else {
+            name
+        };
+        let d = format!(
+            "\"Campaign {}, region {} \"\"{}\"\"\"",
+            i % 97,
+            i % 13,
+            CHANNELS[(i % 7) as usize]
+        );
+        let (cost, colour, referral) = match (i % 50, i % 150) {
+            (49, 49) => ("\"12,5\"".to_string(), colour, referral),
+            (49, 99) => (cost, "#12345".to_string(), referral),
+            (49, _) => (cost, colour, "maybe"),
+            _ => (cost, colour, referral),
+        };
+        writeln!(w, "{name},{d},{cost},{colour},{referral}")?;
     }
     w.flush()
 }
@@ -109,12 +139,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_slice()
     {
         ["sources-csv", n, path] => sources_csv(n.parse()?, path)?,
+        ["sources-csv-quoted", n, path] => sources_csv_quoted(n.parse()?, path)?,
         ["sources-xlsx", n, path] => sources_xlsx(n.parse()?, path, false)?,
         ["sources-xlsx-shared", n, path] => sources_xlsx(n.parse()?, path, true)?,
         ["sample-workbook", path] => sample_workbook(path)?,
         _ => {
             eprintln!(
-                "usage: gen_data sources-csv N PATH | sources-xlsx N PATH | sample-workbook PATH"
+                "usage: gen_data sources-csv N PATH | sources-csv-quoted N PATH | sources-xlsx N PATH | sources-xlsx-shared N PATH | sample-workbook PATH"
             );
             std::process::exit(2);
         }

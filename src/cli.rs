@@ -114,6 +114,9 @@ pub enum EncodingArg {
     Utf8,
     #[value(name = "windows-1252", alias = "cp1252", alias = "latin1")]
     Windows1252,
+    /// Mac OS Roman, as Excel for Mac's "CSV (Macintosh)" saves it.
+    #[value(name = "macintosh", alias = "mac-roman", alias = "x-mac-roman")]
+    Macintosh,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -442,6 +442,7 @@ fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         EncodingArg::Auto => EncodingChoice::Auto,
         EncodingArg::Utf8 => EncodingChoice::Utf8,
         EncodingArg::Windows1252 => EncodingChoice::Windows1252,
+        EncodingArg::Macintosh => EncodingChoice::MacRoman,
     };
     let map = match &args.map {
         Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,

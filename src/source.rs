@@ -1,38 +1,152 @@
 //! The reader thread: a file's rows → checked items, sent in batches to the run.
+//!
+//! A row borrows the reader's buffers; it is checked where it is read, and only what the rest
+//! of the run needs travels on: the record (or the problems) and the cells of its results
+//! line, copied once into one string.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Input, InputError, Row};
+use crate::input::{Input, InputError, PackedRow, Row, RowCells, excerpt};
 use crate::kind::Kind;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
 /// One checked row on its way to the results file.
 pub(crate) struct Item {
     pub table: usize,
-    pub row: Row,
+    /// The row number a spreadsheet application shows.
+    pub number: u32,
     pub kind: Option<Kind>,
     pub checked: Result<Record, Vec<Problem>>,
-    /// Not checked yet: the consumer checks it (see `read_file`).
-    unchecked: bool,
+    /// The cells the results line echoes, the name cell, an invalid row's id cell.
+    pub cells: Kept,
+    /// A workbook row not checked yet: the consumer checks it (see `read_file`). Boxed: an
+    /// item crosses to another thread, and every byte of it is paid for there.
+    pending: Option<Box<PackedRow>>,
 }
 
 impl Item {
     /// Checks the row if the reader left that to the consumer.
     pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
-        if self.unchecked {
-            (self.kind, self.checked) = check_row(plan, &self.row);
-            self.unchecked = false;
+        if let Some(packed) = self.pending.take() {
+            let row = packed.row(self.number);
+            (self.kind, self.checked) = check_row(plan, &row);
+            self.cells = keep(plan, &row, self.checked.is_err());
         }
     }
 }
 
+/// Cells copied out of a row: their text back to back in one string, and where each ends.
+/// The first `plan.slots.len()` are the echoed cells; then the name cell when it is not one of
+/// them, and an invalid row's id cell.
+pub(crate) struct Kept {
+    text: Box<str>,
+    ends: Box<[u32]>,
+}
+
+impl Kept {
+    fn new<'a>(cells: impl Iterator<Item = Cow<'a, str>> + Clone) -> Kept {
+        let (mut len, mut count) = (0, 0);
+        for c in cells.clone() {
+            len += c.len();
+            count += 1;
+        }
+        let mut text = String::with_capacity(len);
+        let mut ends = Vec::with_capacity(count);
+        for c in cells {
+            text.push_str(&c);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Kept {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    /// The `i`th kept cell; empty past the last.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+}
+
+/// Where a row's name cell is kept: among the echoed cells (the name column is echoed), else
+/// as an extra cell after them.
+enum NameAt {
+    None,
+    Echoed(usize),
+    Extra,
+}
+
+fn name_at(plan: &TablePlan) -> NameAt {
+    match plan.columns.fields.get(Field::Name) {
+        None => NameAt::None,
+        Some((col, _)) => match plan.slots.iter().position(|s| *s == Some(col)) {
+            Some(slot) => NameAt::Echoed(slot),
+            None => NameAt::Extra,
+        },
+    }
+}
+
+impl Kept {
+    /// The row's name cell as written ("" when the table has no name column).
+    pub(crate) fn name(&self, plan: &TablePlan) -> &str {
+        match name_at(plan) {
+            NameAt::None => "",
+            NameAt::Echoed(slot) => self.get(slot),
+            NameAt::Extra => self.get(plan.slots.len()),
+        }
+    }
+
+    /// A results file's own `row` and `sheet` cells (kept last when the table is one).
+    pub(crate) fn origin(&self) -> (Option<u32>, &str) {
+        let n = self.ends.len();
+        if n < 2 {
+            return (None, "");
+        }
+        (self.get(n - 2).trim().parse().ok(), self.get(n - 1))
+    }
+
+    /// An invalid row's id cell as written ("" for a valid row, or a table without ids).
+    pub(crate) fn invalid_id(&self, plan: &TablePlan) -> &str {
+        let after = usize::from(matches!(name_at(plan), NameAt::Extra));
+        self.get(plan.slots.len() + after)
+    }
+}
+
+/// Copies what travels on out of a borrowed row: the echoed cells, the name cell if it is not
+/// one of them (for the duplicate check), and an invalid row's id cell (for its results line).
+/// Each byte of it crosses to the consumer's thread.
+fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
+    let cell = move |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
+    let fields = &plan.columns.fields;
+    let name = match name_at(plan) {
+        NameAt::Extra => Some(fields.get(Field::Name).map(|(i, _)| i)),
+        NameAt::None | NameAt::Echoed(_) => None,
+    };
+    let id = invalid.then(|| fields.get(Field::Id).map(|(i, _)| i));
+    // A results file fed back in: its own row and sheet columns, last.
+    let origin = plan
+        .columns
+        .is_results_file
+        .then_some([Some(0), Some(1)])
+        .into_iter()
+        .flatten();
+    let extra = name.into_iter().chain(id).chain(origin);
+    Kept::new(plan.slots.iter().copied().chain(extra).map(cell))
+}
+
 pub(crate) fn check_row(
     plan: &TablePlan,
-    row: &Row,
+    row: &Row<'_>,
 ) -> (Option<Kind>, Result<Record, Vec<Problem>>) {
     let mut problems = Vec::new();
     if row.len() > plan.width {
@@ -44,7 +158,7 @@ pub(crate) fn check_row(
                 column: format!("column {}", crate::input::column_letters(first)),
                 kind: ProblemKind::ExtraCells {
                     count: extra.len(),
-                    first: row.cell(first).display().into_owned(),
+                    first: excerpt(&row.cell(first).display(), 80),
                 },
             });
         }
@@ -76,47 +190,87 @@ pub(crate) fn check_row(
 
 const BATCH: usize = 512;
 
-/// Reads and checks every row of a file on the calling thread, sending batches of items.
-/// (Duplicate names are checked by the consumer, which sees every file in order.) Parsing a
-/// workbook costs far more than a CSV file, so for workbooks (`check` false) the consumer
-/// checks the rows too, to share the work between the two threads.
+/// Reads and checks every row of a file on the calling thread (a workbook's rows are packed
+/// and left to the consumer), sending batches of items. (Duplicate names are checked by the
+/// consumer, which sees every file in order.) Returns the
+/// warnings found while reading (e.g. lines in another encoding).
 pub(crate) fn read_file(
     mut input: Input,
     plans: &[TablePlan],
-    check: bool,
     tx: &mpsc::Sender<Vec<Item>>,
-) -> Result<(), InputError> {
+) -> Result<Vec<String>, InputError> {
     let mut batch = Vec::with_capacity(BATCH);
     for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
         let mut closed = false;
-        input.read_table(t, &mut |row| {
+        let read = input.read_table(t, &mut |row| {
             if row.is_blank() {
                 return ControlFlow::Continue(());
             }
-            let (kind, checked) = if check {
-                check_row(plan, &row)
-            } else {
-                (None, Err(Vec::new()))
+            let item = match row.cells {
+                // Parsing a workbook costs far more than a CSV file: its rows are checked by
+                // the consumer, to share the work between the two threads.
+                RowCells::Sheet(cells) => Item {
+                    table: t,
+                    number: row.number,
+                    kind: None,
+                    checked: Err(Vec::new()),
+                    cells: Kept::new(std::iter::empty()),
+                    pending: Some(Box::new(PackedRow::pack(cells))),
+                },
+                _ => {
+                    let (kind, checked) = check_row(plan, &row);
+                    let cells = keep(plan, &row, checked.is_err());
+                    Item {
+                        table: t,
+                        number: row.number,
+                        kind,
+                        checked,
+                        cells,
+                        pending: None,
+                    }
+                }
             };
-            batch.push(Item {
-                table: t,
-                row,
-                kind,
-                checked,
-                unchecked: !check,
-            });
-            if batch.len() == BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+            batch.push(item);
+            if batch.len() == BATCH
+                && tx
+                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_err()
+            {
                 closed = true;
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
-        })?;
+        });
+        if let Err(e) = read {
+            // The rows before the one that stopped the read still get their results lines.
+            if !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
+            return Err(e);
+        }
         if closed {
-            return Ok(());
+            return Ok(input.read_warnings());
         }
     }
     if !batch.is_empty() {
         let _ = tx.blocking_send(batch);
     }
-    Ok(())
+    Ok(input.read_warnings())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_cells_come_back_as_they_went_in() {
+        let cells = ["Café", "", "12.50", "#aabbcc"];
+        let kept = Kept::new(cells.iter().map(|c| Cow::Borrowed(*c)));
+        for (i, c) in cells.iter().enumerate() {
+            assert_eq!(kept.get(i), *c);
+        }
+        assert_eq!(kept.get(4), "");
+        let none = Kept::new(std::iter::empty());
+        assert_eq!(none.get(0), "");
+    }
 }

@@ -10,6 +10,7 @@ mod support;
 
 mod cases {
     mod cli;
+    mod csv_reading;
     mod emulator;
     mod import;
     mod library;

@@ -1,43 +1,347 @@
-//! CSV files: encoding and delimiter detection, byte-order marks, streaming records.
+//! CSV files as applications save them: encoding (UTF-8, UTF-16, Windows-1252, Mac Roman, or
+//! UTF-8 with some lines in Windows-1252), byte-order marks, Excel's `sep=` line, the
+//! delimiter, and CR, LF or CRLF line ends, even mixed.
+//!
+//! Records stream through one reused buffer: a row's cells borrow it and live only for the
+//! call that receives them. A record is bounded (`MAX_RECORD`), so memory does not grow with a
+//! file that is not CSV at all, and a quote that never closes is reported, not read as one
+//! cell holding the rest of the file.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use csv_core::ReadRecordResult;
+use encoding_rs::{Encoding, MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::{CsvDialect, EncodingChoice, InputError, ReadOptions, Row, RowCells, Table};
+use super::{
+    CsvDialect, EncodingChoice, InputError, ReadOptions, Row, RowCells, Table, column_letters,
+    excerpt,
+};
+
+/// The longest record read: past it without a line end, the file is not CSV as a spreadsheet
+/// application writes it.
+pub(crate) const MAX_RECORD: usize = 1 << 20;
+/// A quoted value longer than this, over several lines, is a quote that never closed: no
+/// spreadsheet cell holds that much (Excel's limit is 32,767 characters).
+pub(crate) const MAX_QUOTED: usize = 64 << 10;
+/// Read in blocks of this size.
+const BLOCK: usize = 1 << 16;
+
+/// How a file's bytes become text.
+#[derive(Debug, Clone, Copy)]
+enum Decoding {
+    /// UTF-8; a record that is not valid UTF-8 is read in `fallback` (a mixed file).
+    Utf8Or(&'static Encoding),
+    /// UTF-8 as the user said; bytes that are not are replaced (U+FFFD), the row kept.
+    Utf8Lossy,
+    /// A single-byte encoding whose ASCII is ASCII (Windows-1252, Mac Roman).
+    SingleByte(&'static Encoding),
+    /// UTF-16 (by its byte-order mark): transcoded to UTF-8 before parsing.
+    Utf16(&'static Encoding),
+}
+
+/// Where to start reading records: after a byte-order mark, a `sep=` line, or the header.
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    /// Offset in the (decoded, for UTF-16) stream.
+    offset: u64,
+    /// The row number of the line before it (0 at the top of the file).
+    row: u32,
+    /// The line before it ended with a CR (so an LF right after it is that same line end).
+    prev_cr: bool,
+}
 
 /// Reads the rows of a CSV file after its header.
-pub struct CsvSource {
+pub(crate) struct CsvSource {
     path: PathBuf,
-    encoding: &'static Encoding,
+    decoding: Decoding,
     delimiter: u8,
+    data: Start,
+    /// Rows read in the fallback encoding of a mixed file (the first few), and how many.
+    fallback_rows: Vec<u32>,
+    fallback_count: u64,
 }
 
-/// A reader that remembers the last byte it passed on, so the row counter can tell whether the
-/// final record ended with a line break.
-struct LastByte<R> {
-    inner: R,
-    last: Option<u8>,
+/// Why reading records stopped short.
+#[derive(Debug)]
+enum ReadError {
+    Io(io::Error),
+    /// A record runs past `MAX_RECORD` bytes.
+    TooLong {
+        offset: u64,
+    },
+    /// A quoted value in column `column` never closes (at the end of the file, or past
+    /// `MAX_QUOTED` over several lines).
+    OpenQuote {
+        column: usize,
+        offset: u64,
+        at_end: bool,
+    },
 }
 
-impl<R: Read> Read for LastByte<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.last = Some(buf[n - 1]);
-        }
-        Ok(n)
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> ReadError {
+        ReadError::Io(e)
     }
 }
 
-type Records = ::csv::Reader<LastByte<Box<dyn Read + Send>>>;
+/// Records from a byte stream, one at a time, into reused buffers. Row numbers count every
+/// line end outside quotes (CR, LF or CRLF), so blank lines take a number.
+struct Records<R> {
+    src: R,
+    core: csv_core::Reader,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// The unescaped fields of the current record, back to back, and where each ends.
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    /// The current record's: row number (set at its first byte), stream offset of its first
+    /// byte, length of its fields' text, number of fields.
+    row: u32,
+    offset: u64,
+    len: usize,
+    fields: usize,
+    prev_cr: bool,
+}
+
+impl<R: Read> Records<R> {
+    fn new(src: R, delimiter: u8, start: Start) -> Records<R> {
+        let core = csv_core::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .terminator(csv_core::Terminator::CRLF)
+            .build();
+        Records {
+            src,
+            core,
+            buf: vec![0; BLOCK],
+            pos: 0,
+            end: 0,
+            eof: false,
+            base: start.offset,
+            out: vec![0; 1024],
+            ends: vec![0; 32],
+            row: start.row,
+            offset: start.offset,
+            len: 0,
+            fields: 0,
+            prev_cr: start.prev_cr,
+        }
+    }
+
+    /// The stream offset just after the last record read.
+    fn position(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        self.base += self.end as u64;
+        self.pos = 0;
+        self.end = 0;
+        while self.end < self.buf.len() {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.end += n;
+                    // A short read is enough to go on with.
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the next record into `out`/`ends`; false at the end of the stream.
+    fn next(&mut self) -> Result<bool, ReadError> {
+        let (mut nout, mut nend) = (0, 0);
+        // Line ends before the record's first byte are blank lines: each takes a row.
+        let mut leading = true;
+        let mut blank: u32 = 0;
+        let mut consumed: usize = 0;
+        // At the end of the stream one LF is fed: copied into a field, it shows that a quote
+        // was still open; outside quotes it only ends the last record.
+        let mut fed_lf = false;
+        loop {
+            if self.pos == self.end && !self.eof {
+                self.refill()?;
+            }
+            let input: &[u8] = if self.pos < self.end {
+                &self.buf[self.pos..self.end]
+            } else if !fed_lf {
+                b"\n"
+            } else {
+                b""
+            };
+            let from_stream = self.pos < self.end;
+            let (res, nin, o, e) =
+                self.core
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            if from_stream {
+                let taken = &input[..nin];
+                if leading {
+                    for (i, &b) in taken.iter().enumerate() {
+                        match b {
+                            b'\r' => {
+                                blank = blank.saturating_add(1);
+                                self.prev_cr = true;
+                            }
+                            b'\n' => {
+                                if !self.prev_cr {
+                                    blank = blank.saturating_add(1);
+                                }
+                                self.prev_cr = false;
+                            }
+                            _ => {
+                                leading = false;
+                                self.row = self.row.saturating_add(blank).saturating_add(1);
+                                self.offset = self.base + (self.pos + i) as u64;
+                                consumed = nin - i;
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    consumed += nin;
+                }
+                if let Some(&last) = taken.last() {
+                    self.prev_cr = last == b'\r';
+                }
+                self.pos += nin;
+            } else if nin > 0 {
+                fed_lf = true;
+                if o > 0 {
+                    let err = ReadError::OpenQuote {
+                        column: nend + e,
+                        offset: self.offset,
+                        at_end: true,
+                    };
+                    return Err(self.fail(nout, nend, err));
+                }
+            }
+            nout += o;
+            nend += e;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if !leading && consumed > MAX_RECORD {
+                        let err = ReadError::TooLong {
+                            offset: self.offset,
+                        };
+                        return Err(self.fail(nout, nend, err));
+                    }
+                    if !leading && nout > MAX_QUOTED {
+                        self.check_open_quote(nout, nend)?;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    if self.out.len() >= MAX_RECORD {
+                        let err = ReadError::TooLong {
+                            offset: self.offset,
+                        };
+                        return Err(self.fail(nout, nend, err));
+                    }
+                    if nout > MAX_QUOTED {
+                        self.check_open_quote(nout, nend)?;
+                    }
+                    let n = (self.out.len() * 2).min(MAX_RECORD);
+                    self.out.resize(n, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                ReadRecordResult::Record => {
+                    self.len = nout;
+                    self.fields = nend;
+                    return Ok(true);
+                }
+                ReadRecordResult::End => return Ok(false),
+            }
+        }
+    }
+
+    /// The current record: its fields' bytes back to back, and where each ends.
+    fn record(&self) -> (&[u8], &[usize]) {
+        (&self.out[..self.len], &self.ends[..self.fields])
+    }
+
+    /// Where reading would go on after the current record.
+    fn after(&self) -> Start {
+        Start {
+            offset: self.position(),
+            row: self.row,
+            prev_cr: self.prev_cr,
+        }
+    }
+
+    /// Keeps what was read of a record that cannot be read whole, for the error message.
+    fn fail(&mut self, nout: usize, nend: usize, e: ReadError) -> ReadError {
+        self.len = nout;
+        self.fields = nend;
+        e
+    }
+
+    /// The field being read (after `nend` complete ones, up to `nout`) is longer than any
+    /// cell and spans lines: a quote that never closed.
+    fn check_open_quote(&mut self, nout: usize, nend: usize) -> Result<(), ReadError> {
+        let start = if nend == 0 { 0 } else { self.ends[nend - 1] };
+        let field = &self.out[start..nout];
+        if field.len() > MAX_QUOTED && field.iter().any(|&b| b == b'\n' || b == b'\r') {
+            let err = ReadError::OpenQuote {
+                column: nend,
+                offset: self.offset,
+                at_end: false,
+            };
+            return Err(self.fail(nout, nend, err));
+        }
+        Ok(())
+    }
+}
+
+/// Text of a record in another encoding, decoded into reused buffers.
+#[derive(Default)]
+struct Decoded {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Decoded {
+    fn decode(&mut self, bytes: &[u8], ends: &[usize], encoding: Option<&'static Encoding>) {
+        self.text.clear();
+        self.ends.clear();
+        let mut start = 0;
+        for &end in ends {
+            let field = &bytes[start..end];
+            match encoding {
+                Some(e) => self.text.push_str(&e.decode_without_bom_handling(field).0),
+                None => self.text.push_str(&String::from_utf8_lossy(field)),
+            }
+            self.ends.push(self.text.len());
+            start = end;
+        }
+    }
+}
+
+/// A record's bytes as UTF-8 text, when they are and every field is whole.
+fn as_utf8<'a>(bytes: &'a [u8], ends: &[usize]) -> Option<&'a str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    ends.iter()
+        .all(|&e| text.is_char_boundary(e))
+        .then_some(text)
+}
 
 impl CsvSource {
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         opts: &ReadOptions,
     ) -> Result<(CsvSource, Table, CsvDialect), InputError> {
@@ -46,26 +350,91 @@ impl CsvSource {
             source,
         };
         let mut file = File::open(path).map_err(io_err)?;
-        let (encoding, lines) = detect_encoding(&mut file, opts.encoding).map_err(io_err)?;
-        let delimiter = match opts.delimiter {
-            Some(d) => d,
-            None => sniff_delimiter(&first_line(path, encoding).map_err(io_err)?),
+        let survey = survey(&mut file).map_err(io_err)?;
+        let bom16 = match survey.head.get(..2) {
+            Some([0xFF, 0xFE]) => Some(UTF_16LE),
+            Some([0xFE, 0xFF]) => Some(UTF_16BE),
+            _ => None,
+        };
+        let (decoding, encoding, fallback) = match (opts.encoding, bom16) {
+            (EncodingChoice::Auto, Some(e)) => (Decoding::Utf16(e), e, None),
+            (EncodingChoice::Auto, None) if survey.valid_utf8 => {
+                (Decoding::Utf8Or(WINDOWS_1252), UTF_8, None)
+            }
+            (EncodingChoice::Auto, None) if survey.multibyte_utf8 => (
+                Decoding::Utf8Or(WINDOWS_1252),
+                UTF_8,
+                Some(WINDOWS_1252.name()),
+            ),
+            (EncodingChoice::Auto, None) | (EncodingChoice::Windows1252, _) => {
+                (Decoding::SingleByte(WINDOWS_1252), WINDOWS_1252, None)
+            }
+            (EncodingChoice::MacRoman, _) => (Decoding::SingleByte(MACINTOSH), MACINTOSH, None),
+            (EncodingChoice::Utf8, _) => (Decoding::Utf8Lossy, UTF_8, None),
         };
         let mut source = CsvSource {
             path: path.to_path_buf(),
-            encoding,
-            delimiter,
+            decoding,
+            delimiter: b',',
+            data: Start {
+                offset: 0,
+                row: 0,
+                prev_cr: false,
+            },
+            fallback_rows: Vec::new(),
+            fallback_count: 0,
         };
+        // The top of the stream as it is parsed: byte-order mark, `sep=` line, header line.
+        let mut head = Vec::new();
+        source
+            .stream(0)
+            .and_then(|s| s.take(BLOCK as u64).read_to_end(&mut head))
+            .map_err(io_err)?;
+        let mut top = Start {
+            offset: 0,
+            row: 0,
+            prev_cr: false,
+        };
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            top.offset = 3;
+        }
+        let sep = sep_line(&head[top.offset as usize..]);
+        if let Some((d, len, cr)) = sep {
+            top = Start {
+                offset: top.offset + len as u64,
+                row: 1,
+                prev_cr: cr,
+            };
+            source.delimiter = d;
+        }
+        match opts.delimiter {
+            Some(d) => source.delimiter = d,
+            None if sep.is_none() => {
+                source.delimiter = sniff_delimiter(&first_line(&head[top.offset as usize..]));
+            }
+            None => {}
+        }
         let mut header = None;
-        source.scan(&mut |number, record| {
-            let blank = record.iter().all(|c| c.trim().is_empty());
-            if blank {
+        let end = source.scan(top, &mut |row| {
+            if row.is_blank() {
                 return ControlFlow::Continue(());
             }
-            header = Some((
-                number,
-                record.iter().map(|h| h.trim().to_string()).collect(),
-            ));
+            // Headers are quoted in messages: no terminal control character gets through.
+            let cells = (0..row.len())
+                .map(|i| {
+                    row.cell(i)
+                        .display()
+                        .trim()
+                        .chars()
+                        .map(|c| match c {
+                            '\t' | '\n' | '\r' => c,
+                            c if c.is_control() => '\u{FFFD}',
+                            c => c,
+                        })
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>();
+            header = Some((row.number, cells));
             ControlFlow::Break(())
         })?;
         let Some((header_row, headers)) = header else {
@@ -73,9 +442,12 @@ impl CsvSource {
                 path: path.to_path_buf(),
             });
         };
+        source.data = end;
         let dialect = CsvDialect {
             encoding: encoding.name(),
-            delimiter,
+            fallback,
+            delimiter: source.delimiter,
+            sep_line: sep.is_some() && opts.delimiter.is_none(),
         };
         Ok((
             source,
@@ -83,252 +455,278 @@ impl CsvSource {
                 sheet: None,
                 header_row,
                 headers,
-                rows_hint: Some(lines.saturating_sub(u64::from(header_row)).max(1)),
+                rows_hint: Some(survey.lines.saturating_sub(u64::from(header_row)).max(1)),
             },
             dialect,
         ))
     }
 
-    fn records(&self) -> Result<Records, InputError> {
-        let file = File::open(&self.path).map_err(|source| InputError::Io {
+    /// The file as a stream of bytes to parse, from `offset` on (UTF-16 is transcoded, so its
+    /// offsets count UTF-8 bytes).
+    fn stream(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        let file = File::open(&self.path)?;
+        let mut r: Box<dyn Read + Send> = match self.decoding {
+            Decoding::Utf16(e) => Box::new(
+                DecodeReaderBytesBuilder::new()
+                    .encoding(Some(e))
+                    .build(io::BufReader::with_capacity(BLOCK, file)),
+            ),
+            _ => Box::new(file),
+        };
+        if offset > 0 {
+            io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
+        }
+        Ok(r)
+    }
+
+    /// Calls `f` with every record from `start` on, with its row number (blank lines take a
+    /// number too). Returns where reading stopped: after the record `f` stopped at, or at
+    /// the end.
+    fn scan(
+        &mut self,
+        start: Start,
+        f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
+    ) -> Result<Start, InputError> {
+        let stream = self.stream(start.offset).map_err(|source| InputError::Io {
             path: self.path.clone(),
             source,
         })?;
-        let inner: Box<dyn Read + Send> = if self.encoding == UTF_8 {
-            let mut r = BufReader::with_capacity(1 << 16, file);
-            skip_utf8_bom(&mut r).map_err(|source| InputError::Io {
-                path: self.path.clone(),
-                source,
-            })?;
-            Box::new(r)
-        } else {
-            Box::new(
-                DecodeReaderBytesBuilder::new()
-                    .encoding(Some(self.encoding))
-                    .build(BufReader::with_capacity(1 << 16, file)),
-            )
-        };
-        Ok(::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(self.delimiter)
-            // Line breaks are counted exactly only with `\n` as the terminator; a `\r` left at
-            // the end of a record is taken off below.
-            .terminator(::csv::Terminator::Any(b'\n'))
-            .buffer_capacity(1 << 16)
-            .from_reader(LastByte { inner, last: None }))
+        let mut records = Records::new(stream, self.delimiter, start);
+        let mut decoded = Decoded::default();
+        loop {
+            match records.next() {
+                Ok(true) => {}
+                Ok(false) => return Ok(records.after()),
+                Err(e) => return Err(self.error(&records, e)),
+            }
+            let number = records.row;
+            let (bytes, ends) = records.record();
+            let text = match self.decoding {
+                Decoding::Utf8Or(other) => as_utf8(bytes, ends).or_else(|| {
+                    self.fallback_count += 1;
+                    if self.fallback_rows.len() < 10 {
+                        self.fallback_rows.push(number);
+                    }
+                    decoded.decode(bytes, ends, Some(other));
+                    None
+                }),
+                Decoding::SingleByte(e) if !bytes.is_ascii() => {
+                    decoded.decode(bytes, ends, Some(e));
+                    None
+                }
+                Decoding::SingleByte(_) | Decoding::Utf8Lossy | Decoding::Utf16(_) => {
+                    as_utf8(bytes, ends).or_else(|| {
+                        decoded.decode(bytes, ends, None);
+                        None
+                    })
+                }
+            };
+            let cells = match text {
+                Some(text) => RowCells::Csv { text, ends },
+                None => RowCells::Csv {
+                    text: &decoded.text,
+                    ends: &decoded.ends,
+                },
+            };
+            if f(Row { number, cells }).is_break() {
+                return Ok(records.after());
+            }
+        }
     }
 
-    /// Calls `f` with every record and its row number (blank lines take a number too).
-    fn scan(
-        &mut self,
-        f: &mut dyn FnMut(u32, ::csv::StringRecord) -> ControlFlow<()>,
-    ) -> Result<(), InputError> {
-        let mut rdr = self.records()?;
-        let mut lines_before: u64 = 1;
-        let mut row: u32 = 0;
-        // One record of look-ahead: whether a record ended with a line break is known only
-        // once the next one is read (or the file ends).
-        let mut pending: Option<(::csv::StringRecord, u64)> = None;
-        // Sized like the last record, so a row is one allocation, not a series of regrowths.
-        let (mut last_len, mut last_fields) = (64, 8);
-        loop {
-            let mut bytes = ::csv::ByteRecord::with_capacity(last_len, last_fields);
-            let more = rdr
-                .read_byte_record(&mut bytes)
-                .map_err(|e| InputError::Csv {
-                    path: self.path.clone(),
-                    row: row + 1,
-                    message: e.to_string(),
-                })?;
-            let rec = match ::csv::StringRecord::from_byte_record(bytes) {
-                Ok(r) => r,
-                // Forced UTF-8 on bytes that are not: keep the row, mark the bad bytes.
-                Err(e) => e
-                    .into_byte_record()
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect(),
-            };
-            last_len = rec.as_slice().len().max(16);
-            last_fields = rec.len().max(1);
-            let after = rdr.position().line();
-            if let Some((prev, consumed)) = pending.take() {
-                // One line consumed is the record's own line end: nothing else to count.
-                let embedded = if consumed > 1 {
-                    embedded_newlines(&prev)
+    fn error<R: Read>(&self, records: &Records<R>, e: ReadError) -> InputError {
+        let path = self.path.clone();
+        let row = records.row;
+        let message = match e {
+            ReadError::Io(source) => return InputError::Io { path, source },
+            ReadError::TooLong { offset } => {
+                let (bytes, ends) = records.record();
+                let start = if bytes.is_empty() {
+                    format!("{} empty fields", ends.len())
                 } else {
-                    0
+                    let bytes = &bytes[..bytes.len().min(240)];
+                    format!("\"{}\"", excerpt(&String::from_utf8_lossy(bytes), 80))
                 };
-                let terminated = 1;
-                let blank_lines = consumed.saturating_sub(embedded + terminated);
-                row += 1 + blank_lines as u32;
-                if f(row, clean(prev)).is_break() {
-                    return Ok(());
-                }
+                format!(
+                    "a record runs past {} MiB from byte {offset} without a line end: not CSV as a spreadsheet application writes it (it starts {start})",
+                    MAX_RECORD >> 20,
+                )
             }
-            if !more {
-                break;
+            ReadError::OpenQuote {
+                column,
+                offset,
+                at_end,
+            } => {
+                let (bytes, ends) = records.record();
+                let start = if column == 0 { 0 } else { ends[column - 1] };
+                let value = &bytes[start..bytes.len().min(start + 240)];
+                let how = if at_end {
+                    "runs to the end of the file".to_string()
+                } else {
+                    format!("runs on past {} KiB over several lines", MAX_QUOTED >> 10)
+                };
+                format!(
+                    "column {}: a quote opens a value that never closes: it {how} (the row starts at byte {offset}; the value starts \"{}\"). Close the quote, or write a quote that belongs to the value twice (\"\")",
+                    column_letters(column),
+                    excerpt(&String::from_utf8_lossy(value), 80)
+                )
             }
-            pending = Some((rec, after - lines_before));
-            lines_before = after;
-        }
-        if let Some((prev, consumed)) = pending {
-            let embedded = embedded_newlines(&prev);
-            let terminated = u64::from(rdr.get_ref().last == Some(b'\n'));
-            let blank_lines = consumed.saturating_sub(embedded + terminated);
-            row += 1 + blank_lines as u32;
-            let _ = f(row, clean(prev));
-        }
-        Ok(())
+        };
+        InputError::Csv { path, row, message }
     }
 
     /// Streams the rows after the header.
-    pub fn read_rows(
+    pub(crate) fn read_rows(
         &mut self,
-        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+        f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
-        let mut header_seen = false;
-        self.scan(&mut |number, record| {
-            if !header_seen {
-                if record.iter().all(|c| c.trim().is_empty()) {
-                    return ControlFlow::Continue(());
-                }
-                header_seen = true;
-                return ControlFlow::Continue(());
-            }
-            f(Row {
-                number,
-                cells: RowCells::Csv(record),
-            })
-        })
+        self.scan(self.data, f).map(|_| ())
     }
-}
 
-fn embedded_newlines(rec: &::csv::StringRecord) -> u64 {
-    rec.as_slice().bytes().filter(|b| *b == b'\n').count() as u64
-}
-
-/// Takes the `\r` of a CRLF line end off the last field; a lone `\r` record becomes empty.
-fn clean(mut rec: ::csv::StringRecord) -> ::csv::StringRecord {
-    let last_has_cr = rec.iter().next_back().is_some_and(|l| l.ends_with('\r'));
-    if last_has_cr {
-        let n = rec.len();
-        let fields: Vec<String> = rec
+    /// The warning for a mixed file: which rows were not UTF-8.
+    pub(crate) fn warnings(&mut self) -> Vec<String> {
+        if self.fallback_count == 0 {
+            return Vec::new();
+        }
+        let Decoding::Utf8Or(other) = self.decoding else {
+            return Vec::new();
+        };
+        let mut rows = self
+            .fallback_rows
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                if i + 1 == n {
-                    f.trim_end_matches('\r').to_string()
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect();
-        rec = ::csv::StringRecord::from(fields);
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = self.fallback_count - self.fallback_rows.len() as u64;
+        if more > 0 {
+            rows.push_str(&format!(" and {more} more"));
+        }
+        let (noun, verb) = if self.fallback_count == 1 {
+            ("row", "is")
+        } else {
+            ("rows", "are")
+        };
+        self.fallback_count = 0;
+        self.fallback_rows.clear();
+        vec![format!(
+            "{}: {noun} {rows} {verb} not valid UTF-8 like the rest of the file: read as {}",
+            self.path.display(),
+            other.name()
+        )]
     }
-    rec
 }
 
-fn skip_utf8_bom<R: io::BufRead>(r: &mut R) -> io::Result<()> {
-    let buf = r.fill_buf()?;
-    if buf.starts_with(b"\xEF\xBB\xBF") {
-        r.consume(3);
+/// Excel's first line `sep=;` (any delimiter byte): the delimiter, the line's length with its
+/// line end, and whether that ends with a CR.
+fn sep_line(head: &[u8]) -> Option<(u8, usize, bool)> {
+    if head.len() < 5 || !head[..4].eq_ignore_ascii_case(b"sep=") {
+        return None;
     }
-    Ok(())
-}
-
-/// UTF-8 / UTF-16 by byte-order mark; else UTF-8 when every byte is valid UTF-8, else
-/// Windows-1252. The whole file is read once, so a bad byte at row 900,000 is not missed, and
-/// its line breaks are counted on the way (an estimate of its rows, for sizing and progress).
-fn detect_encoding(
-    file: &mut File,
-    choice: EncodingChoice,
-) -> io::Result<(&'static Encoding, u64)> {
-    let mut head = [0u8; 3];
-    let n = read_up_to(file, &mut head)?;
-    file.seek(SeekFrom::Start(0))?;
-    let bom = match head[..n.min(2)] {
-        [0xFF, 0xFE] => Some(UTF_16LE),
-        [0xFE, 0xFF] => Some(UTF_16BE),
+    let d = head[4];
+    if d == b'\r' || d == b'\n' || !d.is_ascii() {
+        return None;
+    }
+    match &head[5..] {
+        [] => Some((d, 5, false)),
+        [b'\r', b'\n', ..] => Some((d, 7, false)),
+        [b'\r', ..] => Some((d, 6, true)),
+        [b'\n', ..] => Some((d, 6, false)),
         _ => None,
-    };
-    let check = choice == EncodingChoice::Auto && bom.is_none();
-    let (valid_utf8, lines) = survey(file, check)?;
-    let encoding = match choice {
-        EncodingChoice::Utf8 => UTF_8,
-        EncodingChoice::Windows1252 => WINDOWS_1252,
-        EncodingChoice::Auto => bom.unwrap_or(if valid_utf8 { UTF_8 } else { WINDOWS_1252 }),
-    };
-    Ok((encoding, lines))
+    }
 }
 
-/// One pass over the file: whether it is valid UTF-8 (when `check_utf8`) and how many line
-/// breaks it has.
-fn survey(file: &mut File, check_utf8: bool) -> io::Result<(bool, u64)> {
-    let mut buf = vec![0u8; 1 << 16];
+/// What one pass over the file tells before its rows are read.
+struct Survey {
+    /// The first bytes, for byte-order marks.
+    head: Vec<u8>,
+    /// Every byte is valid UTF-8.
+    valid_utf8: bool,
+    /// Some non-ASCII character is valid UTF-8 (with `!valid_utf8`: a mixed file).
+    multibyte_utf8: bool,
+    /// Line ends (CR, LF or CRLF), an estimate of its rows for sizing and progress.
+    lines: u64,
+}
+
+/// Reads the whole file once, so a bad byte at row 900,000 is not missed.
+fn survey(file: &mut File) -> io::Result<Survey> {
+    let mut buf = vec![0u8; BLOCK];
     let mut carry = 0usize;
-    let mut valid = true;
-    let mut check = check_utf8;
-    let mut lines = 0u64;
+    let (mut valid, mut multibyte) = (true, false);
+    let (mut lf, mut cr) = (0u64, 0u64);
+    let mut head = Vec::new();
     loop {
         let n = file.read(&mut buf[carry..])?;
         if n == 0 {
-            return Ok((valid && carry == 0, lines));
-        }
-        lines += buf[carry..carry + n]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        let end = carry + n;
-        carry = 0;
-        if !check {
-            continue;
-        }
-        match std::str::from_utf8(&buf[..end]) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => {
-                // A character cut at the buffer's end: keep its bytes for the next read.
-                let ok = e.valid_up_to();
-                buf.copy_within(ok..end, 0);
-                carry = end - ok;
-            }
-            Err(_) => {
+            if carry > 0 {
                 valid = false;
-                check = false;
             }
-        }
-    }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut total = 0;
-    while total < buf.len() {
-        let n = file.read(&mut buf[total..])?;
-        if n == 0 {
             break;
         }
-        total += n;
+        let fresh = &buf[carry..carry + n];
+        if head.len() < 4 {
+            head.extend_from_slice(&fresh[..fresh.len().min(4 - head.len())]);
+        }
+        // One pass for both (it vectorises): a file of CR line ends has no LF.
+        let (l, c) = fresh.iter().fold((0u32, 0u32), |(l, c), b| {
+            (l + u32::from(*b == b'\n'), c + u32::from(*b == b'\r'))
+        });
+        lf += u64::from(l);
+        cr += u64::from(c);
+        let end = carry + n;
+        carry = 0;
+        if !valid && multibyte {
+            continue;
+        }
+        let mut rest = &buf[..end];
+        if rest.is_ascii() {
+            continue;
+        }
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(s) => {
+                    multibyte = multibyte || !s.is_ascii();
+                    break;
+                }
+                Err(e) => {
+                    let ok = e.valid_up_to();
+                    multibyte = multibyte || !rest[..ok].is_ascii();
+                    match e.error_len() {
+                        Some(bad) => {
+                            valid = false;
+                            rest = &rest[ok + bad..];
+                        }
+                        None => {
+                            // A character cut at the block's end: its bytes go round again.
+                            carry = rest.len() - ok;
+                            let from = end - carry;
+                            buf.copy_within(from..end, 0);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
-    Ok(total)
+    Ok(Survey {
+        head,
+        valid_utf8: valid,
+        multibyte_utf8: multibyte,
+        // CRLF counts once; a file of CR or of LF line ends counts each.
+        lines: lf.max(cr),
+    })
 }
 
-/// The first non-empty line of the file, decoded (quoted line breaks are not followed: a
-/// header with one is rare and the delimiter count is still right up to it).
-fn first_line(path: &Path, encoding: &'static Encoding) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 16];
-    let n = read_up_to(&mut file, &mut buf)?;
-    let (text, _, _) = encoding.decode(&buf[..n]);
-    Ok(text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .to_string())
+/// The first non-blank line, for the delimiter (a quoted line break in the header is not
+/// followed: the delimiter count up to it is still right).
+fn first_line(head: &[u8]) -> String {
+    head.split(|b| *b == b'\n' || *b == b'\r')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap_or_default()
 }
 
 /// The most frequent of `,` `;` tab `|` outside quotes; `,` when none appears.
-pub fn sniff_delimiter(line: &str) -> u8 {
+pub(crate) fn sniff_delimiter(line: &str) -> u8 {
     let mut counts = [0usize; 4];
     let cands = [b',', b';', b'\t', b'|'];
     let mut in_quotes = false;
@@ -358,5 +756,93 @@ mod tests {
         assert_eq!(sniff_delimiter("id\tname\tcost"), b'\t');
         assert_eq!(sniff_delimiter("id|name|cost"), b'|');
         assert_eq!(sniff_delimiter("name"), b',');
+    }
+
+    /// Each record's row number and fields, read from `bytes`.
+    fn rows(bytes: &[u8]) -> Vec<(u32, Vec<String>)> {
+        let start = Start {
+            offset: 0,
+            row: 0,
+            prev_cr: false,
+        };
+        let mut r = Records::new(bytes, b',', start);
+        let mut out = Vec::new();
+        while r.next().unwrap() {
+            let (text, ends) = r.record();
+            let text = std::str::from_utf8(text).unwrap();
+            let mut from = 0;
+            let fields = ends
+                .iter()
+                .map(|&e| {
+                    let f = text[from..e].to_string();
+                    from = e;
+                    f
+                })
+                .collect();
+            out.push((r.row, fields));
+        }
+        out
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_each_end_a_row_and_blank_lines_take_a_number() {
+        let numbers = |b: &[u8]| rows(b).iter().map(|r| r.0).collect::<Vec<_>>();
+        assert_eq!(numbers(b"a\nb\n\nc"), vec![1, 2, 4]);
+        assert_eq!(numbers(b"a\r\nb\r\n\r\nc\r\n"), vec![1, 2, 4]);
+        assert_eq!(numbers(b"a\rb\r\rc\r"), vec![1, 2, 4]);
+        assert_eq!(numbers(b"a\r\nb\rc\n\r\nd"), vec![1, 2, 3, 5]);
+        assert_eq!(numbers(b"\n\na"), vec![3]);
+    }
+
+    #[test]
+    fn quoted_line_breaks_stay_in_the_value_and_do_not_count_as_rows() {
+        let r = rows(b"a,\"x\ny\"\rb,\"p\r\nq\"\nc");
+        assert_eq!(r[0], (1, vec!["a".into(), "x\ny".into()]));
+        assert_eq!(r[1], (2, vec!["b".into(), "p\r\nq".into()]));
+        assert_eq!(r[2].0, 3);
+    }
+
+    #[test]
+    fn an_open_quote_at_the_end_is_an_error_naming_its_column() {
+        let start = Start {
+            offset: 0,
+            row: 0,
+            prev_cr: false,
+        };
+        let mut r = Records::new(&b"h\nok,1\nbad,\"open\nmore,2\n"[..], b',', start);
+        assert!(r.next().unwrap());
+        assert!(r.next().unwrap());
+        match r.next() {
+            Err(ReadError::OpenQuote {
+                column: 1,
+                offset: 7,
+                at_end: true,
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.row, 3);
+    }
+
+    #[test]
+    fn excel_sep_line_is_recognised() {
+        assert_eq!(sep_line(b"sep=;\r\nname"), Some((b';', 7, false)));
+        assert_eq!(sep_line(b"SEP=|\nname"), Some((b'|', 6, false)));
+        assert_eq!(sep_line(b"sep=\t\rname"), Some((b'\t', 6, true)));
+        assert_eq!(sep_line(b"sep=;x\n"), None);
+        assert_eq!(sep_line(b"separator,name\n"), None);
+    }
+
+    #[test]
+    fn survey_tells_utf8_mixed_and_single_byte_files_apart() {
+        let survey_of = |bytes: &[u8]| {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, bytes).unwrap();
+            let s = survey(&mut File::open(&p).unwrap()).unwrap();
+            (s.valid_utf8, s.multibyte_utf8, s.lines)
+        };
+        assert_eq!(survey_of("é\r\nb\r\n".as_bytes()), (true, true, 2));
+        assert_eq!(survey_of(b"\xe9\rb\r"), (false, false, 2));
+        assert_eq!(survey_of(b"\xc3\xa9\n\xe9\n"), (false, true, 2));
     }
 }

@@ -4,11 +4,11 @@
 //! has a header row and data rows; each row carries the row number a spreadsheet application
 //! shows (header row 1 for a CSV file).
 
-pub mod csv;
+pub(crate) mod csv;
 mod extent;
-pub mod headers;
-pub mod plan;
-pub mod workbook;
+pub(crate) mod headers;
+pub(crate) mod plan;
+pub(crate) mod workbook;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// One cell, borrowed from its row.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CellRef<'a> {
+pub(crate) enum CellRef<'a> {
     Empty,
     Text(&'a str),
     Int(i64),
@@ -36,7 +36,8 @@ impl<'a> CellRef<'a> {
     /// The cell as a user sees it: numbers with at most 15 significant digits, as Excel shows
     /// them; booleans `true`/`false`; dates in ISO form; a formula with no saved value as
     /// its formula text.
-    pub fn display(&self) -> Cow<'a, str> {
+    #[inline]
+    pub(crate) fn display(&self) -> Cow<'a, str> {
         match *self {
             CellRef::Empty => Cow::Borrowed(""),
             CellRef::Text(t) | CellRef::Error(t) | CellRef::Date(t) => Cow::Borrowed(t),
@@ -48,7 +49,8 @@ impl<'a> CellRef<'a> {
     }
 
     /// Empty, or text of only whitespace.
-    pub fn is_blank(&self) -> bool {
+    #[inline]
+    pub(crate) fn is_blank(&self) -> bool {
         match self {
             CellRef::Empty => true,
             CellRef::Text(t) => t.trim().is_empty(),
@@ -58,7 +60,7 @@ impl<'a> CellRef<'a> {
 }
 
 /// Read access to a row's cells, as validation needs it.
-pub trait Cells {
+pub(crate) trait Cells {
     fn cell(&self, index: usize) -> CellRef<'_>;
     /// The spreadsheet reference of a cell (e.g. `C7`), for error messages.
     fn cell_ref(&self, index: usize) -> String;
@@ -66,7 +68,7 @@ pub trait Cells {
 
 /// A number as Excel shows it in a General cell: at most 15 significant digits (`0.1+0.2` is
 /// `0.3`), then the shortest form (`755`, `12.5`).
-pub fn number_text(f: f64) -> String {
+pub(crate) fn number_text(f: f64) -> String {
     if !f.is_finite() {
         return f.to_string();
     }
@@ -81,7 +83,7 @@ pub fn number_text(f: f64) -> String {
 
 /// One owned cell of a workbook row.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub(crate) enum Cell {
     Empty,
     Text(String),
     Int(i64),
@@ -95,7 +97,8 @@ pub enum Cell {
 }
 
 impl Cell {
-    pub fn as_ref(&self) -> CellRef<'_> {
+    #[inline]
+    pub(crate) fn as_ref(&self) -> CellRef<'_> {
         match self {
             Cell::Empty => CellRef::Empty,
             Cell::Text(t) => CellRef::Text(t),
@@ -109,42 +112,151 @@ impl Cell {
     }
 }
 
-/// The cells of one data row.
-#[derive(Debug, Clone)]
-pub enum RowCells {
-    Csv(::csv::StringRecord),
-    Sheet(Vec<Cell>),
+/// The cells of one data row, borrowed from the reader's buffers: valid until the reader moves
+/// on to the next row. Whatever must outlive the row is copied out of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowCells<'a> {
+    /// A CSV record: its fields' text back to back, and where each field ends in it.
+    Csv {
+        text: &'a str,
+        ends: &'a [usize],
+    },
+    Sheet(&'a [Cell]),
+    /// A sheet row copied out of the reader, to be checked on another thread.
+    Packed(&'a PackedRow),
 }
 
-/// One data row with the number a spreadsheet application shows for it.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub number: u32,
-    pub cells: RowCells,
+/// A sheet row's cells in two allocations: the text of its text and error cells back to back,
+/// and a table of its cells. Parsing a workbook keeps the reader thread busy, so its rows are
+/// packed there and checked by the consumer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackedRow {
+    text: String,
+    cells: Vec<Packed>,
 }
 
-impl Row {
-    pub fn cell(&self, index: usize) -> CellRef<'_> {
-        match &self.cells {
-            RowCells::Csv(r) => r.get(index).map_or(CellRef::Empty, CellRef::Text),
-            RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
+#[derive(Debug, Clone, Copy)]
+enum Packed {
+    Empty,
+    Text(u32, u32),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Error(u32, u32),
+    Date(u32, u32),
+    Formula(u32, u32),
+}
+
+impl PackedRow {
+    pub(crate) fn pack(cells: &[Cell]) -> PackedRow {
+        let len = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) | Cell::Error(t) | Cell::Date(t) | Cell::Formula(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut text = String::with_capacity(len);
+        let mut span = |t: &str| {
+            let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            text.push_str(t);
+            (start, u32::try_from(text.len()).unwrap_or(u32::MAX))
+        };
+        let cells = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Empty => Packed::Empty,
+                Cell::Text(t) => {
+                    let (a, b) = span(t);
+                    Packed::Text(a, b)
+                }
+                Cell::Int(i) => Packed::Int(*i),
+                Cell::Float(f) => Packed::Float(*f),
+                Cell::Bool(b) => Packed::Bool(*b),
+                Cell::Error(e) => {
+                    let (a, b) = span(e);
+                    Packed::Error(a, b)
+                }
+                Cell::Date(d) => {
+                    let (a, b) = span(d);
+                    Packed::Date(a, b)
+                }
+                Cell::Formula(f) => {
+                    let (a, b) = span(f);
+                    Packed::Formula(a, b)
+                }
+            })
+            .collect();
+        PackedRow { text, cells }
+    }
+
+    pub(crate) fn row(&self, number: u32) -> Row<'_> {
+        Row {
+            number,
+            cells: RowCells::Packed(self),
         }
     }
 
-    pub fn len(&self) -> usize {
-        match &self.cells {
-            RowCells::Csv(r) => r.len(),
+    #[inline]
+    fn cell(&self, index: usize) -> CellRef<'_> {
+        let text = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
+        match self.cells.get(index) {
+            None | Some(Packed::Empty) => CellRef::Empty,
+            Some(&Packed::Text(a, b)) => CellRef::Text(text(a, b)),
+            Some(&Packed::Int(i)) => CellRef::Int(i),
+            Some(&Packed::Float(f)) => CellRef::Float(f),
+            Some(&Packed::Bool(b)) => CellRef::Bool(b),
+            Some(&Packed::Error(a, b)) => CellRef::Error(text(a, b)),
+            Some(&Packed::Date(a, b)) => CellRef::Date(text(a, b)),
+            Some(&Packed::Formula(a, b)) => CellRef::Formula(text(a, b)),
+        }
+    }
+}
+
+/// One data row with the number a spreadsheet application shows for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row<'a> {
+    pub number: u32,
+    pub cells: RowCells<'a>,
+}
+
+impl<'a> Row<'a> {
+    #[inline]
+    pub(crate) fn cell(&self, index: usize) -> CellRef<'a> {
+        match self.cells {
+            RowCells::Csv { text, ends } => match ends.get(index) {
+                Some(&end) => {
+                    let start = if index == 0 { 0 } else { ends[index - 1] };
+                    text.get(start..end).map_or(CellRef::Empty, CellRef::Text)
+                }
+                None => CellRef::Empty,
+            },
+            RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
+            RowCells::Packed(p) => p.cell(index),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        match self.cells {
+            RowCells::Csv { ends, .. } => ends.len(),
             RowCells::Sheet(c) => c.len(),
+            RowCells::Packed(p) => p.cells.len(),
         }
     }
 
     /// Every cell empty or whitespace.
-    pub fn is_blank(&self) -> bool {
-        (0..self.len()).all(|i| self.cell(i).is_blank())
+    pub(crate) fn is_blank(&self) -> bool {
+        match self.cells {
+            RowCells::Csv { text, .. } => text.trim().is_empty(),
+            RowCells::Sheet(_) | RowCells::Packed(_) => {
+                (0..self.len()).all(|i| self.cell(i).is_blank())
+            }
+        }
     }
 }
 
-impl Cells for Row {
+impl Cells for Row<'_> {
     fn cell(&self, index: usize) -> CellRef<'_> {
         Row::cell(self, index)
     }
@@ -154,7 +266,7 @@ impl Cells for Row {
 }
 
 /// `0` → `A`, `26` → `AA`.
-pub fn column_letters(index: usize) -> String {
+pub(crate) fn column_letters(index: usize) -> String {
     let mut n = index + 1;
     let mut out = Vec::new();
     while n > 0 {
@@ -168,7 +280,7 @@ pub fn column_letters(index: usize) -> String {
 
 /// A header row and where it was found.
 #[derive(Debug, Clone)]
-pub struct Table {
+pub(crate) struct Table {
     /// The sheet's name; None for a CSV file.
     pub sheet: Option<String>,
     pub header_row: u32,
@@ -181,17 +293,20 @@ pub struct Table {
 /// How to decode a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EncodingChoice {
-    /// UTF-8 when the file is valid UTF-8 (or has a UTF-16 byte-order mark), else Windows-1252.
+    /// UTF-8 when the file is valid UTF-8 (or has a UTF-16 byte-order mark), else Windows-1252;
+    /// a UTF-8 file with some lines that are not is read line by line.
     #[default]
     Auto,
     Utf8,
     Windows1252,
+    /// Mac OS Roman, as "CSV (Macintosh)" of Excel for Mac writes it.
+    MacRoman,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     pub encoding: EncodingChoice,
-    /// None: sniff `,` `;` tab `|` from the header line.
+    /// None: sniff `,` `;` tab `|` from the header line (or take an Excel `sep=` line).
     pub delimiter: Option<u8>,
     /// Read only these sheets of a workbook (hidden ones included); empty: every visible
     /// worksheet.
@@ -230,13 +345,24 @@ pub enum InputError {
     NoHeader { place: String, first: String },
     #[error("{place}: {message}")]
     Sheet { place: String, message: String },
+    /// The file is something else under a spreadsheet's name.
+    #[error("{path}: {what}, not a CSV file or a workbook: {advice}")]
+    NotSpreadsheet {
+        path: PathBuf,
+        what: &'static str,
+        advice: &'static str,
+    },
 }
 
 /// What a CSV file was read as, for the user to see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CsvDialect {
+pub(crate) struct CsvDialect {
     pub encoding: &'static str,
+    /// The encoding of the lines that are not valid in `encoding` (a mixed file).
+    pub fallback: Option<&'static str>,
     pub delimiter: u8,
+    /// The delimiter came from an Excel `sep=` first line.
+    pub sep_line: bool,
 }
 
 impl fmt::Display for CsvDialect {
@@ -245,12 +371,20 @@ impl fmt::Display for CsvDialect {
             b'\t' => "tab".to_string(),
             d => format!("'{}'", d as char),
         };
-        write!(f, "encoding {}, delimiter {d}", self.encoding)
+        write!(f, "encoding {}", self.encoding)?;
+        if let Some(other) = self.fallback {
+            write!(f, " (lines that are not: {other})")?;
+        }
+        write!(f, ", delimiter {d}")?;
+        if self.sep_line {
+            write!(f, " (from its sep= line)")?;
+        }
+        Ok(())
     }
 }
 
 /// An opened input file: its tables are known, its rows are read on demand.
-pub struct Input {
+pub(crate) struct Input {
     pub path: PathBuf,
     pub tables: Vec<Table>,
     /// Set for CSV files.
@@ -266,35 +400,161 @@ enum Source {
     Workbook(Box<workbook::WorkbookSource>),
 }
 
-/// Whether a path names a workbook (by extension, else by its first bytes).
-pub fn is_workbook(path: &Path) -> bool {
+/// What a file's first bytes say it is, whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// A ZIP archive: XLSX, XLSM, XLSB or ODS.
+    Zip,
+    /// An OLE compound file: XLS.
+    Ole,
+    /// An HTML page, as web applications export "Excel" files.
+    Html,
+    /// Excel 2003 XML Spreadsheet.
+    SpreadsheetMl,
+    /// NUL bytes without a UTF-16 byte-order mark: not text.
+    Binary,
+    Text,
+}
+
+impl Content {
+    /// Looks at the first few KiB of a file.
+    pub(crate) fn sniff(head: &[u8]) -> Content {
+        if head.starts_with(b"PK\x03\x04") {
+            return Content::Zip;
+        }
+        if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            return Content::Ole;
+        }
+        let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let start = body.iter().position(|b| !b.is_ascii_whitespace());
+        if let Some(i) = start
+            && body[i] == b'<'
+        {
+            let lower: Vec<u8> = body[i..].iter().map(u8::to_ascii_lowercase).collect();
+            let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+            if has(b"urn:schemas-microsoft-com:office:spreadsheet") || has(b"<workbook") {
+                return Content::SpreadsheetMl;
+            }
+            if has(b"<html") || has(b"<!doctype html") || has(b"<table") {
+                return Content::Html;
+            }
+        }
+        if !utf16 && head.contains(&0) {
+            return Content::Binary;
+        }
+        Content::Text
+    }
+}
+
+fn first_bytes(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path)?, n as u64),
+        &mut head,
+    )?;
+    Ok(head)
+}
+
+/// A spreadsheet application's workbook, by its file's extension.
+pub(crate) fn is_workbook(path: &Path) -> bool {
+    has_workbook_extension(path)
+}
+
+fn has_workbook_extension(path: &Path) -> bool {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods") => true,
-        Some("csv" | "tsv" | "txt") => false,
-        _ => {
-            let mut head = [0u8; 4];
-            std::fs::File::open(path)
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-                .is_ok()
-                && (head == *b"PK\x03\x04" || head == [0xD0, 0xCF, 0x11, 0xE0])
+    matches!(
+        ext.as_deref(),
+        Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods")
+    )
+}
+
+/// A string as it may appear in a message: at most `max` characters (then `…`), with control
+/// characters escaped, so neither a huge value nor binary bytes reach the terminal.
+pub(crate) fn excerpt(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
     }
+    out
 }
 
 impl Input {
     /// Opens a file and finds its tables' header rows (`map`'s headers count as recognised
-    /// column names when a header is looked for below title rows).
-    pub fn open(
+    /// column names when a header is looked for below title rows). A file that is really a
+    /// workbook is read as one; an HTML page or SpreadsheetML file is refused.
+    pub(crate) fn open(
         path: &Path,
         opts: &ReadOptions,
         map: &headers::HeaderMap,
     ) -> Result<Input, InputError> {
-        if is_workbook(path) {
-            let (source, tables, notes) = workbook::WorkbookSource::open(path, &opts.sheets, map)?;
+        let io_err = |source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let head = first_bytes(path, 4096).map_err(io_err)?;
+        let content = Content::sniff(&head);
+        let refuse = |what, advice| {
+            Err(InputError::NotSpreadsheet {
+                path: path.to_path_buf(),
+                what,
+                advice,
+            })
+        };
+        match content {
+            Content::Html => {
+                return refuse(
+                    "an HTML page (a web export with a spreadsheet's name)",
+                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+                );
+            }
+            Content::SpreadsheetMl => {
+                return refuse(
+                    "an Excel 2003 XML Spreadsheet (SpreadsheetML)",
+                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+                );
+            }
+            Content::Binary if !has_workbook_extension(path) => {
+                return refuse(
+                    "a binary file",
+                    "export the data from its application as CSV or .xlsx",
+                );
+            }
+            _ => {}
+        }
+        let mut notes = Vec::new();
+        let workbook = match content {
+            Content::Zip | Content::Ole => {
+                if !has_workbook_extension(path) {
+                    let what = if content == Content::Zip {
+                        "an XLSX/ODS workbook"
+                    } else {
+                        "an XLS workbook"
+                    };
+                    notes.push(format!(
+                        "{}: the file is {what}, not CSV text: read as a workbook",
+                        path.display()
+                    ));
+                }
+                true
+            }
+            _ => has_workbook_extension(path),
+        };
+        if workbook {
+            let (source, tables, sheet_notes) =
+                workbook::WorkbookSource::open(path, &opts.sheets, map)?;
+            notes.extend(sheet_notes);
             Ok(Input {
                 path: path.to_path_buf(),
                 tables,
@@ -308,18 +568,19 @@ impl Input {
                 path: path.to_path_buf(),
                 tables: vec![table],
                 dialect: Some(dialect),
-                notes: Vec::new(),
+                notes,
                 source: Source::Csv(source),
             })
         }
     }
 
     /// Streams the data rows of one table, in order, to `f`, which may stop the read early.
-    /// Rows whose cells are all blank are passed too (they take a row number).
-    pub fn read_table(
+    /// Rows whose cells are all blank are passed too (they take a row number). A row borrows
+    /// the reader's buffers: it lives only for the call.
+    pub(crate) fn read_table(
         &mut self,
         index: usize,
-        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+        f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
         let table = &self.tables[index];
         match &mut self.source {
@@ -327,11 +588,90 @@ impl Input {
             Source::Workbook(w) => w.read_rows(table, f),
         }
     }
+
+    /// Warnings found while reading the rows (e.g. lines in another encoding), once read.
+    pub(crate) fn read_warnings(&mut self) -> Vec<String> {
+        match &mut self.source {
+            Source::Csv(s) => s.warnings(),
+            Source::Workbook(_) => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_is_told_by_its_first_bytes() {
+        assert_eq!(Content::sniff(b"PK\x03\x04rest"), Content::Zip);
+        assert_eq!(
+            Content::sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Content::Ole
+        );
+        assert_eq!(
+            Content::sniff(b"\xEF\xBB\xBF<!DOCTYPE html><html><table>"),
+            Content::Html
+        );
+        assert_eq!(
+            Content::sniff(b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">"),
+            Content::SpreadsheetMl
+        );
+        assert_eq!(Content::sniff(b"\x89PNG\r\n\x1a\n\0\0"), Content::Binary);
+        assert_eq!(Content::sniff(b"\xFF\xFEn\0a\0"), Content::Text);
+        assert_eq!(Content::sniff(b"name,cost\n<b>,1\n"), Content::Text);
+    }
+
+    #[test]
+    fn a_packed_sheet_row_reads_back_its_cells() {
+        let cells = vec![
+            Cell::Text("Expo".into()),
+            Cell::Empty,
+            Cell::Float(12.5),
+            Cell::Int(7),
+            Cell::Bool(true),
+            Cell::Error("#N/A".into()),
+            Cell::Text("  ".into()),
+        ];
+        let packed = PackedRow::pack(&cells);
+        let row = packed.row(9);
+        assert_eq!(row.number, 9);
+        assert_eq!(row.len(), cells.len());
+        for (i, c) in cells.iter().enumerate() {
+            assert_eq!(row.cell(i), c.as_ref(), "cell {i}");
+        }
+        assert_eq!(row.cell(99), CellRef::Empty);
+        assert_eq!(row.cell_ref(2), "C9");
+        assert!(!row.is_blank());
+        assert!(
+            PackedRow::pack(&[Cell::Empty, Cell::Text(" ".into())])
+                .row(1)
+                .is_blank()
+        );
+    }
+
+    #[test]
+    fn a_csv_row_reads_its_cells_from_one_text() {
+        let row = Row {
+            number: 4,
+            cells: RowCells::Csv {
+                text: "Expo12.5",
+                ends: &[4, 4, 8],
+            },
+        };
+        assert_eq!(row.cell(0), CellRef::Text("Expo"));
+        assert_eq!(row.cell(1), CellRef::Text(""));
+        assert_eq!(row.cell(2), CellRef::Text("12.5"));
+        assert_eq!(row.cell(3), CellRef::Empty);
+        assert_eq!(row.len(), 3);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("abc", 80), "abc");
+        assert_eq!(excerpt(&"x".repeat(100), 5), "xxxxx…");
+        assert_eq!(excerpt("a\u{1b}[2Jb\0", 80), "a\\u{1b}[2Jb\\u{0}");
+    }
 
     #[test]
     fn column_letters_follow_spreadsheet_naming() {

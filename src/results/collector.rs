@@ -11,7 +11,6 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::writer::{ResultsWriter, fingerprint};
 use crate::error::FatalError;
-use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
 use crate::outcome::{Status, Verdict};
 use crate::progress::Progress;
@@ -65,11 +64,23 @@ impl Collector<'_> {
         let mut next: u64 = 0;
         let mut table = None;
         while let Some(batch) = rx.recv().await {
+            let mut wrote = 0;
             for f in batch {
                 self.journal_done(&f)?;
-                waiting.insert(f.seq, f);
+                if f.seq != next {
+                    waiting.insert(f.seq, f);
+                    continue;
+                }
+                // Next in order (in a dry run, every row): straight to the file, not through
+                // the map, whose removals shift its large entries.
+                if table != Some(f.item.table) {
+                    table = Some(f.item.table);
+                    self.start_table(f.item.table);
+                }
+                self.write(&f)?;
+                next += 1;
+                wrote += 1;
             }
-            let mut wrote = 0;
             while let Some(f) = waiting.remove(&next) {
                 if table != Some(f.item.table) {
                     table = Some(f.item.table);
@@ -108,7 +119,7 @@ impl Collector<'_> {
             return Ok(());
         }
         let plan = &self.plans[f.item.table];
-        let key: RowKey = (plan.sheet.to_string(), f.item.row.number);
+        let key: RowKey = (plan.sheet.to_string(), f.item.number);
         let fp = fingerprint(&echo_cells(plan, &f.item));
         journal
             .done(
@@ -138,11 +149,10 @@ impl Collector<'_> {
         let echo = echo_cells(plan, &f.item);
         // A results file fed back in keeps the row and sheet of the spreadsheet being fixed.
         let (row, sheet) = if plan.columns.is_results_file {
-            let row = f.item.row.cell(0).display();
-            let row = row.trim().parse().unwrap_or(f.item.row.number);
-            (row, f.item.row.cell(1).display())
+            let (row, sheet) = f.item.cells.origin();
+            (row.unwrap_or(f.item.number), Cow::Borrowed(sheet))
         } else {
-            (f.item.row.number, Cow::Borrowed(&*plan.sheet))
+            (f.item.number, Cow::Borrowed(&*plan.sheet))
         };
         self.writer
             .write(
@@ -162,9 +172,8 @@ impl Collector<'_> {
 
 /// The cells of a row that fill the results file's echoed columns.
 pub(crate) fn echo_cells<'a>(plan: &TablePlan, item: &'a Item) -> Vec<Cow<'a, str>> {
-    plan.slots
-        .iter()
-        .map(|s| s.map_or(Cow::Borrowed(""), |i| item.row.cell(i).display()))
+    (0..plan.slots.len())
+        .map(|i| Cow::Borrowed(item.cells.get(i)))
         .collect()
 }
 
@@ -175,8 +184,5 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
     {
         return Cow::Owned(id.to_string());
     }
-    plan.columns
-        .fields
-        .get(Field::Id)
-        .map_or(Cow::Borrowed(""), |(i, _)| item.row.cell(i).display())
+    Cow::Borrowed(item.cells.invalid_id(plan))
 }

@@ -27,7 +27,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self as journal_file, Journal, RowKey};
-use crate::source::{Item, read_file};
+use crate::source::{Item, Kept, read_file};
 
 /// One input file's run.
 pub(super) struct FileRun<'a> {
@@ -113,11 +113,10 @@ impl FileRun<'_> {
             .map_err(FatalError::output(&write_path))?;
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
-        let check = !crate::input::is_workbook(&self.job.input);
         let reader = {
             let plans = self.plans.clone();
             let input = file.input;
-            std::thread::spawn(move || read_file(input, &plans, check, &items_tx))
+            std::thread::spawn(move || read_file(input, &plans, &items_tx))
         };
         let window = Arc::new(Semaphore::new(WINDOW));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Finished>>(64);
@@ -126,7 +125,7 @@ impl FileRun<'_> {
             writer,
             path: write_path.clone(),
             journal: journal.clone(),
-            progress,
+            progress: &mut *progress,
             window: window.clone(),
             label: self
                 .job
@@ -146,7 +145,9 @@ impl FileRun<'_> {
             .map_err(|_| FatalError::Internal("the reader thread panicked".into()))?;
         collected?;
         dispatched?;
-        read?;
+        for w in read? {
+            progress.say(&format!("warning: {w}"));
+        }
         if write_path != self.job.output {
             std::fs::rename(&write_path, &self.job.output)
                 .map_err(FatalError::output(&self.job.output))?;
@@ -317,22 +318,23 @@ impl FileRun<'_> {
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
         item.ensure_checked(plan);
-        if let (Some(kind), Some(name)) = (item.kind, claimed_name(plan, &item)) {
-            let name = name.into_owned();
-            let at = (item.row.number, &plan.sheet, self.file_index);
-            names.admit(kind, &name, at, &mut item.checked);
+        if let Some(kind) = item.kind
+            && let Some(name) = claimed_name(plan, &item.checked, &item.cells)
+        {
+            let at = (item.number, &plan.sheet, self.file_index);
+            names.admit(kind, name, at, &mut item.checked);
         }
         let record = match &item.checked {
             Err(p) => {
                 let (v, labels) = problems_verdict(p);
                 return Next::Done(finished(seq, item, v, labels));
             }
+            Ok(_) if self.live.is_none() => {
+                return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
+            }
             Ok(r) => r.clone(),
         };
-        let Some(_) = &self.live else {
-            return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
-        };
-        let key: RowKey = (plan.sheet.to_string(), item.row.number);
+        let key: RowKey = (plan.sheet.to_string(), item.number);
         let mut record = record;
         let was_sent = match self.resumed(plan, &item, &key, &record) {
             ControlFlow::Continue(was_sent) => was_sent,
@@ -385,24 +387,19 @@ impl FileRun<'_> {
     }
 }
 
-/// The name a row claims for the duplicate check: a create row's name (valid or not).
+/// The name a row claims for the duplicate check: a create row's name (valid or not), as
+/// written in its cell.
 pub(super) fn claimed_name<'a>(
     plan: &TablePlan,
-    item: &'a Item,
-) -> Option<std::borrow::Cow<'a, str>> {
-    if let Ok(r) = &item.checked {
-        return match (r.id(), r.name()) {
-            (None, Some(n)) => Some(std::borrow::Cow::Borrowed(n)),
-            _ => None,
-        };
-    }
-    let id_blank = plan
-        .columns
-        .fields
-        .get(Field::Id)
-        .is_none_or(|(i, _)| item.row.cell(i).is_blank());
-    let (i, _) = plan.columns.fields.get(Field::Name)?;
-    id_blank.then(|| item.row.cell(i).display())
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &'a Kept,
+) -> Option<&'a str> {
+    plan.columns.fields.get(Field::Name)?;
+    let create = match checked {
+        Ok(r) => r.id().is_none() && r.name().is_some(),
+        Err(_) => cells.invalid_id(plan).trim().is_empty(),
+    };
+    create.then(|| cells.name(plan))
 }
 
 pub(super) fn skipped(stop: &Stop) -> Submitted {

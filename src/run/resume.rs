@@ -163,26 +163,22 @@ pub(super) async fn verify_resume(
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
     let reader = {
         let plans = plans.clone();
-        std::thread::spawn(move || read_file(input, &plans, true, &tx))
+        std::thread::spawn(move || read_file(input, &plans, &tx))
     };
     let mut to_do = 0;
     let mut changed = None;
     while let Some(batch) = rx.recv().await {
-        for item in batch {
+        for mut item in batch {
             let plan = &plans[item.table];
-            let key: RowKey = (plan.sheet.to_string(), item.row.number);
+            item.ensure_checked(plan);
+            let key: RowKey = (plan.sheet.to_string(), item.number);
             match state.done.get(&key) {
                 Some(d)
                     if changed.is_none()
                         && d.fingerprint != fingerprint(&echo_cells(plan, &item)) =>
                 {
-                    let now = claimed_name(plan, &item)
-                        .or_else(|| {
-                            item.checked
-                                .as_ref()
-                                .ok()
-                                .and_then(|r| r.name().map(std::borrow::Cow::Borrowed))
-                        })
+                    let now = claimed_name(plan, &item.checked, &item.cells)
+                        .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name()))
                         .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
                     let was = d
                         .name

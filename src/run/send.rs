@@ -32,7 +32,7 @@ pub(super) async fn submit(
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
-    let rows = tracing::debug_span!("rows", rows = item.row.number);
+    let rows = tracing::debug_span!("rows", rows = item.number);
     let s = tokio::select! {
         s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),
@@ -86,7 +86,7 @@ pub(super) async fn submit_batch(
         keys: rows.iter().map(|r| r.key.clone()).collect(),
     };
     let span = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => format!("{}-{}", a.item.row.number, b.item.row.number),
+        (Some(a), Some(b)) => format!("{}-{}", a.item.number, b.item.number),
         _ => String::new(),
     };
     let span = tracing::debug_span!("rows", rows = %span);
@@ -115,5 +115,7 @@ pub(super) async fn send(
     if ready.is_empty() {
         return Ok(());
     }
-    done.send(std::mem::take(ready)).await.map_err(|_| ())
+    // The next batch starts with room for as many: no regrowth, row by row.
+    let batch = std::mem::replace(ready, Vec::with_capacity(ready.len()));
+    done.send(batch).await.map_err(|_| ())
 }
