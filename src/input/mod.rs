@@ -440,7 +440,13 @@ impl Content {
                 return Content::Html;
             }
         }
-        if !utf16 && head.contains(&0) {
+        // A stray NUL in a cell makes a row invalid, not the file binary: binary is a head
+        // where control bytes are common.
+        let control = head
+            .iter()
+            .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+            .count();
+        if !utf16 && control * 10 > head.len() {
             return Content::Binary;
         }
         Content::Text

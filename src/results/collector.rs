@@ -184,5 +184,9 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
     {
         return Cow::Owned(id.to_string());
     }
+    if item.checked.is_ok() {
+        // A valid row without an id: its id cell was empty.
+        return Cow::Borrowed("");
+    }
     Cow::Borrowed(item.cells.invalid_id(plan))
 }

@@ -646,7 +646,7 @@ fn a_server_that_never_answers_ends_within_give_up_after_and_one_timeout() {
             return empty_list();
         }
         std::thread::sleep(Duration::from_secs(4));
-        json(200, serde_json::json!({"success": true, "id": 1}))
+        json(200, &serde_json::json!({"success": true, "id": 1}))
     }));
     let dir = tempfile::tempdir().unwrap();
     let file = sources_csv(dir.path(), 50);
