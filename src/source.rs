@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Input, InputError, PackedRow, Row, RowCells, excerpt};
+use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt};
 use crate::kind::Kind;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
@@ -24,16 +24,18 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
-    /// A workbook row not checked yet: the consumer checks it (see `read_file`). Boxed: an
-    /// item crosses to another thread, and every byte of it is paid for there.
-    pending: Option<Box<PackedRow>>,
+    /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
+    pending: Option<Vec<Cell>>,
 }
 
 impl Item {
     /// Checks the row if the reader left that to the consumer.
     pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
-        if let Some(packed) = self.pending.take() {
-            let row = packed.row(self.number);
+        if let Some(cells) = self.pending.take() {
+            let row = Row {
+                number: self.number,
+                cells: RowCells::Sheet(cells),
+            };
             (self.kind, self.checked) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
         }
@@ -199,7 +201,7 @@ pub(crate) fn read_file(
                     kind: None,
                     checked: Err(Vec::new()),
                     cells: Kept::new(std::iter::empty()),
-                    pending: Some(Box::new(PackedRow::pack(cells))),
+                    pending: Some(cells),
                 },
                 _ => {
                     let (kind, checked) = check_row(plan, &row);

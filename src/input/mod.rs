@@ -82,97 +82,19 @@ impl Cell {
     }
 }
 
-/// The cells of one data row, borrowed from the reader's buffers: valid until the reader moves
-/// on to the next row. Whatever must outlive the row is copied out of it.
-#[derive(Debug, Clone, Copy)]
+/// The cells of one data row.
+#[derive(Debug, Clone)]
 pub enum RowCells<'a> {
-    /// A CSV record: its fields' text back to back, and where each field ends in it.
-    Csv {
-        text: &'a str,
-        ends: &'a [usize],
-    },
-    Sheet(&'a [Cell]),
-    /// A sheet row copied out of the reader, to be checked on another thread.
-    Packed(&'a PackedRow),
-}
-
-/// A sheet row's cells in two allocations: the text of its text and error cells back to back,
-/// and a table of its cells. Parsing a workbook keeps the reader thread busy, so its rows are
-/// packed there and checked by the consumer.
-#[derive(Debug, Clone, Default)]
-pub struct PackedRow {
-    text: String,
-    cells: Vec<Packed>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Packed {
-    Empty,
-    Text(u32, u32),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Error(u32, u32),
-}
-
-impl PackedRow {
-    pub fn pack(cells: &[Cell]) -> PackedRow {
-        let len = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) | Cell::Error(t) => t.len(),
-                _ => 0,
-            })
-            .sum();
-        let mut text = String::with_capacity(len);
-        let mut span = |t: &str| {
-            let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            text.push_str(t);
-            (start, u32::try_from(text.len()).unwrap_or(u32::MAX))
-        };
-        let cells = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Empty => Packed::Empty,
-                Cell::Text(t) => {
-                    let (a, b) = span(t);
-                    Packed::Text(a, b)
-                }
-                Cell::Int(i) => Packed::Int(*i),
-                Cell::Float(f) => Packed::Float(*f),
-                Cell::Bool(b) => Packed::Bool(*b),
-                Cell::Error(e) => {
-                    let (a, b) = span(e);
-                    Packed::Error(a, b)
-                }
-            })
-            .collect();
-        PackedRow { text, cells }
-    }
-
-    pub fn row(&self, number: u32) -> Row<'_> {
-        Row {
-            number,
-            cells: RowCells::Packed(self),
-        }
-    }
-
-    #[inline]
-    fn cell(&self, index: usize) -> CellRef<'_> {
-        let text = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
-        match self.cells.get(index) {
-            None | Some(Packed::Empty) => CellRef::Empty,
-            Some(&Packed::Text(a, b)) => CellRef::Text(text(a, b)),
-            Some(&Packed::Int(i)) => CellRef::Int(i),
-            Some(&Packed::Float(f)) => CellRef::Float(f),
-            Some(&Packed::Bool(b)) => CellRef::Bool(b),
-            Some(&Packed::Error(a, b)) => CellRef::Error(text(a, b)),
-        }
-    }
+    /// A CSV record, borrowed from the reader's reused buffers (valid until the reader moves
+    /// on): its fields' text back to back, and where each field ends in it.
+    Csv { text: &'a str, ends: &'a [usize] },
+    /// A sheet row, handed over whole: calamine yields each row's cells anyway, and a
+    /// workbook's rows are checked on the consumer's thread, so they travel as they are.
+    Sheet(Vec<Cell>),
 }
 
 /// One data row with the number a spreadsheet application shows for it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Row<'a> {
     pub number: u32,
     pub cells: RowCells<'a>,
@@ -180,9 +102,9 @@ pub struct Row<'a> {
 
 impl<'a> Row<'a> {
     #[inline]
-    pub fn cell(&self, index: usize) -> CellRef<'a> {
-        match self.cells {
-            RowCells::Csv { text, ends } => match ends.get(index) {
+    pub fn cell(&self, index: usize) -> CellRef<'_> {
+        match &self.cells {
+            &RowCells::Csv { text, ends } => match ends.get(index) {
                 Some(&end) => {
                     let start = if index == 0 { 0 } else { ends[index - 1] };
                     text.get(start..end).map_or(CellRef::Empty, CellRef::Text)
@@ -190,26 +112,22 @@ impl<'a> Row<'a> {
                 None => CellRef::Empty,
             },
             RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
-            RowCells::Packed(p) => p.cell(index),
         }
     }
 
     #[inline]
     pub fn len(&self) -> usize {
-        match self.cells {
+        match &self.cells {
             RowCells::Csv { ends, .. } => ends.len(),
             RowCells::Sheet(c) => c.len(),
-            RowCells::Packed(p) => p.cells.len(),
         }
     }
 
     /// Every cell empty or whitespace.
     pub fn is_blank(&self) -> bool {
-        match self.cells {
+        match &self.cells {
             RowCells::Csv { text, .. } => text.trim().is_empty(),
-            RowCells::Sheet(_) | RowCells::Packed(_) => {
-                (0..self.len()).all(|i| self.cell(i).is_blank())
-            }
+            RowCells::Sheet(c) => c.iter().all(|c| c.as_ref().is_blank()),
         }
     }
 }
@@ -557,31 +475,29 @@ mod tests {
     }
 
     #[test]
-    fn a_packed_sheet_row_reads_back_its_cells() {
+    fn a_sheet_row_reads_its_cells() {
         let cells = vec![
             Cell::Text("Expo".into()),
             Cell::Empty,
             Cell::Float(12.5),
-            Cell::Int(7),
             Cell::Bool(true),
             Cell::Error("#N/A".into()),
-            Cell::Text("  ".into()),
         ];
-        let packed = PackedRow::pack(&cells);
-        let row = packed.row(9);
-        assert_eq!(row.number, 9);
-        assert_eq!(row.len(), cells.len());
+        let row = Row {
+            number: 9,
+            cells: RowCells::Sheet(cells.clone()),
+        };
         for (i, c) in cells.iter().enumerate() {
             assert_eq!(row.cell(i), c.as_ref(), "cell {i}");
         }
         assert_eq!(row.cell(99), CellRef::Empty);
         assert_eq!(row.cell_ref(2), "C9");
         assert!(!row.is_blank());
-        assert!(
-            PackedRow::pack(&[Cell::Empty, Cell::Text(" ".into())])
-                .row(1)
-                .is_blank()
-        );
+        let blank = Row {
+            number: 1,
+            cells: RowCells::Sheet(vec![Cell::Empty, Cell::Text(" ".into())]),
+        };
+        assert!(blank.is_blank());
     }
 
     #[test]
