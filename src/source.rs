@@ -1,8 +1,9 @@
 //! The reader thread: a file's rows → checked items, sent in batches to the run.
 //!
-//! A row borrows the reader's buffers; it is checked where it is read, and only what the rest
-//! of the run needs travels on: the record (or the problems) and the cells of its results
-//! line, copied once into one string.
+//! A CSV row borrows the reader's buffers; it is checked where it is read, and only what the
+//! rest of the run needs travels on: the record (or the problems) and the cells of its results
+//! line, copied once into one string. A workbook's rows travel whole and are checked by the
+//! consumer, since parsing the workbook keeps the reader busy.
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;

@@ -427,8 +427,8 @@ impl Input {
     }
 
     /// Streams the data rows of one table, in order, to `f`, which may stop the read early.
-    /// Rows whose cells are all blank are passed too (they take a row number). A row borrows
-    /// the reader's buffers: it lives only for the call.
+    /// Rows whose cells are all blank are passed too (they take a row number). A CSV row
+    /// borrows the reader's buffers: it lives only for the call.
     pub fn read_table(
         &mut self,
         index: usize,
