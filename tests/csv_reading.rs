@@ -282,3 +282,12 @@ fn control_characters_in_headers_are_not_echoed_to_the_terminal() {
         r.stderr
     );
 }
+
+#[test]
+fn text_named_xls_is_read_as_csv_with_a_note() {
+    let r = validate(&fixture("csv_text_named.xls"), &["--kind", "sources"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("read as CSV"), "{}", r.stderr);
+    assert!(r.stderr.contains("delimiter tab"), "{}", r.stderr);
+    assert_eq!(r.line(2)["cost"], "12");
+}

@@ -403,6 +403,14 @@ impl Input {
                 }
                 true
             }
+            // Web applications often export tab- or comma-separated text named .xls.
+            Content::Text if has_workbook_extension(path) => {
+                notes.push(format!(
+                    "{}: the file is text, not a workbook: read as CSV",
+                    path.display()
+                ));
+                false
+            }
             _ => has_workbook_extension(path),
         };
         if workbook {
