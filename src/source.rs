@@ -1,8 +1,9 @@
 //! The reader thread: a file's rows → checked items, sent in batches to the run.
 //!
-//! A row borrows the reader's buffers; it is checked where it is read, and only what the rest
-//! of the run needs travels on: the record (or the problems) and the cells of its results
-//! line, copied once into one string.
+//! A CSV row borrows the reader's buffers; it is checked where it is read, and only what the
+//! rest of the run needs travels on: the record (or the problems) and the cells of its results
+//! line, copied once into one string. A workbook's rows travel whole and are checked by the
+//! consumer, since parsing the workbook keeps the reader busy.
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;
@@ -11,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Input, InputError, PackedRow, Row, RowCells, excerpt};
+use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt};
 use crate::kind::Kind;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
@@ -24,16 +25,18 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
-    /// A workbook row not checked yet: the consumer checks it (see `read_file`). Boxed: an
-    /// item crosses to another thread, and every byte of it is paid for there.
-    pending: Option<Box<PackedRow>>,
+    /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
+    pending: Option<Vec<Cell>>,
 }
 
 impl Item {
     /// Checks the row if the reader left that to the consumer.
     pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
-        if let Some(packed) = self.pending.take() {
-            let row = packed.row(self.number);
+        if let Some(cells) = self.pending.take() {
+            let row = Row {
+                number: self.number,
+                cells: RowCells::Sheet(cells),
+            };
             (self.kind, self.checked) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
         }
@@ -46,10 +49,12 @@ impl Item {
 pub(crate) struct Kept {
     text: Box<str>,
     ends: Box<[u32]>,
+    /// The row was invalid when it was read, so its id cell was kept.
+    id_kept: bool,
 }
 
 impl Kept {
-    fn new<'a>(cells: impl Iterator<Item = Cow<'a, str>> + Clone) -> Kept {
+    fn new<'a>(cells: impl Iterator<Item = Cow<'a, str>> + Clone, id_kept: bool) -> Kept {
         let (mut len, mut count) = (0, 0);
         for c in cells.clone() {
             len += c.len();
@@ -64,6 +69,7 @@ impl Kept {
         Kept {
             text: text.into_boxed_str(),
             ends: ends.into_boxed_slice(),
+            id_kept,
         }
     }
 
@@ -117,6 +123,9 @@ impl Kept {
 
     /// An invalid row's id cell as written ("" for a valid row, or a table without ids).
     pub(crate) fn invalid_id(&self, plan: &TablePlan) -> &str {
+        if !self.id_kept {
+            return "";
+        }
         let after = usize::from(matches!(name_at(plan), NameAt::Extra));
         self.get(plan.slots.len() + after)
     }
@@ -140,8 +149,9 @@ fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
         .then_some([Some(0), Some(1)])
         .into_iter()
         .flatten();
+    let id_kept = id.is_some();
     let extra = name.into_iter().chain(id).chain(origin);
-    Kept::new(plan.slots.iter().copied().chain(extra).map(cell))
+    Kept::new(plan.slots.iter().copied().chain(extra).map(cell), id_kept)
 }
 
 pub(crate) fn check_row(
@@ -214,8 +224,8 @@ pub(crate) fn read_file(
                     number: row.number,
                     kind: None,
                     checked: Err(Vec::new()),
-                    cells: Kept::new(std::iter::empty()),
-                    pending: Some(Box::new(PackedRow::pack(cells))),
+                    cells: Kept::new(std::iter::empty(), false),
+                    pending: Some(cells),
                 },
                 _ => {
                     let (kind, checked) = check_row(plan, &row);
@@ -265,12 +275,12 @@ mod tests {
     #[test]
     fn kept_cells_come_back_as_they_went_in() {
         let cells = ["Café", "", "12.50", "#aabbcc"];
-        let kept = Kept::new(cells.iter().map(|c| Cow::Borrowed(*c)));
+        let kept = Kept::new(cells.iter().map(|c| Cow::Borrowed(*c)), false);
         for (i, c) in cells.iter().enumerate() {
             assert_eq!(kept.get(i), *c);
         }
         assert_eq!(kept.get(4), "");
-        let none = Kept::new(std::iter::empty());
+        let none = Kept::new(std::iter::empty(), false);
         assert_eq!(none.get(0), "");
     }
 }

@@ -13,6 +13,8 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use csv_core::ReadRecordResult;
+
+use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use encoding_rs::{Encoding, MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
@@ -163,6 +165,10 @@ impl<R: Read> Records<R> {
     }
 
     /// Reads the next record into `out`/`ends`; false at the end of the stream.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the per-record hot loop: one state machine over csv_core's results, kept whole so nothing is called per byte"
+    )]
     fn next(&mut self) -> Result<bool, ReadError> {
         let (mut nout, mut nend) = (0, 0);
         // Line ends before the record's first byte are blank lines: each takes a row.
@@ -340,11 +346,26 @@ fn as_utf8<'a>(bytes: &'a [u8], ends: &[usize]) -> Option<&'a str> {
         .then_some(text)
 }
 
+/// A header cell as it is quoted in messages: trimmed, no terminal control character.
+fn clean_header(text: &str) -> String {
+    text.trim()
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
 impl CsvSource {
+    /// Opens a CSV file: its encoding, delimiter and header row (below title rows when the
+    /// first rows do not look like a header). Notes for the user come back with it.
     pub(crate) fn open(
         path: &Path,
         opts: &ReadOptions,
-    ) -> Result<(CsvSource, Table, CsvDialect), InputError> {
+        map: &HeaderMap,
+    ) -> Result<(CsvSource, Table, CsvDialect, Option<String>), InputError> {
         let io_err = |source| InputError::Io {
             path: path.to_path_buf(),
             source,
@@ -398,7 +419,10 @@ impl CsvSource {
         if head.starts_with(b"\xEF\xBB\xBF") {
             top.offset = 3;
         }
-        let sep = sep_line(&head[top.offset as usize..]);
+        let skip = usize::try_from(top.offset)
+            .unwrap_or(head.len())
+            .min(head.len());
+        let sep = sep_line(&head[skip..]);
         if let Some((d, len, cr)) = sep {
             top = Start {
                 offset: top.offset + len as u64,
@@ -410,38 +434,14 @@ impl CsvSource {
         match opts.delimiter {
             Some(d) => source.delimiter = d,
             None if sep.is_none() => {
-                source.delimiter = sniff_delimiter(&first_line(&head[top.offset as usize..]));
+                let skip = usize::try_from(top.offset)
+                    .unwrap_or(head.len())
+                    .min(head.len());
+                source.delimiter = sniff_delimiter(&first_line(&head[skip..]));
             }
             None => {}
         }
-        let mut header = None;
-        let end = source.scan(top, &mut |row| {
-            if row.is_blank() {
-                return ControlFlow::Continue(());
-            }
-            // Headers are quoted in messages: no terminal control character gets through.
-            let cells = (0..row.len())
-                .map(|i| {
-                    row.cell(i)
-                        .display()
-                        .trim()
-                        .chars()
-                        .map(|c| match c {
-                            '\t' | '\n' | '\r' => c,
-                            c if c.is_control() => '\u{FFFD}',
-                            c => c,
-                        })
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>();
-            header = Some((row.number, cells));
-            ControlFlow::Break(())
-        })?;
-        let Some((header_row, headers)) = header else {
-            return Err(InputError::Empty {
-                path: path.to_path_buf(),
-            });
-        };
+        let (header_row, headers, end, below_title) = source.find_header(top, map)?;
         source.data = end;
         let dialect = CsvDialect {
             encoding: encoding.name(),
@@ -449,6 +449,8 @@ impl CsvSource {
             delimiter: source.delimiter,
             sep_line: sep.is_some() && opts.delimiter.is_none(),
         };
+        let note =
+            below_title.then(|| format!("{}: header found on row {header_row}", path.display()));
         Ok((
             source,
             Table {
@@ -458,7 +460,66 @@ impl CsvSource {
                 rows_hint: Some(survey.lines.saturating_sub(u64::from(header_row)).max(1)),
             },
             dialect,
+            note,
         ))
+    }
+
+    /// The header row: the first non-blank row, or one of the next rows when title rows sit
+    /// above it. Its number, its cells (cleaned for messages), where the data starts, and
+    /// whether it was found below title rows.
+    fn find_header(
+        &mut self,
+        top: Start,
+        map: &HeaderMap,
+    ) -> Result<(u32, Vec<String>, Start, bool), InputError> {
+        // The first rows, blank ones included, up to the search's reach.
+        let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+        let mut first_non_blank = None;
+        let scanned = self.scan(top, &mut |row| {
+            let cells = (0..row.len())
+                .map(|i| clean_header(&row.cell(i).display()))
+                .collect::<Vec<_>>();
+            if first_non_blank.is_none() && !row.is_blank() {
+                first_non_blank = Some(rows.len());
+            }
+            rows.push((row.number, cells));
+            match first_non_blank {
+                Some(f) if rows.len() > f + HEADER_SEARCH_ROWS => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        });
+        // A fault further down (an unterminated quote) is reported when its row is read: the
+        // rows before it still get their lines.
+        if let Err(e) = scanned
+            && first_non_blank.is_none()
+        {
+            return Err(e);
+        }
+        let cells: Vec<Vec<String>> = rows.iter().map(|(_, c)| c.clone()).collect();
+        let at = match find_header(&cells, map) {
+            Ok(at) => at,
+            Err(NoHeader::Blank) => {
+                return Err(InputError::Empty {
+                    path: self.path.clone(),
+                });
+            }
+            Err(NoHeader::NotFound { first }) => {
+                return Err(InputError::NoHeader {
+                    place: self.path.display().to_string(),
+                    first: first.join(", "),
+                });
+            }
+        };
+        let (number, headers) = rows.swap_remove(at.index);
+        // Where the data starts: just after the header row.
+        let end = self.scan(top, &mut |row| {
+            if row.number == number {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        Ok((number, headers, end, at.below_title))
     }
 
     /// The file as a stream of bytes to parse, from `offset` on (UTF-16 is transcoded, so its

@@ -73,7 +73,12 @@ pub(crate) fn number_text(f: f64) -> String {
         return f.to_string();
     }
     if f.fract() == 0.0 && f.abs() < 1e15 {
-        return (f as i64).to_string();
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a whole number below 1e15 fits an i64 exactly"
+        )]
+        let whole = f as i64;
+        return whole.to_string();
     }
     // Round to 15 significant digits through the exponent form, then print the shortest text
     // that reads back as the rounded value.
@@ -112,109 +117,19 @@ impl Cell {
     }
 }
 
-/// The cells of one data row, borrowed from the reader's buffers: valid until the reader moves
-/// on to the next row. Whatever must outlive the row is copied out of it.
-#[derive(Debug, Clone, Copy)]
+/// The cells of one data row.
+#[derive(Debug, Clone)]
 pub(crate) enum RowCells<'a> {
-    /// A CSV record: its fields' text back to back, and where each field ends in it.
-    Csv {
-        text: &'a str,
-        ends: &'a [usize],
-    },
-    Sheet(&'a [Cell]),
-    /// A sheet row copied out of the reader, to be checked on another thread.
-    Packed(&'a PackedRow),
-}
-
-/// A sheet row's cells in two allocations: the text of its text and error cells back to back,
-/// and a table of its cells. Parsing a workbook keeps the reader thread busy, so its rows are
-/// packed there and checked by the consumer.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PackedRow {
-    text: String,
-    cells: Vec<Packed>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Packed {
-    Empty,
-    Text(u32, u32),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Error(u32, u32),
-    Date(u32, u32),
-    Formula(u32, u32),
-}
-
-impl PackedRow {
-    pub(crate) fn pack(cells: &[Cell]) -> PackedRow {
-        let len = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) | Cell::Error(t) | Cell::Date(t) | Cell::Formula(t) => t.len(),
-                _ => 0,
-            })
-            .sum();
-        let mut text = String::with_capacity(len);
-        let mut span = |t: &str| {
-            let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            text.push_str(t);
-            (start, u32::try_from(text.len()).unwrap_or(u32::MAX))
-        };
-        let cells = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Empty => Packed::Empty,
-                Cell::Text(t) => {
-                    let (a, b) = span(t);
-                    Packed::Text(a, b)
-                }
-                Cell::Int(i) => Packed::Int(*i),
-                Cell::Float(f) => Packed::Float(*f),
-                Cell::Bool(b) => Packed::Bool(*b),
-                Cell::Error(e) => {
-                    let (a, b) = span(e);
-                    Packed::Error(a, b)
-                }
-                Cell::Date(d) => {
-                    let (a, b) = span(d);
-                    Packed::Date(a, b)
-                }
-                Cell::Formula(f) => {
-                    let (a, b) = span(f);
-                    Packed::Formula(a, b)
-                }
-            })
-            .collect();
-        PackedRow { text, cells }
-    }
-
-    pub(crate) fn row(&self, number: u32) -> Row<'_> {
-        Row {
-            number,
-            cells: RowCells::Packed(self),
-        }
-    }
-
-    #[inline]
-    fn cell(&self, index: usize) -> CellRef<'_> {
-        let text = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or("");
-        match self.cells.get(index) {
-            None | Some(Packed::Empty) => CellRef::Empty,
-            Some(&Packed::Text(a, b)) => CellRef::Text(text(a, b)),
-            Some(&Packed::Int(i)) => CellRef::Int(i),
-            Some(&Packed::Float(f)) => CellRef::Float(f),
-            Some(&Packed::Bool(b)) => CellRef::Bool(b),
-            Some(&Packed::Error(a, b)) => CellRef::Error(text(a, b)),
-            Some(&Packed::Date(a, b)) => CellRef::Date(text(a, b)),
-            Some(&Packed::Formula(a, b)) => CellRef::Formula(text(a, b)),
-        }
-    }
+    /// A CSV record, borrowed from the reader's reused buffers (valid until the reader moves
+    /// on): its fields' text back to back, and where each field ends in it.
+    Csv { text: &'a str, ends: &'a [usize] },
+    /// A sheet row, handed over whole: calamine yields each row's cells anyway, and a
+    /// workbook's rows are checked on the consumer's thread, so they travel as they are.
+    Sheet(Vec<Cell>),
 }
 
 /// One data row with the number a spreadsheet application shows for it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Row<'a> {
     pub number: u32,
     pub cells: RowCells<'a>,
@@ -222,9 +137,9 @@ pub(crate) struct Row<'a> {
 
 impl<'a> Row<'a> {
     #[inline]
-    pub(crate) fn cell(&self, index: usize) -> CellRef<'a> {
-        match self.cells {
-            RowCells::Csv { text, ends } => match ends.get(index) {
+    pub(crate) fn cell(&self, index: usize) -> CellRef<'_> {
+        match &self.cells {
+            &RowCells::Csv { text, ends } => match ends.get(index) {
                 Some(&end) => {
                     let start = if index == 0 { 0 } else { ends[index - 1] };
                     text.get(start..end).map_or(CellRef::Empty, CellRef::Text)
@@ -232,26 +147,22 @@ impl<'a> Row<'a> {
                 None => CellRef::Empty,
             },
             RowCells::Sheet(c) => c.get(index).map_or(CellRef::Empty, Cell::as_ref),
-            RowCells::Packed(p) => p.cell(index),
         }
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        match self.cells {
+        match &self.cells {
             RowCells::Csv { ends, .. } => ends.len(),
             RowCells::Sheet(c) => c.len(),
-            RowCells::Packed(p) => p.cells.len(),
         }
     }
 
     /// Every cell empty or whitespace.
     pub(crate) fn is_blank(&self) -> bool {
-        match self.cells {
+        match &self.cells {
             RowCells::Csv { text, .. } => text.trim().is_empty(),
-            RowCells::Sheet(_) | RowCells::Packed(_) => {
-                (0..self.len()).all(|i| self.cell(i).is_blank())
-            }
+            RowCells::Sheet(c) => c.iter().all(|c| c.as_ref().is_blank()),
         }
     }
 }
@@ -271,7 +182,7 @@ pub(crate) fn column_letters(index: usize) -> String {
     let mut out = Vec::new();
     while n > 0 {
         let r = (n - 1) % 26;
-        out.push(b'A' + r as u8);
+        out.push(b'A' + u8::try_from(r).unwrap_or(0));
         n = (n - 1) / 26;
     }
     out.reverse();
@@ -471,7 +382,7 @@ fn has_workbook_extension(path: &Path) -> bool {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase());
+        .map(str::to_ascii_lowercase);
     matches!(
         ext.as_deref(),
         Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods")
@@ -555,6 +466,14 @@ impl Input {
                 }
                 true
             }
+            // Web applications often export tab- or comma-separated text named .xls.
+            Content::Text if has_workbook_extension(path) => {
+                notes.push(format!(
+                    "{}: the file is text, not a workbook: read as CSV",
+                    path.display()
+                ));
+                false
+            }
             _ => has_workbook_extension(path),
         };
         if workbook {
@@ -569,7 +488,8 @@ impl Input {
                 source: Source::Workbook(Box::new(source)),
             })
         } else {
-            let (source, table, dialect) = csv::CsvSource::open(path, opts)?;
+            let (source, table, dialect, note) = csv::CsvSource::open(path, opts, map)?;
+            notes.extend(note);
             Ok(Input {
                 path: path.to_path_buf(),
                 tables: vec![table],
@@ -581,8 +501,8 @@ impl Input {
     }
 
     /// Streams the data rows of one table, in order, to `f`, which may stop the read early.
-    /// Rows whose cells are all blank are passed too (they take a row number). A row borrows
-    /// the reader's buffers: it lives only for the call.
+    /// Rows whose cells are all blank are passed too (they take a row number). A CSV row
+    /// borrows the reader's buffers: it lives only for the call.
     pub(crate) fn read_table(
         &mut self,
         index: usize,
@@ -629,31 +549,29 @@ mod tests {
     }
 
     #[test]
-    fn a_packed_sheet_row_reads_back_its_cells() {
+    fn a_sheet_row_reads_its_cells() {
         let cells = vec![
             Cell::Text("Expo".into()),
             Cell::Empty,
             Cell::Float(12.5),
-            Cell::Int(7),
             Cell::Bool(true),
             Cell::Error("#N/A".into()),
-            Cell::Text("  ".into()),
         ];
-        let packed = PackedRow::pack(&cells);
-        let row = packed.row(9);
-        assert_eq!(row.number, 9);
-        assert_eq!(row.len(), cells.len());
+        let row = Row {
+            number: 9,
+            cells: RowCells::Sheet(cells.clone()),
+        };
         for (i, c) in cells.iter().enumerate() {
             assert_eq!(row.cell(i), c.as_ref(), "cell {i}");
         }
         assert_eq!(row.cell(99), CellRef::Empty);
         assert_eq!(row.cell_ref(2), "C9");
         assert!(!row.is_blank());
-        assert!(
-            PackedRow::pack(&[Cell::Empty, Cell::Text(" ".into())])
-                .row(1)
-                .is_blank()
-        );
+        let blank = Row {
+            number: 1,
+            cells: RowCells::Sheet(vec![Cell::Empty, Cell::Text(" ".into())]),
+        };
+        assert!(blank.is_blank());
     }
 
     #[test]

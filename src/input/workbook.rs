@@ -523,7 +523,7 @@ impl WorkbookSource {
     pub(crate) fn read_rows(
         &mut self,
         table: &Table,
-        f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
+        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
         let sheet = table.sheet.clone().unwrap_or_default();
         let header_row = table.header_row;
@@ -533,7 +533,7 @@ impl WorkbookSource {
             }
             f(Row {
                 number,
-                cells: RowCells::Sheet(&cells),
+                cells: RowCells::Sheet(cells),
             })
         });
         scanned.map_err(|e| {

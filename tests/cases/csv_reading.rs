@@ -282,3 +282,53 @@ fn control_characters_in_headers_are_not_echoed_to_the_terminal() {
         r.stderr
     );
 }
+
+#[test]
+fn text_named_xls_is_read_as_csv_with_a_note() {
+    let r = validate(&fixture("csv_text_named.xls"), &["--kind", "sources"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("read as CSV"), "{}", r.stderr);
+    assert!(r.stderr.contains("delimiter tab"), "{}", r.stderr);
+    assert_eq!(r.line(2)["cost"], "12");
+}
+
+#[test]
+fn a_csv_header_below_title_rows_is_found_and_rows_keep_their_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(
+        &path,
+        "Lead sources – exported 15/03/2025\n\nname,cost\nExpo,5\nFair,x\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ivvy-import"))
+        .args(["validate"])
+        .arg(&path)
+        .arg("-o")
+        .arg(&out)
+        .env("IVVY_IMPORT_PROGRESS", "plain")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("header found on row 3"), "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(rows, ["4", "5"]);
+    // No header anywhere: the message lists the first row's cells.
+    std::fs::write(&path, "Just a title\nmore words\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ivvy-import"))
+        .args(["validate"])
+        .arg(&path)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the first row holds: Just a title"));
+}

@@ -71,12 +71,14 @@ fn tab_and_pipe_delimiters_are_sniffed() {
 
 #[test]
 fn given_delimiter_overrides_the_sniffer() {
-    // Read with commas, the header is one odd column and the row spills over it.
+    // Read with commas, the header is one odd column that names no field: no header row is
+    // found, and the message shows the first row as it was read.
     Case::new()
         .fixture("semicolon.csv")
         .args(["--delimiter", ",", "--kind", "sources"])
         .run()
-        .expect_status(2, "invalid");
+        .expect_code(2)
+        .expect_stderr("the first row holds: name;cost;isReferral");
 }
 
 #[test]
@@ -227,7 +229,7 @@ fn mapping_file_maps_legacy_headers_and_unknown_columns_are_warned_once() {
         .fixture("mapped_legacy.csv")
         .args(["--kind", "sources"])
         .run();
-    assert_eq!(o.code, 1, "without the map there is no name");
+    assert_eq!(o.code, 2, "without the map no header row names a field");
     assert_eq!(o.stderr.matches("Source Title").count(), 1, "{}", o.stderr);
 }
 
