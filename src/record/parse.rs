@@ -397,7 +397,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "product bug: a -0 number cell is accepted as the cost \"-0\", which is sent as -0.0 and which, written as text, is refused as negative"]
     fn negative_zero_cost_cell_is_zero() {
         let m = parse_cost(CellRef::Float(-0.0), &ValueRules::default()).unwrap();
         assert_eq!(m.0, "0");
