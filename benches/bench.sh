@@ -48,7 +48,7 @@ n=20000
 f="$dir/sources-$n.csv"
 [ -f "$f" ] || "$gen" sources-csv "$n" "$f"
 measure "import, no latency, no limit, concurrency 16" "$n" \
-  "$bin" import "$f" --sandbox --rate 1000000 --concurrency 16 -q -o "$dir/out.csv"
+  "$bin" import "$f" --sandbox --rate 10000 --concurrency 16 -q -o "$dir/out.csv"
 n=1000
 f="$dir/sources-$n.csv"
 [ -f "$f" ] || "$gen" sources-csv "$n" "$f"

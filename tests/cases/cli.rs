@@ -348,3 +348,38 @@ fn validate_accepts_import_flags_and_says_which_it_ignores() {
         .expect_all("valid")
         .expect_stderr("--bulk ignored");
 }
+
+#[test]
+fn ping_shows_the_skew_of_a_stale_refusal_too() {
+    let case = Case::new().cmd("ping").emulator("");
+    case.emu().shift_clock(-400);
+    case.run()
+        .expect_code(2)
+        .expect_stderr("stale")
+        .expect_stderr("clock skew -4");
+}
+
+#[test]
+fn a_base_url_copied_with_its_api_path_is_taken_as_its_host() {
+    let emu = crate::support::Emulator::start("");
+    let (key, secret) = emu.key_and_secret();
+    let url = format!("{}/api/1.0/", emu.base_url());
+    Case::new()
+        .cmd("ping")
+        .args(["--base-url", &url])
+        .env("IVVY_API_KEY", &key)
+        .env("IVVY_API_SECRET", &secret)
+        .run()
+        .expect_code(0);
+}
+
+#[test]
+fn results_into_a_folder_that_does_not_exist_are_refused_before_reading() {
+    Case::new()
+        .sources(2)
+        .cmd("validate")
+        .args(["-o", "nosuch/out.csv"])
+        .run()
+        .expect_code(2)
+        .expect_stderr("the folder nosuch does not exist");
+}

@@ -672,3 +672,42 @@ fn a_server_that_never_answers_ends_within_give_up_after_and_one_timeout() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_failed_look_up_after_a_lost_create_says_both() {
+    // Writes answer something unreadable (the create may have happened); every list after the
+    // first fails, so the look-up that should settle it fails too.
+    let lists = Arc::new(AtomicU64::new(0));
+    let seen = lists.clone();
+    let server = Hostile::start(Arc::new(move |uri, _| {
+        if uri.contains("List") {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                return empty_list();
+            }
+            return json(
+                500,
+                &serde_json::json!({"errorCode": 500, "message": "Internal Server Error"}),
+            );
+        }
+        Response::builder()
+            .status(200)
+            .body(Full::new(Bytes::from_static(b"<html>gateway</html>")))
+            .unwrap()
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = sources_csv(dir.path(), 1);
+    let o = run(
+        &mut import_against(&server.url(), dir.path(), &file, &["--retries", "1"]),
+        Duration::from_secs(60),
+    );
+    let lines = results(&dir.path().join("sources.results.csv"));
+    assert_eq!(lines.len(), 1, "{}", stderr(&o));
+    let error = &lines[0]["error"];
+    assert_eq!(lines[0]["status"], "failed");
+    assert!(
+        error.contains("the create may have been applied (answer lost) and the check failed")
+            && error.contains("--resume"),
+        "{error}"
+    );
+    assert!(lists.load(Ordering::SeqCst) > 1, "a look-up was made");
+}
