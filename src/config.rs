@@ -14,7 +14,6 @@ use crate::cli::{
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::kind::Kind;
-use crate::logging::LogOptions;
 use crate::profile::{self, CredentialVars, Profile};
 use crate::sandbox::Faults;
 
@@ -73,6 +72,17 @@ pub struct SubmitConfig {
     pub overwrite: bool,
     /// Read the account and write nothing.
     pub plan: bool,
+}
+
+/// Where diagnostics go.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// `-v` count.
+    pub verbose: u8,
+    /// JSON lines file (appended).
+    pub file: Option<PathBuf>,
+    /// The profile in use, as "NAME from FILE", for the log.
+    pub profile: Option<String>,
 }
 
 /// What the command line asks for.

@@ -4,16 +4,7 @@ use std::path::PathBuf;
 
 use crate::input::InputError;
 
-/// Every row done (valid, in a dry run or a plan).
-pub const EXIT_OK: u8 = 0;
-/// Finished; some rows invalid, failed, skipped or in conflict.
-pub const EXIT_SOME_ROWS: u8 = 1;
-/// Bad arguments, unreadable file, unknown kind, credentials or clock refused, a stopped run.
-pub const EXIT_FATAL: u8 = 2;
-/// Interrupted by Ctrl-C (SIGINT).
-pub const EXIT_INTERRUPTED: u8 = 130;
-/// Stopped by SIGTERM (cron, systemd, CI).
-pub const EXIT_TERMINATED: u8 = 143;
+pub use crate::summary::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
 
 /// What stops a run before or while it starts. A run that stops later (a fatal answer, a
 /// signal) is not an error: it returns its [`crate::Summary`] with the reason in it.

@@ -13,9 +13,8 @@
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
@@ -26,28 +25,15 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, fmt};
 
-use crate::api::Failure;
 use crate::config::{Config, Target};
 use crate::error::FatalError;
 use crate::summary::Summary;
 
-/// The run's messages to the user (progress lines), mirrored into the log file only.
-pub(crate) const MESSAGE: &str = "ivvy_import::message";
-/// One event per API request.
-pub(crate) const REQUEST: &str = "ivvy_import::request";
+pub(crate) use crate::config::LogOptions;
+use crate::progress::MESSAGE;
+
 /// The start and end of a run.
 pub(crate) const RUN: &str = "ivvy_import::run";
-
-/// Where diagnostics go.
-#[derive(Debug, Clone, Default)]
-pub struct LogOptions {
-    /// `-v` count.
-    pub verbose: u8,
-    /// JSON lines file (appended).
-    pub file: Option<PathBuf>,
-    /// The profile in use, as "NAME from FILE", for the log.
-    pub profile: Option<String>,
-}
 
 /// The level shown on stderr for a `-v` count.
 fn stderr_level(verbose: u8) -> LevelFilter {
@@ -199,46 +185,6 @@ impl Write for StderrAroundBars {
     fn flush(&mut self) -> io::Result<()> {
         io::stderr().flush()
     }
-}
-
-/// One API request's event: what was asked, how it went, how long it took. Called by the
-/// client after every attempt.
-pub(crate) fn request(
-    namespace: &str,
-    action: &str,
-    http_status: Option<u16>,
-    latency: Duration,
-    failure: Option<&Failure>,
-) {
-    let outcome = match failure {
-        None => "ok",
-        Some(Failure::Rejected(_)) => "rejected",
-        Some(Failure::Throttled { .. }) => "throttled",
-        Some(Failure::Transient(_)) => "transient",
-        Some(Failure::Unknown(_)) => "unknown",
-        Some(Failure::Fatal(_)) => "fatal",
-    };
-    let api = failure.and_then(Failure::api_error);
-    tracing::debug!(
-        target: REQUEST,
-        event = "request",
-        namespace,
-        action,
-        http_status = http_status.map(u64::from),
-        error_code = api.map(|e| u64::from(e.error_code)),
-        specific_code = api.and_then(|e| e.specific_code).map(u64::from),
-        latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        outcome,
-        error = failure.map(|f| tracing::field::display(f.describe())),
-        "{namespace}?action={action}: {} in {} ms",
-        match (http_status, failure) {
-            (Some(s), None) => format!("HTTP {s}"),
-            (Some(s), Some(f)) => format!("HTTP {s}, {outcome}: {}", f.describe()),
-            (None, Some(f)) => format!("{outcome}: {}", f.describe()),
-            (None, None) => outcome.to_string(),
-        },
-        latency.as_millis(),
-    );
 }
 
 /// A run starts: logs where it goes and what it reads (each input's size and SHA-1), and

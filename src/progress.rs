@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 
 use crate::kind::Kind;
 use crate::outcome::Status;
+
+/// The tracing target of the run's messages to the user (progress lines), mirrored into the
+/// log file only.
+pub(crate) const MESSAGE: &str = "ivvy_import::message";
 use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode, Summary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -425,7 +429,7 @@ impl Progress {
 
     /// Prints a message line unless quiet.
     pub(crate) fn say(&self, line: &str) {
-        tracing::info!(target: crate::logging::MESSAGE, "{line}");
+        tracing::info!(target: MESSAGE, "{line}");
         if !self.quiet {
             self.print(line);
         }
@@ -433,7 +437,7 @@ impl Progress {
 
     /// Prints `warning: …`, even when quiet.
     pub(crate) fn warn(&self, line: &str) {
-        tracing::warn!(target: crate::logging::MESSAGE, "{line}");
+        tracing::warn!(target: MESSAGE, "{line}");
         self.print(&format!("warning: {line}"));
     }
 

@@ -6,8 +6,19 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::error::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
 use crate::outcome::Status;
+
+/// The documented exit codes.
+/// Every row done (valid, in a dry run or a plan).
+pub const EXIT_OK: u8 = 0;
+/// Finished; some rows invalid, failed, skipped or in conflict.
+pub const EXIT_SOME_ROWS: u8 = 1;
+/// Bad arguments, unreadable file, unknown kind, credentials or clock refused, a stopped run.
+pub const EXIT_FATAL: u8 = 2;
+/// Interrupted by Ctrl-C (SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (cron, systemd, CI).
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// What kind of run it was.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

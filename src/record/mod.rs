@@ -7,11 +7,13 @@
 mod check;
 pub(crate) mod names;
 pub(crate) mod parse;
+mod problem;
 
 use serde::{Serialize, Serializer};
 
 pub(crate) use crate::kind::Kind;
-pub(crate) use check::{Problem, ProblemKind, validate};
+pub(crate) use check::validate;
+pub(crate) use problem::{Problem, ProblemKind};
 
 /// A cost: a validated non-negative decimal kept as its canonical text, sent as a JSON number.
 #[derive(Debug, Clone, PartialEq)]

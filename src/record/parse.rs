@@ -1,6 +1,6 @@
 //! One cell → one typed value: id, cost, colour, boolean, applyTo.
 
-use super::check::ProblemKind;
+use super::problem::ProblemKind;
 use super::{ApplyTo, Money};
 use crate::input::headers::ValueRules;
 use crate::input::{CellRef, number_text};

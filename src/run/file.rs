@@ -10,7 +10,7 @@ use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 
-use super::send::{send, submit, submit_batch};
+use super::send::{ToSend, finished, send, submit, submit_batch};
 use super::*;
 use crate::config::Job;
 use crate::error::FatalError;
@@ -43,30 +43,11 @@ pub(super) struct FileRun<'a> {
     pub(super) matching: Matching,
 }
 
-/// A row to send.
-pub(super) struct ToSend {
-    pub(super) seq: u64,
-    pub(super) item: Item,
-    pub(super) record: Record,
-    /// An earlier run may have sent this create.
-    pub(super) was_sent: bool,
-    pub(super) key: RowKey,
-}
-
 /// What to do with one row.
 pub(super) enum Next {
     /// Its outcome is known without a request.
     Done(Finished),
     Send(ToSend),
-}
-
-pub(super) fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
-    Finished {
-        seq,
-        item,
-        verdict,
-        labels,
-    }
 }
 
 pub(super) fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::file::{ToSend, finished};
 use crate::outcome::{Status, Verdict};
 use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
@@ -13,6 +12,26 @@ use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
 use crate::results::collector::Finished;
 use crate::resume::{Journal, RowKey};
+use crate::source::Item;
+
+/// A row to send.
+pub(super) struct ToSend {
+    pub(super) seq: u64,
+    pub(super) item: Item,
+    pub(super) record: Record,
+    /// An earlier run may have sent this create.
+    pub(super) was_sent: bool,
+    pub(super) key: RowKey,
+}
+
+pub(super) fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
+    Finished {
+        seq,
+        item,
+        verdict,
+        labels,
+    }
+}
 
 /// Sends one row through the submitter; a second Ctrl-C gives up waiting for it.
 pub(super) async fn submit(
