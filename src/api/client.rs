@@ -542,6 +542,49 @@ fn server_time(v: &serde_json::Value) -> Option<OffsetDateTime> {
     None
 }
 
+/// The tracing target of the one event per API request.
+pub(crate) const REQUEST: &str = "ivvy_import::request";
+
+/// One API request's event: what was asked, how it went, how long it took. Called by the
+/// client after every attempt.
+fn log_request(
+    namespace: &str,
+    action: &str,
+    http_status: Option<u16>,
+    latency: Duration,
+    failure: Option<&Failure>,
+) {
+    let outcome = match failure {
+        None => "ok",
+        Some(Failure::Rejected(_)) => "rejected",
+        Some(Failure::Throttled { .. }) => "throttled",
+        Some(Failure::Transient(_)) => "transient",
+        Some(Failure::Unknown(_)) => "unknown",
+        Some(Failure::Fatal(_)) => "fatal",
+    };
+    let api = failure.and_then(Failure::api_error);
+    tracing::debug!(
+        target: REQUEST,
+        event = "request",
+        namespace,
+        action,
+        http_status = http_status.map(u64::from),
+        error_code = api.map(|e| u64::from(e.error_code)),
+        specific_code = api.and_then(|e| e.specific_code).map(u64::from),
+        latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        outcome,
+        error = failure.map(|f| tracing::field::display(f.describe())),
+        "{namespace}?action={action}: {} in {} ms",
+        match (http_status, failure) {
+            (Some(s), None) => format!("HTTP {s}"),
+            (Some(s), Some(f)) => format!("HTTP {s}, {outcome}: {}", f.describe()),
+            (None, Some(f)) => format!("{outcome}: {}", f.describe()),
+            (None, None) => outcome.to_string(),
+        },
+        latency.as_millis(),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -823,47 +866,4 @@ mod tests {
         let got = c.ping().await;
         assert!(matches!(got, Err(Failure::Transient(_))), "{got:?}");
     }
-}
-
-/// The tracing target of the one event per API request.
-pub(crate) const REQUEST: &str = "ivvy_import::request";
-
-/// One API request's event: what was asked, how it went, how long it took. Called by the
-/// client after every attempt.
-fn log_request(
-    namespace: &str,
-    action: &str,
-    http_status: Option<u16>,
-    latency: Duration,
-    failure: Option<&Failure>,
-) {
-    let outcome = match failure {
-        None => "ok",
-        Some(Failure::Rejected(_)) => "rejected",
-        Some(Failure::Throttled { .. }) => "throttled",
-        Some(Failure::Transient(_)) => "transient",
-        Some(Failure::Unknown(_)) => "unknown",
-        Some(Failure::Fatal(_)) => "fatal",
-    };
-    let api = failure.and_then(Failure::api_error);
-    tracing::debug!(
-        target: REQUEST,
-        event = "request",
-        namespace,
-        action,
-        http_status = http_status.map(u64::from),
-        error_code = api.map(|e| u64::from(e.error_code)),
-        specific_code = api.and_then(|e| e.specific_code).map(u64::from),
-        latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        outcome,
-        error = failure.map(|f| tracing::field::display(f.describe())),
-        "{namespace}?action={action}: {} in {} ms",
-        match (http_status, failure) {
-            (Some(s), None) => format!("HTTP {s}"),
-            (Some(s), Some(f)) => format!("HTTP {s}, {outcome}: {}", f.describe()),
-            (None, Some(f)) => format!("{outcome}: {}", f.describe()),
-            (None, None) => outcome.to_string(),
-        },
-        latency.as_millis(),
-    );
 }
