@@ -14,6 +14,7 @@ use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
 use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt};
 use crate::kind::Kind;
+use crate::record::names::name_key;
 use crate::record::{Problem, ProblemKind, Record, validate};
 
 /// One checked row on its way to the results file.
@@ -25,6 +26,9 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
+    /// The key ([`name_key`]) of the name a create row claims for the duplicate check,
+    /// computed where the row is checked.
+    pub claim: Option<u64>,
     /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
     pending: Option<Vec<Cell>>,
 }
@@ -39,8 +43,35 @@ impl Item {
             };
             (self.kind, self.checked) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
+            self.claim = claim(plan, self.kind, &self.checked, &self.cells);
         }
     }
+}
+
+/// The name a row claims for the duplicate check: a create row's name (valid or not), as
+/// written in its cell.
+pub(crate) fn claimed_name<'a>(
+    plan: &TablePlan,
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &'a Kept,
+) -> Option<&'a str> {
+    plan.columns.fields.get(Field::Name)?;
+    let create = match checked {
+        Ok(r) => r.id().is_none() && r.name().is_some(),
+        Err(_) => cells.invalid_id(plan).trim().is_empty(),
+    };
+    create.then(|| cells.name(plan))
+}
+
+/// The key of the name a row claims, if it claims one that is not blank.
+fn claim(
+    plan: &TablePlan,
+    kind: Option<Kind>,
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &Kept,
+) -> Option<u64> {
+    let (kind, name) = (kind?, claimed_name(plan, checked, cells)?);
+    (!name.trim().is_empty()).then(|| name_key(kind, name))
 }
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
@@ -225,17 +256,20 @@ pub(crate) fn read_file(
                     kind: None,
                     checked: Err(Vec::new()),
                     cells: Kept::new(std::iter::empty(), false),
+                    claim: None,
                     pending: Some(cells),
                 },
                 _ => {
                     let (kind, checked) = check_row(plan, &row);
                     let cells = keep(plan, &row, checked.is_err());
+                    let claim = claim(plan, kind, &checked, &cells);
                     Item {
                         table: t,
                         number: row.number,
                         kind,
                         checked,
                         cells,
+                        claim,
                         pending: None,
                     }
                 }

@@ -82,8 +82,12 @@ impl<C: Cells> Check<'_, C> {
         let (cell, header) = self.cell(field)?;
         let text = cell.display();
         let text = text.trim();
-        let bad = text
-            .chars()
+        // Control characters are below 0x20, 0x7f, or (U+0080–U+009F) start with 0xc2.
+        let maybe_control = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
+        let bad = maybe_control
+            .then(|| text.chars())
+            .into_iter()
+            .flatten()
             .enumerate()
             .find(|(_, ch)| ch.is_control() && !(breaks && matches!(ch, '\t' | '\n' | '\r')));
         if let Some((i, ch)) = bad {

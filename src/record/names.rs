@@ -28,9 +28,16 @@ pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
     if t.is_ascii() {
         t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
     } else {
+        // Default case folding maps each character on its own: ASCII ones need no table.
         let mut buf = [0u8; 4];
-        for c in caseless::Caseless::default_case_fold(t.chars()) {
-            h.write(c.encode_utf8(&mut buf).as_bytes());
+        for c in t.chars() {
+            if c.is_ascii() {
+                h.write_u8((c as u8).to_ascii_lowercase());
+            } else {
+                for f in caseless::Caseless::default_case_fold(std::iter::once(c)) {
+                    h.write(f.encode_utf8(&mut buf).as_bytes());
+                }
+            }
         }
     }
     h.finish()
@@ -100,21 +107,18 @@ impl Names {
         u16::try_from(self.sheets.len() - 1).unwrap_or(u16::MAX)
     }
 
-    /// Claims a create row's name for its kind; a later row with the same name gets a
-    /// duplicate problem (also when the row is already invalid, so one pass reports every
-    /// problem). `checked` is the row's record or problems so far.
-    pub(crate) fn admit(
+    /// Claims a create row's name (by its [`name_key`]); a later row with the same name gets
+    /// a duplicate problem (also when the row is already invalid, so one pass reports every
+    /// problem). `name` gives the name as written, for the message; `checked` is the row's
+    /// record or problems so far.
+    pub(crate) fn admit<'a>(
         &mut self,
-        kind: Kind,
-        name: &str,
+        key: u64,
+        name: impl FnOnce() -> &'a str,
         at: (u32, &Arc<str>, usize),
         checked: &mut Result<Record, Vec<Problem>>,
     ) {
         let (row, sheet, file) = at;
-        if name.trim().is_empty() {
-            return;
-        }
-        let key = name_key(kind, name);
         let valid = checked.is_ok();
         let Some(first) = self.seen.get(&key).copied() else {
             let origin = Origin {
@@ -142,7 +146,7 @@ impl Names {
         let problem = Problem {
             column: "name".into(),
             kind: ProblemKind::Duplicate {
-                name: name.trim().to_string(),
+                name: name().trim().to_string(),
                 of,
             },
         };
@@ -150,5 +154,33 @@ impl Names {
             Ok(_) => *checked = Err(vec![problem]),
             Err(problems) => problems.push(problem),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key of a name is the FNV-1a hash of its kind and its folded form, whatever mix of
+    /// ASCII and other characters it has.
+    #[test]
+    fn keys_hash_the_folded_name() {
+        for name in [
+            "Expo",
+            " Straße – ÉTÉ ",
+            "ǅemal",
+            "İstanbul Fair",
+            "ΣΑΣ",
+            "a\u{0085}b",
+        ] {
+            let mut h = Fnv1a::default();
+            h.write_u8(Kind::Stage as u8);
+            h.write(fold_name(name).as_bytes());
+            assert_eq!(name_key(Kind::Stage, name), h.finish(), "{name:?}");
+        }
+        assert_eq!(
+            name_key(Kind::Source, "STRASSE Expo"),
+            name_key(Kind::Source, "straße expo")
+        );
     }
 }

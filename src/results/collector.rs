@@ -120,7 +120,7 @@ impl Collector<'_> {
         }
         let plan = &self.plans[f.item.table];
         let key: RowKey = (plan.sheet.to_string(), f.item.number);
-        let fp = fingerprint(&echo_cells(plan, &f.item));
+        let fp = fingerprint(echo_cells(plan, &f.item));
         journal
             .done(
                 &key,
@@ -161,7 +161,7 @@ impl Collector<'_> {
                 f.item.kind,
                 &f.verdict,
                 &input_id(plan, &f.item),
-                &echo,
+                echo,
             )
             .map_err(FatalError::output(&self.path))?;
         self.progress
@@ -171,10 +171,11 @@ impl Collector<'_> {
 }
 
 /// The cells of a row that fill the results file's echoed columns.
-pub(crate) fn echo_cells<'a>(plan: &TablePlan, item: &'a Item) -> Vec<Cow<'a, str>> {
-    (0..plan.slots.len())
-        .map(|i| Cow::Borrowed(item.cells.get(i)))
-        .collect()
+pub(crate) fn echo_cells<'a>(
+    plan: &TablePlan,
+    item: &'a Item,
+) -> impl Iterator<Item = &'a str> + Clone {
+    (0..plan.slots.len()).map(|i| item.cells.get(i))
 }
 
 /// The row's id for its results line: the record's (normalised) id, else the cell as written.

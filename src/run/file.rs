@@ -14,7 +14,6 @@ use super::send::{ToSend, finished, send, submit, submit_batch};
 use super::*;
 use crate::config::Job;
 use crate::error::FatalError;
-use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
 use crate::kind::Kind;
 use crate::outcome::{Status, Verdict};
@@ -27,7 +26,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self as journal_file, Journal, RowKey};
-use crate::source::{Item, Kept, read_file};
+use crate::source::{Item, read_file};
 
 /// One input file's run.
 pub(super) struct FileRun<'a> {
@@ -169,16 +168,19 @@ impl FileRun<'_> {
         let mut ready: Vec<Finished> = Vec::new();
         let mut queue: VecDeque<Item> = VecDeque::new();
         let mut batch: Vec<ToSend> = Vec::new();
-        let (mut input_done, mut permit, mut seq) = (false, false, 0u64);
+        // Window permits taken and not used yet: taken many at a time, as the rows are queued.
+        let (mut input_done, mut credit, mut seq) = (false, 0usize, 0u64);
         let closed = || FatalError::Internal("the results writer stopped".into());
         loop {
-            while inflight.len() < concurrency {
-                let Some(item) = queue.pop_front() else { break };
-                if !permit && window.try_acquire().map(SemaphorePermit::forget).is_err() {
-                    queue.push_front(item);
-                    break;
+            while inflight.len() < concurrency && !queue.is_empty() {
+                if credit == 0 {
+                    credit = take_permits(window, queue.len());
+                    if credit == 0 {
+                        break;
+                    }
                 }
-                permit = false;
+                let Some(item) = queue.pop_front() else { break };
+                credit -= 1;
                 match self.decide(seq, item, names) {
                     Next::Done(f) => ready.push(f),
                     Next::Send(row) => match bulk {
@@ -203,7 +205,7 @@ impl FileRun<'_> {
             if input_done && queue.is_empty() && inflight.is_empty() && batch.is_empty() {
                 return Ok(());
             }
-            let want_permit = stuck && !permit;
+            let want_permit = stuck && credit == 0;
             tokio::select! {
                 Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
                 b = items.recv(), if queue.is_empty() && !input_done => match b {
@@ -212,7 +214,7 @@ impl FileRun<'_> {
                 },
                 p = window.acquire(), if want_permit => {
                     p.map_err(|_| closed())?.forget();
-                    permit = true;
+                    credit += 1;
                 }
             }
         }
@@ -257,7 +259,7 @@ impl FileRun<'_> {
             return ControlFlow::Continue(false);
         };
         if let Some(d) = r.done.get(key) {
-            if d.fingerprint == fingerprint(&echo_cells(plan, item)) {
+            if d.fingerprint == fingerprint(echo_cells(plan, item)) {
                 return ControlFlow::Break((Verdict::with_id(d.status, d.id), vec![]));
             }
             // The resume check stops a changed input before any request; never send an
@@ -299,11 +301,9 @@ impl FileRun<'_> {
     fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         let plan = &self.plans[item.table];
         item.ensure_checked(plan);
-        if let Some(kind) = item.kind
-            && let Some(name) = claimed_name(plan, &item.checked, &item.cells)
-        {
+        if let Some(key) = item.claim {
             let at = (item.number, &plan.sheet, self.file_index);
-            names.admit(kind, name, at, &mut item.checked);
+            names.admit(key, || item.cells.name(plan), at, &mut item.checked);
         }
         let record = match &item.checked {
             Err(p) => {
@@ -368,19 +368,18 @@ impl FileRun<'_> {
     }
 }
 
-/// The name a row claims for the duplicate check: a create row's name (valid or not), as
-/// written in its cell.
-pub(super) fn claimed_name<'a>(
-    plan: &TablePlan,
-    checked: &Result<Record, Vec<Problem>>,
-    cells: &'a Kept,
-) -> Option<&'a str> {
-    plan.columns.fields.get(Field::Name)?;
-    let create = match checked {
-        Ok(r) => r.id().is_none() && r.name().is_some(),
-        Err(_) => cells.invalid_id(plan).trim().is_empty(),
-    };
-    create.then(|| cells.name(plan))
+/// Takes up to `want` permits of the window (at most 256 at once), as many as it has; 0 when
+/// it has none.
+fn take_permits(window: &Semaphore, want: usize) -> usize {
+    let want = want.clamp(1, 256);
+    let n = u32::try_from(want).unwrap_or(1);
+    if window.try_acquire_many(n).is_ok_and(|p| {
+        p.forget();
+        true
+    }) {
+        return want;
+    }
+    usize::from(window.try_acquire().map(SemaphorePermit::forget).is_ok())
 }
 
 pub(super) fn skipped(stop: &Stop) -> Submitted {

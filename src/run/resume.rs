@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::file::claimed_name;
 use crate::config::{Config, Job};
 use crate::error::FatalError;
 use crate::input::Input;
@@ -18,7 +17,7 @@ use crate::progress::Progress;
 use crate::results::collector::echo_cells;
 use crate::results::writer::fingerprint;
 use crate::resume::{self as journal_file, Done, Journal, Recovered, RowKey, read_done};
-use crate::source::{Item, read_file};
+use crate::source::{Item, claimed_name, read_file};
 
 /// What `--resume` knows of one file.
 pub(super) struct ResumeState {
@@ -175,7 +174,7 @@ pub(super) async fn verify_resume(
             match state.done.get(&key) {
                 Some(d)
                     if changed.is_none()
-                        && d.fingerprint != fingerprint(&echo_cells(plan, &item)) =>
+                        && d.fingerprint != fingerprint(echo_cells(plan, &item)) =>
                 {
                     let now = claimed_name(plan, &item.checked, &item.cells)
                         .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name()))
