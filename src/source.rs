@@ -79,9 +79,35 @@ fn claim(
 /// them, and an invalid row's id cell.
 pub(crate) struct Kept {
     text: Box<str>,
-    ends: Box<[u32]>,
+    ends: Ends,
     /// The row was invalid when it was read, so its id cell was kept.
     id_kept: bool,
+}
+
+/// Where each kept cell ends: inline for the common row (at most 8 cells, under 64 KiB of
+/// text), so a row costs one allocation, not two.
+enum Ends {
+    Short { len: u8, ends: [u16; SHORT] },
+    Long(Box<[u32]>),
+}
+
+const SHORT: usize = 8;
+
+impl Ends {
+    #[inline]
+    fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            Ends::Short { len, ends } => (i < usize::from(*len)).then(|| usize::from(ends[i])),
+            Ends::Long(ends) => ends.get(i).map(|&e| e as usize),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ends::Short { len, .. } => usize::from(*len),
+            Ends::Long(ends) => ends.len(),
+        }
+    }
 }
 
 impl Kept {
@@ -92,14 +118,27 @@ impl Kept {
             count += 1;
         }
         let mut text = String::with_capacity(len);
-        let mut ends = Vec::with_capacity(count);
-        for c in cells {
-            text.push_str(&c);
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
-        }
+        let ends = if count <= SHORT && len <= usize::from(u16::MAX) {
+            let mut ends = [0u16; SHORT];
+            for (c, end) in cells.zip(&mut ends) {
+                text.push_str(&c);
+                *end = u16::try_from(text.len()).unwrap_or(u16::MAX);
+            }
+            Ends::Short {
+                len: u8::try_from(count).unwrap_or(0),
+                ends,
+            }
+        } else {
+            let mut ends = Vec::with_capacity(count);
+            for c in cells {
+                text.push_str(&c);
+                ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            }
+            Ends::Long(ends.into_boxed_slice())
+        };
         Kept {
             text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            ends,
             id_kept,
         }
     }
@@ -107,11 +146,15 @@ impl Kept {
     /// The `i`th kept cell; empty past the last.
     #[inline]
     pub(crate) fn get(&self, i: usize) -> &str {
-        let Some(&end) = self.ends.get(i) else {
+        let Some(end) = self.ends.get(i) else {
             return "";
         };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.text.get(start as usize..end as usize).unwrap_or("")
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).unwrap_or(0)
+        };
+        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -231,6 +274,27 @@ pub(crate) fn check_row(
 
 const BATCH: usize = 512;
 
+/// Spent rows handed back to the reader's thread to be dropped there: the reader allocated
+/// them, and memory is freed several times faster on the thread that allocated it.
+pub(crate) type Spent = Box<dyn Send>;
+
+/// Where the rows that travel on go, and where spent ones come back (if they do).
+pub(crate) struct Channels<'a> {
+    pub items: &'a mpsc::Sender<Vec<Item>>,
+    pub spent: Option<std::sync::mpsc::Receiver<Spent>>,
+}
+
+impl Channels<'_> {
+    fn send(&self, batch: Vec<Item>) -> Result<(), ()> {
+        if let Some(spent) = &self.spent {
+            while let Ok(rows) = spent.try_recv() {
+                drop(rows);
+            }
+        }
+        self.items.blocking_send(batch).map_err(|_| ())
+    }
+}
+
 /// Reads and checks every row of a file on the calling thread (a workbook's rows are packed
 /// and left to the consumer), sending batches of items. (Duplicate names are checked by the
 /// consumer, which sees every file in order.) Returns the
@@ -238,7 +302,7 @@ const BATCH: usize = 512;
 pub(crate) fn read_file(
     mut input: Input,
     plans: &[TablePlan],
-    tx: &mpsc::Sender<Vec<Item>>,
+    tx: &Channels<'_>,
 ) -> Result<Vec<String>, InputError> {
     let mut batch = Vec::with_capacity(BATCH);
     for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
@@ -277,7 +341,7 @@ pub(crate) fn read_file(
             batch.push(item);
             if batch.len() == BATCH
                 && tx
-                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                     .is_err()
             {
                 closed = true;
@@ -288,7 +352,7 @@ pub(crate) fn read_file(
         if let Err(e) = read {
             // The rows before the one that stopped the read still get their results lines.
             if !batch.is_empty() {
-                let _ = tx.blocking_send(batch);
+                let _ = tx.send(batch);
             }
             return Err(e);
         }
@@ -297,7 +361,7 @@ pub(crate) fn read_file(
         }
     }
     if !batch.is_empty() {
-        let _ = tx.blocking_send(batch);
+        let _ = tx.send(batch);
     }
     Ok(input.read_warnings())
 }
@@ -316,5 +380,18 @@ mod tests {
         assert_eq!(kept.get(4), "");
         let none = Kept::new(std::iter::empty(), false);
         assert_eq!(none.get(0), "");
+        // Many cells, or much text, are kept the other way, and come back the same.
+        let many: Vec<String> = (0..20).map(|i| format!("cell {i} é")).collect();
+        let kept = Kept::new(many.iter().map(|c| Cow::Borrowed(c.as_str())), false);
+        assert!(matches!(kept.ends, Ends::Long(_)));
+        for (i, c) in many.iter().enumerate() {
+            assert_eq!(kept.get(i), c);
+        }
+        let long = ["x".repeat(70_000), "y".into()];
+        let kept = Kept::new(long.iter().map(|c| Cow::Borrowed(c.as_str())), false);
+        assert!(matches!(kept.ends, Ends::Long(_)));
+        assert_eq!(kept.get(0), long[0]);
+        assert_eq!(kept.get(1), "y");
+        assert_eq!(kept.get(2), "");
     }
 }

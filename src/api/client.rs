@@ -770,7 +770,7 @@ mod tests {
         let mut ids = Vec::new();
         for i in 0..230 {
             let r = Record::Stage(LeadStage {
-                name: Some(format!("Stage {i}")),
+                name: Some(format!("Stage {i}").into()),
                 apply_to: Some(ApplyTo::Lead),
                 ..Default::default()
             });

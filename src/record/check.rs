@@ -1,7 +1,7 @@
 //! Cells → a record, or every problem of the row.
 
 use super::parse::{parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id};
-use super::{Kind, LeadSource, LeadStage, Problem, ProblemKind, Record};
+use super::{Kind, LeadSource, LeadStage, Problem, ProblemKind, Record, Text};
 use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells};
 
@@ -78,7 +78,7 @@ impl<C: Cells> Check<'_, C> {
 
     /// A text field, trimmed. Control characters are refused, but for tab and line breaks
     /// where `breaks` allows them (a description).
-    fn text(&mut self, field: Field, breaks: bool) -> Option<String> {
+    fn text(&mut self, field: Field, breaks: bool) -> Option<Text> {
         let (cell, header) = self.cell(field)?;
         let text = cell.display();
         let text = text.trim();
@@ -101,7 +101,7 @@ impl<C: Cells> Check<'_, C> {
             );
             return None;
         }
-        Some(text.to_string())
+        Some(text.into())
     }
 }
 

@@ -9,21 +9,26 @@ pub(crate) mod names;
 pub(crate) mod parse;
 mod problem;
 
+use compact_str::CompactString;
 use serde::{Serialize, Serializer};
 
 pub(crate) use crate::kind::Kind;
 pub(crate) use check::validate;
 pub(crate) use problem::{Problem, ProblemKind};
 
+/// A record's text: names, descriptions and colours are short, and most are kept inline
+/// (up to 24 bytes) rather than in an allocation of their own.
+pub(crate) type Text = CompactString;
+
 /// A cost: a validated non-negative decimal kept as its canonical text, sent as a JSON number.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Money(String);
+pub(crate) struct Money(CompactString);
 
 impl Money {
     /// A cost already in canonical form (tests).
     #[cfg(test)]
     pub(crate) fn parse_canonical(s: &str) -> Money {
-        Money(s.to_string())
+        Money(s.into())
     }
 
     pub(crate) fn to_f64(&self) -> f64 {
@@ -65,13 +70,13 @@ pub(crate) struct LeadSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub colour: Option<String>,
+    pub colour: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_referral: Option<bool>,
 }
@@ -82,9 +87,9 @@ pub(crate) struct LeadStage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub colour: Option<String>,
+    pub colour: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_to: Option<ApplyTo>,
 }

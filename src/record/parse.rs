@@ -1,7 +1,9 @@
 //! One cell → one typed value: id, cost, colour, boolean, applyTo.
 
 use super::problem::ProblemKind;
-use super::{ApplyTo, Money};
+use std::borrow::Cow;
+
+use super::{ApplyTo, Money, Text};
 use crate::input::headers::ValueRules;
 use crate::input::{CellRef, number_text};
 
@@ -101,9 +103,9 @@ fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError
 pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money, ProblemKind> {
     let raw = cell.display();
     match cell {
-        CellRef::Int(i) if i >= 0 => return Ok(Money(i.to_string())),
+        CellRef::Int(i) if i >= 0 => return Ok(Money(compact_str::format_compact!("{i}"))),
         CellRef::Int(_) => return Err(ProblemKind::NegativeCost(raw.into_owned())),
-        CellRef::Float(f) if f.is_finite() && f >= 0.0 => return Ok(Money(number_text(f))),
+        CellRef::Float(f) if f.is_finite() && f >= 0.0 => return Ok(Money(number_text(f).into())),
         CellRef::Float(f) if f.is_finite() => {
             return Err(ProblemKind::NegativeCost(raw.into_owned()));
         }
@@ -114,7 +116,7 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
     // The common case first: plain digits with an optional decimal point, no allocation but
     // the result's.
     if !rules.decimal_comma && plain_decimal(s) {
-        return Ok(Money(s.to_string()));
+        return Ok(Money(s.into()));
     }
     let negative = s.starts_with('-');
     if negative {
@@ -139,7 +141,7 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
     };
     match parsed {
         Ok(_) if negative => Err(ProblemKind::NegativeCost(raw.into_owned())),
-        Ok(m) => Ok(Money(m)),
+        Ok(m) => Ok(Money(m.into())),
         Err(AmountError::Ambiguous) => Err(ProblemKind::AmbiguousCost {
             value: raw.into_owned(),
             semicolon_file: rules.semicolon_file,
@@ -158,14 +160,14 @@ fn plain_decimal(s: &str) -> bool {
 }
 
 /// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.
-pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<String, ProblemKind> {
+pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     let raw = cell.display();
     let t = raw.trim();
     let hex = t.strip_prefix('#').unwrap_or(t);
     if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ProblemKind::BadColour(raw.into_owned()));
     }
-    let mut out = String::with_capacity(7);
+    let mut out = Text::with_capacity(7);
     out.push('#');
     match hex.len() {
         6 => hex.chars().for_each(|c| out.push(c.to_ascii_lowercase())),
@@ -186,7 +188,7 @@ pub(crate) fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
         CellRef::Bool(b) => Ok(b),
         CellRef::Int(1) | CellRef::Float(1.0) => Ok(true),
         CellRef::Int(0) | CellRef::Float(0.0) => Ok(false),
-        CellRef::Text(t) => match t.trim().to_lowercase().as_str() {
+        CellRef::Text(t) => match lower(t.trim()).as_ref() {
             "true" | "yes" | "y" | "1" | "wahr" | "vrai" | "waar" | "verdadero" | "si" | "sí" => {
                 Ok(true)
             }
@@ -194,6 +196,15 @@ pub(crate) fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
             _ => Err(ProblemKind::BadBool(t.to_string())),
         },
         c => Err(ProblemKind::BadBool(c.display().into_owned())),
+    }
+}
+
+/// A word in lower case, borrowed when it is already.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::input::plan::TablePlan;
 use crate::outcome::{Status, Verdict};
 use crate::progress::Progress;
 use crate::resume::{Journal, RowKey};
-use crate::source::Item;
+use crate::source::{Item, Spent};
 
 /// How many finished rows may wait behind a slow one before the run stops taking rows.
 pub(crate) const WINDOW: usize = 4096;
@@ -40,6 +40,8 @@ pub(crate) struct Collector<'a> {
     pub progress: &'a mut Progress,
     /// Permits of the reorder window: one is returned per line written.
     pub window: Arc<Semaphore>,
+    /// Written rows go back to the reader's thread, to be dropped there.
+    pub spent: std::sync::mpsc::Sender<Spent>,
     /// Progress bar label of the file (`file` or `file › sheet` is made of it).
     pub label: String,
     /// Live counts of the pipeline (requests, retries, 429s), shown with the bar.
@@ -64,22 +66,37 @@ impl Collector<'_> {
         let mut next: u64 = 0;
         let mut table = None;
         while let Some(batch) = rx.recv().await {
+            for f in &batch {
+                self.journal_done(f)?;
+            }
             let mut wrote = 0;
-            for f in batch {
-                self.journal_done(&f)?;
-                if f.seq != next {
-                    waiting.insert(f.seq, f);
-                    continue;
+            if waiting.is_empty() && in_order(&batch, next) {
+                // Every row of a dry run, most of a live one: written where they lie, and the
+                // batch goes back whole to be dropped by the reader.
+                for f in &batch {
+                    if table != Some(f.item.table) {
+                        table = Some(f.item.table);
+                        self.start_table(f.item.table);
+                    }
+                    self.write(f)?;
                 }
-                // Next in order (in a dry run, every row): straight to the file, not through
-                // the map, whose removals shift its large entries.
-                if table != Some(f.item.table) {
-                    table = Some(f.item.table);
-                    self.start_table(f.item.table);
+                wrote = batch.len();
+                next += wrote as u64;
+                let _ = self.spent.send(Box::new(batch));
+            } else {
+                for f in batch {
+                    if f.seq != next {
+                        waiting.insert(f.seq, f);
+                        continue;
+                    }
+                    if table != Some(f.item.table) {
+                        table = Some(f.item.table);
+                        self.start_table(f.item.table);
+                    }
+                    self.write(&f)?;
+                    next += 1;
+                    wrote += 1;
                 }
-                self.write(&f)?;
-                next += 1;
-                wrote += 1;
             }
             while let Some(f) = waiting.remove(&next) {
                 if table != Some(f.item.table) {
@@ -168,6 +185,11 @@ impl Collector<'_> {
             .record(f.item.kind, f.verdict.status, &f.labels);
         Ok(())
     }
+}
+
+/// Whether a batch holds the rows from `next` on, in order.
+fn in_order(batch: &[Finished], next: u64) -> bool {
+    batch.iter().zip(next..).all(|(f, n)| f.seq == n)
 }
 
 /// The cells of a row that fill the results file's echoed columns.

@@ -26,7 +26,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self as journal_file, Journal, RowKey};
-use crate::source::{Item, read_file};
+use crate::source::{Channels, Item, Spent, read_file};
 
 /// One input file's run.
 pub(super) struct FileRun<'a> {
@@ -93,10 +93,17 @@ impl FileRun<'_> {
             .map_err(FatalError::output(&write_path))?;
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
         let reader = {
             let plans = self.plans.clone();
             let input = file.input;
-            std::thread::spawn(move || read_file(input, &plans, &items_tx))
+            std::thread::spawn(move || {
+                let channels = Channels {
+                    items: &items_tx,
+                    spent: Some(spent_rx),
+                };
+                read_file(input, &plans, &channels)
+            })
         };
         let window = Arc::new(Semaphore::new(WINDOW));
         let (done_tx, done_rx) = mpsc::channel::<Vec<Finished>>(64);
@@ -107,6 +114,7 @@ impl FileRun<'_> {
             journal: journal.clone(),
             progress: &mut *progress,
             window: window.clone(),
+            spent: spent_tx,
             label: self
                 .job
                 .input
@@ -209,7 +217,8 @@ impl FileRun<'_> {
             tokio::select! {
                 Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
                 b = items.recv(), if queue.is_empty() && !input_done => match b {
-                    Some(b) => queue.extend(b),
+                    // The queue is empty here: it takes the batch's buffer, moving no row.
+                    Some(b) => queue = VecDeque::from(b),
                     None => input_done = true,
                 },
                 p = window.acquire(), if want_permit => {

@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::results::collector::echo_cells;
 use crate::results::writer::fingerprint;
 use crate::resume::{self as journal_file, Done, Journal, Recovered, RowKey, read_done};
-use crate::source::{Item, claimed_name, read_file};
+use crate::source::{Channels, Item, claimed_name, read_file};
 
 /// What `--resume` knows of one file.
 pub(super) struct ResumeState {
@@ -162,7 +162,13 @@ pub(super) async fn verify_resume(
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
     let reader = {
         let plans = plans.clone();
-        std::thread::spawn(move || read_file(input, &plans, &tx))
+        std::thread::spawn(move || {
+            let channels = Channels {
+                items: &tx,
+                spent: None,
+            };
+            read_file(input, &plans, &channels)
+        })
     };
     let mut to_do = 0;
     let mut changed = None;
