@@ -727,12 +727,9 @@ fn survey(file: &mut File) -> io::Result<Survey> {
         if head.len() < 4 {
             head.extend_from_slice(&fresh[..fresh.len().min(4 - head.len())]);
         }
-        // One pass for both (it vectorises): a file of CR line ends has no LF.
-        let (l, c) = fresh.iter().fold((0u32, 0u32), |(l, c), b| {
-            (l + u32::from(*b == b'\n'), c + u32::from(*b == b'\r'))
-        });
-        lf += u64::from(l);
-        cr += u64::from(c);
+        let (l, c) = count_line_ends(fresh);
+        lf += l;
+        cr += c;
         let end = carry + n;
         carry = 0;
         if !valid && multibyte {
@@ -775,6 +772,20 @@ fn survey(file: &mut File) -> io::Result<Survey> {
         // CRLF counts once; a file of CR or of LF line ends counts each.
         lines: lf.max(cr),
     })
+}
+
+/// The LF and CR bytes of a block, in one pass: a file of CR line ends has no LF. Counted in
+/// one-byte lanes, 255 bytes at a time, so that it vectorises 32 bytes to an instruction.
+fn count_line_ends(bytes: &[u8]) -> (u64, u64) {
+    let (mut lf, mut cr) = (0u64, 0u64);
+    for chunk in bytes.chunks(255) {
+        let (l, c) = chunk.iter().fold((0u8, 0u8), |(l, c), b| {
+            (l + u8::from(*b == b'\n'), c + u8::from(*b == b'\r'))
+        });
+        lf += u64::from(l);
+        cr += u64::from(c);
+    }
+    (lf, cr)
 }
 
 /// The first non-blank line, for the delimiter (a quoted line break in the header is not
@@ -891,6 +902,23 @@ mod tests {
         assert_eq!(sep_line(b"sep=\t\rname"), Some((b'\t', 6, true)));
         assert_eq!(sep_line(b"sep=;x\n"), None);
         assert_eq!(sep_line(b"separator,name\n"), None);
+    }
+
+    #[test]
+    fn line_ends_are_counted_across_chunks() {
+        let mut bytes = Vec::new();
+        for i in 0..2000 {
+            bytes.extend_from_slice(if i % 3 == 0 {
+                b"a,b\r\n"
+            } else {
+                b"long row\n"
+            });
+        }
+        bytes.extend(std::iter::repeat_n(b'\n', 600));
+        let lf = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        let cr = bytes.iter().filter(|b| **b == b'\r').count() as u64;
+        assert_eq!(count_line_ends(&bytes), (lf, cr));
+        assert_eq!(count_line_ends(b""), (0, 0));
     }
 
     #[test]

@@ -100,7 +100,11 @@ impl Names {
     }
 
     fn sheet_index(&mut self, sheet: &Arc<str>) -> u16 {
-        if let Some(i) = self.sheets.iter().position(|s| s == sheet) {
+        if let Some(i) = self
+            .sheets
+            .iter()
+            .position(|s| Arc::ptr_eq(s, sheet) || s == sheet)
+        {
             return u16::try_from(i).unwrap_or(u16::MAX);
         }
         self.sheets.push(sheet.clone());
