@@ -167,17 +167,18 @@ pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ProblemKind::BadColour(raw.into_owned()));
     }
-    let mut out = Text::with_capacity(7);
-    out.push('#');
+    let mut out = [b'#'; 7];
     match hex.len() {
-        6 => hex.chars().for_each(|c| out.push(c.to_ascii_lowercase())),
-        3 => hex.chars().for_each(|c| {
-            out.push(c.to_ascii_lowercase());
-            out.push(c.to_ascii_lowercase());
+        6 => (1..7).zip(hex.bytes()).for_each(|(i, b)| out[i] = b),
+        3 => (1..7).step_by(2).zip(hex.bytes()).for_each(|(i, b)| {
+            out[i] = b;
+            out[i + 1] = b;
         }),
         _ => return Err(ProblemKind::BadColour(raw.into_owned())),
     }
-    Ok(out)
+    out.make_ascii_lowercase();
+    // Hex digits and `#` only: always UTF-8.
+    Text::from_utf8(out).map_err(|_| ProblemKind::BadColour(raw.into_owned()))
 }
 
 /// true/false/yes/no/y/n/1/0 in any case, the words spreadsheet applications write for
