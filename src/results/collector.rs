@@ -74,11 +74,7 @@ impl Collector<'_> {
                 // Every row of a dry run, most of a live one: written where they lie, and the
                 // batch goes back whole to be dropped by the reader.
                 for f in &batch {
-                    if table != Some(f.item.table) {
-                        table = Some(f.item.table);
-                        self.start_table(f.item.table);
-                    }
-                    self.write(f)?;
+                    self.write_next(f, &mut table)?;
                 }
                 wrote = batch.len();
                 next += wrote as u64;
@@ -89,21 +85,13 @@ impl Collector<'_> {
                         waiting.insert(f.seq, f);
                         continue;
                     }
-                    if table != Some(f.item.table) {
-                        table = Some(f.item.table);
-                        self.start_table(f.item.table);
-                    }
-                    self.write(&f)?;
+                    self.write_next(&f, &mut table)?;
                     next += 1;
                     wrote += 1;
                 }
             }
             while let Some(f) = waiting.remove(&next) {
-                if table != Some(f.item.table) {
-                    table = Some(f.item.table);
-                    self.start_table(f.item.table);
-                }
-                self.write(&f)?;
+                self.write_next(&f, &mut table)?;
                 next += 1;
                 wrote += 1;
             }
@@ -148,6 +136,15 @@ impl Collector<'_> {
                 f.item.checked.as_ref().ok().and_then(|r| r.name()),
             )
             .map_err(FatalError::output(journal.path()))
+    }
+
+    /// Writes the next row in order; a row of another table than the last starts its bar.
+    fn write_next(&mut self, f: &Finished, table: &mut Option<usize>) -> Result<(), FatalError> {
+        if *table != Some(f.item.table) {
+            *table = Some(f.item.table);
+            self.start_table(f.item.table);
+        }
+        self.write(f)
     }
 
     fn start_table(&mut self, table: usize) {
