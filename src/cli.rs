@@ -1,4 +1,4 @@
-//! The command line, as clap sees it. Nothing past `config.rs` uses these types.
+//! The command line, as clap sees it. Nothing past `config/` uses these types.
 
 use std::path::PathBuf;
 

@@ -1,0 +1,168 @@
+//! Job planning: each input file paired with its results file (beside it, in a folder, or
+//! from a pattern) and the workbook made from it, checked so no two collide.
+
+use std::path::{Path, PathBuf};
+
+use super::{ConfigError, invalid};
+use crate::cli::ResultsFormat;
+use crate::profile;
+
+/// One input file and where its results go.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// Start the results file with a UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
+    /// The results workbook made from it at the end, when asked for.
+    pub workbook: Option<PathBuf>,
+}
+
+/// The default results file name of an input: `x.csv` → `x.results.csv`; a results file
+/// fed back in, `x.results.csv` → `x.results.2.csv`, `x.results.N.csv` → `x.results.N+1.csv`.
+pub fn results_name(input: &Path) -> String {
+    let stem = input
+        .file_stem()
+        .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+    if let Some(base) = stem.strip_suffix(".results") {
+        return format!("{base}.results.2.csv");
+    }
+    if let Some((base, n)) = stem.rsplit_once(".results.")
+        && let Ok(n) = n.parse::<u32>()
+    {
+        return format!("{base}.results.{}.csv", n + 1);
+    }
+    format!("{stem}.results.csv")
+}
+
+/// Whether a results file should start with a byte-order mark: when its input had one (CSV
+/// files saved by Excel as "CSV UTF-8" do) or is a workbook, so Excel opens it as UTF-8.
+pub fn wants_bom(input: &Path) -> bool {
+    if crate::input::is_workbook(input) {
+        return true;
+    }
+    let mut head = [0u8; 3];
+    let n = std::fs::File::open(input)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..n].starts_with(b"\xEF\xBB\xBF")
+        || head[..n].starts_with(b"\xFF\xFE")
+        || head[..n].starts_with(b"\xFE\xFF")
+}
+
+/// Each input's results file from a pattern such as `results/{stem}-{date}.csv`; the folders
+/// it names are made.
+fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ConfigError> {
+    let now = profile::now();
+    let mut out = Vec::new();
+    for f in files {
+        let stem = f
+            .file_stem()
+            .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+        let path = profile::expand(&pattern.to_string_lossy(), Some(&stem), now)
+            .map(PathBuf::from)
+            .map_err(|e| invalid(format!("-o {e}")))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| invalid(format!("-o {}: {e}", dir.display())))?;
+        }
+        out.push((f.clone(), path));
+    }
+    Ok(out)
+}
+
+/// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory,
+/// or is a pattern.
+pub(super) fn jobs(
+    files: &[PathBuf],
+    output: Option<&Path>,
+    bom: Option<bool>,
+    format: ResultsFormat,
+) -> Result<Vec<Job>, ConfigError> {
+    for f in files {
+        if !f.is_file() {
+            return Err(invalid(format!("{}: no such file", f.display())));
+        }
+    }
+    let default_name = |f: &Path| results_name(f);
+    let pairs: Vec<(PathBuf, PathBuf)> = match output {
+        Some(o) if profile::is_pattern(o) => pattern_jobs(files, o)?,
+        None => files
+            .iter()
+            .map(|f| (f.clone(), f.with_file_name(default_name(f))))
+            .collect(),
+        Some(o) if files.len() == 1 && !o.is_dir() => vec![(files[0].clone(), o.to_path_buf())],
+        Some(o) if o.is_dir() => files
+            .iter()
+            .map(|f| (f.clone(), o.join(default_name(f))))
+            .collect(),
+        Some(o) => {
+            return Err(invalid(format!(
+                "-o {}: with several inputs, -o must name an existing directory (or be a pattern with {{stem}})",
+                o.display()
+            )));
+        }
+    };
+    let jobs: Vec<Job> = pairs
+        .into_iter()
+        .map(|(input, output)| {
+            // A workbook asked for by name (`-o results.xlsx`) or by --results-format: the
+            // results CSV is written beside it and the workbook made from it at the end.
+            let named = output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let (output, workbook) = if named {
+                (output.with_extension("csv"), Some(output))
+            } else if format == ResultsFormat::Xlsx {
+                (output.clone(), Some(output.with_extension("xlsx")))
+            } else {
+                (output, None)
+            };
+            Job {
+                bom: bom.unwrap_or_else(|| wants_bom(&input)),
+                input,
+                output,
+                workbook,
+            }
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for j in &jobs {
+        if j.output == j.input {
+            return Err(invalid(format!(
+                "{}: the results file would overwrite its input",
+                j.input.display()
+            )));
+        }
+        if !seen.insert(j.output.clone()) {
+            return Err(invalid(format!(
+                "two inputs would write the same results file {}",
+                j.output.display()
+            )));
+        }
+    }
+    Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::results_name;
+    use std::path::Path;
+
+    #[test]
+    fn a_results_file_fed_back_gets_the_next_number() {
+        assert_eq!(results_name(Path::new("crm.xlsx")), "crm.results.csv");
+        assert_eq!(
+            results_name(Path::new("dir/crm.results.csv")),
+            "crm.results.2.csv"
+        );
+        assert_eq!(
+            results_name(Path::new("crm.results.2.csv")),
+            "crm.results.3.csv"
+        );
+        assert_eq!(
+            results_name(Path::new("a.results.x.csv")),
+            "a.results.x.results.csv"
+        );
+    }
+}

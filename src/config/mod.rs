@@ -1,0 +1,252 @@
+//! Raw command-line flags → a validated [`Config`]. Nothing later sees clap.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command as CliCommand, ImportArgs, KindArg};
+use crate::input::ReadOptions;
+use crate::input::headers::HeaderMap;
+use crate::kind::Kind;
+use crate::profile::{self, CredentialVars, Profile};
+
+mod jobs;
+mod read;
+mod subcommands;
+mod target;
+
+pub use jobs::{Job, results_name, wants_bom};
+pub use subcommands::{ExportConfig, PingConfig, SandboxConfig};
+pub use target::{Pacing, Target, target_config, timeout};
+
+use read::read_config;
+use subcommands::{export_config, ping_config, sandbox_config};
+use target::{pacing, sandbox_faults};
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub jobs: Vec<Job>,
+    /// Lines to show the user before the run (flags that do nothing here).
+    pub notes: Vec<String>,
+    pub kind: Option<Kind>,
+    pub read: ReadOptions,
+    pub map: HeaderMap,
+    pub json: bool,
+    pub quiet: bool,
+    /// Write an HTML report of the run here.
+    pub report: Option<PathBuf>,
+    /// Rows without id update the one record of the same name.
+    pub match_by_name: bool,
+    /// Rows without id create even when the name exists.
+    pub allow_duplicates: bool,
+    /// None: a dry run.
+    pub submit: Option<SubmitConfig>,
+}
+
+/// How a live run (an import or a plan) reaches the account.
+#[derive(Debug, Clone)]
+pub struct SubmitConfig {
+    pub target: Target,
+    pub pacing: Pacing,
+    pub resume: bool,
+    /// With --resume: look every unfinished create up by name first.
+    pub reconcile_by_name: bool,
+    /// Replace a results file holding live outcomes.
+    pub overwrite: bool,
+    /// Read the account and write nothing.
+    pub plan: bool,
+}
+
+/// Where diagnostics go.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// `-v` count.
+    pub verbose: u8,
+    /// JSON lines file (appended).
+    pub file: Option<PathBuf>,
+    /// The profile in use, as "NAME from FILE", for the log.
+    pub profile: Option<String>,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Validate, or import.
+    Run(Config),
+    Ping(PingConfig),
+    /// Serve the emulator.
+    Serve(SandboxConfig),
+    Export(ExportConfig),
+    /// Write a template to fill in.
+    Template {
+        file: PathBuf,
+        kind: Option<Kind>,
+    },
+    /// Print a shell completion script.
+    Completions(clap_complete::Shell),
+    /// Print the manual page (of one subcommand, when named).
+    Man(Option<String>),
+}
+
+/// The command line, read: what to do and where diagnostics go.
+#[derive(Debug)]
+pub struct Loaded {
+    pub command: Command,
+    pub logs: LogOptions,
+}
+
+/// Reads the command line and the profile it selects (flags win over the profile, the
+/// profile over the defaults) into a checked command. Every error is a usage error (exit 2);
+/// `--help` and `--version` come back as clap's own "errors" too.
+pub fn load<I, T>(argv: I) -> Result<Loaded, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cmd = Cli::command();
+    let first = cmd.clone().try_get_matches_from(&argv)?;
+    let profile = Profile::select(&first).map_err(|e| usage(&e.to_string()))?;
+    let matches = match &profile {
+        Some(p) => cmd
+            .clone()
+            .try_get_matches_from(p.args(&cmd, &first, &argv))
+            .map_err(|e| usage(&p.blame(&e)))?,
+        None => first,
+    };
+    let cli = Cli::from_arg_matches(&matches)?;
+    let vars = profile
+        .as_ref()
+        .map(Profile::credential_vars)
+        .unwrap_or_default();
+    let log_file = match cli
+        .log_file
+        .clone()
+        .or_else(|| profile.as_ref()?.log_file())
+    {
+        Some(f) if profile::is_pattern(&f) => Some(PathBuf::from(
+            profile::expand(&f.to_string_lossy(), None, profile::now())
+                .map_err(|e| usage(&format!("--log-file {e}")))?,
+        )),
+        other => other,
+    };
+    let logs = LogOptions {
+        verbose: cli.verbose,
+        file: log_file,
+        profile: profile
+            .as_ref()
+            .map(|p| format!("{} from {}", p.name, p.file.display())),
+    };
+    let command = from_cli_with(cli, &vars).map_err(|e| usage(&e.to_string()))?;
+    Ok(Loaded { command, logs })
+}
+
+fn usage(message: &str) -> clap::Error {
+    clap::Error::raw(
+        clap::error::ErrorKind::ValueValidation,
+        format!("{message}\n"),
+    )
+}
+
+/// Checks the command line as a whole (credentials from IVVY_API_KEY and IVVY_API_SECRET).
+pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
+    from_cli_with(cli, &CredentialVars::default())
+}
+
+/// Checks the command line as a whole, credentials from the named environment variables.
+pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigError> {
+    Ok(match cli.command {
+        CliCommand::Import(args) => Command::Run(Config::from_import(args, vars)?),
+        CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
+        CliCommand::Plan(args) => Command::Run(Config::from_plan(args, vars)?),
+        CliCommand::Export(args) => Command::Export(export_config(args, vars)?),
+        CliCommand::Template(args) => Command::Template {
+            file: args.file,
+            kind: args.kind.map(kind_of),
+        },
+        CliCommand::Ping(args) => Command::Ping(ping_config(&args, vars)?),
+        CliCommand::Sandbox(args) => Command::Serve(sandbox_config(args)?),
+        CliCommand::Completions(args) => Command::Completions(args.shell),
+        CliCommand::Man(args) => Command::Man(args.command),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(s: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(s.into())
+}
+
+impl Config {
+    /// `validate` and `import --dry-run`: network flags are accepted and ignored.
+    pub fn from_validate(args: ImportArgs) -> Result<Config, ConfigError> {
+        let ignored: Vec<&str> = [
+            (args.pacing.bulk, "--bulk"),
+            (args.target.sandbox, "--sandbox"),
+            (args.resume, "--resume"),
+            (args.overwrite, "--overwrite"),
+            (args.plan, "--plan"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
+        let mut config = read_config(args.read)?;
+        config.match_by_name = args.match_by_name;
+        config.allow_duplicates = args.allow_duplicates;
+        if !ignored.is_empty() {
+            config.notes.push(format!(
+                "note: a dry run touches no network; {} ignored",
+                ignored.join(", ")
+            ));
+        }
+        Ok(config)
+    }
+
+    pub fn from_import(args: ImportArgs, vars: &CredentialVars) -> Result<Config, ConfigError> {
+        if args.sandbox_faults.is_some() && !args.target.sandbox {
+            return Err(invalid("--sandbox-faults needs --sandbox"));
+        }
+        if args.dry_run {
+            return Config::from_validate(args);
+        }
+        let target = target_config(
+            &args.target,
+            sandbox_faults(args.sandbox_faults.as_deref())?,
+            vars,
+        )?;
+        let plan = args.plan;
+        let submit = SubmitConfig {
+            target,
+            pacing: pacing(&args.pacing, args.target.timeout)?,
+            resume: args.resume && !plan,
+            reconcile_by_name: args.reconcile_by_name,
+            overwrite: args.overwrite,
+            plan,
+        };
+        let mut config = read_config(args.read)?;
+        config.match_by_name = args.match_by_name;
+        config.allow_duplicates = args.allow_duplicates;
+        config.submit = Some(submit);
+        Ok(config)
+    }
+
+    /// `plan`: an import that reads the account and writes nothing.
+    pub fn from_plan(mut args: ImportArgs, vars: &CredentialVars) -> Result<Config, ConfigError> {
+        args.plan = true;
+        args.dry_run = false;
+        Config::from_import(args, vars)
+    }
+}
+
+fn kind_of(k: KindArg) -> Kind {
+    match k {
+        KindArg::Sources => Kind::Source,
+        KindArg::Stages => Kind::Stage,
+    }
+}

@@ -1,0 +1,62 @@
+//! Read options: the flags that say how inputs are read (encoding, delimiter, sheets, header
+//! map) and where results go, as the [`Config`] every run starts from.
+
+use super::jobs::jobs;
+use super::{Config, ConfigError, invalid, kind_of};
+use crate::cli::{EncodingArg, ReadArgs};
+use crate::input::headers::HeaderMap;
+use crate::input::{EncodingChoice, ReadOptions};
+
+pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
+    let delimiter = match args.delimiter.as_str() {
+        "auto" => None,
+        "," | "comma" => Some(b','),
+        ";" | "semicolon" => Some(b';'),
+        "tab" | "\\t" | "\t" => Some(b'\t'),
+        "|" | "pipe" => Some(b'|'),
+        other => {
+            return Err(invalid(format!(
+                "--delimiter {other:?}: use auto, ',', ';', tab or '|'"
+            )));
+        }
+    };
+    let encoding = match args.encoding {
+        EncodingArg::Auto => EncodingChoice::Auto,
+        EncodingArg::Utf8 => EncodingChoice::Utf8,
+        EncodingArg::Windows1252 => EncodingChoice::Windows1252,
+        EncodingArg::Macintosh => EncodingChoice::MacRoman,
+    };
+    let map = match &args.map {
+        Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
+        None => HeaderMap::default(),
+    };
+    let bom = match (args.bom, args.no_bom) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let jobs = jobs(
+        &args.files,
+        args.output.as_deref(),
+        bom,
+        args.results_format,
+    )?;
+    Ok(Config {
+        jobs,
+        kind: args.kind.map(kind_of),
+        read: ReadOptions {
+            encoding,
+            delimiter,
+            sheets: args.sheet,
+            decimal_comma: args.decimal_comma,
+        },
+        map,
+        json: args.json,
+        quiet: args.quiet,
+        report: args.report,
+        notes: Vec::new(),
+        match_by_name: false,
+        allow_duplicates: false,
+        submit: None,
+    })
+}

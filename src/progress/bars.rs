@@ -1,0 +1,112 @@
+//! The indicatif bars: whether they can be drawn, one bar per table, and stderr written
+//! around them while they are on screen.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// The bars on screen, if any: diagnostics from other threads are printed around them.
+static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
+
+pub(super) fn active() -> std::sync::MutexGuard<'static, Option<MultiProgress>> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Writes to stderr, around the progress bars when they are on screen.
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    let multi = active().clone();
+    let write = || {
+        let _ = std::io::stderr().lock().write_all(bytes);
+    };
+    match multi {
+        Some(m) if !m.is_hidden() => m.suspend(write),
+        _ => write(),
+    }
+}
+
+/// Takes the bars off [`ACTIVE`] when the display ends, however it ends.
+pub(super) struct ActiveGuard;
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        *active() = None;
+    }
+}
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Display {
+    Bars,
+    Plain,
+    Quiet,
+}
+
+/// Bars only where they can be drawn: a terminal that is not dumb, outside CI (or when forced
+/// with `IVVY_IMPORT_PROGRESS=bar` and still drawable); plain lines everywhere else.
+pub(super) fn choose_display(
+    quiet: bool,
+    forced: Option<&str>,
+    ci: bool,
+    drawable: bool,
+) -> Display {
+    let want_bars = match forced {
+        Some("bar") => true,
+        Some("plain") => false,
+        _ => !ci,
+    };
+    match (quiet, want_bars && drawable) {
+        (true, _) => Display::Quiet,
+        (false, true) => Display::Bars,
+        (false, false) => Display::Plain,
+    }
+}
+
+/// A table's bar, added below the finished ones.
+pub(super) fn table_bar(multi: &MultiProgress, label: &str, total: Option<u64>) -> ProgressBar {
+    let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
+    bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            }),
+        );
+    bar.set_prefix(label.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_only_where_they_can_be_drawn() {
+        assert_eq!(choose_display(false, None, false, true), Display::Bars);
+        // A pipe, TERM=dumb: indicatif would hide the bars and every line printed through them.
+        assert_eq!(choose_display(false, None, false, false), Display::Plain);
+        assert_eq!(
+            choose_display(false, Some("bar"), false, false),
+            Display::Plain
+        );
+        assert_eq!(choose_display(false, None, true, true), Display::Plain);
+        assert_eq!(
+            choose_display(false, Some("bar"), true, true),
+            Display::Bars
+        );
+        assert_eq!(
+            choose_display(false, Some("plain"), false, true),
+            Display::Plain
+        );
+        assert_eq!(
+            choose_display(true, Some("bar"), false, true),
+            Display::Quiet
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! Progress on stderr and the final summary. Nothing else prints progress.
+//!
+//! On a terminal: one bar per table (indicatif). Elsewhere (a pipe, a cron log, CI,
+//! `TERM=dumb`, `IVVY_IMPORT_PROGRESS=plain`): a plain line at least every 5 seconds, with the
+//! total and an ETA when the total is known. Messages always reach stderr.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
+
+use crate::kind::Kind;
+use crate::outcome::Status;
+use crate::pipeline::StatsSnapshot;
+use crate::summary::{KindCounts, Mode, Summary};
+
+mod bars;
+mod plain;
+mod words;
+
+pub(crate) use bars::write_stderr;
+
+use bars::{ActiveGuard, Display, active, choose_display, table_bar};
+use plain::{PLAIN_EVERY, TableLive, Ticker};
+use words::live_words;
+
+/// The tracing target of the run's messages to the user (progress lines), mirrored into the
+/// log file only.
+pub(crate) const MESSAGE: &str = "ivvy_import::message";
+
+/// Live counts and the bar (or plain lines) while a run goes.
+pub(crate) struct Progress {
+    started: Instant,
+    counts: BTreeMap<Kind, KindCounts>,
+    none_kind: KindCounts,
+    errors: HashMap<String, u64>,
+    /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
+    multi: Option<MultiProgress>,
+    /// The current table's bar.
+    bar: Option<ProgressBar>,
+    /// The current table's counts.
+    table: Option<TableLive>,
+    /// Plain lines, when stderr is not a terminal.
+    ticker: Option<Ticker>,
+    _active: Option<ActiveGuard>,
+    quiet: bool,
+    mode: Mode,
+    stats: StatsSnapshot,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal (and not CI), plain lines every few seconds otherwise,
+    /// nothing when quiet.
+    pub(crate) fn new(quiet: bool, mode: Mode) -> Progress {
+        let forced = std::env::var("IVVY_IMPORT_PROGRESS").ok();
+        // indicatif hides its bars (and the lines printed through them) on a dumb terminal
+        // or a pipe: plain lines then.
+        let drawable = std::io::stderr().is_terminal() && !ProgressDrawTarget::stderr().is_hidden();
+        let display = choose_display(
+            quiet,
+            forced.as_deref(),
+            std::env::var_os("CI").is_some(),
+            drawable,
+        );
+        let multi = (display == Display::Bars)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let guard = multi.as_ref().map(|m| {
+            *active() = Some(m.clone());
+            ActiveGuard
+        });
+        let started = Instant::now();
+        // Tests shorten the interval to see several lines in a short run.
+        let every = std::env::var("IVVY_IMPORT_PROGRESS_EVERY")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.05)
+            .map_or(PLAIN_EVERY, Duration::from_secs_f64);
+        Progress {
+            started,
+            counts: BTreeMap::new(),
+            none_kind: KindCounts::default(),
+            errors: HashMap::new(),
+            multi,
+            bar: None,
+            table: None,
+            ticker: (display == Display::Plain).then(|| Ticker::start(mode, every, started)),
+            _active: guard,
+            quiet,
+            mode,
+            stats: StatsSnapshot::default(),
+        }
+    }
+
+    /// A new table starts (a CSV file, or a workbook's sheet); `total` is its row count when
+    /// known. The previous table's bar stays, finished, with its counts.
+    pub(crate) fn start_table(&mut self, label: &str, total: Option<u64>) {
+        self.finish_bar();
+        self.table = Some(TableLive {
+            label: label.to_string(),
+            total,
+            started: Instant::now(),
+            counts: KindCounts::default(),
+        });
+        self.publish();
+        let Some(multi) = &self.multi else { return };
+        self.bar = Some(table_bar(multi, label, total));
+    }
+
+    fn finish_bar(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            let counts = self
+                .table
+                .as_ref()
+                .map(|t| t.counts.clone())
+                .unwrap_or_default();
+            bar.set_length(bar.position());
+            bar.finish_with_message(live_words(&counts, &self.stats, self.mode));
+        }
+    }
+
+    /// Hands the current table and request counts to the plain-line thread.
+    fn publish(&self) {
+        if let Some(t) = &self.ticker {
+            let mut g = t.lock();
+            g.table.clone_from(&self.table);
+            g.stats = self.stats;
+            t.counts.store(
+                &self
+                    .table
+                    .as_ref()
+                    .map(|t| t.counts.clone())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+
+    /// Prints a message line unless quiet.
+    pub(crate) fn say(&self, line: &str) {
+        tracing::info!(target: MESSAGE, "{line}");
+        if !self.quiet {
+            self.print(line);
+        }
+    }
+
+    /// Prints `warning: …`, even when quiet.
+    pub(crate) fn warn(&self, line: &str) {
+        tracing::warn!(target: MESSAGE, "{line}");
+        self.print(&format!("warning: {line}"));
+    }
+
+    /// Prints a message line without breaking the bar.
+    fn print(&self, line: &str) {
+        match &self.multi {
+            // A hidden bar would swallow the line.
+            Some(m) if !m.is_hidden() => {
+                let _ = m.println(line);
+            }
+            _ => eprintln!("{line}"),
+        }
+    }
+
+    /// The pipeline's running request, retry and 429 counts, for the live display.
+    pub(crate) fn note_stats(&mut self, stats: StatsSnapshot) {
+        self.stats = stats;
+        if let Some(t) = &self.ticker {
+            t.lock().stats = stats;
+        }
+    }
+
+    /// One results line was written.
+    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
+        match kind {
+            Some(k) => self.counts.entry(k).or_default().add(status),
+            None => self.none_kind.add(status),
+        }
+        for l in error_labels {
+            *self.errors.entry(l.clone()).or_default() += 1;
+        }
+        let Some(table) = &mut self.table else { return };
+        table.counts.add(status);
+        let rows = table.counts.rows;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if bar.position() > bar.length().unwrap_or(0) {
+                bar.set_length(bar.position());
+            }
+            if rows % 64 == 0 {
+                bar.set_message(live_words(&table.counts, &self.stats, self.mode));
+            }
+        } else if let Some(t) = &self.ticker {
+            t.counts.store(&table.counts);
+        }
+    }
+
+    fn total(&self) -> KindCounts {
+        let mut t = self.none_kind.clone();
+        for c in self.counts.values() {
+            t.merge(c);
+        }
+        t
+    }
+
+    /// Ends the display and builds the summary.
+    pub(crate) fn finish(mut self, stats: StatsSnapshot, results_files: Vec<String>) -> Summary {
+        self.finish_bar();
+        if let Some(mut t) = self.ticker.take() {
+            t.stop();
+        }
+        self._active.take();
+        let totals = self.total();
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut top: Vec<(String, u64)> = self.errors.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(10);
+        let mut by_kind: BTreeMap<String, KindCounts> = self
+            .counts
+            .into_iter()
+            .map(|(k, c)| (k.as_str().to_string(), c))
+            .collect();
+        if self.none_kind.rows > 0 {
+            by_kind.insert("unknown".into(), self.none_kind);
+        }
+        Summary {
+            mode: self.mode,
+            rows: totals.rows,
+            rows_per_sec: if elapsed > 0.0 {
+                totals.rows as f64 / elapsed
+            } else {
+                0.0
+            },
+            totals,
+            by_kind,
+            top_errors: top,
+            requests: stats.requests,
+            retries: stats.retries,
+            throttled: stats.throttled,
+            batches: stats.batches,
+            jobs: stats.jobs,
+            elapsed_secs: elapsed,
+            results_files,
+            stopped: None,
+            calls_to_make: None,
+            rate: None,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Counts in words: a table's counts and the requests so far as the bar's message and the
+//! plain line say them, with grouped numbers and short durations.
+
+use crate::pipeline::StatsSnapshot;
+use crate::summary::{KindCounts, Mode};
+
+/// `12400` → `12,400`.
+pub(super) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `250` → `4m10s`.
+pub(super) fn short_secs(secs: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "max(0.0) makes it non-negative (NaN too); a float-to-int cast saturates"
+    )]
+    let s = secs.ceil().max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The counts of a table (and the requests so far) in words.
+pub(super) fn live_words(t: &KindCounts, stats: &StatsSnapshot, mode: Mode) -> String {
+    let words = t.words(mode);
+    if mode == Mode::Import {
+        let batches = if stats.batches > 0 {
+            format!(", {} batches", stats.batches)
+        } else {
+            String::new()
+        };
+        format!(
+            "{words}, {} requests{batches}, {} retries, {} throttled",
+            stats.requests, stats.retries, stats.throttled
+        )
+    } else {
+        words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_durations_short() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(short_secs(250.0), "4m10s");
+        assert_eq!(short_secs(42.2), "43s");
+        assert_eq!(short_secs(3_900.0), "1h05m");
+    }
+}
