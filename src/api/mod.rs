@@ -1,9 +1,11 @@
-//! The iVvy protocol: signing, JSON bodies, and the HTTP client.
+//! The iVvy protocol: signing, JSON bodies, the HTTP client and what its answers mean.
 
+mod answer;
 pub(crate) mod client;
 pub(crate) mod endpoint;
 pub(crate) mod sign;
 pub(crate) mod wire;
 
-pub(crate) use client::{Client, Failure};
+pub(crate) use answer::Failure;
+pub(crate) use client::Client;
 pub(crate) use endpoint::{Credentials, Endpoint};
