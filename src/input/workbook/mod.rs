@@ -6,19 +6,21 @@
 //! workbook's own date system (1900 or 1904), formulas as their saved result, and a formula
 //! saved without a result (openpyxl, pandas) as [`Cell::Formula`].
 
+mod sheets;
+mod values;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use calamine::{
-    Data, DataRef, Range, Reader, Sheet, SheetType, SheetVisible, Sheets, XlsxError,
-    open_workbook_auto,
-};
+use calamine::{Data, DataRef, Range, Reader, Sheets, XlsxError, open_workbook_auto};
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use super::plan::place;
-use super::{Cell, InputError, Row, RowCells, Table, extent, number_text};
+use super::{Cell, InputError, Row, RowCells, Table, extent};
+use sheets::{skip_headerless, visible_sheets, wanted_sheets};
+use values::{from_data, from_data_ref};
 
 pub(crate) struct WorkbookSource {
     path: PathBuf,
@@ -32,152 +34,6 @@ enum ScanError {
     /// The sheet holds no cells (a chart sheet the workbook lists as a worksheet).
     NotAWorksheet(String),
     Other(String),
-}
-
-/// `HH:MM`, with `:SS` when the seconds are not zero.
-fn clock(h: i64, m: i64, s: i64) -> String {
-    if s == 0 {
-        format!("{h:02}:{m:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
-}
-
-/// An Excel serial date (days since the epoch, the time as a fraction of a day) as ISO text:
-/// `2024-03-15`, `2024-03-15 18:00`, `18:00` for a time alone, `36:00` for a duration.
-pub(crate) fn serial_date_text(value: f64, duration: bool, is_1904: bool) -> String {
-    if !value.is_finite() || !(0.0..2_958_466.0).contains(&value) {
-        return number_text(value);
-    }
-    // Excel keeps milliseconds; it shows whole seconds.
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "value is checked to lie in 0..2,958,466 days, so its seconds fit i64"
-    )]
-    let total = (value * 86_400.0).round() as i64;
-    let (days, secs) = (total / 86_400, total % 86_400);
-    if duration {
-        return clock(total / 3600, total / 60 % 60, total % 60);
-    }
-    let time = (secs != 0).then(|| clock(secs / 3600, secs / 60 % 60, secs % 60));
-    if days == 0 {
-        return time.unwrap_or_else(|| "00:00".to_string());
-    }
-    let date = if is_1904 {
-        time::macros::date!(1904 - 01 - 01).checked_add(time::Duration::days(days))
-    } else if days == 60 {
-        // Excel's 1900-02-29, a day that never was (kept from Lotus 1-2-3).
-        None
-    } else if days < 60 {
-        time::macros::date!(1899 - 12 - 31).checked_add(time::Duration::days(days))
-    } else {
-        time::macros::date!(1899 - 12 - 30).checked_add(time::Duration::days(days))
-    };
-    let date = match date {
-        Some(d) => format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
-        None if !is_1904 && days == 60 => "1900-02-29".to_string(),
-        None => return number_text(value),
-    };
-    match time {
-        Some(t) => format!("{date} {t}"),
-        None => date,
-    }
-}
-
-/// An ISO datetime as ODS and XLSX `t="d"` cells hold it (`2024-03-15T18:00:00.000Z`) in the
-/// same form as serial dates.
-pub(crate) fn iso_date_text(s: &str) -> String {
-    let (date, time) = match s.split_once(['T', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None if s.contains(':') => ("", Some(s)),
-        None => (s, None),
-    };
-    let Some(time) = time else {
-        return date.to_string();
-    };
-    let time = time.trim_end_matches('Z');
-    let time = time.split(['.', '+']).next().unwrap_or(time);
-    let parts: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    let (h, m, sec) = match parts[..] {
-        [h, m] => (h, m, 0),
-        [h, m, s] => (h, m, s),
-        _ => return s.to_string(),
-    };
-    match (date.is_empty(), h == 0 && m == 0 && sec == 0) {
-        (true, _) => clock(h, m, sec),
-        (false, true) => date.to_string(),
-        (false, false) => format!("{date} {}", clock(h, m, sec)),
-    }
-}
-
-/// An ISO duration as ODS time cells hold it (`PT18H30M00S`) as `18:30`.
-pub(crate) fn iso_duration_text(s: &str) -> String {
-    let parse = || -> Option<i64> {
-        let rest = s.strip_prefix('P')?;
-        let (days, time) = match rest.split_once('T') {
-            Some((d, t)) => (d, t),
-            None => (rest, ""),
-        };
-        let mut total: f64 = 0.0;
-        if !days.is_empty() {
-            total += days.strip_suffix('D')?.parse::<f64>().ok()? * 86_400.0;
-        }
-        let mut num = String::new();
-        for c in time.chars() {
-            match c {
-                'H' | 'M' | 'S' => {
-                    let v: f64 = num.parse().ok()?;
-                    total += v * match c {
-                        'H' => 3600.0,
-                        'M' => 60.0,
-                        _ => 1.0,
-                    };
-                    num.clear();
-                }
-                c => num.push(c),
-            }
-        }
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "a float-to-int cast saturates and maps NaN to 0: a nonsensical duration \
-                      in a file still shows as a clock value instead of failing"
-        )]
-        let secs = total.round() as i64;
-        num.is_empty().then_some(secs)
-    };
-    match parse() {
-        Some(t) => clock(t / 3600, t / 60 % 60, t % 60),
-        None => s.to_string(),
-    }
-}
-
-fn from_data_ref(d: &DataRef<'_>, is_1904: bool) -> Cell {
-    match d {
-        DataRef::Empty => Cell::Empty,
-        DataRef::String(s) => Cell::Text(s.clone()),
-        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
-        DataRef::Int(i) => Cell::Int(*i),
-        DataRef::Float(f) => Cell::Float(*f),
-        DataRef::Bool(b) => Cell::Bool(*b),
-        DataRef::DateTime(d) => Cell::Date(serial_date_text(d.as_f64(), d.is_duration(), is_1904)),
-        DataRef::DateTimeIso(s) => Cell::Date(iso_date_text(s)),
-        DataRef::DurationIso(s) => Cell::Date(iso_duration_text(s)),
-        DataRef::Error(e) => Cell::Error(e.to_string()),
-    }
-}
-
-fn from_data(d: &Data, is_1904: bool) -> Cell {
-    match d {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Int(i) => Cell::Int(*i),
-        Data::Float(f) => Cell::Float(*f),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(d) => Cell::Date(serial_date_text(d.as_f64(), d.is_duration(), is_1904)),
-        Data::DateTimeIso(s) => Cell::Date(iso_date_text(s)),
-        Data::DurationIso(s) => Cell::Date(iso_duration_text(s)),
-        Data::Error(e) => Cell::Error(e.to_string()),
-    }
 }
 
 fn row_text(cells: &[Cell]) -> Vec<String> {
@@ -218,105 +74,6 @@ impl RowBuilder<'_> {
             let _ = (self.f)(cr + 1, cells);
         }
     }
-}
-
-/// The kind of a sheet that holds no rows, in words.
-fn non_worksheet(typ: SheetType) -> Option<&'static str> {
-    match typ {
-        SheetType::WorkSheet => None,
-        SheetType::ChartSheet => Some("chart sheet"),
-        SheetType::DialogSheet => Some("dialog sheet"),
-        SheetType::MacroSheet => Some("macro sheet"),
-        SheetType::Vba => Some("VBA module"),
-    }
-}
-
-/// With no `--sheet`: the visible worksheets, with a note on each other sheet skipped.
-fn visible_sheets(path: &Path, meta: &[Sheet], notes: &mut Vec<String>) -> Vec<String> {
-    let mut selected = Vec::new();
-    for s in meta {
-        let hidden = match s.visible {
-            SheetVisible::Visible => None,
-            SheetVisible::Hidden => Some("hidden sheet"),
-            SheetVisible::VeryHidden => Some("very hidden sheet"),
-        };
-        match (non_worksheet(s.typ), hidden) {
-            (Some(what), _) => notes.push(format!(
-                "{}: skipped: a {what}, with no rows to read",
-                place(path, Some(&s.name))
-            )),
-            (None, Some(what)) => notes.push(format!(
-                "{}: skipped: a {what} (--sheet {:?} reads it)",
-                place(path, Some(&s.name)),
-                s.name
-            )),
-            (None, None) => selected.push(s.name.clone()),
-        }
-    }
-    selected
-}
-
-/// The sheets `--sheet` names (an exact name first, else one in any case), hidden ones too;
-/// each once.
-fn wanted_sheets(
-    path: &Path,
-    meta: &[Sheet],
-    wanted: &[String],
-) -> Result<Vec<String>, InputError> {
-    let mut selected: Vec<String> = Vec::new();
-    for w in wanted {
-        let found = meta
-            .iter()
-            .find(|s| s.name == *w)
-            .or_else(|| meta.iter().find(|s| s.name.eq_ignore_ascii_case(w)));
-        let Some(s) = found else {
-            return Err(InputError::NoSheet {
-                path: path.to_path_buf(),
-                name: w.clone(),
-                available: meta
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        if let Some(what) = non_worksheet(s.typ) {
-            return Err(InputError::Sheet {
-                place: place(path, Some(&s.name)),
-                message: format!("a {what} has no rows to read"),
-            });
-        }
-        if !selected.contains(&s.name) {
-            selected.push(s.name.clone());
-        }
-    }
-    Ok(selected)
-}
-
-/// Sheets with no header row (name, first row): the first stops the file when `fatal` (a
-/// sheet `--sheet` named, or no sheet has a header); otherwise each gets a note.
-fn skip_headerless(
-    path: &Path,
-    no_header: &[(String, Vec<String>)],
-    fatal: bool,
-    notes: &mut Vec<String>,
-) -> Result<(), InputError> {
-    if let Some((name, first)) = no_header.first()
-        && fatal
-    {
-        return Err(InputError::NoHeader {
-            place: place(path, Some(name)),
-            first: first.join(", "),
-        });
-    }
-    for (name, first) in no_header {
-        notes.push(format!(
-            "{}: skipped: no header row (its first row holds: {})",
-            place(path, Some(name)),
-            first.join(", ")
-        ));
-    }
-    Ok(())
 }
 
 impl WorkbookSource {
@@ -546,42 +303,5 @@ impl WorkbookSource {
                 message: format!("sheet {sheet:?}: {message}"),
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serial_dates_read_in_both_date_systems() {
-        // 2024-03-15 is serial 45366 in the 1900 system, 43904 in the 1904 system.
-        assert_eq!(serial_date_text(45366.0, false, false), "2024-03-15");
-        assert_eq!(serial_date_text(43904.0, false, true), "2024-03-15");
-        assert_eq!(serial_date_text(45366.75, false, false), "2024-03-15 18:00");
-        assert_eq!(
-            serial_date_text(45366.0 + 18.0 / 24.0 + 30.0 / 86_400.0, false, false),
-            "2024-03-15 18:00:30"
-        );
-        assert_eq!(serial_date_text(1.0, false, false), "1900-01-01");
-        assert_eq!(serial_date_text(59.0, false, false), "1900-02-28");
-        assert_eq!(serial_date_text(60.0, false, false), "1900-02-29");
-        assert_eq!(serial_date_text(61.0, false, false), "1900-03-01");
-        assert_eq!(serial_date_text(0.75, false, false), "18:00");
-        assert_eq!(serial_date_text(1.5, true, false), "36:00");
-    }
-
-    #[test]
-    fn iso_dates_and_durations_read_like_serial_ones() {
-        assert_eq!(iso_date_text("2024-03-15"), "2024-03-15");
-        assert_eq!(iso_date_text("2024-03-15T00:00:00"), "2024-03-15");
-        assert_eq!(
-            iso_date_text("2024-03-15T18:00:00.000Z"),
-            "2024-03-15 18:00"
-        );
-        assert_eq!(iso_date_text("2024-03-15T18:00:05"), "2024-03-15 18:00:05");
-        assert_eq!(iso_duration_text("PT18H30M00S"), "18:30");
-        assert_eq!(iso_duration_text("P1DT12H00M00S"), "36:00");
-        assert_eq!(iso_duration_text("weird"), "weird");
     }
 }
