@@ -564,6 +564,10 @@ mod tests {
         );
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one scenario: two files, checked row by row on the page they make"
+    )]
     #[test]
     fn several_files_are_counted_apart_and_together() {
         let dir = tempfile::tempdir().unwrap();

@@ -235,6 +235,63 @@ pub(crate) fn excerpt(s: &str, max: usize) -> String {
     out
 }
 
+/// Refuses a file that is no spreadsheet at all: an HTML page, SpreadsheetML, a binary file
+/// without a workbook's extension.
+fn refuse_non_spreadsheet(path: &Path, content: Content) -> Result<(), InputError> {
+    let refuse = |what, advice| {
+        Err(InputError::NotSpreadsheet {
+            path: path.to_path_buf(),
+            what,
+            advice,
+        })
+    };
+    match content {
+        Content::Html => refuse(
+            "an HTML page (a web export with a spreadsheet's name)",
+            "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+        ),
+        Content::SpreadsheetMl => refuse(
+            "an Excel 2003 XML Spreadsheet (SpreadsheetML)",
+            "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
+        ),
+        Content::Binary if !has_workbook_extension(path) => refuse(
+            "a binary file",
+            "export the data from its application as CSV or .xlsx",
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file is read as a workbook: by its content, else by its extension (with a note
+/// when the two disagree).
+fn reads_as_workbook(path: &Path, content: Content, notes: &mut Vec<String>) -> bool {
+    match content {
+        Content::Zip | Content::Ole => {
+            if !has_workbook_extension(path) {
+                let what = if content == Content::Zip {
+                    "an XLSX/ODS workbook"
+                } else {
+                    "an XLS workbook"
+                };
+                notes.push(format!(
+                    "{}: the file is {what}, not CSV text: read as a workbook",
+                    path.display()
+                ));
+            }
+            true
+        }
+        // Web applications often export tab- or comma-separated text named .xls.
+        Content::Text if has_workbook_extension(path) => {
+            notes.push(format!(
+                "{}: the file is text, not a workbook: read as CSV",
+                path.display()
+            ));
+            false
+        }
+        _ => has_workbook_extension(path),
+    }
+}
+
 impl Input {
     /// Opens a file and finds its tables' header rows (`map`'s headers count as recognised
     /// column names when a header is looked for below title rows). A file that is really a
@@ -250,60 +307,9 @@ impl Input {
         };
         let head = first_bytes(path, 4096).map_err(io_err)?;
         let content = Content::sniff(&head);
-        let refuse = |what, advice| {
-            Err(InputError::NotSpreadsheet {
-                path: path.to_path_buf(),
-                what,
-                advice,
-            })
-        };
-        match content {
-            Content::Html => {
-                return refuse(
-                    "an HTML page (a web export with a spreadsheet's name)",
-                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
-                );
-            }
-            Content::SpreadsheetMl => {
-                return refuse(
-                    "an Excel 2003 XML Spreadsheet (SpreadsheetML)",
-                    "open it in Excel or LibreOffice Calc and save it as .xlsx or CSV",
-                );
-            }
-            Content::Binary if !has_workbook_extension(path) => {
-                return refuse(
-                    "a binary file",
-                    "export the data from its application as CSV or .xlsx",
-                );
-            }
-            _ => {}
-        }
+        refuse_non_spreadsheet(path, content)?;
         let mut notes = Vec::new();
-        let workbook = match content {
-            Content::Zip | Content::Ole => {
-                if !has_workbook_extension(path) {
-                    let what = if content == Content::Zip {
-                        "an XLSX/ODS workbook"
-                    } else {
-                        "an XLS workbook"
-                    };
-                    notes.push(format!(
-                        "{}: the file is {what}, not CSV text: read as a workbook",
-                        path.display()
-                    ));
-                }
-                true
-            }
-            // Web applications often export tab- or comma-separated text named .xls.
-            Content::Text if has_workbook_extension(path) => {
-                notes.push(format!(
-                    "{}: the file is text, not a workbook: read as CSV",
-                    path.display()
-                ));
-                false
-            }
-            _ => has_workbook_extension(path),
-        };
+        let workbook = reads_as_workbook(path, content, &mut notes);
         if workbook {
             let (source, tables, sheet_notes) =
                 workbook::WorkbookSource::open(path, &opts.sheets, map)?;

@@ -16,14 +16,10 @@ use std::io::{self, Read};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use encoding_rs::{MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
-use super::{
-    CsvDialect, EncodingChoice, InputError, ReadOptions, Row, RowCells, Table, column_letters,
-    excerpt,
-};
+use super::{CsvDialect, InputError, ReadOptions, Row, RowCells, Table, column_letters, excerpt};
 use decode::{Decoded, Decoding, as_utf8};
 use records::{MAX_QUOTED, MAX_RECORD, ReadError, Records};
 use survey::{first_line, sep_line, sniff_delimiter, survey};
@@ -66,6 +62,40 @@ fn clean_header(text: &str) -> String {
 }
 
 impl CsvSource {
+    /// Where the data starts after a byte-order mark and Excel's `sep=` line, and the
+    /// delimiter (`--delimiter`, else the `sep=` line, else sniffed from the first line).
+    fn top(&mut self, head: &[u8], delimiter: Option<u8>) -> (Start, Option<(u8, usize, bool)>) {
+        let mut top = Start {
+            offset: 0,
+            row: 0,
+            prev_cr: false,
+        };
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            top.offset = 3;
+        }
+        let rest = |top: &Start| {
+            let skip = usize::try_from(top.offset)
+                .unwrap_or(head.len())
+                .min(head.len());
+            &head[skip..]
+        };
+        let sep = sep_line(rest(&top));
+        if let Some((d, len, cr)) = sep {
+            top = Start {
+                offset: top.offset + len as u64,
+                row: 1,
+                prev_cr: cr,
+            };
+            self.delimiter = d;
+        }
+        match delimiter {
+            Some(d) => self.delimiter = d,
+            None if sep.is_none() => self.delimiter = sniff_delimiter(&first_line(rest(&top))),
+            None => {}
+        }
+        (top, sep)
+    }
+
     /// Opens a CSV file: its encoding, delimiter and header row (below title rows when the
     /// first rows do not look like a header). Notes for the user come back with it.
     pub(crate) fn open(
@@ -79,27 +109,7 @@ impl CsvSource {
         };
         let mut file = File::open(path).map_err(io_err)?;
         let survey = survey(&mut file).map_err(io_err)?;
-        let bom16 = match survey.head.get(..2) {
-            Some([0xFF, 0xFE]) => Some(UTF_16LE),
-            Some([0xFE, 0xFF]) => Some(UTF_16BE),
-            _ => None,
-        };
-        let (decoding, encoding, fallback) = match (opts.encoding, bom16) {
-            (EncodingChoice::Auto, Some(e)) => (Decoding::Utf16(e), e, None),
-            (EncodingChoice::Auto, None) if survey.valid_utf8 => {
-                (Decoding::Utf8Or(WINDOWS_1252), UTF_8, None)
-            }
-            (EncodingChoice::Auto, None) if survey.multibyte_utf8 => (
-                Decoding::Utf8Or(WINDOWS_1252),
-                UTF_8,
-                Some(WINDOWS_1252.name()),
-            ),
-            (EncodingChoice::Auto, None) | (EncodingChoice::Windows1252, _) => {
-                (Decoding::SingleByte(WINDOWS_1252), WINDOWS_1252, None)
-            }
-            (EncodingChoice::MacRoman, _) => (Decoding::SingleByte(MACINTOSH), MACINTOSH, None),
-            (EncodingChoice::Utf8, _) => (Decoding::Utf8Lossy, UTF_8, None),
-        };
+        let (decoding, encoding, fallback) = survey.decoding(opts.encoding);
         let mut source = CsvSource {
             path: path.to_path_buf(),
             decoding,
@@ -118,36 +128,7 @@ impl CsvSource {
             .stream(0)
             .and_then(|s| s.take(BLOCK as u64).read_to_end(&mut head))
             .map_err(io_err)?;
-        let mut top = Start {
-            offset: 0,
-            row: 0,
-            prev_cr: false,
-        };
-        if head.starts_with(b"\xEF\xBB\xBF") {
-            top.offset = 3;
-        }
-        let skip = usize::try_from(top.offset)
-            .unwrap_or(head.len())
-            .min(head.len());
-        let sep = sep_line(&head[skip..]);
-        if let Some((d, len, cr)) = sep {
-            top = Start {
-                offset: top.offset + len as u64,
-                row: 1,
-                prev_cr: cr,
-            };
-            source.delimiter = d;
-        }
-        match opts.delimiter {
-            Some(d) => source.delimiter = d,
-            None if sep.is_none() => {
-                let skip = usize::try_from(top.offset)
-                    .unwrap_or(head.len())
-                    .min(head.len());
-                source.delimiter = sniff_delimiter(&first_line(&head[skip..]));
-            }
-            None => {}
-        }
+        let (top, sep) = source.top(&head, opts.delimiter);
         let (header_row, headers, end, below_title) = source.find_header(top, map)?;
         source.data = end;
         let dialect = CsvDialect {

@@ -4,7 +4,11 @@
 use std::fs::File;
 use std::io::{self, Read};
 
+use encoding_rs::{Encoding, MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+
 use super::BLOCK;
+use super::decode::Decoding;
+use crate::input::EncodingChoice;
 
 /// Excel's first line `sep=;` (any delimiter byte): the delimiter, the line's length with its
 /// line end, and whether that ends with a CR.
@@ -35,6 +39,38 @@ pub(super) struct Survey {
     pub(super) multibyte_utf8: bool,
     /// Line ends (CR, LF or CRLF), an estimate of its rows for sizing and progress.
     pub(super) lines: u64,
+}
+
+impl Survey {
+    /// How to read the file: as the user said, else by its byte-order mark, else UTF-8 (with
+    /// Windows-1252 for records that are not, in a mixed file), else Windows-1252. Also the
+    /// encoding to report, and the fallback's name for a mixed file.
+    pub(super) fn decoding(
+        &self,
+        choice: EncodingChoice,
+    ) -> (Decoding, &'static Encoding, Option<&'static str>) {
+        let bom16 = match self.head.get(..2) {
+            Some([0xFF, 0xFE]) => Some(UTF_16LE),
+            Some([0xFE, 0xFF]) => Some(UTF_16BE),
+            _ => None,
+        };
+        match (choice, bom16) {
+            (EncodingChoice::Auto, Some(e)) => (Decoding::Utf16(e), e, None),
+            (EncodingChoice::Auto, None) if self.valid_utf8 => {
+                (Decoding::Utf8Or(WINDOWS_1252), UTF_8, None)
+            }
+            (EncodingChoice::Auto, None) if self.multibyte_utf8 => (
+                Decoding::Utf8Or(WINDOWS_1252),
+                UTF_8,
+                Some(WINDOWS_1252.name()),
+            ),
+            (EncodingChoice::Auto, None) | (EncodingChoice::Windows1252, _) => {
+                (Decoding::SingleByte(WINDOWS_1252), WINDOWS_1252, None)
+            }
+            (EncodingChoice::MacRoman, _) => (Decoding::SingleByte(MACINTOSH), MACINTOSH, None),
+            (EncodingChoice::Utf8, _) => (Decoding::Utf8Lossy, UTF_8, None),
+        }
+    }
 }
 
 /// Reads the whole file once, so a bad byte at row 900,000 is not missed.
