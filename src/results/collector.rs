@@ -30,6 +30,25 @@ pub(crate) struct Finished {
     pub labels: Vec<String>,
 }
 
+/// What reaches the collector.
+pub(crate) enum Done {
+    /// Rows finished one by one, in any order.
+    Rows(Vec<Finished>),
+    /// A batch of rows decided where they lie (a dry run): `outcomes[i]` is the outcome of
+    /// `items[i]`, and the rows follow each other from `first` on. No row is moved.
+    InPlace {
+        first: u64,
+        items: Vec<Item>,
+        outcomes: Vec<Outcome>,
+    },
+}
+
+/// A row's outcome: its verdict and the labels its problems are counted under.
+pub(crate) struct Outcome {
+    pub verdict: Verdict,
+    pub labels: Vec<String>,
+}
+
 /// Everything the collector of one results file needs.
 pub(crate) struct Collector<'a> {
     pub plans: Arc<Vec<TablePlan>>,
@@ -50,10 +69,7 @@ pub(crate) struct Collector<'a> {
 
 impl Collector<'_> {
     /// Runs until the sender side closes; returns the number of lines written.
-    pub(crate) async fn run(
-        mut self,
-        mut rx: mpsc::Receiver<Vec<Finished>>,
-    ) -> Result<u64, FatalError> {
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Done>) -> Result<u64, FatalError> {
         let result = self.collect(&mut rx).await;
         // Wake a run waiting for room in the window, whatever happened here.
         self.window.close();
@@ -61,20 +77,51 @@ impl Collector<'_> {
         result
     }
 
-    async fn collect(&mut self, rx: &mut mpsc::Receiver<Vec<Finished>>) -> Result<u64, FatalError> {
+    async fn collect(&mut self, rx: &mut mpsc::Receiver<Done>) -> Result<u64, FatalError> {
         let mut waiting: BTreeMap<u64, Finished> = BTreeMap::new();
         let mut next: u64 = 0;
         let mut table = None;
-        while let Some(batch) = rx.recv().await {
+        while let Some(done) = rx.recv().await {
+            let batch = match done {
+                Done::InPlace {
+                    first,
+                    items,
+                    outcomes,
+                } if first == next && waiting.is_empty() => {
+                    for (item, o) in items.iter().zip(&outcomes) {
+                        self.journal_done(item, &o.verdict)?;
+                        self.write_next(item, o.into(), &mut table)?;
+                    }
+                    next += items.len() as u64;
+                    // These rows never took a place in the window.
+                    self.flush()?;
+                    let _ = self.spent.send(Box::new((items, outcomes)));
+                    continue;
+                }
+                Done::InPlace {
+                    first,
+                    items,
+                    outcomes,
+                } => (first..)
+                    .zip(items.into_iter().zip(outcomes))
+                    .map(|(seq, (item, o))| Finished {
+                        seq,
+                        item,
+                        verdict: o.verdict,
+                        labels: o.labels,
+                    })
+                    .collect(),
+                Done::Rows(batch) => batch,
+            };
             for f in &batch {
-                self.journal_done(f)?;
+                self.journal_done(&f.item, &f.verdict)?;
             }
             let mut wrote = 0;
             if waiting.is_empty() && in_order(&batch, next) {
-                // Every row of a dry run, most of a live one: written where they lie, and the
-                // batch goes back whole to be dropped by the reader.
+                // Most rows of a live run: written where they lie, and the batch goes back
+                // whole to be dropped by the reader.
                 for f in &batch {
-                    self.write_next(f, &mut table)?;
+                    self.write_next(&f.item, f.outcome(), &mut table)?;
                 }
                 wrote = batch.len();
                 next += wrote as u64;
@@ -85,24 +132,19 @@ impl Collector<'_> {
                         waiting.insert(f.seq, f);
                         continue;
                     }
-                    self.write_next(&f, &mut table)?;
+                    self.write_next(&f.item, f.outcome(), &mut table)?;
                     next += 1;
                     wrote += 1;
                 }
             }
             while let Some(f) = waiting.remove(&next) {
-                self.write_next(&f, &mut table)?;
+                self.write_next(&f.item, f.outcome(), &mut table)?;
                 next += 1;
                 wrote += 1;
             }
             if wrote > 0 {
-                self.writer
-                    .flush()
-                    .map_err(FatalError::output(&self.path))?;
+                self.flush()?;
                 self.window.add_permits(wrote);
-                if let Some(s) = &self.stats {
-                    self.progress.note_stats(s.snapshot());
-                }
             }
         }
         self.writer
@@ -111,40 +153,56 @@ impl Collector<'_> {
         Ok(next)
     }
 
+    /// Pushes the lines written to the file, and shows the pipeline's counts.
+    fn flush(&mut self) -> Result<(), FatalError> {
+        self.writer
+            .flush()
+            .map_err(FatalError::output(&self.path))?;
+        if let Some(s) = &self.stats {
+            self.progress.note_stats(s.snapshot());
+        }
+        Ok(())
+    }
+
     /// A created or updated row is journalled before its results line, so a crash between
     /// the two is covered.
-    fn journal_done(&self, f: &Finished) -> Result<(), FatalError> {
+    fn journal_done(&self, item: &Item, verdict: &Verdict) -> Result<(), FatalError> {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
-        let (Some(kind), Some(id)) = (f.item.kind, f.verdict.id) else {
+        let (Some(kind), Some(id)) = (item.kind, verdict.id) else {
             return Ok(());
         };
-        if !matches!(f.verdict.status, Status::Created | Status::Updated) {
+        if !matches!(verdict.status, Status::Created | Status::Updated) {
             return Ok(());
         }
-        let plan = &self.plans[f.item.table];
-        let key: RowKey = (plan.sheet.to_string(), f.item.number);
-        let fp = fingerprint(echo_cells(plan, &f.item));
+        let plan = &self.plans[item.table];
+        let key: RowKey = (plan.sheet.to_string(), item.number);
+        let fp = fingerprint(echo_cells(plan, item));
         journal
             .done(
                 &key,
                 kind,
-                f.verdict.status == Status::Created,
+                verdict.status == Status::Created,
                 id,
                 fp,
-                f.item.checked.as_ref().ok().and_then(|r| r.name()),
+                item.checked.as_ref().ok().and_then(|r| r.name()),
             )
             .map_err(FatalError::output(journal.path()))
     }
 
     /// Writes the next row in order; a row of another table than the last starts its bar.
-    fn write_next(&mut self, f: &Finished, table: &mut Option<usize>) -> Result<(), FatalError> {
-        if *table != Some(f.item.table) {
-            *table = Some(f.item.table);
-            self.start_table(f.item.table);
+    fn write_next(
+        &mut self,
+        item: &Item,
+        o: OutcomeRef<'_>,
+        table: &mut Option<usize>,
+    ) -> Result<(), FatalError> {
+        if *table != Some(item.table) {
+            *table = Some(item.table);
+            self.start_table(item.table);
         }
-        self.write(f)
+        self.write(item, o)
     }
 
     fn start_table(&mut self, table: usize) {
@@ -158,29 +216,53 @@ impl Collector<'_> {
         }
     }
 
-    fn write(&mut self, f: &Finished) -> Result<(), FatalError> {
-        let plan = &self.plans[f.item.table];
-        let echo = echo_cells(plan, &f.item);
+    fn write(&mut self, item: &Item, o: OutcomeRef<'_>) -> Result<(), FatalError> {
+        let plan = &self.plans[item.table];
+        let echo = echo_cells(plan, item);
         // A results file fed back in keeps the row and sheet of the spreadsheet being fixed.
         let (row, sheet) = if plan.columns.is_results_file {
-            let (row, sheet) = f.item.cells.origin();
-            (row.unwrap_or(f.item.number), Cow::Borrowed(sheet))
+            let (row, sheet) = item.cells.origin();
+            (row.unwrap_or(item.number), Cow::Borrowed(sheet))
         } else {
-            (f.item.number, Cow::Borrowed(&*plan.sheet))
+            (item.number, Cow::Borrowed(&*plan.sheet))
         };
         self.writer
             .write(
                 row,
                 &sheet,
-                f.item.kind,
-                &f.verdict,
-                &input_id(plan, &f.item),
+                item.kind,
+                o.verdict,
+                &input_id(plan, item),
                 echo,
             )
             .map_err(FatalError::output(&self.path))?;
-        self.progress
-            .record(f.item.kind, f.verdict.status, &f.labels);
+        self.progress.record(item.kind, o.verdict.status, o.labels);
         Ok(())
+    }
+}
+
+/// A row's outcome, borrowed from where it lies.
+#[derive(Clone, Copy)]
+pub(crate) struct OutcomeRef<'a> {
+    verdict: &'a Verdict,
+    labels: &'a [String],
+}
+
+impl<'a> From<&'a Outcome> for OutcomeRef<'a> {
+    fn from(o: &'a Outcome) -> Self {
+        OutcomeRef {
+            verdict: &o.verdict,
+            labels: &o.labels,
+        }
+    }
+}
+
+impl Finished {
+    fn outcome(&self) -> OutcomeRef<'_> {
+        OutcomeRef {
+            verdict: &self.verdict,
+            labels: &self.labels,
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::pipeline::{Submitted, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::record::{Problem, Record};
-use crate::results::collector::{Collector, Finished, WINDOW, echo_cells};
+use crate::results::collector::{Collector, Done, Finished, Outcome, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self as journal_file, Journal, RowKey};
 use crate::source::{Channels, Item, Spent, read_file};
@@ -106,7 +106,7 @@ impl FileRun<'_> {
             })
         };
         let window = Arc::new(Semaphore::new(WINDOW));
-        let (done_tx, done_rx) = mpsc::channel::<Vec<Finished>>(64);
+        let (done_tx, done_rx) = mpsc::channel::<Done>(64);
         let collector = Collector {
             plans: self.plans.clone(),
             writer,
@@ -164,7 +164,7 @@ impl FileRun<'_> {
     async fn dispatch(
         &mut self,
         mut items: mpsc::Receiver<Vec<Item>>,
-        done: mpsc::Sender<Vec<Finished>>,
+        done: mpsc::Sender<Done>,
         window: &Semaphore,
         journal: Option<&Arc<Journal>>,
         names: &mut Names,
@@ -217,6 +217,14 @@ impl FileRun<'_> {
             tokio::select! {
                 Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
                 b = items.recv(), if queue.is_empty() && !input_done => match b {
+                    // The queue is empty here: it takes the batch's buffer, moving no row.
+                    // A dry run decides every row where it lies, and sends the batch on whole.
+                    Some(b) if self.live.is_none() => {
+                        let n = b.len() as u64;
+                        let batch = self.decide_in_place(seq, b, names);
+                        seq += n;
+                        done.send(batch).await.map_err(|_| closed())?;
+                    }
                     // The queue is empty here: it takes the batch's buffer, moving no row.
                     Some(b) => queue = VecDeque::from(b),
                     None => input_done = true,
@@ -306,14 +314,40 @@ impl FileRun<'_> {
         }
     }
 
-    /// Checks the row (if the reader left that), claims its name, and decides what to do.
-    fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
+    /// Checks a dry run's rows and claims their names, leaving each where it lies.
+    fn decide_in_place(&self, first: u64, mut items: Vec<Item>, names: &mut Names) -> Done {
+        let outcomes = items
+            .iter_mut()
+            .map(|item| {
+                self.check(item, names);
+                let (verdict, labels) = match &item.checked {
+                    Err(p) => problems_verdict(p),
+                    Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
+                };
+                Outcome { verdict, labels }
+            })
+            .collect();
+        Done::InPlace {
+            first,
+            items,
+            outcomes,
+        }
+    }
+
+    /// Checks the row (if the reader left that) and claims its name.
+    fn check(&self, item: &mut Item, names: &mut Names) {
         let plan = &self.plans[item.table];
         item.ensure_checked(plan);
         if let Some(key) = item.claim {
             let at = (item.number, &plan.sheet, self.file_index);
             names.admit(key, || item.cells.name(plan), at, &mut item.checked);
         }
+    }
+
+    /// Checks the row (if the reader left that), claims its name, and decides what to do.
+    fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
+        self.check(&mut item, names);
+        let plan = &self.plans[item.table];
         let record = match &item.checked {
             Err(p) => {
                 let (v, labels) = problems_verdict(p);

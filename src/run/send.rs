@@ -10,7 +10,7 @@ use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
-use crate::results::collector::Finished;
+use crate::results::collector::{Done, Finished};
 use crate::resume::{Journal, RowKey};
 use crate::source::Item;
 
@@ -127,14 +127,11 @@ pub(super) async fn submit_batch(
 }
 
 /// Hands what is ready to the collector. Err: the collector has stopped.
-pub(super) async fn send(
-    done: &mpsc::Sender<Vec<Finished>>,
-    ready: &mut Vec<Finished>,
-) -> Result<(), ()> {
+pub(super) async fn send(done: &mpsc::Sender<Done>, ready: &mut Vec<Finished>) -> Result<(), ()> {
     if ready.is_empty() {
         return Ok(());
     }
     // The next batch starts with room for as many: no regrowth, row by row.
     let batch = std::mem::replace(ready, Vec::with_capacity(ready.len()));
-    done.send(batch).await.map_err(|_| ())
+    done.send(Done::Rows(batch)).await.map_err(|_| ())
 }
