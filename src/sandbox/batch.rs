@@ -1,77 +1,16 @@
 //! The batch namespace as iVvy runs it: `run` checks the jobs and answers an `asyncId` at once;
 //! the jobs are applied later (after the configured delay), each answered exactly as the
-//! single call would be; `progress` and `results` poll for them.
-
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+//! single call would be; `progress` and `results` poll for them. The batches are held in
+//! `queue.rs`.
 
 use serde_json::{Map, Value, json};
 
-use super::faults::DEFAULT_BATCH_MAX;
-use super::store::{Answer, Moment, Store, error};
+use super::answer::{Answer, Moment, error};
+use super::store::Store;
 use crate::api::wire::{BatchJob, codes};
 
 /// `batch?action=results` before the batch is done (not in the client's code table).
 pub const BATCH_NOT_COMPLETED: u32 = 24114;
-
-/// The batches a store was given, and its batch limits.
-#[derive(Debug, Clone)]
-pub(crate) struct Batches {
-    /// The most jobs one run takes.
-    pub max_jobs: usize,
-    /// How long after a run its jobs are applied.
-    pub delay: Duration,
-    next: u64,
-    kept: HashMap<String, Batch>,
-    /// Accepted, not yet applied, in the order they are due (the delay is the same for all).
-    pending: VecDeque<String>,
-}
-
-impl Default for Batches {
-    fn default() -> Self {
-        Batches {
-            max_jobs: DEFAULT_BATCH_MAX,
-            delay: Duration::ZERO,
-            next: 1,
-            kept: HashMap::new(),
-            pending: VecDeque::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Batch {
-    accepted: Instant,
-    due: Instant,
-    /// Until applied.
-    jobs: Vec<BatchJob>,
-    /// Once applied: one per job, in job order.
-    results: Option<Vec<Value>>,
-}
-
-impl Batch {
-    /// 0 to 99 growing with the time waited over the delay; 100 once applied.
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "both durations are non-negative and whole is positive; the float-to-int \
-                  cast saturates and the result is capped at 99"
-    )]
-    fn progress(&self, now: Instant) -> u64 {
-        if self.results.is_some() {
-            return 100;
-        }
-        let whole = self
-            .due
-            .saturating_duration_since(self.accepted)
-            .as_secs_f64();
-        let waited = now.saturating_duration_since(self.accepted).as_secs_f64();
-        if whole <= 0.0 {
-            return 99;
-        }
-        ((waited / whole * 100.0) as u64).min(99)
-    }
-}
 
 fn bad_job(i: usize, why: &str) -> Answer {
     error(
@@ -169,45 +108,17 @@ impl Store {
             Ok(jobs) => jobs,
             Err(a) => return a,
         };
-        let b = &mut self.batches;
-        let id = format!("batch-{}", b.next);
-        b.next += 1;
-        let due = at.instant + b.delay;
-        b.kept.insert(
-            id.clone(),
-            Batch {
-                accepted: at.instant,
-                due,
-                jobs,
-                results: None,
-            },
-        );
-        b.pending.push_back(id.clone());
+        let id = self.batches.accept(jobs, at.instant);
         self.batch_runs += 1;
         self.settle(at);
         (200, json!({"asyncId": id}))
     }
 
-    /// When the oldest batch not yet applied is due, if any.
-    pub(crate) fn next_due(&self) -> Option<Instant> {
-        let id = self.batches.pending.front()?;
-        self.batches.kept.get(id).map(|b| b.due)
-    }
-
     /// Applies, in the order they were accepted, the batches due by `at`.
     pub fn settle(&mut self, at: Moment) {
-        while self.next_due().is_some_and(|due| due <= at.instant) {
-            let Some(id) = self.batches.pending.pop_front() else {
-                break;
-            };
-            let jobs = match self.batches.kept.get_mut(&id) {
-                Some(b) => std::mem::take(&mut b.jobs),
-                None => continue,
-            };
+        while let Some((id, jobs)) = self.batches.take_due(at.instant) {
             let results: Vec<Value> = jobs.iter().map(|j| self.apply_job(j, at)).collect();
-            if let Some(b) = self.batches.kept.get_mut(&id) {
-                b.results = Some(results);
-            }
+            self.batches.finish(&id, results);
         }
     }
 
@@ -229,8 +140,8 @@ impl Store {
 
     /// `batch?action=progress`: 0..100, or 24105 for an unknown id.
     pub(crate) fn batch_progress(&mut self, p: &Map<String, Value>, at: Moment) -> Answer {
-        match async_id(p).and_then(|id| self.batches.kept.get(&id)) {
-            Some(b) => (200, json!({"progress": b.progress(at.instant)})),
+        match async_id(p).and_then(|id| self.batches.progress(&id, at.instant)) {
+            Some(progress) => (200, json!({"progress": progress})),
             None => error(
                 400,
                 Some(codes::BATCH_NO_SUCH),
@@ -243,7 +154,7 @@ impl Store {
     /// `batch?action=results`: one result per job, 24114 before the batch is done, 24115 for
     /// an unknown id.
     pub(crate) fn batch_results(&mut self, p: &Map<String, Value>, _at: Moment) -> Answer {
-        let Some((id, b)) = async_id(p).and_then(|id| self.batches.kept.get_key_value(&id)) else {
+        let Some((id, results)) = async_id(p).and_then(|id| self.batches.results(&id)) else {
             return error(
                 400,
                 Some(codes::BATCH_RESULTS_NO_SUCH),
@@ -251,7 +162,7 @@ impl Store {
                 None,
             );
         };
-        match &b.results {
+        match results {
             Some(results) => (200, json!({"asyncId": id, "results": results})),
             None => error(
                 400,
@@ -265,6 +176,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn stage_job(name: &str) -> Value {

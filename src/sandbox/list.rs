@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::store::{Answer, Kept, error};
+use super::answer::{Answer, error};
+use super::records::Kind;
 use crate::api::wire::codes;
 
 /// The most records one list page holds; a larger `perPage` is cut to it (and so is an absent
@@ -201,7 +202,7 @@ fn narrow<'a, 'f, T>(
 /// One page of a list call: `start` is a zero-based record offset, `perPage` is cut to
 /// [`MAX_PER_PAGE`]. Without filters, or with an equality on `name` or `id` only, it costs
 /// O(perPage); other filters scan what the equality (if any) left.
-pub(crate) fn list<T: Kept>(
+pub(crate) fn list<T: Kind>(
     map: &BTreeMap<u64, T>,
     index: &Index,
     p: &Map<String, Value>,
@@ -222,7 +223,7 @@ pub(crate) fn list<T: Kept>(
             .get(first..end)
             .unwrap_or_default()
             .iter()
-            .filter_map(|id| map.get(id).map(Kept::entry))
+            .filter_map(|id| map.get(id).map(Kind::entry))
             .collect();
         (ids.len(), page)
     } else {

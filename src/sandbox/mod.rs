@@ -4,14 +4,20 @@
 //!
 //! Layout: `server.rs` (HTTP stages: route, rate limit, authenticate, faults, dispatch),
 //! `verify.rs` (its own signature check), `clock.rs` (its clock, which may be set off),
-//! `faults.rs` (the knobs), `store.rs` (records and the call table), `save.rs` (one save for
-//! both kinds), `list.rs` (paged, filtered lists over indexes), `batch.rs` (the asynchronous
-//! batch namespace).
+//! `faults.rs` (the knobs), `answer.rs` (what every call answers with), `records.rs` (the two
+//! kinds and their save tables), `store.rs` (records and the call table), `save.rs` (one save
+//! for both kinds), `list.rs` (paged, filtered lists over indexes), `batch.rs` (the
+//! asynchronous batch namespace), `queue.rs` (the batches held until due).
+//!
+//! Imports point one way: `answer`, `records`, `list` and `queue` know nothing of the store;
+//! `store` uses them; `save` and `batch` add their calls to the store (`impl Store`).
 
+mod answer;
 mod batch;
 mod clock;
 mod faults;
 mod list;
+mod queue;
 mod records;
 mod save;
 mod server;

@@ -1,14 +1,11 @@
 //! The two kinds of record the emulator keeps, and what the generic save and list need to
-//! know of each.
-
-use std::collections::BTreeMap;
+//! know of each: the save's description tables ([`SOURCE`], [`STAGE`]), the fields a save
+//! has checked, and how a list shows a record.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::list::Index;
-use super::save::{self, Fields, KindRules};
-use super::store::Store;
+use crate::api::wire::codes;
 
 /// A lead source as the emulator keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,8 +31,85 @@ pub struct StoredStage {
     pub built_in: bool,
 }
 
-/// A kind of record the store keeps: how it is described to `save`, listed, and indexed.
-pub(crate) trait Kept: Sized {
+/// What differs between the save calls of two kinds of record.
+#[derive(Debug)]
+pub(crate) struct KindRules {
+    /// How the messages name a record: "crm lead source".
+    pub what: &'static str,
+    /// The record of an update's id does not exist (24325 / 24320).
+    pub not_found: u32,
+    /// The record of an update's id is built in (24326 / 24321).
+    pub not_editable: u32,
+    /// A field is present with a value the kind does not take (24328 / 24323).
+    pub invalid: u32,
+    /// The parameters a create must carry.
+    pub required: &'static [&'static str],
+    /// The parameters the call reads, each with its check; any other is ignored.
+    pub fields: &'static [(&'static str, Check)],
+}
+
+/// `addOrUpdateLeadSource`. (iVvy also documents 24327 "an error occurred" and 24329 "invalid
+/// data"; nothing the emulator checks maps to them.)
+pub(crate) const SOURCE: KindRules = KindRules {
+    what: "crm lead source",
+    not_found: codes::SOURCE_NOT_FOUND,
+    not_editable: codes::SOURCE_NOT_EDITABLE,
+    invalid: codes::SOURCE_INVALID,
+    required: &["name"],
+    fields: &[
+        ("name", Check::Name),
+        ("description", Check::Description),
+        ("cost", Check::Cost),
+        ("colour", Check::Colour),
+        ("isReferral", Check::IsReferral),
+    ],
+};
+
+/// `addOrUpdateLeadStage`. (iVvy also documents 24322 and 24324.)
+pub(crate) const STAGE: KindRules = KindRules {
+    what: "crm lead stage",
+    not_found: codes::STAGE_NOT_FOUND,
+    not_editable: codes::STAGE_NOT_EDITABLE,
+    invalid: codes::STAGE_INVALID,
+    required: &["name", "applyTo"],
+    fields: &[
+        ("name", Check::Name),
+        ("colour", Check::Colour),
+        ("applyTo", Check::ApplyTo),
+    ],
+};
+
+/// How one parameter is checked, and which of [`Fields`] it fills.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Check {
+    /// A string of 1 to 255 characters, not only blanks.
+    Name,
+    /// A string.
+    Description,
+    /// A non-negative number, or a string holding one.
+    Cost,
+    /// `#rrggbb`, stored lowercase.
+    Colour,
+    /// A boolean.
+    IsReferral,
+    /// 1 (opportunity) or 2 (lead), as a number or a string.
+    ApplyTo,
+}
+
+/// The checked parameters of a save; `None` where absent or null.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Fields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost: Option<f64>,
+    pub colour: Option<String>,
+    pub is_referral: Option<bool>,
+    pub apply_to: Option<u8>,
+}
+
+/// A kind of record: how it is described to `save`, made and changed, and listed. (Where the
+/// store keeps it is the store's `Kept`.)
+pub(crate) trait Kind: Sized {
     const RULES: &'static KindRules;
     fn name(&self) -> &str;
     fn built_in(&self) -> bool;
@@ -44,12 +118,10 @@ pub(crate) trait Kept: Sized {
     fn update(&mut self, f: Fields);
     /// The record as a list call shows it.
     fn entry(&self) -> Value;
-    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index);
-    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index);
 }
 
-impl Kept for StoredSource {
-    const RULES: &'static KindRules = &save::SOURCE;
+impl Kind for StoredSource {
+    const RULES: &'static KindRules = &SOURCE;
     fn name(&self) -> &str {
         &self.name
     }
@@ -78,16 +150,10 @@ impl Kept for StoredSource {
         json!({"id": self.id, "name": self.name, "description": self.description, "cost": self.cost,
                "isReferral": self.is_referral, "defaultType": u8::from(self.built_in)})
     }
-    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index) {
-        (&mut s.sources, &mut s.source_index)
-    }
-    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index) {
-        (&s.sources, &s.source_index)
-    }
 }
 
-impl Kept for StoredStage {
-    const RULES: &'static KindRules = &save::STAGE;
+impl Kind for StoredStage {
+    const RULES: &'static KindRules = &STAGE;
     fn name(&self) -> &str {
         &self.name
     }
@@ -110,11 +176,5 @@ impl Kept for StoredStage {
     }
     fn entry(&self) -> Value {
         json!({"id": self.id, "name": self.name, "reasons": []})
-    }
-    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index) {
-        (&mut s.stages, &mut s.stage_index)
-    }
-    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index) {
-        (&s.stages, &s.stage_index)
     }
 }

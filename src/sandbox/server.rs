@@ -16,9 +16,10 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
+use super::answer::Answer;
 use super::clock::http_date;
 use super::faults::WriteFault;
-use super::store::{Answer, Store};
+use super::store::Store;
 use super::verify::{RequestParts, verify};
 use super::{State, lock};
 use crate::api::wire::{ErrorBody, codes};

@@ -1,20 +1,20 @@
 //! The emulator's store: its records (the kinds are in `records.rs`), their indexes, the counts
 //! tests read back, and the table of API calls that read and change them. Saving is in
-//! `save.rs`, lists in `list.rs`, the batch namespace in `batch.rs`.
+//! `save.rs` and the batch namespace in `batch.rs` (each adds its calls to [`Store`]), lists
+//! in `list.rs`, the batches held in `queue.rs`, what a call answers with in `answer.rs`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
 
-use super::batch::Batches;
+pub(crate) use super::answer::error;
+pub use super::answer::{Answer, Moment};
 use super::clock::ivvy_timestamp;
 use super::list::{self, Index};
-pub(crate) use super::records::Kept;
-use super::save::{self, Fields};
-use crate::api::wire::{ErrorBody, codes};
+use super::queue::Batches;
+use super::records::{Fields, Kind};
+use crate::api::wire::codes;
 
 pub use super::list::MAX_PER_PAGE;
 pub use super::records::{StoredSource, StoredStage};
@@ -49,41 +49,28 @@ pub struct Store {
     pub(crate) batches: Batches,
 }
 
-/// An answer: HTTP status and JSON body.
-pub type Answer = (u16, Value);
-
-/// When a call is answered: the instant (for batch timing) and the server's wall clock (for
-/// timestamps in answers).
-#[derive(Debug, Clone, Copy)]
-pub struct Moment {
-    pub instant: Instant,
-    pub wall: OffsetDateTime,
+/// A kind of record the store keeps: where its records and their index are.
+pub(crate) trait Kept: Kind {
+    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index);
+    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index);
 }
 
-impl Moment {
-    /// Now, by the machine's clock.
-    pub fn now() -> Moment {
-        Moment {
-            instant: Instant::now(),
-            wall: OffsetDateTime::now_utc(),
-        }
+impl Kept for StoredSource {
+    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index) {
+        (&mut s.sources, &mut s.source_index)
+    }
+    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index) {
+        (&s.sources, &s.source_index)
     }
 }
 
-/// iVvy's error body with its status.
-pub(crate) fn error(
-    status: u16,
-    specific: Option<u32>,
-    message: &str,
-    more: Option<String>,
-) -> Answer {
-    let body = ErrorBody {
-        error_code: u32::from(status),
-        message: message.to_string(),
-        specific_code: specific,
-        additional_messages: more.map(|m| vec![m]),
-    };
-    (status, serde_json::to_value(body).unwrap_or_default())
+impl Kept for StoredStage {
+    fn table(s: &mut Store) -> (&mut BTreeMap<u64, Self>, &mut Index) {
+        (&mut s.stages, &mut s.stage_index)
+    }
+    fn table_ref(s: &Store) -> (&BTreeMap<u64, Self>, &Index) {
+        (&s.stages, &s.stage_index)
+    }
 }
 
 impl Default for Store {
@@ -280,11 +267,6 @@ impl Store {
         }
     }
 
-    fn write<T: Kept>(&mut self, p: &Map<String, Value>) -> Answer {
-        self.writes += 1;
-        save::save::<T>(self, p)
-    }
-
     fn list<T: Kept>(&mut self, p: &Map<String, Value>) -> Answer {
         self.list_calls += 1;
         let (map, index) = T::table_ref(self);
@@ -294,6 +276,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     #[test]
