@@ -11,8 +11,14 @@ use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Verdict};
 
 /// Writes the results file of one input file.
+///
+/// A line is put together in one buffer and handed to the file whole. Whether a field needs
+/// quotes, and how it is quoted, is `csv_core`'s, with the `csv` crate's defaults (comma,
+/// `"` doubled, `\n` line ends), so the lines are exactly what `csv::Writer` writes.
 pub(crate) struct ResultsWriter {
-    out: csv::Writer<BufWriter<File>>,
+    out: BufWriter<File>,
+    line: Vec<u8>,
+    rules: csv_core::Writer,
     echo_len: usize,
 }
 
@@ -20,22 +26,53 @@ impl ResultsWriter {
     /// Creates (truncates) the file and writes the header: the fixed columns, then `echo`.
     /// `bom`: start with a UTF-8 byte-order mark, so Excel reads the file as UTF-8.
     pub(crate) fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
-        let mut file = BufWriter::with_capacity(1 << 16, File::create(path)?);
+        let mut out = BufWriter::with_capacity(1 << 16, File::create(path)?);
         if bom {
-            file.write_all(b"\xEF\xBB\xBF")?;
+            out.write_all(b"\xEF\xBB\xBF")?;
         }
-        let mut out = csv::WriterBuilder::new().flexible(false).from_writer(file);
-        let header = RESULT_COLUMNS
+        let mut w = ResultsWriter {
+            out,
+            line: Vec::with_capacity(256),
+            rules: csv_core::Writer::new(),
+            echo_len: echo.len(),
+        };
+        for h in RESULT_COLUMNS
             .iter()
             .copied()
-            .chain(echo.iter().map(String::as_str));
-        out.write_record(header).map_err(io::Error::other)?;
+            .chain(echo.iter().map(String::as_str))
+        {
+            w.field(h.as_bytes());
+        }
+        w.end_line()?;
         // On disk at once: a crash before the first row still leaves a results file.
-        out.flush()?;
-        Ok(ResultsWriter {
-            out,
-            echo_len: echo.len(),
-        })
+        w.flush()?;
+        Ok(w)
+    }
+
+    /// Adds a field to the line, quoted if it needs to be.
+    fn field(&mut self, f: &[u8]) {
+        if !self.line.is_empty() {
+            self.line.push(b',');
+        }
+        if !self.rules.should_quote(f) {
+            self.line.extend_from_slice(f);
+            return;
+        }
+        // Quoted, every `"` doubled: at most twice as long, and the two quotes.
+        let start = self.line.len();
+        self.line.resize(start + 2 * f.len() + 2, 0);
+        self.line[start] = b'"';
+        let (_, _, n) = csv_core::quote(f, &mut self.line[start + 1..], b'"', b'\\', true);
+        self.line.truncate(start + 1 + n);
+        self.line.push(b'"');
+    }
+
+    /// Ends the line and hands it to the file.
+    fn end_line(&mut self) -> io::Result<()> {
+        self.line.push(b'\n');
+        let r = self.out.write_all(&self.line);
+        self.line.clear();
+        r
     }
 
     pub(crate) fn write<S: AsRef<str>>(
@@ -48,29 +85,25 @@ impl ResultsWriter {
         echo: impl IntoIterator<Item = S>,
     ) -> io::Result<()> {
         let mut itoa = itoa::Buffer::new();
-        let o = &mut self.out;
-        let e = io::Error::other;
-        o.write_field(itoa.format(row)).map_err(e)?;
-        o.write_field(sheet).map_err(e)?;
-        o.write_field(kind.map_or("", Kind::as_str)).map_err(e)?;
-        o.write_field(v.status.as_str()).map_err(e)?;
+        self.field(itoa.format(row).as_bytes());
+        self.field(sheet.as_bytes());
+        self.field(kind.map_or("", Kind::as_str).as_bytes());
+        self.field(v.status.as_str().as_bytes());
         // The returned id, else the row's own id cell (so the file can be fed back in).
         match v.id {
-            Some(id) => o.write_field(itoa.format(id)).map_err(e)?,
-            None => o.write_field(input_id).map_err(e)?,
+            Some(id) => self.field(itoa.format(id).as_bytes()),
+            None => self.field(input_id.as_bytes()),
         }
-        o.write_field(opt_num(v.error_code).as_ref()).map_err(e)?;
-        o.write_field(opt_num(v.specific_code).as_ref())
-            .map_err(e)?;
-        o.write_field(&v.error).map_err(e)?;
+        self.field(opt_num(v.error_code).as_bytes());
+        self.field(opt_num(v.specific_code).as_bytes());
+        self.field(v.error.as_bytes());
         let mut n = 0;
         for cell in echo {
-            o.write_field(cell.as_ref()).map_err(e)?;
+            self.field(cell.as_ref().as_bytes());
             n += 1;
         }
         debug_assert_eq!(n, self.echo_len);
-        o.write_record(None::<&[u8]>).map_err(e)?;
-        Ok(())
+        self.end_line()
     }
 
     /// Pushes what is written to the file, so a crash leaves only whole, true lines.
@@ -127,6 +160,33 @@ mod tests {
         let d = &done[&(String::new(), 2)];
         assert_eq!(d.id, 42);
         assert_eq!(d.fingerprint, fingerprint(&echo));
+    }
+
+    proptest::proptest! {
+        /// Lines are exactly what `csv::Writer` writes for the same fields, whatever they hold.
+        #[test]
+        fn lines_match_the_csv_crate(
+            sheet in "[a-z ,\"]{0,6}",
+            error in "(\\PC|[,\"\r\n]){0,20}",
+            echo in proptest::collection::vec("(\\PC|[,\"\r\n\t ]){0,12}", 2),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("r.csv");
+            let header = vec!["name".to_string(), "note, \"x\"".to_string()];
+            let mut w = ResultsWriter::create(&p, &header, false).unwrap();
+            let v = Verdict::with_error(Status::Failed, error.clone());
+            w.write(7, &sheet, Some(Kind::Stage), &v, "12", &echo).unwrap();
+            w.flush().unwrap();
+            let mut expected = csv::Writer::from_writer(Vec::new());
+            let fixed = RESULT_COLUMNS.iter().map(|c| c.to_string());
+            expected.write_record(fixed.chain(header.iter().cloned())).unwrap();
+            let line = ["7", &sheet, "stage", "failed", "12", "", "", &error];
+            expected
+                .write_record(line.iter().map(|s| s.to_string()).chain(echo.iter().cloned()))
+                .unwrap();
+            let expected = expected.into_inner().unwrap();
+            proptest::prop_assert_eq!(std::fs::read(&p).unwrap(), expected);
+        }
     }
 
     #[test]
