@@ -178,11 +178,11 @@ mod tests {
             w.write(7, &sheet, Some(Kind::Stage), &v, "12", &echo).unwrap();
             w.flush().unwrap();
             let mut expected = csv::Writer::from_writer(Vec::new());
-            let fixed = RESULT_COLUMNS.iter().map(|c| c.to_string());
+            let fixed = RESULT_COLUMNS.iter().map(ToString::to_string);
             expected.write_record(fixed.chain(header.iter().cloned())).unwrap();
             let line = ["7", &sheet, "stage", "failed", "12", "", "", &error];
             expected
-                .write_record(line.iter().map(|s| s.to_string()).chain(echo.iter().cloned()))
+                .write_record(line.iter().map(ToString::to_string).chain(echo.iter().cloned()))
                 .unwrap();
             let expected = expected.into_inner().unwrap();
             proptest::prop_assert_eq!(std::fs::read(&p).unwrap(), expected);
