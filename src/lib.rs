@@ -11,6 +11,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 mod error;
+mod figures;
 mod fnv;
 mod guard;
 mod input;

@@ -7,7 +7,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::bars::write_stderr;
-use super::words::{grouped, live_words, short_secs};
+use super::words::{live_words, short_secs};
+use crate::figures::grouped;
 use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode};
 

@@ -4,19 +4,6 @@
 use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode};
 
-/// `12400` → `12,400`.
-pub(super) fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `250` → `4m10s`.
 pub(super) fn short_secs(secs: f64) -> String {
     #[expect(
@@ -55,11 +42,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_grouped_and_durations_short() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
+    fn durations_are_short() {
         assert_eq!(short_secs(250.0), "4m10s");
         assert_eq!(short_secs(42.2), "43s");
         assert_eq!(short_secs(3_900.0), "1h05m");

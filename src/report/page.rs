@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::collect::{Collected, Example};
 use super::{ProblemCount, ReportInput};
+use crate::figures::grouped;
 
 const STYLE: &str = "
 body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1d2329;
@@ -91,7 +92,7 @@ impl Page {
         let _ = writeln!(
             self.0,
             "<p class=\"muted\" id=\"summary\">{} rows in {} results file{}.</p>",
-            group(seen.total.rows()),
+            grouped(seen.total.rows()),
             seen.files.len(),
             if seen.files.len() == 1 { "" } else { "s" }
         );
@@ -111,7 +112,7 @@ impl Page {
             self.raw("<tr><td><code>")
                 .text(&f.path.display().to_string())
                 .raw("</code></td>")
-                .cell("td", Some("n"), &group(f.tally.rows()))
+                .cell("td", Some("n"), &grouped(f.tally.rows()))
                 .raw("</tr>\n");
         }
         self.raw("</tbody>\n</table>\n</section>\n");
@@ -153,20 +154,20 @@ impl Page {
                         .iter()
                         .find(|(s, _)| s == status)
                         .map_or(0, |(_, n)| *n);
-                    self.cell("td", Some("n"), &group(n));
+                    self.cell("td", Some("n"), &grouped(n));
                 }
             }
-            self.cell("td", Some("n"), &group(*rows))
+            self.cell("td", Some("n"), &grouped(*rows))
                 .cell("td", Some("n"), &percent(*rows, total))
                 .raw("</tr>\n");
         }
         self.raw("</tbody>\n<tfoot><tr><td>total</td>");
         if per_file {
             for f in &seen.files {
-                self.cell("td", Some("n"), &group(f.tally.rows()));
+                self.cell("td", Some("n"), &grouped(f.tally.rows()));
             }
         }
-        self.cell("td", Some("n"), &group(total))
+        self.cell("td", Some("n"), &grouped(total))
             .raw("<td class=\"n\">100%</td></tr></tfoot>\n</table>\n");
         self.chart(&statuses);
         self.raw("</section>\n");
@@ -206,7 +207,7 @@ impl Page {
                  fill=\"{}\"><title>",
                 status_colour(status)
             );
-            self.text(status).raw(": ").text(&group(*rows));
+            self.text(status).raw(": ").text(&grouped(*rows));
             let _ = writeln!(
                 self.0,
                 "</title></rect><text x=\"{}\" y=\"{mid}\" dominant-baseline=\"middle\" \
@@ -236,7 +237,7 @@ impl Page {
                 self.text(&p.label);
             }
             self.raw("</td>")
-                .cell("td", Some("n"), &group(p.rows))
+                .cell("td", Some("n"), &grouped(p.rows))
                 .cell("td", None, &p.first)
                 .raw("</tr>\n");
         }
@@ -264,7 +265,7 @@ impl Page {
         let _ = writeln!(
             self.0,
             "<p class=\"muted\">{} row{}{}.</p>",
-            group(p.rows),
+            grouped(p.rows),
             if p.rows == 1 { "" } else { "s" },
             if p.rows > examples.len() as u64 {
                 format!("; the first {}", examples.len())
@@ -343,36 +344,10 @@ impl std::fmt::Display for Escaped<'_> {
     }
 }
 
-/// `1234567` → `1,234,567`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn percent(n: u64, total: u64) -> String {
     if total == 0 {
         return "0%".to_string();
     }
     let share = n as f64 * 100.0 / total as f64;
     format!("{share:.1}%")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_in_thousands() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1000), "1,000");
-        assert_eq!(group(1_234_567), "1,234,567");
-    }
 }

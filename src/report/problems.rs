@@ -169,3 +169,13 @@ impl ResultsFile {
 fn csv_error(e: csv::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
+
+/// The header of a results file with these echoed columns (tests).
+#[cfg(test)]
+pub(super) fn test_headers(names: &[&str]) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .chain(names)
+        .map(ToString::to_string)
+        .collect()
+}

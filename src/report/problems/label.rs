@@ -232,15 +232,7 @@ fn find_outside_quotes(s: &str, pat: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::problems::FIXED_COLUMNS;
-
-    fn headers(names: &[&str]) -> Vec<String> {
-        FIXED_COLUMNS
-            .iter()
-            .chain(names)
-            .map(ToString::to_string)
-            .collect()
-    }
+    use crate::report::problems::test_headers as headers;
 
     #[test]
     fn same_problem_with_other_values_has_one_label() {

@@ -89,16 +89,8 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::problems::FIXED_COLUMNS;
     use crate::report::problems::label::line_problems;
-
-    fn headers(names: &[&str]) -> Vec<String> {
-        FIXED_COLUMNS
-            .iter()
-            .chain(names)
-            .map(ToString::to_string)
-            .collect()
-    }
+    use crate::report::problems::test_headers as headers;
 
     #[test]
     fn tally_counts_rows_once_per_problem_and_orders_statuses() {
