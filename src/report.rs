@@ -249,18 +249,14 @@ mod tests {
         path
     }
 
-    const HEADER: [&str; 10] = [
-        "row",
-        "sheet",
-        "kind",
-        "status",
-        "id",
-        "error_code",
-        "specific_code",
-        "error",
-        "Name",
-        "Cost (AUD)",
-    ];
+    /// A results file's header with two echoed columns.
+    fn header() -> Vec<&'static str> {
+        let echoed = ["Name", "Cost (AUD)"];
+        crate::outcome::RESULT_COLUMNS
+            .into_iter()
+            .chain(echoed)
+            .collect()
+    }
 
     /// 25 rows with an ambiguous cost, some other problems, some successes.
     fn sample_rows() -> Vec<Vec<String>> {
@@ -330,7 +326,7 @@ mod tests {
             .iter()
             .map(|r| r.iter().map(String::as_str).collect())
             .collect();
-        write_csv(dir, "sources.results.csv", true, &HEADER, &rows)
+        write_csv(dir, "sources.results.csv", true, &header(), &rows)
     }
 
     fn input(files: Vec<PathBuf>) -> ReportInput {

@@ -638,7 +638,7 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
-        assert_eq!(first[..8], crate::report::problems::FIXED_COLUMNS);
+        assert_eq!(first[..8], crate::outcome::RESULT_COLUMNS);
         assert_eq!(first[8..], ["Name", "Cost (AUD)", "Code"]);
     }
 

@@ -16,17 +16,7 @@ use label::{LineProblem, line_problems};
 
 pub(crate) use tally::{ProblemCount, Tally};
 
-/// The results file's own columns, in the order it writes them; the user's echoed columns follow.
-pub(crate) const FIXED_COLUMNS: [&str; 8] = [
-    "row",
-    "sheet",
-    "kind",
-    "status",
-    "id",
-    "error_code",
-    "specific_code",
-    "error",
-];
+use crate::outcome::RESULT_COLUMNS;
 
 /// One of the results file's own columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +44,7 @@ impl Fixed {
     ];
 
     fn name(self) -> &'static str {
-        FIXED_COLUMNS[self as usize]
+        RESULT_COLUMNS[self as usize]
     }
 }
 
@@ -62,7 +52,7 @@ impl Fixed {
 ///
 /// The header is checked on opening: `row`, `status` and `error` must be there (found by
 /// name, ignoring case and surrounding spaces); every column that is not one of
-/// [`FIXED_COLUMNS`] is an echoed column of the user's. A UTF-8 BOM is skipped; bytes that are
+/// [`RESULT_COLUMNS`] is an echoed column of the user's. A UTF-8 BOM is skipped; bytes that are
 /// not UTF-8 are replaced, not refused, since the file is only being reported on.
 pub(crate) struct ResultsFile {
     reader: csv::Reader<BufReader<File>>,
@@ -173,7 +163,7 @@ fn csv_error(e: csv::Error) -> io::Error {
 /// The header of a results file with these echoed columns (tests).
 #[cfg(test)]
 pub(super) fn test_headers(names: &[&str]) -> Vec<String> {
-    FIXED_COLUMNS
+    RESULT_COLUMNS
         .iter()
         .chain(names)
         .map(ToString::to_string)

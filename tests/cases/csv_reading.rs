@@ -2,10 +2,11 @@
 //! `ivvy-import validate`: one behaviour each.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::support::{binary, finish};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -42,37 +43,17 @@ impl Run {
 fn validate(input: &Path, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.csv");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivvy-import"))
+    let child = binary()
         .arg("validate")
         .arg(input)
         .args(args)
         .arg("-o")
         .arg(&out)
-        .env("IVVY_IMPORT_PROGRESS", "plain")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("validate {} took over {TIMEOUT:?}", input.display());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stderr = reader.join().unwrap();
+    let o = finish(child, TIMEOUT);
     let mut lines = Vec::new();
     if out.exists() {
         let mut r = csv::Reader::from_path(&out).unwrap();
@@ -89,8 +70,8 @@ fn validate(input: &Path, args: &[&str]) -> Run {
         }
     }
     Run {
-        code: status.code().unwrap_or(-1),
-        stderr: String::from_utf8(stderr).expect("stderr is text"),
+        code: o.status.code().unwrap_or(-1),
+        stderr: String::from_utf8(o.stderr).expect("stderr is text"),
         lines,
     }
 }

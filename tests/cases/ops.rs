@@ -8,19 +8,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::{binary, finish};
+
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn bin(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("IVVY_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("IVVY_IMPORT_PROGRESS", "plain")
-        .env_remove("CI")
-        .current_dir(dir)
-        .stdin(Stdio::null());
+    let mut c = binary();
+    c.env_remove("CI").current_dir(dir);
     c
 }
 
@@ -32,53 +26,34 @@ struct Out {
 
 /// Runs a command to its end, killing it past the time limit.
 fn run(mut c: Command) -> Out {
-    let mut child = c
+    let child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let drain = |r: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_string(&mut s);
-            }
-            s
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("the binary ran longer than {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let o = finish(child, LIMIT);
     Out {
-        code: status.code().unwrap_or(-1),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
 
 fn args(mut c: Command, a: &[&str]) -> Command {
     c.args(a);
     c
+}
+
+/// The binary run in `dir` with these arguments.
+fn ivvy(dir: &Path, a: &[&str]) -> Out {
+    let mut c = bin(dir);
+    c.args(a);
+    run(c)
+}
+
+/// Writes the profile file `ivvy-import.toml` into `dir`.
+fn write_profile(dir: &Path, toml: impl AsRef<str>) {
+    std::fs::write(dir.join("ivvy-import.toml"), toml.as_ref()).unwrap();
 }
 
 /// A sources file of `n` rows, named after the file (so two files hold no duplicates).
@@ -147,19 +122,18 @@ fn json_summary(o: &Out) -> serde_json::Value {
 fn a_profile_in_the_working_directory_sets_flags_and_the_command_line_wins() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 3);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
+    write_profile(
+        dir.path(),
         "[profile.venue-a]\nsandbox = true\nrate = 2\nconcurrency = 1\n",
-    )
-    .unwrap();
-    let o = run(args(
-        bin(dir.path()),
+    );
+    let o = ivvy(
+        dir.path(),
         &["plan", "s.csv", "--profile", "venue-a", "--json", "-q"],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 2.0);
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &[
             "plan",
             "s.csv",
@@ -172,7 +146,7 @@ fn a_profile_in_the_working_directory_sets_flags_and_the_command_line_wins() {
             "-o",
             "again.csv",
         ],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 3.0);
 }
@@ -188,8 +162,8 @@ fn the_default_profile_applies_without_profile_and_config_names_the_file() {
         "[profile.default]\nsandbox = true\nrate = 7\n",
     )
     .unwrap();
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &[
             "plan",
             "s.csv",
@@ -198,7 +172,7 @@ fn the_default_profile_applies_without_profile_and_config_names_the_file() {
             "--json",
             "-q",
         ],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 7.0);
 }
@@ -208,15 +182,14 @@ fn an_output_pattern_names_each_results_file_by_input_and_date() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "a.csv", 2);
     sources(dir.path(), "b.csv", 2);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
+    write_profile(
+        dir.path(),
         "[profile.nightly]\noutput = \"results/{stem}-{date}.csv\"\nkind = \"sources\"\n",
-    )
-    .unwrap();
-    let o = run(args(
-        bin(dir.path()),
+    );
+    let o = ivvy(
+        dir.path(),
         &["validate", "a.csv", "b.csv", "--profile", "nightly"],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let mut names: Vec<String> = std::fs::read_dir(dir.path().join("results"))
         .unwrap()
@@ -240,15 +213,8 @@ fn an_output_pattern_names_each_results_file_by_input_and_date() {
 fn an_unknown_profile_key_is_an_error_naming_the_closest_key() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 1);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
-        "[profile.a]\nconcurency = 2\n",
-    )
-    .unwrap();
-    let o = run(args(
-        bin(dir.path()),
-        &["validate", "s.csv", "--profile", "a"],
-    ));
+    write_profile(dir.path(), "[profile.a]\nconcurency = 2\n");
+    let o = ivvy(dir.path(), &["validate", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("did you mean `concurrency`"),
@@ -262,15 +228,8 @@ fn a_secret_in_a_profile_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 1);
     for key in ["api_key", "api_secret", "secret", "password"] {
-        std::fs::write(
-            dir.path().join("ivvy-import.toml"),
-            format!("[profile.a]\n{key} = \"hunter2\"\n"),
-        )
-        .unwrap();
-        let o = run(args(
-            bin(dir.path()),
-            &["validate", "s.csv", "--profile", "a"],
-        ));
+        write_profile(dir.path(), format!("[profile.a]\n{key} = \"hunter2\"\n"));
+        let o = ivvy(dir.path(), &["validate", "s.csv", "--profile", "a"]);
         assert_eq!(o.code, 2, "{key}: {}", o.stderr);
         assert!(o.stderr.contains("api_secret_env"), "{key}: {}", o.stderr);
         assert!(!o.stderr.contains("hunter2"), "{key}: {}", o.stderr);
@@ -281,15 +240,11 @@ fn a_secret_in_a_profile_is_refused() {
 fn a_missing_profile_exits_2_listing_the_profiles_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 1);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
+    write_profile(
+        dir.path(),
         "[profile.venue-a]\nrate = 1\n[profile.venue-b]\nrate = 2\n",
-    )
-    .unwrap();
-    let o = run(args(
-        bin(dir.path()),
-        &["import", "s.csv", "--profile", "venue-c"],
-    ));
+    );
+    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "venue-c"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("venue-a, venue-b"), "{}", o.stderr);
 }
@@ -298,15 +253,11 @@ fn a_missing_profile_exits_2_listing_the_profiles_in_the_file() {
 fn a_bad_profile_value_is_blamed_on_the_profile() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 1);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
+    write_profile(
+        dir.path(),
         "[profile.a]\nsandbox = true\nconcurrency = 9999\n",
-    )
-    .unwrap();
-    let o = run(args(
-        bin(dir.path()),
-        &["import", "s.csv", "--profile", "a"],
-    ));
+    );
+    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("profile `a`") && o.stderr.contains("--concurrency"),
@@ -339,10 +290,6 @@ fn sha1_hex(bytes: &[u8]) -> String {
     hex::encode(Sha1::digest(bytes))
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one scenario: a profile run end to end, then every output grepped for the secret"
-)]
 #[test]
 fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,20 +297,16 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     let secret = "s3cr3t-venue-a-5f1e";
     let emu = Emulator::start(dir.path(), key, secret);
     let input = sources(dir.path(), "s.csv", 4);
-    std::fs::write(
-        dir.path().join("ivvy-import.toml"),
+    write_profile(
+        dir.path(),
         format!(
             "[profile.venue-a]\nbase_url = \"{}\"\nrate = 50\napi_key_env = \"VENUE_A_IVVY_KEY\"\napi_secret_env = \"VENUE_A_IVVY_SECRET\"\n",
             emu.url
         ),
-    )
-    .unwrap();
+    );
 
     // Without the variables the profile names, nothing runs.
-    let o = run(args(
-        bin(dir.path()),
-        &["import", "s.csv", "--profile", "venue-a"],
-    ));
+    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "venue-a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("VENUE_A_IVVY_KEY"), "{}", o.stderr);
 
@@ -437,8 +380,8 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
 fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
     let dir = tempfile::tempdir().unwrap();
     let input = sources(dir.path(), "s.csv", 3);
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &[
             "import",
             "s.csv",
@@ -448,7 +391,7 @@ fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
             "--log-file",
             "run.jsonl",
         ],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let log = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
     assert!(!log.contains("IWS "), "{log}");
@@ -472,15 +415,15 @@ fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
 fn verbosity_raises_what_stderr_shows() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 2);
-    let quiet = run(args(
-        bin(dir.path()),
+    let quiet = ivvy(
+        dir.path(),
         &["import", "s.csv", "--sandbox", "--rate", "50"],
-    ));
+    );
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("info:"), "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("debug:"), "{}", quiet.stderr);
-    let v = run(args(
-        bin(dir.path()),
+    let v = ivvy(
+        dir.path(),
         &[
             "import",
             "s.csv",
@@ -491,11 +434,11 @@ fn verbosity_raises_what_stderr_shows() {
             "-o",
             "v.csv",
         ],
-    ));
+    );
     assert!(v.stderr.contains("info: import starts"), "{}", v.stderr);
     assert!(!v.stderr.contains("debug:"), "{}", v.stderr);
-    let vv = run(args(
-        bin(dir.path()),
+    let vv = ivvy(
+        dir.path(),
         &[
             "import",
             "s.csv",
@@ -506,7 +449,7 @@ fn verbosity_raises_what_stderr_shows() {
             "-o",
             "vv.csv",
         ],
-    ));
+    );
     assert!(
         vv.stderr
             .contains("debug: crm?action=addOrUpdateLeadSource: HTTP 200"),
@@ -520,7 +463,7 @@ fn verbosity_raises_what_stderr_shows() {
 #[test]
 fn the_bash_completion_script_is_valid_bash() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(args(bin(dir.path()), &["completions", "bash"]));
+    let o = ivvy(dir.path(), &["completions", "bash"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("--profile") && o.stdout.contains("import"));
     let script = dir.path().join("ivvy-import.bash");
@@ -530,7 +473,7 @@ fn the_bash_completion_script_is_valid_bash() {
     let check = run(c);
     assert_eq!(check.code, 0, "bash -n: {}", check.stderr);
     for shell in ["zsh", "fish", "powershell"] {
-        let o = run(args(bin(dir.path()), &["completions", shell]));
+        let o = ivvy(dir.path(), &["completions", shell]);
         assert_eq!(o.code, 0, "{shell}: {}", o.stderr);
         assert!(o.stdout.contains("ivvy-import"), "{shell}");
     }
@@ -539,14 +482,14 @@ fn the_bash_completion_script_is_valid_bash() {
 #[test]
 fn the_man_page_is_roff_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(args(bin(dir.path()), &["man"]));
+    let o = ivvy(dir.path(), &["man"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains(".TH ivvy-import 1"), "{}", o.stdout);
     assert!(o.stdout.contains(".SH SUBCOMMANDS"), "{}", o.stdout);
-    let o = run(args(bin(dir.path()), &["man", "import"]));
+    let o = ivvy(dir.path(), &["man", "import"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("\\-\\-match\\-by\\-name"), "{}", o.stdout);
-    let o = run(args(bin(dir.path()), &["man", "nope"]));
+    let o = ivvy(dir.path(), &["man", "nope"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
 }
 
@@ -563,7 +506,7 @@ fn every_subcommand_help_ends_with_examples() {
         "completions",
         "man",
     ] {
-        let o = run(args(bin(dir.path()), &[sub, "--help"]));
+        let o = ivvy(dir.path(), &[sub, "--help"]);
         assert_eq!(o.code, 0, "{sub}: {}", o.stderr);
         let tail: Vec<&str> = o
             .stdout
@@ -586,7 +529,7 @@ fn every_subcommand_help_ends_with_examples() {
 #[test]
 fn import_help_groups_options_under_headings() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(args(bin(dir.path()), &["import", "--help"]));
+    let o = ivvy(dir.path(), &["import", "--help"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let heading = |h: &str| o.stdout.lines().position(|l| l == format!("{h}:"));
     let places: Vec<Option<usize>> = ["Input", "Output", "API", "Pacing", "Matching"]
@@ -642,10 +585,7 @@ fn piped_progress_prints_lines_with_the_total_and_an_eta() {
 fn a_plain_progress_line_comes_within_five_seconds_by_default() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 28);
-    let o = run(args(
-        bin(dir.path()),
-        &["import", "s.csv", "--sandbox", "--rate", "4"],
-    ));
+    let o = ivvy(dir.path(), &["import", "s.csv", "--sandbox", "--rate", "4"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     // 28 rows at 4/s take about 7 s.
     assert!(!progress_lines(&o.stderr).is_empty(), "{}", o.stderr);
@@ -667,7 +607,7 @@ fn messages_reach_stderr_when_bars_cannot_be_drawn() {
 fn quiet_hides_progress_and_summary_but_not_warnings() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.csv"), "name,cost,notes\nExpo,1,hi\n").unwrap();
-    let o = run(args(bin(dir.path()), &["validate", "s.csv", "-q"]));
+    let o = ivvy(dir.path(), &["validate", "s.csv", "-q"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("warning: "), "{}", o.stderr);
     assert!(o.stderr.contains("notes"), "{}", o.stderr);
@@ -686,10 +626,10 @@ fn the_summary_names_api_codes_in_words() {
         "id,name,cost\n1,Marketplace (ours),5\n1,Marketplace (again),6\n",
     )
     .unwrap();
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &["import", "s.csv", "--sandbox", "--rate", "50"],
-    ));
+    );
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(
         o.stderr
@@ -703,8 +643,8 @@ fn the_summary_names_api_codes_in_words() {
 fn a_fatal_stop_ends_with_what_to_run_next() {
     let dir = tempfile::tempdir().unwrap();
     sources(dir.path(), "s.csv", 6);
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &[
             "import",
             "s.csv",
@@ -716,7 +656,7 @@ fn a_fatal_stop_ends_with_what_to_run_next() {
             "--sandbox-faults",
             "revoke-after=2",
         ],
-    ));
+    );
     assert_eq!(o.code, 2, "{}", o.stderr);
     let last = o.stderr.trim_end().lines().last().unwrap_or_default();
     assert_eq!(
@@ -786,21 +726,21 @@ fn the_results_start_with_a_bom_when_the_input_had_one() {
     with.extend_from_slice("name,cost\nSociété,1\n".as_bytes());
     std::fs::write(dir.path().join("bom.csv"), with).unwrap();
     std::fs::write(dir.path().join("plain.csv"), "name,cost\nSociétés,1\n").unwrap();
-    let o = run(args(bin(dir.path()), &["validate", "bom.csv", "plain.csv"]));
+    let o = ivvy(dir.path(), &["validate", "bom.csv", "plain.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&dir.path().join("bom.results.csv")));
     assert!(!starts_with_bom(&dir.path().join("plain.results.csv")));
 
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &["validate", "plain.csv", "--bom", "-o", "forced.csv"],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&dir.path().join("forced.csv")));
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &["validate", "bom.csv", "--no-bom", "-o", "none.csv"],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!starts_with_bom(&dir.path().join("none.csv")));
 }
@@ -817,7 +757,7 @@ fn a_workbook_gets_results_with_a_bom() {
     ws.write(1, 0, "Expo").unwrap();
     ws.write(1, 1, 12).unwrap();
     wb.save(&book).unwrap();
-    let o = run(args(bin(dir.path()), &["validate", "crm.xlsx"]));
+    let o = ivvy(dir.path(), &["validate", "crm.xlsx"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&dir.path().join("crm.results.csv")));
 }
@@ -828,22 +768,19 @@ fn results_with_a_bom_resume_and_read_back_as_input() {
     let mut with = BOM.to_vec();
     with.extend_from_slice(b"name,cost\nExpo,1\nFair,2\n");
     std::fs::write(dir.path().join("s.csv"), with).unwrap();
-    let o = run(args(
-        bin(dir.path()),
+    let o = ivvy(
+        dir.path(),
         &["import", "s.csv", "--sandbox", "--rate", "50"],
-    ));
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let results = dir.path().join("s.results.csv");
     assert!(starts_with_bom(&results));
     // --resume reads the created lines back through the BOM: nothing left to do.
-    let o = run(args(
-        bin(dir.path()),
-        &["import", "s.csv", "--sandbox", "--resume"],
-    ));
+    let o = ivvy(dir.path(), &["import", "s.csv", "--sandbox", "--resume"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("nothing to do: 2 rows"), "{}", o.stderr);
     // Fed back in, its columns are recognised (the first header is `row`, not `\u{feff}row`).
-    let o = run(args(bin(dir.path()), &["validate", "s.results.csv"]));
+    let o = ivvy(dir.path(), &["validate", "s.results.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!o.stderr.contains("columns kept"), "{}", o.stderr);
     assert!(starts_with_bom(&dir.path().join("s.results.2.csv")));

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use ivvy_import::sandbox::{Faults, Sandbox, SandboxOptions};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ivvy-import");
+use crate::support::{binary, finish};
 
 /// An emulator on its own runtime, for one test.
 struct Emulator {
@@ -36,16 +36,12 @@ impl Emulator {
     }
 
     fn cmd(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = binary();
         c.current_dir(dir)
             .args(args)
             .args(["--base-url", &self.sandbox.base_url()])
-            .env_remove("IVVY_REGION")
-            .env_remove("IVVY_BASE_URL")
             .env("IVVY_API_KEY", "key")
             .env("IVVY_API_SECRET", "secret")
-            .env("IVVY_IMPORT_PROGRESS", "plain")
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
@@ -77,22 +73,17 @@ impl Emulator {
     }
 }
 
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {limit:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// The binary run in `dir` with these arguments (no emulator), bounded in time.
+fn ivvy(dir: &Path, args: &[&str]) -> Output {
+    let mut c = binary();
+    c.current_dir(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    finish(
+        c.spawn().expect("the binary starts"),
+        Duration::from_secs(90),
+    )
 }
 
 fn err(o: &Output) -> String {
@@ -414,11 +405,7 @@ fn a_round_trip_through_a_two_sheet_workbook_keeps_row_and_sheet() {
 fn a_name_repeating_an_invalid_row_is_reported_in_the_same_pass() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.csv", "name,cost\nExpo,abc\nExpo,5\n");
-    let o = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["validate", "s.csv"])
-        .output()
-        .unwrap();
+    let o = ivvy(dir.path(), &["validate", "s.csv"]);
     assert_eq!(o.status.code(), Some(1));
     let l = lines(&dir.path().join("s.results.csv"));
     assert_eq!(l[1]["status"], "invalid");
@@ -627,33 +614,31 @@ fn a_report_and_a_results_workbook_are_written_and_read_back() {
         "s.csv",
         "name,cost\nFine,1\nBad,abc\n<script>x</script>,-2\n",
     );
-    let o = Command::new(BIN)
-        .current_dir(dir.path())
-        .args([
+    let o = ivvy(
+        dir.path(),
+        &[
             "validate",
             "s.csv",
             "-o",
             "out.xlsx",
             "--report",
             "report.html",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     // The CSV beside the workbook, the workbook readable as input again.
     assert_eq!(lines(&dir.path().join("out.csv")).len(), 3);
-    let o = Command::new(BIN)
-        .current_dir(dir.path())
-        .args([
+    let o = ivvy(
+        dir.path(),
+        &[
             "validate",
             "out.xlsx",
             "-o",
             "again.csv",
             "--sheet",
             "Results",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let again = lines(&dir.path().join("again.csv"));
     assert_eq!(
@@ -669,13 +654,7 @@ fn a_report_and_a_results_workbook_are_written_and_read_back() {
 #[test]
 fn templates_come_from_the_kind_or_the_file_name_and_import_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| ivvy(dir.path(), args);
     assert!(run(&["template", "lead-stages.csv"]).status.success());
     let header = std::fs::read_to_string(dir.path().join("lead-stages.csv")).unwrap();
     assert!(

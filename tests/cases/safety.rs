@@ -16,42 +16,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ivvy-import");
+use crate::support::{binary, finish};
 
 fn bin() -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("IVVY_API_KEY")
-        .env_remove("IVVY_API_SECRET")
-        .env_remove("IVVY_BASE_URL")
-        .env_remove("IVVY_REGION")
-        .env("IVVY_IMPORT_PROGRESS", "plain")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = binary();
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
-}
-
-/// Waits for a child at most `limit`, killing it after that (and failing).
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child
-            .try_wait()
-            .expect("the child can be waited on")
-            .is_some()
-        {
-            return child.wait_with_output().expect("its output");
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("its output");
-            panic!(
-                "still running after {limit:?}; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn run(c: &mut Command, limit: Duration) -> Output {

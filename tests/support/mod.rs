@@ -243,14 +243,8 @@ impl Case {
     /// The command line the case runs (plus `extra`), for a test that drives the process
     /// itself; it must bound its own waits.
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
+        let mut c = binary();
         c.current_dir(self.dir.path());
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("IVVY_") {
-                c.env_remove(k);
-            }
-        }
-        c.env("IVVY_IMPORT_PROGRESS", "plain");
         let sub = self.subcommand();
         c.arg(sub);
         if sub == "import" || sub == "validate" {
@@ -385,47 +379,68 @@ impl Running {
     /// Waits for the end, within the timeout; kills it and fails the test past that.
     #[track_caller]
     pub(crate) fn wait(mut self) -> Outcome {
-        let mut stdout = self.child.stdout.take().expect("piped stdout");
-        let mut stderr = self.child.stderr.take().expect("piped stderr");
-        let out = std::thread::spawn(move || {
+        let output = finish_within(&mut self.child, self.started, self.timeout);
+        Outcome::new(&output, &self.results)
+    }
+}
+
+/// The binary, with no `IVVY_*` variables of the caller's and plain progress lines; stdin
+/// is empty. Every test that runs the binary by hand starts from this.
+pub(crate) fn binary() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("IVVY_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
+    c
+}
+
+/// Waits for a child at most `limit`, then kills it and fails the test.
+#[track_caller]
+pub(crate) fn finish(mut child: Child, limit: Duration) -> std::process::Output {
+    finish_within(&mut child, Instant::now(), limit)
+}
+
+/// Waits for a child until `limit` after `started`, reading its piped output meanwhile (so a
+/// full pipe never stalls it); past that it is killed and the test fails with its stderr.
+#[track_caller]
+fn finish_within(child: &mut Child, started: Instant, limit: Duration) -> std::process::Output {
+    fn drain(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
             let mut b = Vec::new();
-            let _ = stdout.read_to_end(&mut b);
-            b
-        });
-        let err = std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = stderr.read_to_end(&mut b);
-            b
-        });
-        let deadline = self.started + self.timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the child") {
-                break Some(status);
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut b);
             }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let stdout = out.join().unwrap_or_default();
-        let stderr = err.join().unwrap_or_default();
-        let Some(status) = status else {
-            panic!(
-                "still running after {:?}: killed\nstderr:\n{}",
-                self.timeout,
-                String::from_utf8_lossy(&stderr)
-            );
-        };
-        Outcome::new(
-            &std::process::Output {
-                status,
-                stdout,
-                stderr,
-            },
-            &self.results,
-        )
+            b
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if started.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    let Some(status) = status else {
+        panic!(
+            "still running after {limit:?}: killed\nstderr:\n{}",
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
     }
 }
 
