@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ivvy_import::sandbox::{Faults, Sandbox, SandboxOptions};
 
-use crate::support::{binary, finish};
+use crate::support::{Line, binary, finish, parse_results};
 
 /// An emulator on its own runtime, for one test.
 struct Emulator {
@@ -104,22 +104,10 @@ fn sources(n: usize, cost: impl Fn(usize) -> usize) -> String {
     s
 }
 
-fn lines(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|s| s.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
+/// A results file's lines (a UTF-8 BOM before the header is skipped).
+fn lines(path: &Path) -> Vec<Line> {
+    let text = std::fs::read_to_string(path).unwrap();
+    parse_results(text.trim_start_matches('\u{feff}')).1
 }
 
 fn statuses(path: &Path) -> HashMap<String, usize> {
@@ -393,8 +381,7 @@ fn a_round_trip_through_a_two_sheet_workbook_keeps_row_and_sheet() {
     assert!(o.status.success(), "{}", err(&o));
     assert!(!dir.path().join("crm.results.results.csv").exists());
     let second = lines(&dir.path().join("crm.results.2.csv"));
-    let key =
-        |l: &HashMap<String, String>| (l["row"].clone(), l["sheet"].clone(), l["kind"].clone());
+    let key = |l: &Line| (l["row"].clone(), l["sheet"].clone(), l["kind"].clone());
     assert_eq!(
         first.iter().map(key).collect::<Vec<_>>(),
         second.iter().map(key).collect::<Vec<_>>()

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-use crate::support::{binary, finish};
+use crate::support::{Line, binary, finish, parse_results};
 
 fn bin() -> Command {
     let mut c = binary();
@@ -152,17 +152,8 @@ fn import_against(server: &str, dir: &Path, file: &Path, extra: &[&str]) -> Comm
     c
 }
 
-fn results(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
+fn results(path: &Path) -> Vec<Line> {
+    parse_results(&std::fs::read_to_string(path).unwrap()).1
 }
 
 #[test]

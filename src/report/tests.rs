@@ -1,0 +1,589 @@
+use super::*;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use std::collections::HashMap;
+use std::io::Write as _;
+
+/// An element of the page, parsed back strictly (the page must be well-formed XML).
+#[derive(Debug, Default)]
+struct Node {
+    name: String,
+    attrs: Vec<(String, String)>,
+    children: Vec<Child>,
+}
+
+#[derive(Debug)]
+enum Child {
+    El(Node),
+    Text(String),
+}
+
+impl Node {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::new();
+        for c in &self.children {
+            match c {
+                Child::Text(t) => s.push_str(t),
+                Child::El(n) => s.push_str(&n.text()),
+            }
+        }
+        s
+    }
+
+    fn elements(&self) -> impl Iterator<Item = &Node> {
+        self.children.iter().filter_map(|c| match c {
+            Child::El(n) => Some(n),
+            Child::Text(_) => None,
+        })
+    }
+
+    /// Every element below this one named `name`, in document order.
+    fn all(&self, name: &str) -> Vec<&Node> {
+        let mut out = Vec::new();
+        for n in self.elements() {
+            if n.name == name {
+                out.push(n);
+            }
+            out.extend(n.all(name));
+        }
+        out
+    }
+
+    fn by_id(&self, id: &str) -> Option<&Node> {
+        for n in self.elements() {
+            if n.attr("id") == Some(id) {
+                return Some(n);
+            }
+            if let Some(found) = n.by_id(id) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// The text of each cell of each body row of a table.
+    fn rows(&self) -> Vec<Vec<String>> {
+        let body = self.all("tbody");
+        body[0]
+            .all("tr")
+            .iter()
+            .map(|tr| tr.elements().map(Node::text).collect())
+            .collect()
+    }
+}
+
+fn parse(html: &str) -> Node {
+    let mut reader = Reader::from_str(html);
+    reader.config_mut().check_end_names = true;
+    let mut stack = vec![Node::default()];
+    loop {
+        match reader.read_event().expect("well-formed") {
+            Event::Start(e) => stack.push(element(&e)),
+            Event::Empty(e) => {
+                let n = element(&e);
+                stack.last_mut().unwrap().children.push(Child::El(n));
+            }
+            Event::End(_) => {
+                let n = stack.pop().unwrap();
+                stack.last_mut().unwrap().children.push(Child::El(n));
+            }
+            Event::Text(t) => {
+                let t = t.xml10_content().into_owned();
+                stack.last_mut().unwrap().children.push(Child::Text(t));
+            }
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref().expect("char ref") {
+                    Some(c) => c.to_string(),
+                    None => match &*r.into_inner() {
+                        "amp" => "&".into(),
+                        "lt" => "<".into(),
+                        "gt" => ">".into(),
+                        "quot" => "\"".into(),
+                        "apos" => "'".into(),
+                        other => panic!("entity &{other}; is not XML"),
+                    },
+                };
+                stack.last_mut().unwrap().children.push(Child::Text(c));
+            }
+            Event::DocType(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stack.len(), 1, "unclosed elements");
+    let mut doc = stack.pop().unwrap();
+    let roots: Vec<Node> = doc
+        .children
+        .drain(..)
+        .filter_map(|c| match c {
+            Child::El(n) => Some(n),
+            Child::Text(t) => {
+                assert!(t.trim().is_empty(), "text outside <html>: {t:?}");
+                None
+            }
+        })
+        .collect();
+    assert_eq!(roots.len(), 1);
+    assert_eq!(roots[0].name, "html");
+    roots.into_iter().next().unwrap()
+}
+
+fn element(e: &quick_xml::events::BytesStart<'_>) -> Node {
+    Node {
+        name: e.name().0.to_string(),
+        attrs: e
+            .attributes()
+            .map(|a| {
+                let a = a.expect("attribute");
+                (
+                    a.key.0.to_string(),
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .expect("attribute value")
+                        .into_owned(),
+                )
+            })
+            .collect(),
+        children: Vec::new(),
+    }
+}
+
+fn write_csv(dir: &Path, name: &str, bom: bool, header: &[&str], rows: &[Vec<&str>]) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = fs::File::create(&path).unwrap();
+    if bom {
+        f.write_all(b"\xEF\xBB\xBF").unwrap();
+    }
+    let mut w = csv::Writer::from_writer(f);
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+/// A results file's header with these echoed columns.
+fn header(echoed: &[&'static str]) -> Vec<&'static str> {
+    crate::outcome::RESULT_COLUMNS
+        .into_iter()
+        .chain(echoed.iter().copied())
+        .collect()
+}
+
+/// 25 rows with an ambiguous cost, some other problems, some successes.
+fn sample_rows() -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for i in 0..25 {
+        let cost = format!("{i},5");
+        rows.push(vec![
+            (i + 2).to_string(),
+            String::new(),
+            "source".into(),
+            "invalid".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!(
+                "Cost (AUD): {cost:?} is ambiguous (decimal comma or thousands separator?); \
+                 write it with a decimal point, e.g. 7.5 or 7500"
+            ),
+            format!("Source {i}"),
+            cost,
+        ]);
+    }
+    rows.push(vec![
+        "27".into(),
+        String::new(),
+        "source".into(),
+        "invalid".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        "Name: is required when there is no id; Cost (AUD): \"x\" is not an amount".into(),
+        String::new(),
+        "x".into(),
+    ]);
+    for i in 0..3 {
+        rows.push(vec![
+            (28 + i).to_string(),
+            String::new(),
+            "source".into(),
+            "created".into(),
+            (700 + i).to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!("Fine {i}"),
+            "10".into(),
+        ]);
+    }
+    rows.push(vec![
+        "31".into(),
+        String::new(),
+        "source".into(),
+        "failed".into(),
+        String::new(),
+        "400".into(),
+        "24325".into(),
+        "The name is in use; pick another".into(),
+        "Taken".into(),
+        "1".into(),
+    ]);
+    rows
+}
+
+fn sample_file(dir: &Path) -> PathBuf {
+    let rows = sample_rows();
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    write_csv(
+        dir,
+        "sources.results.csv",
+        true,
+        &header(&["Name", "Cost (AUD)"]),
+        &rows,
+    )
+}
+
+fn input(files: Vec<PathBuf>) -> ReportInput {
+    ReportInput {
+        title: "ivvy-import import".into(),
+        params: vec![("rate".into(), "5".into())],
+        timings: vec![("total".into(), "1.2 s".into())],
+        results_files: files,
+    }
+}
+
+/// Counts statuses straight from the CSV, independently of the module's reader.
+fn count_statuses(path: &Path) -> HashMap<String, u64> {
+    let mut counts = HashMap::new();
+    let mut r = csv::Reader::from_path(path).unwrap();
+    for rec in r.records() {
+        *counts.entry(rec.unwrap()[3].to_string()).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn status_counts_equal_those_in_the_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let doc = parse(&render(&input(vec![path.clone()])).unwrap());
+    let expected = count_statuses(&path);
+    let table = doc.by_id("status-table").expect("status table");
+    let rows = table.rows();
+    assert_eq!(rows.len(), expected.len());
+    for r in &rows {
+        let n: u64 = r[1].replace(',', "").parse().unwrap();
+        assert_eq!(Some(&n), expected.get(r[0].as_str()), "{r:?}");
+    }
+    let statuses: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(statuses, ["created", "invalid", "failed"]);
+    assert!(doc.by_id("summary").unwrap().text().starts_with("30 rows"));
+}
+
+#[test]
+fn chart_has_one_bar_per_status_sized_by_its_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let doc = parse(&render(&input(vec![path.clone()])).unwrap());
+    let expected = count_statuses(&path);
+    let svg = doc.by_id("status-chart").expect("chart");
+    assert_eq!(svg.name, "svg");
+    let bars = svg.all("g");
+    assert_eq!(bars.len(), expected.len());
+    let mut widths = HashMap::new();
+    for g in bars {
+        let status = g.attr("data-status").unwrap().to_string();
+        let count: u64 = g
+            .all("text")
+            .iter()
+            .find(|t| t.attr("class") == Some("count"))
+            .unwrap()
+            .text()
+            .parse()
+            .unwrap();
+        assert_eq!(Some(&count), expected.get(&status));
+        let w: u64 = g.all("rect")[0].attr("width").unwrap().parse().unwrap();
+        widths.insert(status, w);
+    }
+    // invalid (26) is the longest bar; created (3) and failed (1) are shorter, in order.
+    assert!(widths["invalid"] > widths["created"]);
+    assert!(widths["created"] > widths["failed"]);
+    assert!(widths["failed"] >= 1);
+}
+
+#[test]
+fn problem_counts_group_rows_by_column_and_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let doc = parse(&render(&input(vec![path])).unwrap());
+    let rows = doc.by_id("problem-table").unwrap().rows();
+    let counts: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    assert_eq!(
+        counts,
+        [
+            (
+                "Cost (AUD): \"…\" is ambiguous".to_string(),
+                "25".to_string()
+            ),
+            ("API error 400/24325".into(), "1".into()),
+            ("Cost (AUD): \"…\" is not an amount".into(), "1".into()),
+            ("Name: is required when there is no id".into(), "1".into()),
+        ]
+    );
+    assert_eq!(rows[1][2], "The name is in use; pick another");
+}
+
+#[test]
+fn each_problem_shows_its_first_twenty_rows_with_their_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let doc = parse(&render(&input(vec![path])).unwrap());
+    let section = doc.by_id("problem-1").expect("first problem's examples");
+    assert_eq!(
+        section.all("h3")[0].text(),
+        "Cost (AUD): \"…\" is ambiguous"
+    );
+    let heads: Vec<String> = section.all("th").iter().map(|t| t.text()).collect();
+    assert_eq!(
+        heads,
+        ["Row", "Sheet", "Status", "Problem", "Name", "Cost (AUD)"]
+    );
+    let table = section.all("table")[0];
+    let rows = table.rows();
+    assert_eq!(rows.len(), EXAMPLES_PER_PROBLEM);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], (i + 2).to_string());
+        assert_eq!(r[2], "invalid");
+        assert!(r[3].starts_with(&format!("Cost (AUD): \"{i},5\" is ambiguous")));
+        assert_eq!(r[4], format!("Source {i}"));
+        assert_eq!(r[5], format!("{i},5"));
+    }
+    // The cost cell is the one marked.
+    let first = &table.all("tbody")[0].all("tr")[0];
+    let marked: Vec<String> = first
+        .all("td")
+        .iter()
+        .filter(|td| td.attr("class") == Some("bad"))
+        .map(|td| td.text())
+        .collect();
+    assert_eq!(marked, ["0,5"]);
+    assert!(section.text().contains("the first 20"));
+
+    // Row 27 is an example of both of its problems; the failed row of its API error.
+    for label in [
+        "Name: is required when there is no id",
+        "Cost (AUD): \"…\" is not an amount",
+        "API error 400/24325",
+    ] {
+        let s = doc
+            .all("section")
+            .into_iter()
+            .find(|s| s.attr("class") == Some("problem") && s.all("h3")[0].text() == label)
+            .unwrap_or_else(|| panic!("no examples for {label}"));
+        let rows = s.all("table")[0].rows();
+        assert_eq!(rows.len(), 1);
+        let expected_row = if label.starts_with("API") { "31" } else { "27" };
+        assert_eq!(rows[0][0], expected_row);
+    }
+}
+
+#[test]
+fn every_value_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "<script>alert('x')</script> & \"co\"";
+    let error = format!("Name: {evil:?} is a duplicate of row 2");
+    let path = write_csv(
+        dir.path(),
+        "evil.csv",
+        false,
+        &header(&["Name"]),
+        &[vec![
+            "2", "<b>", "source", "invalid", "", "", "", &error, evil,
+        ]],
+    );
+    let mut inp = input(vec![path]);
+    inp.title = "Import <b>&</b>".into();
+    inp.params.push(("map & <file>".into(), evil.into()));
+    let html = render(&inp).unwrap();
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<b>"));
+    let doc = parse(&html);
+    assert_eq!(doc.all("title")[0].text(), "Import <b>&</b>");
+    assert_eq!(doc.all("h1")[0].text(), "Import <b>&</b>");
+    let rows = doc.by_id("problem-1").unwrap().all("table")[0].rows();
+    assert_eq!(rows[0], ["2", "<b>", "invalid", error.as_str(), evil]);
+    let params = doc.by_id("parameters").unwrap().rows();
+    assert_eq!(params[1], ["map & <file>", evil]);
+}
+
+#[test]
+fn page_needs_nothing_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let html = render(&input(vec![path])).unwrap();
+    let doc = parse(&html);
+    assert!(doc.all("script").is_empty());
+    assert!(doc.all("link").is_empty());
+    assert!(doc.all("img").is_empty());
+    assert_eq!(doc.all("style").len(), 1);
+    for name in ["a", "svg", "g", "rect", "text", "td", "span"] {
+        for n in doc.all(name) {
+            for (k, v) in &n.attrs {
+                assert!(k != "src", "{name} has src");
+                if k == "href" {
+                    assert!(v.starts_with('#'), "{name} links out: {v}");
+                }
+            }
+        }
+    }
+    assert!(!html.contains("@import") && !html.contains("url("));
+}
+
+#[test]
+fn parameters_and_timings_are_listed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let mut inp = input(vec![path]);
+    inp.params = vec![
+        ("input".into(), "sources.csv".into()),
+        ("rate".into(), "5/s".into()),
+    ];
+    inp.timings = vec![
+        ("read".into(), "0.1 s".into()),
+        ("submit".into(), "4.0 s".into()),
+    ];
+    let doc = parse(&render(&inp).unwrap());
+    assert_eq!(
+        doc.by_id("parameters").unwrap().rows(),
+        [["input", "sources.csv"], ["rate", "5/s"]]
+    );
+    assert_eq!(
+        doc.by_id("timings").unwrap().rows(),
+        [["read", "0.1 s"], ["submit", "4.0 s"]]
+    );
+}
+
+#[test]
+fn several_files_are_counted_apart_and_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = sample_file(dir.path());
+    let b = write_csv(
+        dir.path(),
+        "stages.results.csv",
+        false,
+        &header(&["Stage", "colour"]),
+        &[
+            vec![
+                "2",
+                "Lead Stages",
+                "stage",
+                "created",
+                "9",
+                "",
+                "",
+                "",
+                "Won",
+                "#00ff00",
+            ],
+            vec![
+                "3",
+                "Lead Stages",
+                "stage",
+                "invalid",
+                "",
+                "",
+                "",
+                "colour: \"blue\" is not a colour (#rrggbb, rrggbb or #rgb)",
+                "Lost",
+                "blue",
+            ],
+        ],
+    );
+    let doc = parse(&render(&input(vec![a, b])).unwrap());
+    let rows = doc.by_id("status-table").unwrap().rows();
+    let created = rows.iter().find(|r| r[0] == "created").unwrap();
+    assert_eq!(created[1..], ["3", "1", "4", "12.5%"]);
+    let files = doc.by_id("files").unwrap().rows();
+    assert_eq!(files[0][1], "30");
+    assert_eq!(files[1][1], "2");
+    let s = doc
+        .all("section")
+        .into_iter()
+        .find(|s| {
+            s.all("h3")
+                .first()
+                .is_some_and(|h| h.text().starts_with("colour"))
+        })
+        .unwrap();
+    let heads: Vec<String> = s.all("th").iter().map(|t| t.text()).collect();
+    assert_eq!(
+        heads,
+        [
+            "File",
+            "Row",
+            "Sheet",
+            "Status",
+            "Problem",
+            "Name",
+            "Cost (AUD)",
+            "Stage",
+            "colour"
+        ]
+    );
+    let row = &s.all("table")[0].rows()[0];
+    assert_eq!(
+        row,
+        &[
+            "stages.results.csv",
+            "3",
+            "Lead Stages",
+            "invalid",
+            "colour: \"blue\" is not a colour (#rrggbb, rrggbb or #rgb)",
+            "",
+            "",
+            "Lost",
+            "blue"
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_results_file_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_csv(
+        dir.path(),
+        "plain.csv",
+        false,
+        &["name", "cost"],
+        &[vec!["a", "1"]],
+    );
+    let err = render(&input(vec![path])).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    assert!(err.to_string().contains("plain.csv"), "{err}");
+    assert!(err.to_string().contains("not a results file"), "{err}");
+}
+
+#[test]
+fn write_html_writes_the_page_and_never_over_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let out = dir.path().join("report.html");
+    write_html(&input(vec![path.clone()]), &out).unwrap();
+    let html = fs::read_to_string(&out).unwrap();
+    assert_eq!(html, render(&input(vec![path.clone()])).unwrap());
+    let before = fs::read(&path).unwrap();
+    let err = write_html(&input(vec![path.clone()]), &path).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(fs::read(&path).unwrap(), before);
+}
