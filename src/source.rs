@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
 use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt};
+use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt, trim};
 use crate::kind::Kind;
 use crate::record::names::name_key;
 use crate::record::{Problem, ProblemKind, Record, validate};
@@ -58,7 +58,7 @@ pub(crate) fn claimed_name<'a>(
     plan.columns.fields.get(Field::Name)?;
     let create = match checked {
         Ok(r) => r.id().is_none() && r.name().is_some(),
-        Err(_) => cells.invalid_id(plan).trim().is_empty(),
+        Err(_) => trim(cells.invalid_id(plan)).is_empty(),
     };
     create.then(|| cells.name(plan))
 }
@@ -71,7 +71,7 @@ fn claim(
     cells: &Kept,
 ) -> Option<u64> {
     let (kind, name) = (kind?, claimed_name(plan, checked, cells)?);
-    (!name.trim().is_empty()).then(|| name_key(kind, name))
+    (!trim(name).is_empty()).then(|| name_key(kind, name))
 }
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
@@ -111,30 +111,28 @@ impl Ends {
 }
 
 impl Kept {
-    fn new<'a>(cells: impl Iterator<Item = Cow<'a, str>> + Clone, id_kept: bool) -> Kept {
-        let (mut len, mut count) = (0, 0);
-        for c in cells.clone() {
-            len += c.len();
-            count += 1;
-        }
+    fn new(cells: &[Cow<'_, str>], id_kept: bool) -> Kept {
+        let len: usize = cells.iter().map(|c| c.len()).sum();
         let mut text = String::with_capacity(len);
-        let ends = if count <= SHORT && len <= usize::from(u16::MAX) {
+        let ends = if cells.len() <= SHORT && len <= usize::from(u16::MAX) {
             let mut ends = [0u16; SHORT];
-            for (c, end) in cells.zip(&mut ends) {
-                text.push_str(&c);
+            for (c, end) in cells.iter().zip(&mut ends) {
+                text.push_str(c);
                 *end = u16::try_from(text.len()).unwrap_or(u16::MAX);
             }
             Ends::Short {
-                len: u8::try_from(count).unwrap_or(0),
+                len: u8::try_from(cells.len()).unwrap_or(0),
                 ends,
             }
         } else {
-            let mut ends = Vec::with_capacity(count);
-            for c in cells {
-                text.push_str(&c);
-                ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
-            }
-            Ends::Long(ends.into_boxed_slice())
+            let ends = cells
+                .iter()
+                .map(|c| {
+                    text.push_str(c);
+                    u32::try_from(text.len()).unwrap_or(u32::MAX)
+                })
+                .collect();
+            Ends::Long(ends)
         };
         Kept {
             text: text.into_boxed_str(),
@@ -209,7 +207,7 @@ impl Kept {
 /// one of them (for the duplicate check), and an invalid row's id cell (for its results line).
 /// Each byte of it crosses to the consumer's thread.
 fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
-    let cell = move |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
+    let cell = |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
     let fields = &plan.columns.fields;
     let name = match name_at(plan) {
         NameAt::Extra => Some(fields.get(Field::Name).map(|(i, _)| i)),
@@ -224,8 +222,33 @@ fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
         .into_iter()
         .flatten();
     let id_kept = id.is_some();
-    let extra = name.into_iter().chain(id).chain(origin);
-    Kept::new(plan.slots.iter().copied().chain(extra).map(cell), id_kept)
+    let columns = plan
+        .slots
+        .iter()
+        .copied()
+        .chain(name)
+        .chain(id)
+        .chain(origin);
+    // Each cell looked up once, into a buffer on the stack for the common row.
+    let mut short: [Cow<'_, str>; SHORT] = Default::default();
+    let mut n = 0;
+    let mut long = Vec::new();
+    for c in columns {
+        if n < SHORT {
+            short[n] = cell(c);
+        } else {
+            if long.is_empty() {
+                long.extend(short.iter().cloned());
+            }
+            long.push(cell(c));
+        }
+        n += 1;
+    }
+    if n <= SHORT {
+        Kept::new(&short[..n], id_kept)
+    } else {
+        Kept::new(&long, id_kept)
+    }
 }
 
 pub(crate) fn check_row(
@@ -319,7 +342,7 @@ pub(crate) fn read_file(
                     number: row.number,
                     kind: None,
                     checked: Err(Vec::new()),
-                    cells: Kept::new(std::iter::empty(), false),
+                    cells: Kept::new(&[], false),
                     claim: None,
                     pending: Some(cells),
                 },
@@ -373,22 +396,34 @@ mod tests {
     #[test]
     fn kept_cells_come_back_as_they_went_in() {
         let cells = ["Café", "", "12.50", "#aabbcc"];
-        let kept = Kept::new(cells.iter().map(|c| Cow::Borrowed(*c)), false);
+        let kept = Kept::new(&cells.map(Cow::Borrowed), false);
         for (i, c) in cells.iter().enumerate() {
             assert_eq!(kept.get(i), *c);
         }
         assert_eq!(kept.get(4), "");
-        let none = Kept::new(std::iter::empty(), false);
+        let none = Kept::new(&[], false);
         assert_eq!(none.get(0), "");
         // Many cells, or much text, are kept the other way, and come back the same.
         let many: Vec<String> = (0..20).map(|i| format!("cell {i} é")).collect();
-        let kept = Kept::new(many.iter().map(|c| Cow::Borrowed(c.as_str())), false);
+        let kept = Kept::new(
+            &many
+                .iter()
+                .map(|c| Cow::Borrowed(c.as_str()))
+                .collect::<Vec<_>>(),
+            false,
+        );
         assert!(matches!(kept.ends, Ends::Long(_)));
         for (i, c) in many.iter().enumerate() {
             assert_eq!(kept.get(i), c);
         }
         let long = ["x".repeat(70_000), "y".into()];
-        let kept = Kept::new(long.iter().map(|c| Cow::Borrowed(c.as_str())), false);
+        let kept = Kept::new(
+            &long
+                .iter()
+                .map(|c| Cow::Borrowed(c.as_str()))
+                .collect::<Vec<_>>(),
+            false,
+        );
         assert!(matches!(kept.ends, Ends::Long(_)));
         assert_eq!(kept.get(0), long[0]);
         assert_eq!(kept.get(1), "y");

@@ -42,9 +42,20 @@ impl<'a> CellRef<'a> {
     pub(crate) fn is_blank(&self) -> bool {
         match self {
             CellRef::Empty => true,
-            CellRef::Text(t) => t.trim().is_empty(),
+            CellRef::Text(t) => trim(t).is_empty(),
             _ => false,
         }
+    }
+}
+
+/// `s` without leading and trailing whitespace, as [`str::trim`]; the common cell that
+/// starts and ends with a visible ASCII character is returned as it is without decoding.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -181,6 +192,14 @@ pub(crate) fn column_letters(index: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The quick trim is `str::trim`, whatever the cell holds at its ends.
+        #[test]
+        fn trim_is_str_trim(s in "[ \t\n\u{a0}\u{3000}\u{85}a-z!~\u{1}é]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
 
     #[test]
     fn a_sheet_row_reads_its_cells() {

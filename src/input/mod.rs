@@ -15,7 +15,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-pub(crate) use cell::{Cell, CellRef, Cells, Row, RowCells, column_letters, number_text};
+pub(crate) use cell::{Cell, CellRef, Cells, Row, RowCells, column_letters, number_text, trim};
 
 /// A header row and where it was found.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use super::parse::{parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id};
 use super::{Kind, LeadSource, LeadStage, Problem, ProblemKind, Record, Text};
 use crate::input::headers::{Field, FieldColumns};
-use crate::input::{CellRef, Cells};
+use crate::input::{CellRef, Cells, trim};
 
 use super::problem::MAX_CELL_BYTES;
 
@@ -35,7 +35,7 @@ impl<C: Cells> Check<'_, C> {
         let (i, header) = self.cols.get(field)?;
         match self.cells.cell(i) {
             CellRef::Empty => None,
-            CellRef::Text(t) if t.trim().is_empty() => None,
+            CellRef::Text(t) if trim(t).is_empty() => None,
             CellRef::Text(t) if t.len() > MAX_CELL_BYTES => {
                 self.problem(header, ProblemKind::TooLong { bytes: t.len() });
                 None
@@ -81,7 +81,7 @@ impl<C: Cells> Check<'_, C> {
     fn text(&mut self, field: Field, breaks: bool) -> Option<Text> {
         let (cell, header) = self.cell(field)?;
         let text = cell.display();
-        let text = text.trim();
+        let text = trim(&text);
         // Control characters are below 0x20, 0x7f, or (U+0080–U+009F) start with 0xc2.
         let maybe_control = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
         let bad = maybe_control

@@ -1,6 +1,7 @@
 //! Names as they are compared: trimmed and Unicode case folded; 64-bit keys of them.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ pub(crate) fn fold_name(name: &str) -> String {
 pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
     let mut h = Fnv1a::default();
     h.write_u8(kind as u8);
-    let t = name.trim();
+    let t = crate::input::trim(name);
     if t.is_ascii() {
         t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
     } else {
@@ -124,14 +125,17 @@ impl Names {
     ) {
         let (row, sheet, file) = at;
         let valid = checked.is_ok();
-        let Some(first) = self.seen.get(&key).copied() else {
-            let origin = Origin {
-                row: row | if valid { 0 } else { INVALID },
-                sheet: self.sheet_index(sheet),
-                file: u16::try_from(file).unwrap_or(u16::MAX),
-            };
-            self.seen.insert(key, origin);
-            return;
+        let sheet_index = self.sheet_index(sheet);
+        let first = match self.seen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(Origin {
+                    row: row | if valid { 0 } else { INVALID },
+                    sheet: sheet_index,
+                    file: u16::try_from(file).unwrap_or(u16::MAX),
+                });
+                return;
+            }
+            Entry::Occupied(o) => *o.get(),
         };
         let mut of = format!("row {}", first.row & !INVALID);
         let first_sheet = &self.sheets[usize::from(first.sheet)];

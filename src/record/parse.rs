@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{ApplyTo, Money, Text};
 use crate::input::headers::ValueRules;
-use crate::input::{CellRef, number_text};
+use crate::input::{CellRef, number_text, trim};
 
 /// A positive whole number, from a number cell or text (`755`, `755.0`).
 pub(crate) fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
@@ -14,7 +14,7 @@ pub(crate) fn parse_id(cell: CellRef<'_>) -> Result<u64, ProblemKind> {
         CellRef::Int(i) if i > 0 => Ok(i.cast_unsigned()),
         CellRef::Float(f) => float_to_id(f).ok_or_else(bad),
         CellRef::Text(t) => {
-            let t = t.trim();
+            let t = trim(t);
             if let Ok(n) = t.parse::<u64>() {
                 return if n > 0 { Ok(n) } else { Err(bad()) };
             }
@@ -112,7 +112,7 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
         CellRef::Text(_) => {}
         _ => return Err(ProblemKind::BadCost(raw.into_owned())),
     }
-    let mut s = raw.trim();
+    let mut s = trim(&raw);
     // The common case first: plain digits with an optional decimal point, no allocation but
     // the result's.
     if !rules.decimal_comma && plain_decimal(s) {
@@ -162,7 +162,7 @@ fn plain_decimal(s: &str) -> bool {
 /// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.
 pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     let raw = cell.display();
-    let t = raw.trim();
+    let t = trim(&raw);
     let hex = t.strip_prefix('#').unwrap_or(t);
     if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ProblemKind::BadColour(raw.into_owned()));
@@ -189,7 +189,7 @@ pub(crate) fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
         CellRef::Bool(b) => Ok(b),
         CellRef::Int(1) | CellRef::Float(1.0) => Ok(true),
         CellRef::Int(0) | CellRef::Float(0.0) => Ok(false),
-        CellRef::Text(t) => match lower(t.trim()).as_ref() {
+        CellRef::Text(t) => match lower(trim(t)).as_ref() {
             "true" | "yes" | "y" | "1" | "wahr" | "vrai" | "waar" | "verdadero" | "si" | "sí" => {
                 Ok(true)
             }

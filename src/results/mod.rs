@@ -2,4 +2,5 @@
 //! input order, writes and flushes them, journals what was done, and feeds the progress bar.
 
 pub(crate) mod collector;
+mod replace;
 pub(crate) mod writer;

@@ -6,6 +6,7 @@ use std::hash::Hasher;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use super::replace::{self, Released};
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Verdict};
@@ -20,13 +21,16 @@ pub(crate) struct ResultsWriter {
     line: Vec<u8>,
     rules: csv_core::Writer,
     echo_len: usize,
+    /// The file this one replaced, being let go (see [`replace`]).
+    _released: Released,
 }
 
 impl ResultsWriter {
-    /// Creates (truncates) the file and writes the header: the fixed columns, then `echo`.
+    /// Creates (replaces) the file and writes the header: the fixed columns, then `echo`.
     /// `bom`: start with a UTF-8 byte-order mark, so Excel reads the file as UTF-8.
     pub(crate) fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
-        let mut out = BufWriter::with_capacity(1 << 16, File::create(path)?);
+        let (file, released) = replace::create(path)?;
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         if bom {
             out.write_all(b"\xEF\xBB\xBF")?;
         }
@@ -35,6 +39,7 @@ impl ResultsWriter {
             line: Vec::with_capacity(256),
             rules: csv_core::Writer::new(),
             echo_len: echo.len(),
+            _released: released,
         };
         for h in RESULT_COLUMNS
             .iter()
