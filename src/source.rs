@@ -141,6 +141,31 @@ impl Kept {
         }
     }
 
+    /// A whole record kept as it is: its text and where each of its cells ends.
+    fn whole(text: &str, cell_ends: &[usize]) -> Kept {
+        let ends = if cell_ends.len() <= SHORT && text.len() <= usize::from(u16::MAX) {
+            let mut ends = [0u16; SHORT];
+            for (e, end) in cell_ends.iter().zip(&mut ends) {
+                *end = u16::try_from(*e).unwrap_or(u16::MAX);
+            }
+            Ends::Short {
+                len: u8::try_from(cell_ends.len()).unwrap_or(0),
+                ends,
+            }
+        } else {
+            let ends = cell_ends
+                .iter()
+                .map(|&e| u32::try_from(e).unwrap_or(u32::MAX))
+                .collect();
+            Ends::Long(ends)
+        };
+        Kept {
+            text: text.into(),
+            ends,
+            id_kept: false,
+        }
+    }
+
     /// The `i`th kept cell; empty past the last.
     #[inline]
     pub(crate) fn get(&self, i: usize) -> &str {
@@ -207,6 +232,16 @@ impl Kept {
 /// one of them (for the duplicate check), and an invalid row's id cell (for its results line).
 /// Each byte of it crosses to the consumer's thread.
 fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
+    // The common CSV row: every cell echoed in its own order, nothing more to keep.
+    if let RowCells::Csv { text, ends } = row.cells
+        && !invalid
+        && !plan.columns.is_results_file
+        && ends.len() == plan.slots.len()
+        && !matches!(name_at(plan), NameAt::Extra)
+        && plan.slots.iter().enumerate().all(|(i, s)| *s == Some(i))
+    {
+        return Kept::whole(text, ends);
+    }
     let cell = |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
     let fields = &plan.columns.fields;
     let name = match name_at(plan) {
@@ -392,6 +427,38 @@ pub(crate) fn read_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_record_is_kept_as_its_cells_would_be() {
+        let cells = ["Café", "", "12.50", "#aabbcc"];
+        let text = cells.concat();
+        let ends: Vec<usize> = cells
+            .iter()
+            .scan(0, |end, c| {
+                *end += c.len();
+                Some(*end)
+            })
+            .collect();
+        let whole = Kept::whole(&text, &ends);
+        let each = Kept::new(&cells.map(Cow::Borrowed), false);
+        for i in 0..=cells.len() {
+            assert_eq!(whole.get(i), each.get(i), "cell {i}");
+        }
+        let many: Vec<String> = (0..20).map(|i| format!("cell {i} é")).collect();
+        let text = many.concat();
+        let ends: Vec<usize> = many
+            .iter()
+            .scan(0, |end, c| {
+                *end += c.len();
+                Some(*end)
+            })
+            .collect();
+        let whole = Kept::whole(&text, &ends);
+        assert!(matches!(whole.ends, Ends::Long(_)));
+        for (i, c) in many.iter().enumerate() {
+            assert_eq!(whole.get(i), c);
+        }
+    }
 
     #[test]
     fn kept_cells_come_back_as_they_went_in() {

@@ -94,7 +94,10 @@ pub(super) fn survey(path: &Path, file: &mut File) -> io::Result<Survey> {
         let first = scan(&mut file.take(mid));
         (first, second.join())
     });
-    let (first, second) = (first?, second.map_err(|_| io::Error::other("survey panicked"))??);
+    let (first, second) = (
+        first?,
+        second.map_err(|_| io::Error::other("survey panicked"))??,
+    );
     Ok(Survey {
         head: first.head,
         valid_utf8: first.valid_utf8 && second.valid_utf8,
