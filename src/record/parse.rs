@@ -163,22 +163,27 @@ fn plain_decimal(s: &str) -> bool {
 pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     let raw = cell.display();
     let t = trim(&raw);
-    let hex = t.strip_prefix('#').unwrap_or(t);
-    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ProblemKind::BadColour(raw.into_owned()));
-    }
+    let hex = t.strip_prefix('#').unwrap_or(t).as_bytes();
     let mut out = [b'#'; 7];
-    match hex.len() {
-        6 => (1..7).zip(hex.bytes()).for_each(|(i, b)| out[i] = b),
-        3 => (1..7).step_by(2).zip(hex.bytes()).for_each(|(i, b)| {
-            out[i] = b;
-            out[i + 1] = b;
-        }),
-        _ => return Err(ProblemKind::BadColour(raw.into_owned())),
+    let digits_ok = match *hex {
+        [_, _, _, _, _, _] => {
+            out[1..].copy_from_slice(hex);
+            true
+        }
+        [r, g, b] => {
+            out[1..].copy_from_slice(&[r, r, g, g, b, b]);
+            true
+        }
+        _ => false,
+    };
+    if !digits_ok || !out[1..].iter().all(u8::is_ascii_hexdigit) {
+        return Err(ProblemKind::BadColour(raw.into_owned()));
     }
     out.make_ascii_lowercase();
     // Hex digits and `#` only: always UTF-8.
-    Text::from_utf8(out).map_err(|_| ProblemKind::BadColour(raw.into_owned()))
+    std::str::from_utf8(&out)
+        .map(Text::new)
+        .map_err(|_| ProblemKind::BadColour(raw.into_owned()))
 }
 
 /// true/false/yes/no/y/n/1/0 in any case, the words spreadsheet applications write for
