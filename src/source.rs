@@ -26,9 +26,6 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
-    /// The key ([`name_key`]) of the name a create row claims for the duplicate check,
-    /// computed where the row is checked.
-    pub claim: Option<u64>,
     /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
     pending: Option<Vec<Cell>>,
 }
@@ -43,7 +40,6 @@ impl Item {
             };
             (self.kind, self.checked) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
-            self.claim = claim(plan, self.kind, &self.checked, &self.cells);
         }
     }
 }
@@ -63,14 +59,10 @@ pub(crate) fn claimed_name<'a>(
     create.then(|| cells.name(plan))
 }
 
-/// The key of the name a row claims, if it claims one that is not blank.
-fn claim(
-    plan: &TablePlan,
-    kind: Option<Kind>,
-    checked: &Result<Record, Vec<Problem>>,
-    cells: &Kept,
-) -> Option<u64> {
-    let (kind, name) = (kind?, claimed_name(plan, checked, cells)?);
+/// The key of the name a checked row claims, if it claims one that is not blank. (Computed by
+/// the consumer, which has time to spare while the reader parses and checks.)
+pub(crate) fn claim(plan: &TablePlan, item: &Item) -> Option<u64> {
+    let (kind, name) = (item.kind?, claimed_name(plan, &item.checked, &item.cells)?);
     (!trim(name).is_empty()).then(|| name_key(kind, name))
 }
 
@@ -378,20 +370,17 @@ pub(crate) fn read_file(
                     kind: None,
                     checked: Err(Vec::new()),
                     cells: Kept::new(&[], false),
-                    claim: None,
                     pending: Some(cells),
                 },
                 _ => {
                     let (kind, checked) = check_row(plan, &row);
                     let cells = keep(plan, &row, checked.is_err());
-                    let claim = claim(plan, kind, &checked, &cells);
                     Item {
                         table: t,
                         number: row.number,
                         kind,
                         checked,
                         cells,
-                        claim,
                         pending: None,
                     }
                 }

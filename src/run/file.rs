@@ -26,7 +26,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Collector, Done, Finished, Outcome, WINDOW, echo_cells};
 use crate::results::writer::{ResultsWriter, fingerprint};
 use crate::resume::{self as journal_file, Journal, RowKey};
-use crate::source::{Channels, Item, Spent, read_file};
+use crate::source::{Channels, Item, Spent, claim, read_file};
 
 /// One input file's run.
 pub(super) struct FileRun<'a> {
@@ -338,7 +338,7 @@ impl FileRun<'_> {
     fn check(&self, item: &mut Item, names: &mut Names) {
         let plan = &self.plans[item.table];
         item.ensure_checked(plan);
-        if let Some(key) = item.claim {
+        if let Some(key) = claim(plan, item) {
             let at = (item.number, &plan.sheet, self.file_index);
             names.admit(key, || item.cells.name(plan), at, &mut item.checked);
         }
