@@ -315,11 +315,22 @@ impl FileRun<'_> {
     }
 
     /// Checks a dry run's rows and claims their names, leaving each where it lies.
+    /// The batch's names are looked up all at once before they are claimed one by one.
     fn decide_in_place(&self, first: u64, mut items: Vec<Item>, names: &mut Names) -> Done {
-        let outcomes = items
+        let keys: Vec<Option<u64>> = items
             .iter_mut()
             .map(|item| {
-                self.check(item, names);
+                let plan = &self.plans[item.table];
+                item.ensure_checked(plan);
+                claim(plan, item)
+            })
+            .collect();
+        names.warm(keys.iter().flatten().copied());
+        let outcomes = items
+            .iter_mut()
+            .zip(keys)
+            .map(|(item, key)| {
+                self.admit(item, key, names);
                 let (verdict, labels) = match &item.checked {
                     Err(p) => problems_verdict(p),
                     Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
@@ -338,7 +349,14 @@ impl FileRun<'_> {
     fn check(&self, item: &mut Item, names: &mut Names) {
         let plan = &self.plans[item.table];
         item.ensure_checked(plan);
-        if let Some(key) = claim(plan, item) {
+        let key = claim(plan, item);
+        self.admit(item, key, names);
+    }
+
+    /// Claims a checked row's name, by its key (see [`claim`]).
+    fn admit(&self, item: &mut Item, key: Option<u64>, names: &mut Names) {
+        if let Some(key) = key {
+            let plan = &self.plans[item.table];
             let at = (item.number, &plan.sheet, self.file_index);
             names.admit(key, || item.cells.name(plan), at, &mut item.checked);
         }
