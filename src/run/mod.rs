@@ -21,6 +21,7 @@ use crate::record::names::Names;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
+mod decide;
 mod file;
 mod report;
 mod resume;

@@ -14,6 +14,13 @@ use crate::results::collector::{Done, Finished};
 use crate::resume::{Journal, RowKey};
 use crate::source::Item;
 
+/// What to do with one row.
+pub(super) enum Next {
+    /// Its outcome is known without a request.
+    Done(Finished),
+    Send(ToSend),
+}
+
 /// A row to send.
 pub(super) struct ToSend {
     pub(super) seq: u64,

@@ -1,0 +1,214 @@
+//! What to do with each row once it is read: check it (if the reader left that), claim its
+//! name, and decide whether it is done without a request (invalid, valid in a dry run,
+//! resumed, a conflict) or goes to the account.
+
+use std::ops::ControlFlow;
+
+use super::file::FileRun;
+use super::send::{Next, ToSend, finished};
+use crate::input::plan::TablePlan;
+use crate::outcome::{Status, Verdict};
+use crate::pipeline::Submitted;
+use crate::pipeline::account::Action;
+use crate::pipeline::stop::Stop;
+use crate::record::names::Names;
+use crate::record::{Problem, Record};
+use crate::results::collector::{Done, Outcome, echo_cells};
+use crate::results::writer::fingerprint;
+use crate::resume::RowKey;
+use crate::source::{Item, claim};
+
+fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
+    let error = problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let labels = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.column, p.kind.label()))
+        .collect();
+    (Verdict::with_error(Status::Invalid, error), labels)
+}
+
+impl FileRun<'_> {
+    /// What the run being resumed says of a row: its outcome when it is done (or changed
+    /// since), else whether it may have been sent.
+    fn resumed(
+        &self,
+        plan: &TablePlan,
+        item: &Item,
+        key: &RowKey,
+        record: &Record,
+    ) -> ControlFlow<(Verdict, Vec<String>), bool> {
+        let Some(r) = &self.resume else {
+            return ControlFlow::Continue(false);
+        };
+        if let Some(d) = r.done.get(key) {
+            if d.fingerprint == fingerprint(echo_cells(plan, item)) {
+                return ControlFlow::Break((Verdict::with_id(d.status, d.id), vec![]));
+            }
+            // The resume check stops a changed input before any request; never send an
+            // update of a record to a row that did not create it.
+            let v = Verdict::with_error(
+                Status::Conflict,
+                format!(
+                    "row changed since record {} was made for it: not sent",
+                    d.id
+                ),
+            );
+            return ControlFlow::Break((v, vec!["changed since resumed run".into()]));
+        }
+        if let Some(&(status, id)) = r.batch_done.get(key) {
+            return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
+        }
+        ControlFlow::Continue(
+            r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),
+        )
+    }
+
+    /// What the account says to do with a record. One an earlier run may have sent
+    /// (`was_sent`) is matched only against the records that existed before that run.
+    fn action(&self, record: &Record, was_sent: bool) -> Action {
+        match self.live.as_deref() {
+            Some(s) => {
+                let visible = if was_sent {
+                    s.pre_ids(record.kind())
+                } else {
+                    None
+                };
+                s.account.classify(record, self.matching, visible.as_ref())
+            }
+            None => Action::Create,
+        }
+    }
+
+    /// Checks a dry run's rows and claims their names, leaving each where it lies.
+    /// The batch's names are looked up all at once before they are claimed one by one.
+    pub(super) fn decide_in_place(
+        &self,
+        first: u64,
+        mut items: Vec<Item>,
+        names: &mut Names,
+    ) -> Done {
+        let keys: Vec<Option<u64>> = items
+            .iter_mut()
+            .map(|item| {
+                let plan = &self.plans[item.table];
+                item.ensure_checked(plan);
+                claim(plan, item)
+            })
+            .collect();
+        names.warm(keys.iter().flatten().copied());
+        let outcomes = items
+            .iter_mut()
+            .zip(keys)
+            .map(|(item, key)| {
+                self.admit(item, key, names);
+                let (verdict, labels) = match &item.checked {
+                    Err(p) => problems_verdict(p),
+                    Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
+                };
+                Outcome { verdict, labels }
+            })
+            .collect();
+        Done::InPlace {
+            first,
+            items,
+            outcomes,
+        }
+    }
+
+    /// Checks the row (if the reader left that) and claims its name.
+    fn check(&self, item: &mut Item, names: &mut Names) {
+        let plan = &self.plans[item.table];
+        item.ensure_checked(plan);
+        let key = claim(plan, item);
+        self.admit(item, key, names);
+    }
+
+    /// Claims a checked row's name, by its key (see [`claim`]).
+    fn admit(&self, item: &mut Item, key: Option<u64>, names: &mut Names) {
+        if let Some(key) = key {
+            let plan = &self.plans[item.table];
+            let at = (item.number, &plan.sheet, self.file_index);
+            names.admit(key, || item.cells.name(plan), at, &mut item.checked);
+        }
+    }
+
+    /// Checks the row (if the reader left that), claims its name, and decides what to do.
+    pub(super) fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
+        self.check(&mut item, names);
+        let plan = &self.plans[item.table];
+        let record = match &item.checked {
+            Err(p) => {
+                let (v, labels) = problems_verdict(p);
+                return Next::Done(finished(seq, item, v, labels));
+            }
+            Ok(_) if self.live.is_none() => {
+                return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
+            }
+            Ok(r) => r.clone(),
+        };
+        let key: RowKey = (plan.sheet.to_string(), item.number);
+        let mut record = record;
+        let was_sent = match self.resumed(plan, &item, &key, &record) {
+            ControlFlow::Continue(was_sent) => was_sent,
+            ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
+        };
+        let (status_if_plan, id) = match self.action(&record, was_sent) {
+            Action::Conflict(why) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_error(Status::Conflict, why),
+                    vec!["conflict with the account".into()],
+                ));
+            }
+            Action::Unchanged(id) => {
+                return Next::Done(finished(
+                    seq,
+                    item,
+                    Verdict::with_id(Status::Unchanged, id),
+                    vec![],
+                ));
+            }
+            Action::Create => (Status::Create, None),
+            Action::Update(id) => (Status::Update, Some(id)),
+        };
+        if self.plan {
+            let mut v = Verdict::new(status_if_plan);
+            v.id = id;
+            return Next::Done(finished(seq, item, v, vec![]));
+        }
+        if let Some(id) = id {
+            record.set_id(id);
+        }
+        if self.stop.is_stopping() {
+            let s = skipped(&self.stop);
+            return Next::Done(finished(
+                seq,
+                item,
+                s.verdict,
+                s.error_label.into_iter().collect(),
+            ));
+        }
+        Next::Send(ToSend {
+            seq,
+            item,
+            record,
+            was_sent,
+            key,
+        })
+    }
+}
+
+fn skipped(stop: &Stop) -> Submitted {
+    Submitted {
+        verdict: Verdict::with_error(
+            Status::Skipped,
+            format!("not sent: the run stopped ({})", stop.reason()),
+        ),
+        error_label: Some("skipped".into()),
+    }
+}
