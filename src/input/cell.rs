@@ -27,6 +27,10 @@ impl<'a> CellRef<'a> {
     /// its formula text.
     #[inline]
     pub(crate) fn display(&self) -> Cow<'a, str> {
+        // Text first, on its own: nearly every cell of a CSV file is text.
+        if let CellRef::Text(t) = *self {
+            return Cow::Borrowed(t);
+        }
         match *self {
             CellRef::Empty => Cow::Borrowed(""),
             CellRef::Text(t) | CellRef::Error(t) | CellRef::Date(t) => Cow::Borrowed(t),
