@@ -44,6 +44,7 @@ run() {
 
 : >"$dir/ours.txt"
 : >"$dir/theirs.txt"
+sync # earlier runs' writes go to disk now, not during the runs measured
 run "${ours[@]}" >/dev/null # warm the page cache
 run "${theirs[@]}" >/dev/null
 for _ in $(seq "$runs"); do # in turn, so a drift in the machine's speed hits both
