@@ -7,6 +7,7 @@
 
 mod api;
 mod backend;
+mod bytes;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -2,6 +2,7 @@
 
 use super::parse::{parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id};
 use super::{Kind, LeadSource, LeadStage, Problem, ProblemKind, Record, Text};
+use crate::bytes::any_byte;
 use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells, trim};
 
@@ -83,7 +84,7 @@ impl<C: Cells> Check<'_, C> {
         let text = cell.display();
         let text = trim(&text);
         // Control characters are below 0x20, 0x7f, or (U+0080–U+009F) start with 0xc2.
-        let maybe_control = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
+        let maybe_control = any_byte(text.as_bytes(), |b| b < 0x20 || b == 0x7f || b == 0xc2);
         let bad = maybe_control
             .then(|| text.chars())
             .into_iter()

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::replace::{self, Released};
+use crate::bytes::any_byte;
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Verdict};
@@ -124,16 +125,9 @@ impl ResultsWriter {
 }
 
 /// Whether a field needs quotes as `csv::Writer` writes it by default: it holds the comma, the
-/// quote, or a line break. Checked 16 bytes at a time, without a branch per byte.
+/// quote, or a line break.
 fn needs_quotes(f: &[u8]) -> bool {
-    let special = |b: &u8| matches!(*b, b',' | b'"' | b'\n' | b'\r');
-    let mut chunks = f.chunks_exact(16);
-    for chunk in &mut chunks {
-        if chunk.iter().fold(false, |any, b| any | special(b)) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(special)
+    any_byte(f, |b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 fn opt_num(n: Option<u32>) -> Cow<'static, str> {
