@@ -8,15 +8,16 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
+use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Status};
-use crate::results::writer::fingerprint;
 
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,6 +315,16 @@ impl Journal {
             name: name.map(str::to_string),
         })
     }
+}
+
+/// A fingerprint of a row's echoed cells, so `--resume` notices a changed input row.
+pub(crate) fn fingerprint<S: AsRef<str>>(echo: impl IntoIterator<Item = S>) -> u64 {
+    let mut h = Fnv1a::default();
+    for c in echo {
+        h.write(c.as_ref().as_bytes());
+        h.write(&[0x1f]);
+    }
+    h.finish()
 }
 
 #[cfg(test)]

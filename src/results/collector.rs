@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
 
-use super::writer::{ResultsWriter, fingerprint};
+use super::writer::ResultsWriter;
 use crate::error::FatalError;
 use crate::input::plan::TablePlan;
 use crate::outcome::{Status, Verdict};
 use crate::progress::Progress;
-use crate::resume::{Journal, RowKey};
+use crate::resume::{Journal, RowKey, fingerprint};
 use crate::source::{Item, Spent};
 
 /// How many finished rows may wait behind a slow one before the run stops taking rows.

@@ -2,13 +2,11 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::hash::Hasher;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::replace::{self, Released};
 use crate::bytes::any_byte;
-use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Verdict};
 
@@ -134,21 +132,11 @@ fn opt_num(n: Option<u32>) -> Cow<'static, str> {
     n.map_or(Cow::Borrowed(""), |n| Cow::Owned(n.to_string()))
 }
 
-/// A fingerprint of a row's echoed cells, so `--resume` notices a changed input row.
-pub(crate) fn fingerprint<S: AsRef<str>>(echo: impl IntoIterator<Item = S>) -> u64 {
-    let mut h = Fnv1a::default();
-    for c in echo {
-        h.write(c.as_ref().as_bytes());
-        h.write(&[0x1f]);
-    }
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::Status;
-    use crate::resume::read_done;
+    use crate::resume::{fingerprint, read_done};
     #[test]
     fn written_done_lines_are_read_back_with_their_fingerprint() {
         let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use crate::outcome::Status;
 use crate::pipeline::Submitter;
 use crate::progress::Progress;
 use crate::results::collector::echo_cells;
-use crate::results::writer::fingerprint;
+use crate::resume::fingerprint;
 use crate::resume::{self as journal_file, Done, Journal, Recovered, RowKey, read_done};
 use crate::source::{Channels, Item, claimed_name, read_file};
 
