@@ -32,6 +32,8 @@ pub mod sandbox;
 mod source;
 mod summary;
 mod template;
+#[cfg(test)]
+mod test_support;
 
 pub use api::client::Ping;
 pub use commands::{export, ping, serve, template};

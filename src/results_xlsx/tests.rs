@@ -1,7 +1,8 @@
 use super::*;
+use crate::test_support::zipped;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use std::fs;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 const HEADER: &str =
     "row,sheet,kind,status,id,error_code,specific_code,error,Name,Cost (AUD),Code\n";
@@ -34,16 +35,6 @@ fn convert(dir: &Path) -> (PathBuf, XlsxSummary) {
     let out = dir.join("sources.results.xlsx");
     let summary = csv_to_xlsx(&csv, &out).unwrap();
     (out, summary)
-}
-
-fn zipped(path: &Path, name: &str) -> String {
-    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
-    let mut text = String::new();
-    zip.by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }
 
 /// The notes of `xl/comments1.xml`: (cell reference, text).

@@ -43,58 +43,41 @@ impl Ends {
     }
 }
 
+impl Ends {
+    /// Where each of `count` cells ends, in `len` bytes of text.
+    fn new(len: usize, count: usize, ends: impl Iterator<Item = usize>) -> Ends {
+        if count <= SHORT && len <= usize::from(u16::MAX) {
+            let mut short = [0u16; SHORT];
+            for (e, end) in ends.zip(&mut short) {
+                *end = u16::try_from(e).unwrap_or(u16::MAX);
+            }
+            let len = u8::try_from(count).unwrap_or(0);
+            Ends::Short { len, ends: short }
+        } else {
+            Ends::Long(ends.map(|e| u32::try_from(e).unwrap_or(u32::MAX)).collect())
+        }
+    }
+}
+
 impl Kept {
     pub(super) fn new(cells: &[Cow<'_, str>], id_kept: bool) -> Kept {
-        let len: usize = cells.iter().map(|c| c.len()).sum();
-        let mut text = String::with_capacity(len);
-        let ends = if cells.len() <= SHORT && len <= usize::from(u16::MAX) {
-            let mut ends = [0u16; SHORT];
-            for (c, end) in cells.iter().zip(&mut ends) {
-                text.push_str(c);
-                *end = u16::try_from(text.len()).unwrap_or(u16::MAX);
-            }
-            Ends::Short {
-                len: u8::try_from(cells.len()).unwrap_or(0),
-                ends,
-            }
-        } else {
-            let ends = cells
-                .iter()
-                .map(|c| {
-                    text.push_str(c);
-                    u32::try_from(text.len()).unwrap_or(u32::MAX)
-                })
-                .collect();
-            Ends::Long(ends)
-        };
+        let text = cells.concat();
+        let ends = cells.iter().scan(0, |end, c| {
+            *end += c.len();
+            Some(*end)
+        });
         Kept {
+            ends: Ends::new(text.len(), cells.len(), ends),
             text: text.into_boxed_str(),
-            ends,
             id_kept,
         }
     }
 
     /// A whole record kept as it is: its text and where each of its cells ends.
     pub(super) fn whole(text: &str, cell_ends: &[usize]) -> Kept {
-        let ends = if cell_ends.len() <= SHORT && text.len() <= usize::from(u16::MAX) {
-            let mut ends = [0u16; SHORT];
-            for (e, end) in cell_ends.iter().zip(&mut ends) {
-                *end = u16::try_from(*e).unwrap_or(u16::MAX);
-            }
-            Ends::Short {
-                len: u8::try_from(cell_ends.len()).unwrap_or(0),
-                ends,
-            }
-        } else {
-            let ends = cell_ends
-                .iter()
-                .map(|&e| u32::try_from(e).unwrap_or(u32::MAX))
-                .collect();
-            Ends::Long(ends)
-        };
         Kept {
             text: text.into(),
-            ends,
+            ends: Ends::new(text.len(), cell_ends.len(), cell_ends.iter().copied()),
             id_kept: false,
         }
     }

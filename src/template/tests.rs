@@ -1,17 +1,7 @@
 use super::*;
+use crate::test_support::zipped;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use std::fs;
-use std::io::Read as _;
-
-fn zipped(path: &Path, name: &str) -> String {
-    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
-    let mut text = String::new();
-    zip.by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
-}
 
 fn rows(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
     let mut book: Xlsx<_> = open_workbook(path).unwrap();

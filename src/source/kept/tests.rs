@@ -1,16 +1,26 @@
 use super::*;
 
+fn borrowed(cells: &[String]) -> Vec<Cow<'_, str>> {
+    cells.iter().map(|c| Cow::Borrowed(c.as_str())).collect()
+}
+
+/// Where each cell ends when the cells are put back to back.
+fn ends_of<S: AsRef<str>>(cells: &[S]) -> Vec<usize> {
+    let mut end = 0;
+    cells
+        .iter()
+        .map(|c| {
+            end += c.as_ref().len();
+            end
+        })
+        .collect()
+}
+
 #[test]
 fn a_whole_record_is_kept_as_its_cells_would_be() {
     let cells = ["Café", "", "12.50", "#aabbcc"];
     let text = cells.concat();
-    let ends: Vec<usize> = cells
-        .iter()
-        .scan(0, |end, c| {
-            *end += c.len();
-            Some(*end)
-        })
-        .collect();
+    let ends = ends_of(&cells);
     let whole = Kept::whole(&text, &ends);
     let each = Kept::new(&cells.map(Cow::Borrowed), false);
     for i in 0..=cells.len() {
@@ -18,13 +28,7 @@ fn a_whole_record_is_kept_as_its_cells_would_be() {
     }
     let many: Vec<String> = (0..20).map(|i| format!("cell {i} é")).collect();
     let text = many.concat();
-    let ends: Vec<usize> = many
-        .iter()
-        .scan(0, |end, c| {
-            *end += c.len();
-            Some(*end)
-        })
-        .collect();
+    let ends = ends_of(&many);
     let whole = Kept::whole(&text, &ends);
     assert!(matches!(whole.ends, Ends::Long(_)));
     for (i, c) in many.iter().enumerate() {
@@ -44,25 +48,13 @@ fn kept_cells_come_back_as_they_went_in() {
     assert_eq!(none.get(0), "");
     // Many cells, or much text, are kept the other way, and come back the same.
     let many: Vec<String> = (0..20).map(|i| format!("cell {i} é")).collect();
-    let kept = Kept::new(
-        &many
-            .iter()
-            .map(|c| Cow::Borrowed(c.as_str()))
-            .collect::<Vec<_>>(),
-        false,
-    );
+    let kept = Kept::new(&borrowed(&many), false);
     assert!(matches!(kept.ends, Ends::Long(_)));
     for (i, c) in many.iter().enumerate() {
         assert_eq!(kept.get(i), c);
     }
     let long = ["x".repeat(70_000), "y".into()];
-    let kept = Kept::new(
-        &long
-            .iter()
-            .map(|c| Cow::Borrowed(c.as_str()))
-            .collect::<Vec<_>>(),
-        false,
-    );
+    let kept = Kept::new(&borrowed(&long), false);
     assert!(matches!(kept.ends, Ends::Long(_)));
     assert_eq!(kept.get(0), long[0]);
     assert_eq!(kept.get(1), "y");
