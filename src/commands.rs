@@ -1,8 +1,11 @@
 //! The two small commands beside a run: `ping` (credentials, base URL, clock skew) and
 //! `sandbox` (serve the emulator until Ctrl-C).
 
+use std::path::Path;
+
 use crate::api::Failure;
 use crate::api::client::{Ping, fatal_advice};
+use crate::api::wire::Listed;
 use crate::backend::Backend;
 use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
@@ -115,46 +118,9 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
         {
             export_xlsx(config.kind, &listed, out)?;
-            if !config.quiet {
-                eprintln!(
-                    "exported {} {} to {}",
-                    listed.len(),
-                    config.kind.plural(),
-                    out.display()
-                );
-            }
-            return Ok(listed.len() as u64);
+        } else {
+            export_csv(config.kind, &listed, out)?;
         }
-        let mut w = csv::Writer::from_path(out).map_err(|e| FatalError::Output {
-            path: out.clone(),
-            source: std::io::Error::other(e),
-        })?;
-        let io = |e: csv::Error| FatalError::Output {
-            path: out.clone(),
-            source: std::io::Error::other(e),
-        };
-        match config.kind {
-            Kind::Source => {
-                w.write_record(["id", "name", "description", "cost", "isReferral"])
-                    .map_err(io)?;
-                for l in &listed {
-                    let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
-                    let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
-                    let id = l.id.to_string();
-                    let description = l.description.clone().unwrap_or_default();
-                    w.write_record([id.as_str(), &l.name, &description, &cost, &referral])
-                        .map_err(io)?;
-                }
-            }
-            Kind::Stage => {
-                w.write_record(["id", "name"]).map_err(io)?;
-                for l in &listed {
-                    w.write_record([l.id.to_string().as_str(), &l.name])
-                        .map_err(io)?;
-                }
-            }
-        }
-        w.flush().map_err(|e| FatalError::output(out)(e))?;
         if !config.quiet {
             eprintln!(
                 "exported {} {} to {}",
@@ -165,6 +131,37 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
         }
         Ok(listed.len() as u64)
     })
+}
+
+/// Writes the listed records as CSV.
+fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
+    let io = |e: csv::Error| FatalError::Output {
+        path: out.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(out).map_err(io)?;
+    match kind {
+        Kind::Source => {
+            w.write_record(["id", "name", "description", "cost", "isReferral"])
+                .map_err(io)?;
+            for l in listed {
+                let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
+                let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
+                let id = l.id.to_string();
+                let description = l.description.clone().unwrap_or_default();
+                w.write_record([id.as_str(), &l.name, &description, &cost, &referral])
+                    .map_err(io)?;
+            }
+        }
+        Kind::Stage => {
+            w.write_record(["id", "name"]).map_err(io)?;
+            for l in listed {
+                w.write_record([l.id.to_string().as_str(), &l.name])
+                    .map_err(io)?;
+            }
+        }
+    }
+    w.flush().map_err(|e| FatalError::output(out)(e))
 }
 
 /// Writes a template to fill in; the kind comes from `kind` or the file's name.
@@ -182,11 +179,7 @@ pub fn template(file: &std::path::Path, kind: Option<Kind>) -> Result<(), FatalE
 }
 
 /// The export as a workbook: one sheet named for the kind, in this tool's input format.
-fn export_xlsx(
-    kind: Kind,
-    listed: &[crate::api::wire::Listed],
-    out: &std::path::Path,
-) -> Result<(), FatalError> {
+fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
     use rust_xlsxwriter::{Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| FatalError::Output {
         path: out.to_path_buf(),

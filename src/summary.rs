@@ -330,8 +330,13 @@ fn human_secs(secs: f64) -> String {
         reason = "max(1.0) makes it at least 1 (NaN too); a float-to-int cast saturates"
     )]
     let secs = secs.ceil().max(1.0) as u64;
+    duration_text(secs, " ")
+}
+
+/// Whole seconds as `45 s` (with `gap` before the `s`), `4m10s` or `1h02m`.
+pub(crate) fn duration_text(secs: u64, gap: &str) -> String {
     match secs {
-        0..60 => format!("{secs} s"),
+        0..60 => format!("{secs}{gap}s"),
         60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
         _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
     }

@@ -2,7 +2,7 @@
 //! plain line say them, with grouped numbers and short durations.
 
 use crate::pipeline::StatsSnapshot;
-use crate::summary::{KindCounts, Mode};
+use crate::summary::{KindCounts, Mode, duration_text};
 
 /// `250` → `4m10s`.
 pub(super) fn short_secs(secs: f64) -> String {
@@ -12,11 +12,7 @@ pub(super) fn short_secs(secs: f64) -> String {
         reason = "max(0.0) makes it non-negative (NaN too); a float-to-int cast saturates"
     )]
     let s = secs.ceil().max(0.0) as u64;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
+    duration_text(s, "")
 }
 
 /// The counts of a table (and the requests so far) in words.
