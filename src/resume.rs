@@ -19,6 +19,9 @@ use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Status};
 
+mod run_line;
+pub(crate) use run_line::{RunJob, RunLine, now_ms};
+
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Done {
@@ -104,6 +107,8 @@ enum Entry {
     Pre { sources: Vec<u64>, stages: Vec<u64> },
     /// A create of this row is about to be sent.
     Sent { sheet: String, row: u32 },
+    /// A batch of these jobs is about to be sent (`at`: milliseconds since the Unix epoch).
+    Run { at: u64, jobs: Vec<RunJob> },
     /// A batch holding these rows was started on the server under this id.
     Batch {
         async_id: String,
@@ -131,6 +136,8 @@ pub(crate) struct Recovered {
     pub done: HashMap<RowKey, Done>,
     /// Batches started on the server, with their rows.
     pub batches: Vec<(String, Vec<RowKey>)>,
+    /// Batches about to be sent, with when and their jobs (the latest line of each set of rows).
+    pub runs: Vec<RunLine>,
     /// Why the journal cannot be trusted, when it cannot (a damaged line other than a torn
     /// last one).
     pub damaged: Option<String>,
@@ -172,6 +179,11 @@ impl Recovered {
                 self.sent.insert((sheet, row));
             }
             Entry::Batch { async_id, rows } => self.batches.push((async_id, rows)),
+            Entry::Run { at, jobs } => {
+                let keys: Vec<RowKey> = jobs.iter().map(RunJob::key).collect();
+                self.runs.retain(|r| r.keys() != keys);
+                self.runs.push(RunLine { at, jobs });
+            }
             Entry::Done {
                 sheet,
                 row,
@@ -287,6 +299,11 @@ impl Journal {
             async_id: async_id.to_string(),
             rows: rows.cloned().collect(),
         })
+    }
+
+    /// Before a batch's `run`: its jobs, and now.
+    pub(crate) fn run(&self, jobs: Vec<RunJob>) -> io::Result<()> {
+        self.append(&Entry::Run { at: now_ms(), jobs })
     }
 
     pub(crate) fn sent(&self, key: &RowKey) -> io::Result<()> {

@@ -12,6 +12,7 @@ mod cases {
     mod cli;
     mod csv_reading;
     mod emulator;
+    mod exactly_once;
     mod import;
     mod library;
     mod ops;

@@ -17,6 +17,8 @@ pub(crate) struct Policy {
     pub give_up_after: Duration,
     /// Bulk mode: jobs per batch request (None: one request per row).
     pub batch_size: Option<usize>,
+    /// Bulk mode: the longest a batch may take on the server.
+    pub batch_timeout: Duration,
 }
 
 impl From<&crate::config::Pacing> for Policy {
@@ -29,6 +31,7 @@ impl From<&crate::config::Pacing> for Policy {
             max_wait: p.max_wait,
             give_up_after: p.give_up_after,
             batch_size: p.batch_size,
+            batch_timeout: p.batch_timeout,
         }
     }
 }

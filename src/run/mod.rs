@@ -23,13 +23,15 @@ use crate::summary::{Mode, Summary};
 
 mod decide;
 mod file;
+mod recover;
 mod report;
 mod resume;
 mod send;
 
 use file::FileRun;
+use recover::recover_batches;
 use report::write_report;
-use resume::{ADVICE, ResumeState, apply_resume, load_resume, recover_batches, verify_resume};
+use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_resume};
 
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
@@ -218,7 +220,7 @@ impl FileRuns<'_> {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
-                    recover_batches(&l.submitter, &mut state, &rec).await;
+                    recover_batches(&l.submitter, &mut state, &rec, progress).await;
                     Some(state)
                 }
                 _ => None,

@@ -33,6 +33,8 @@ pub struct Faults {
     pub batch_delay: Duration,
     /// The most jobs one `batch?action=run` takes (more: specific code 24448).
     pub batch_max: usize,
+    /// How `batch?action=results` misreports a finished batch.
+    pub batch_results: Misreport,
     /// Answer a progress/results poll 500.
     pub poll_error: f64,
     /// Close the connection of a progress/results poll without answering.
@@ -63,6 +65,7 @@ impl Default for Faults {
             revoke_after: None,
             batch_delay: Duration::ZERO,
             batch_max: DEFAULT_BATCH_MAX,
+            batch_results: Misreport::None,
             poll_error: 0.0,
             poll_reset: 0.0,
             clock_offset_secs: 0,
@@ -70,6 +73,18 @@ impl Default for Faults {
             preload_stages: 0,
         }
     }
+}
+
+/// How a server may misreport a finished batch's results (`batch-results=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Misreport {
+    /// One result per job, in job order.
+    #[default]
+    None,
+    /// The results in reverse order.
+    Reverse,
+    /// The last result replaced by the answer to a job never sent (an update of record 3).
+    Foreign,
 }
 
 /// What to do with one write (or one poll, which draws only `Error` or `Reset`).
@@ -96,6 +111,7 @@ impl Faults {
     /// | `revoke-after` | accepted writes before every call answers 463 | never |
     /// | `batch-delay-ms` | delay before a batch's jobs are applied | 0 |
     /// | `batch-max` | most jobs per batch run (at least 1) | 200 |
+    /// | `batch-results` | `reverse` or `foreign`: misreport finished batches | as sent |
     /// | `poll-error`, `poll-reset` | rate of each fault on batch progress/results polls | 0 |
     /// | `clock-offset-s` | server clock minus machine clock, seconds (signed) | 0 |
     /// | `preload-sources`, `preload-stages` | records present at start | 0 |
@@ -156,6 +172,13 @@ impl Faults {
                 self.batch_max = Some(num(v)? as usize)
                     .filter(|m| *m > 0)
                     .ok_or_else(|| format!("fault spec {k}: at least 1"))?;
+            }
+            "batch-results" => {
+                self.batch_results = match v {
+                    "reverse" => Misreport::Reverse,
+                    "foreign" => Misreport::Foreign,
+                    _ => return Err(format!("fault spec {k}: reverse or foreign")),
+                };
             }
             "poll-error" => self.poll_error = rate(v)?,
             "poll-reset" => self.poll_reset = rate(v)?,
@@ -265,6 +288,13 @@ mod tests {
         assert_eq!((f.preload_sources, f.preload_stages), (100_000, 7));
         assert_eq!(Faults::default().batch_max, 200);
         assert!(Faults::parse("batch-max=0").is_err());
+        assert_eq!(
+            Faults::parse("batch-results=reverse")
+                .unwrap()
+                .batch_results,
+            Misreport::Reverse
+        );
+        assert!(Faults::parse("batch-results=shuffle").is_err());
         assert!(Faults::parse("clock-offset-s=1.5").is_err());
         assert!(Faults::parse("poll-error=0.6,poll-reset=0.6").is_err());
     }

@@ -113,6 +113,7 @@ impl Sandbox {
         let f = &opts.faults;
         let mut store = Store::new();
         store.configure_batches(f.batch_max, f.batch_delay);
+        store.batches.misreport = f.batch_results;
         store.preload_sources(f.preload_sources);
         store.preload_stages(f.preload_stages);
         let state = Arc::new(State {

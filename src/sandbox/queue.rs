@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::faults::DEFAULT_BATCH_MAX;
+use super::faults::{DEFAULT_BATCH_MAX, Misreport};
 use crate::api::wire::BatchJob;
 
 /// The batches a store was given, and its batch limits.
@@ -16,6 +16,8 @@ pub(crate) struct Batches {
     pub max_jobs: usize,
     /// How long after a run its jobs are applied.
     pub delay: Duration,
+    /// How finished batches' results are reported.
+    pub misreport: Misreport,
     next: u64,
     kept: HashMap<String, Batch>,
     /// Accepted, not yet applied, in the order they are due (the delay is the same for all).
@@ -27,6 +29,7 @@ impl Default for Batches {
         Batches {
             max_jobs: DEFAULT_BATCH_MAX,
             delay: Duration::ZERO,
+            misreport: Misreport::None,
             next: 1,
             kept: HashMap::new(),
             pending: VecDeque::new(),
