@@ -9,6 +9,7 @@
 mod support;
 
 mod cases {
+    mod bounded;
     mod cli;
     mod csv_reading;
     mod emulator;

@@ -35,6 +35,12 @@ pub struct Faults {
     pub batch_max: usize,
     /// How `batch?action=results` misreports a finished batch.
     pub batch_results: Misreport,
+    /// Batches are accepted and never finish.
+    pub batch_stuck: Stuck,
+    /// On this list call (from 1), a record of the listed kind is deleted before answering.
+    pub list_delete_at: Option<u64>,
+    /// Every list answer claims this many results.
+    pub list_total: Option<u64>,
     /// Answer a progress/results poll 500.
     pub poll_error: f64,
     /// Close the connection of a progress/results poll without answering.
@@ -66,6 +72,9 @@ impl Default for Faults {
             batch_delay: Duration::ZERO,
             batch_max: DEFAULT_BATCH_MAX,
             batch_results: Misreport::None,
+            batch_stuck: Stuck::No,
+            list_delete_at: None,
+            list_total: None,
             poll_error: 0.0,
             poll_reset: 0.0,
             clock_offset_secs: 0,
@@ -85,6 +94,17 @@ pub enum Misreport {
     Reverse,
     /// The last result replaced by the answer to a job never sent (an update of record 3).
     Foreign,
+}
+
+/// A batch that never finishes (`batch-stuck=…`): it is accepted and never applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stuck {
+    #[default]
+    No,
+    /// Progress stays at 50.
+    Half,
+    /// Progress says 100 while results answer "not completed yet" (24114).
+    Done,
 }
 
 /// What to do with one write (or one poll, which draws only `Error` or `Reset`).
@@ -112,6 +132,9 @@ impl Faults {
     /// | `batch-delay-ms` | delay before a batch's jobs are applied | 0 |
     /// | `batch-max` | most jobs per batch run (at least 1) | 200 |
     /// | `batch-results` | `reverse` or `foreign`: misreport finished batches | as sent |
+    /// | `batch-stuck` | `half` or `done`: batches never finish (progress 50, or 100 with 24114) | no |
+    /// | `list-delete-at` | the list call (from 1) before which a record is deleted | never |
+    /// | `list-total` | the totalResults every list answer claims | the true count |
     /// | `poll-error`, `poll-reset` | rate of each fault on batch progress/results polls | 0 |
     /// | `clock-offset-s` | server clock minus machine clock, seconds (signed) | 0 |
     /// | `preload-sources`, `preload-stages` | records present at start | 0 |
@@ -165,7 +188,10 @@ impl Faults {
             "hang-ms" => self.hang_for = ms(v)?,
             "latency-ms" => self.latency = ms(v)?,
             "limit" => self.limit = Some(num(v)? as u32).filter(|l| *l > 0),
-            "retry-after" => self.retry_after = Some(Duration::from_secs_f64(num(v)?)),
+            "retry-after" => {
+                self.retry_after =
+                    Some(Duration::try_from_secs_f64(num(v)?).unwrap_or(Duration::MAX));
+            }
             "revoke-after" => self.revoke_after = Some(num(v)? as u64),
             "batch-delay-ms" => self.batch_delay = ms(v)?,
             "batch-max" => {
@@ -180,6 +206,15 @@ impl Faults {
                     _ => return Err(format!("fault spec {k}: reverse or foreign")),
                 };
             }
+            "batch-stuck" => {
+                self.batch_stuck = match v {
+                    "half" => Stuck::Half,
+                    "done" => Stuck::Done,
+                    _ => return Err(format!("fault spec {k}: half or done")),
+                };
+            }
+            "list-delete-at" => self.list_delete_at = Some(num(v)? as u64),
+            "list-total" => self.list_total = Some(num(v)? as u64),
             "poll-error" => self.poll_error = rate(v)?,
             "poll-reset" => self.poll_reset = rate(v)?,
             "clock-offset-s" => {
