@@ -218,5 +218,7 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         }
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
-    book.save(out).map_err(err)
+    let file = crate::guard::open_output(out, crate::guard::How::Truncate)
+        .map_err(FatalError::output(out))?;
+    book.save_to_writer(file).map_err(err)
 }

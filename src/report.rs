@@ -11,7 +11,6 @@ pub(crate) mod problems;
 mod collect;
 mod page;
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -56,7 +55,8 @@ pub(crate) fn write_html(report: &ReportInput, out: &Path) -> io::Result<()> {
         }
     }
     let html = render(report)?;
-    fs::write(out, html)
+    let mut file = crate::guard::open_output(out, crate::guard::How::Truncate)?;
+    std::io::Write::write_all(&mut file, html.as_bytes())
 }
 
 /// The report as one HTML document. Reads every results file once, line by line; fails on a

@@ -144,7 +144,9 @@ pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary,
     write_summary(&mut front, results_csv, &summary, &problems).map_err(write_error)?;
     workbook.push_worksheet(front);
     workbook.push_worksheet(sheet);
-    workbook.save(out).map_err(write_error)?;
+    let file = crate::guard::open_output(out, crate::guard::How::Truncate)
+        .map_err(|e| write_error(XlsxError::IoError(e)))?;
+    workbook.save_to_writer(file).map_err(write_error)?;
     Ok(summary)
 }
 

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -255,11 +255,12 @@ impl Journal {
 
     /// Opens for appending (`fresh`: truncated first).
     pub(crate) fn open(path: &Path, fresh: bool) -> io::Result<Journal> {
-        let file = if fresh {
-            File::create(path)?
+        let how = if fresh {
+            crate::guard::How::Truncate
         } else {
-            OpenOptions::new().create(true).append(true).open(path)?
+            crate::guard::How::Append
         };
+        let file = crate::guard::open_output(path, how)?;
         Ok(Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),

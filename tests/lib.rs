@@ -16,6 +16,7 @@ mod cases {
     mod exactly_once;
     mod import;
     mod library;
+    mod one_run;
     mod ops;
     mod props;
     mod read_validate;

@@ -4,6 +4,7 @@ mod fixtures;
 mod page_xml;
 
 use std::collections::HashMap;
+use std::fs;
 
 use fixtures::{count_statuses, header, input, sample_file, write_csv};
 use page_xml::parse;

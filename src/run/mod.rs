@@ -105,6 +105,8 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(_) => Mode::Import,
     };
     crate::guard::check_outputs(&config)?;
+    crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
+    let _locks = take_run_locks(&config, mode)?;
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -149,6 +151,33 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     summary.stopped = stop.stopped();
     finish_summary(&config, mode, &mut summary)?;
     Ok(summary)
+}
+
+/// An import's locks, held for the whole run, before any request: one run per account and
+/// per input file on this machine.
+fn take_run_locks(config: &Config, mode: Mode) -> Result<Vec<crate::guard::Held>, FatalError> {
+    let mut held = Vec::new();
+    if mode != Mode::Import {
+        return Ok(held);
+    }
+    if let Some(SubmitConfig {
+        target:
+            crate::config::Target::Remote {
+                endpoint,
+                credentials,
+            },
+        ..
+    }) = &config.submit
+    {
+        held.push(crate::guard::lock_account(
+            endpoint.base(),
+            &credentials.key,
+        )?);
+    }
+    for job in &config.jobs {
+        held.extend(crate::guard::lock_input(&job.input)?);
+    }
+    Ok(held)
 }
 
 /// What an earlier run left of each file, when resuming.
@@ -225,14 +254,10 @@ impl FileRuns<'_> {
                 }
                 _ => None,
             };
-            let _lock = match self.mode {
-                Mode::Import => Some(crate::guard::lock_output(&job.output)?),
-                _ => None,
-            };
-            if self.mode == Mode::Import
-                && resume.is_none()
-                && !config.submit.as_ref().is_some_and(|s| s.overwrite)
-            {
+            // Every mode: one run writes a results file, and live outcomes are never
+            // replaced silently (a dry run and a plan included).
+            let _lock = crate::guard::lock_output(&job.output)?;
+            if resume.is_none() && !config.overwrite {
                 crate::guard::refuse_to_overwrite(&job.output)?;
             }
             let run = FileRun {
