@@ -100,12 +100,6 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
         outputs.extend(job.workbook.clone());
         outputs.extend(config.report.clone());
         for out in &outputs {
-            if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(refuse(format!(
-                    "{} is a symbolic link; outputs are never written through a link: remove it or choose another -o",
-                    out.display()
-                )));
-            }
             for other in &config.jobs {
                 if same_file(out, &other.input) {
                     return Err(FatalError::Plan(crate::input::plan::PlanError(format!(
@@ -114,6 +108,12 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
                         other.input.display()
                     ))));
                 }
+            }
+            if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(refuse(format!(
+                    "{} is a symbolic link; outputs are never written through a link: remove it or choose another -o",
+                    out.display()
+                )));
             }
         }
     }

@@ -94,7 +94,7 @@ fn open_log(path: &Path, inputs: &[std::path::PathBuf]) -> Result<File, FatalErr
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(FatalError::output(path))?;
     }
-    crate::guard::register_inputs(inputs.iter().map(std::path::PathBuf::as_path));
+    let _inputs = crate::guard::register_inputs(inputs.iter().map(std::path::PathBuf::as_path));
     crate::guard::open_output(path, crate::guard::How::Append).map_err(FatalError::output(path))
 }
 

@@ -3,10 +3,10 @@
 //! checked, and the open file (not its path) is compared with the run's inputs by device and
 //! inode. A file that is not a regular file, or has other names (a hard link), is refused.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::Path;
-use std::sync::Mutex;
 
 /// How an output is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,20 +19,27 @@ pub(crate) enum How {
     New,
 }
 
-/// The (device, inode) of every input of the run, registered before any output is opened.
-static INPUTS: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+thread_local! {
+    /// The (device, inode) of every input of the run on this thread (a run opens its outputs
+    /// on the thread that runs it), registered before any output is opened.
+    static INPUTS: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+}
 
-/// Registers the run's inputs: no output opened later may be one of them.
-pub(crate) fn register_inputs<'a>(paths: impl IntoIterator<Item = &'a Path>) {
-    let ids: Vec<(u64, u64)> = paths.into_iter().filter_map(file_id).collect();
-    let mut inputs = INPUTS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for id in ids {
-        if !inputs.contains(&id) {
-            inputs.push(id);
-        }
+/// The inputs registered for a run, forgotten when dropped.
+#[must_use]
+pub(crate) struct Registered(());
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        INPUTS.with_borrow_mut(Vec::clear);
     }
+}
+
+/// Registers the run's inputs: no output opened while the guard lives may be one of them.
+pub(crate) fn register_inputs<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Registered {
+    let ids: Vec<(u64, u64)> = paths.into_iter().filter_map(file_id).collect();
+    INPUTS.with_borrow_mut(|inputs| *inputs = ids);
+    Registered(())
 }
 
 /// A path's (device, inode), following links (an input may be reached through one).
@@ -120,10 +127,7 @@ pub(crate) fn check_open(path: &Path, file: &File) -> io::Result<()> {
         return Err(refused(path, "is not a regular file"));
     }
     if let Some(id) = id_of(&meta)
-        && INPUTS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&id)
+        && INPUTS.with_borrow(|inputs| inputs.contains(&id))
     {
         return Err(refused(path, "is one of the inputs; choose another output"));
     }
@@ -140,7 +144,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in.csv");
         std::fs::write(&input, "name\nA\n").unwrap();
-        register_inputs([input.as_path()]);
+        let _inputs = register_inputs([input.as_path()]);
         let link = dir.path().join("out.csv");
         std::os::unix::fs::symlink(&input, &link).unwrap();
         let e = open_output(&link, How::Truncate).unwrap_err();

@@ -105,7 +105,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(_) => Mode::Import,
     };
     crate::guard::check_outputs(&config)?;
-    crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
+    let _inputs = crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
     let _locks = take_run_locks(&config, mode)?;
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {

@@ -113,3 +113,31 @@ fn a_result_for_a_job_never_sent_is_caught() {
     assert!(o.column("id").iter().all(|id| id != "3"), "{}", o.results);
     assert_once(&case, &o, 5);
 }
+
+#[test]
+fn a_deleted_journal_line_stops_resume_before_any_request() {
+    // The key is revoked after 5 writes: the run stops with its journal kept.
+    let case = Case::new().sources(10).emulator("revoke-after=5").args([
+        "--rate",
+        "100",
+        "--concurrency",
+        "1",
+    ]);
+    case.run().expect_code(2);
+    let journal = case.path("s.results.csv.journal");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 4, "{text}");
+    let without: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal, without).unwrap();
+    let before = case.log().arrivals.len();
+    let o = case.run_with(["--resume"]).expect_code(2);
+    assert!(o.stderr.contains("cannot be trusted"), "{}", o.stderr);
+    assert!(o.stderr.contains("line 3"), "{}", o.stderr);
+    assert_eq!(case.log().arrivals.len(), before, "no request");
+}
