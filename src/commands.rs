@@ -186,7 +186,8 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         source: std::io::Error::other(e),
     };
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    // Rows go out in order: the sheet is streamed to a temporary file, not held in memory.
+    let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
     let (name, headers): (&str, &[&str]) = match kind {
         Kind::Source => (
             "Lead Sources",
