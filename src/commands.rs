@@ -10,8 +10,8 @@ use crate::backend::Backend;
 use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
 use crate::kind::Kind;
+use crate::pipeline::Submitter;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{Policy, Submitter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 fn runtime() -> Result<tokio::runtime::Runtime, FatalError> {
@@ -103,7 +103,11 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     runtime()?.block_on(async {
         let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
         let stop = std::sync::Arc::new(Stop::new());
-        let submitter = Submitter::new(backend.client.clone(), Policy::from(&config.pacing), stop);
+        let submitter = Submitter::new(
+            backend.client.clone(),
+            crate::run::policy(&config.pacing),
+            stop,
+        );
         let mut listed = submitter.list_all(config.kind, None).await.map_err(|f| {
             FatalError::Api(format!(
                 "cannot read the {}: {}",

@@ -25,8 +25,8 @@ use budget::Budget;
 use stop::Stop;
 use throttle::Throttle;
 
-pub(crate) use crate::summary::StopKind;
 pub(crate) use policy::{Policy, Stats, StatsSnapshot};
+pub(crate) use stop::StopKind;
 
 /// Shared by all workers of a run.
 pub(crate) struct Submitter {
@@ -70,7 +70,7 @@ fn failed(f: &Failure) -> Submitted {
         Some(e) => {
             v.error_code = Some(e.error_code);
             v.specific_code = e.specific_code;
-            crate::summary::api_label(e.error_code, e.specific_code)
+            e.label()
         }
         None => match f {
             Failure::Unknown(_) => "outcome unknown".to_string(),

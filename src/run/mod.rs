@@ -290,11 +290,8 @@ async fn start_live(
     if let Some(note) = backend.sandbox_note() {
         progress.say(&note);
     }
-    let mut submitter = Submitter::new(
-        backend.client.clone(),
-        Policy::from(&submit.pacing),
-        stop.clone(),
-    );
+    let mut submitter =
+        Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
         if let Err(f) = submitter.load_existing(k).await {
@@ -309,6 +306,19 @@ async fn start_live(
         submitter: Arc::new(submitter),
         _backend: backend,
     })
+}
+
+/// The submitter's policy, from the run's pacing flags.
+pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
+    Policy {
+        rate: p.rate,
+        retries: p.retries,
+        backoff: p.backoff,
+        concurrency: p.concurrency,
+        max_wait: p.max_wait,
+        give_up_after: p.give_up_after,
+        batch_size: p.batch_size,
+    }
 }
 
 /// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops
