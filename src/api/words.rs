@@ -2,12 +2,13 @@
 //! under, everywhere a run names its problems (`lead source does not exist (400/24325)`).
 
 use super::answer::ApiError;
+use crate::outcome::ProblemLabel;
 
 impl ApiError {
     /// The label this refusal is named by in the summary, the results, the workbook and the
     /// report.
-    pub(crate) fn label(&self) -> String {
-        code_label(self.error_code, self.specific_code)
+    pub(crate) fn label(&self) -> ProblemLabel {
+        ProblemLabel::new(code_label(self.error_code, self.specific_code))
     }
 }
 
@@ -95,6 +96,6 @@ mod tests {
             message: "Name is too long".into(),
             server_time: None,
         };
-        assert_eq!(e.label(), "invalid lead source data (400/24328)");
+        assert_eq!(e.label().as_str(), "invalid lead source data (400/24328)");
     }
 }

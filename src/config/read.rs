@@ -51,6 +51,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             decimal_comma: args.decimal_comma,
         },
         map,
+        map_file: args.map.clone(),
         json: args.json,
         quiet: args.quiet,
         report: args.report,

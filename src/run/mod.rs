@@ -18,6 +18,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
+use crate::report::Collected;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
@@ -141,11 +142,14 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         live: live.as_ref(),
         stop: &stop,
     };
-    let results_files = files.run(opened, resumes, &mut progress).await?;
+    let mut report = config.report.as_ref().map(|_| Collected::default());
+    let results_files = files
+        .run(opened, resumes, &mut progress, report.as_mut())
+        .await?;
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
-    finish_summary(&config, mode, &mut summary)?;
+    finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
 }
 
@@ -205,6 +209,7 @@ impl FileRuns<'_> {
         opened: Vec<Opened>,
         resumes: Vec<Resumed>,
         progress: &mut Progress,
+        mut report: Option<&mut Collected>,
     ) -> Result<Vec<String>, FatalError> {
         let config = self.config;
         let matching = Matching {
@@ -243,15 +248,10 @@ impl FileRuns<'_> {
                 plan: self.mode == Mode::Plan,
                 matching,
             };
-            run.go(file, &mut names, progress).await?;
+            run.go(file, &mut names, progress, report.as_deref_mut())
+                .await?;
             results_files.push(job.output.display().to_string());
             if let Some(book) = &job.workbook {
-                crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
-                    FatalError::Output {
-                        path: book.clone(),
-                        source: std::io::Error::other(e),
-                    }
-                })?;
                 results_files.push(book.display().to_string());
             }
         }
@@ -261,9 +261,14 @@ impl FileRuns<'_> {
 
 /// The summary's last touches: the report, what a plan would call, and, once an import
 /// has left nothing failed or skipped, its journals removed.
-fn finish_summary(config: &Config, mode: Mode, summary: &mut Summary) -> Result<(), FatalError> {
-    if let Some(path) = &config.report {
-        write_report(config, summary, path)?;
+fn finish_summary(
+    config: &Config,
+    mode: Mode,
+    summary: &mut Summary,
+    report: Option<&Collected>,
+) -> Result<(), FatalError> {
+    if let (Some(path), Some(seen)) = (&config.report, report) {
+        write_report(config, summary, seen, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
