@@ -67,7 +67,7 @@ impl ProblemKind {
             ProblemKind::FormulaNoValue { .. } => "formula with no saved value",
             ProblemKind::ControlChar { .. } => "contains a control character",
             ProblemKind::TooLong { .. } => "over the 64 KiB",
-            ProblemKind::WrongKind(_) => "other kind than --kind",
+            ProblemKind::WrongKind(_) => "nothing of this table is sent",
             ProblemKind::BadId(_) => "not a positive whole number",
             ProblemKind::BadCost(_) => "not an amount",
             ProblemKind::AmbiguousCost { .. } => "decimal comma",
@@ -191,6 +191,77 @@ impl fmt::Display for Problem {
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each kind of problem.
+    fn every_kind() -> Vec<ProblemKind> {
+        vec![
+            ProblemKind::Required,
+            ProblemKind::ErrorCell {
+                cell: "C6".into(),
+                error: "#N/A".into(),
+            },
+            ProblemKind::FormulaNoValue {
+                cell: "C6".into(),
+                formula: "SUM(A1:A2)".into(),
+            },
+            ProblemKind::ControlChar {
+                ch: '\u{7}',
+                position: 3,
+            },
+            ProblemKind::TooLong { bytes: 70_000 },
+            ProblemKind::WrongKind(
+                "the sheet name \"Lead Stages\" says lead stages, but --kind sources was given: nothing of this table is sent; fix --kind or the headers".into(),
+            ),
+            ProblemKind::BadId("x".into()),
+            ProblemKind::BadCost("abc".into()),
+            ProblemKind::AmbiguousCost {
+                value: "7,5".into(),
+                semicolon_file: true,
+            },
+            ProblemKind::NegativeCost("-2".into()),
+            ProblemKind::BadColour("blue".into()),
+            ProblemKind::BadBool("maybe".into()),
+            ProblemKind::BadApplyTo("3".into()),
+            ProblemKind::BadKind("lead".into()),
+            ProblemKind::ExtraCells {
+                count: 2,
+                first: "x".into(),
+            },
+            ProblemKind::Duplicate {
+                name: "A".into(),
+                of: "row 2".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_label_is_the_column_and_words_of_the_message_itself() {
+        for kind in every_kind() {
+            let p = Problem {
+                column: "Cost (AUD)".into(),
+                kind,
+            };
+            let message = p.to_string();
+            let label = p.label();
+            let words = label
+                .as_str()
+                .strip_prefix("Cost (AUD): ")
+                .unwrap_or_else(|| panic!("{label} does not name the column"));
+            assert!(
+                message.starts_with("Cost (AUD): ") && message.contains(words),
+                "{message:?} does not hold the words of its label {words:?}"
+            );
+            let row = p.to_row_problem();
+            assert_eq!(row.label, label);
+            assert_eq!(row.text.as_deref(), Some(message.as_str()));
+            assert_eq!(row.column.as_deref(), Some("Cost (AUD)"));
         }
     }
 }
