@@ -104,6 +104,9 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(_) => Mode::Import,
     };
     crate::guard::check_outputs(&config)?;
+    if let Some(path) = &config.report {
+        check_report_folder(path)?;
+    }
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -311,6 +314,28 @@ async fn start_live(
         submitter: Arc::new(submitter),
         _backend: backend,
     })
+}
+
+/// The report's folder must be there before any row is read or request made, so a long run
+/// does not end unable to write it.
+fn check_report_folder(path: &std::path::Path) -> Result<(), FatalError> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("--report: {} is not a folder", dir.display())),
+        }),
+        Err(e) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("--report: the folder {} does not exist", dir.display()),
+            ),
+        }),
+    }
 }
 
 /// The submitter's policy, from the run's pacing flags.

@@ -269,3 +269,41 @@ fn the_report_names_the_mapping_file_and_the_workbook_its_input() {
     );
     assert_eq!(results[1][8], Data::String("A".into()), "a name stays text");
 }
+
+#[test]
+fn a_report_pattern_expands_and_report_is_a_profile_key() {
+    let case = Case::new()
+        .input("leads.csv", "name,cost\nA,1\n")
+        .file(
+            "ivvy-import.toml",
+            "[profile.weekly]\nreport = \"rep-{stem}-{date}.html\"\n",
+        )
+        .args(["--profile", "weekly"]);
+    case.run().expect_code(0);
+    let names: Vec<String> = std::fs::read_dir(case.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rep-"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let name = &names[0];
+    // rep-leads-YYYY-MM-DD.html
+    assert!(
+        name.starts_with("rep-leads-20") && name.ends_with(".html") && name.len() == 25,
+        "{name}"
+    );
+    let html = std::fs::read_to_string(case.path(name)).unwrap();
+    assert!(html.contains("<section id=\"run\">"), "a report");
+}
+
+#[test]
+fn a_report_into_a_missing_folder_stops_before_any_request() {
+    let case = Case::new()
+        .input("s.csv", "name,cost\nA,1\nB,2\n")
+        .emulator("")
+        .args(["--report", "nosuch/r.html"]);
+    let o = case.run().expect_code(2);
+    assert!(o.stderr.contains("nosuch"), "{}", o.stderr);
+    assert!(case.log().arrivals.is_empty(), "no request was made");
+    assert_eq!(case.store().creates, 0);
+}
