@@ -76,29 +76,35 @@ impl KindCounts {
 
     /// The counts as people read them, for this mode.
     pub(crate) fn words(&self, mode: Mode) -> String {
-        let parts: Vec<(u64, &str)> = match mode {
-            Mode::Validate => vec![(self.valid, "valid"), (self.invalid, "invalid")],
+        let parts: Vec<(u64, Status)> = match mode {
+            Mode::Validate => vec![(self.valid, Status::Valid), (self.invalid, Status::Invalid)],
             Mode::Plan => vec![
-                (self.create, "create"),
-                (self.update, "update"),
-                (self.unchanged, "unchanged"),
-                (self.conflict, "conflict"),
-                (self.invalid, "invalid"),
+                (self.create, Status::Create),
+                (self.update, Status::Update),
+                (self.unchanged, Status::Unchanged),
+                (self.conflict, Status::Conflict),
+                (self.invalid, Status::Invalid),
             ],
             Mode::Import => vec![
-                (self.created, "created"),
-                (self.updated, "updated"),
-                (self.unchanged, "unchanged"),
-                (self.failed, "failed"),
-                (self.conflict, "conflict"),
-                (self.invalid, "invalid"),
-                (self.skipped, "skipped"),
+                (self.created, Status::Created),
+                (self.updated, Status::Updated),
+                (self.unchanged, Status::Unchanged),
+                (self.failed, Status::Failed),
+                (self.conflict, Status::Conflict),
+                (self.invalid, Status::Invalid),
+                (self.skipped, Status::Skipped),
             ],
         };
         parts
             .iter()
-            .filter(|(n, w)| *n > 0 || matches!(*w, "valid" | "invalid" | "created" | "create"))
-            .map(|(n, w)| format!("{n} {w}"))
+            .filter(|(n, s)| {
+                *n > 0
+                    || matches!(
+                        s,
+                        Status::Valid | Status::Invalid | Status::Created | Status::Create
+                    )
+            })
+            .map(|(n, s)| format!("{n} {}", s.as_str()))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -375,7 +375,7 @@ impl Submitter {
         v.error = format!("not sent: the run stopped ({})", self.stop.reason());
         Submitted {
             verdict: v,
-            error_label: Some("skipped".into()),
+            error_label: Some("not sent: the run stopped".into()),
         }
     }
 }

@@ -203,6 +203,6 @@ fn skipped(stop: &Stop) -> Submitted {
             Status::Skipped,
             format!("not sent: the run stopped ({})", stop.reason()),
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("not sent: the run stopped".into()),
     }
 }

@@ -86,7 +86,7 @@ pub(super) fn abandoned() -> Submitted {
             Status::Skipped,
             "interrupted while in flight: run --resume to check",
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("interrupted while in flight".into()),
     }
 }
 
