@@ -59,18 +59,8 @@ fn refuse(why: String) -> FatalError {
 
 /// Refuses (exit 2, before anything is opened for writing) a run where any file it would
 /// write — a results file, its journal, its `.partial`, its lock, the workbook, the report —
-/// is one of the run's inputs or a symbolic link, or whose report has no folder.
+/// is one of the run's inputs or a symbolic link.
 pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
-    if let Some(report) = &config.report
-        && let Some(dir) = report.parent().filter(|p| !p.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        return Err(refuse(format!(
-            "--report {}: the folder {} does not exist",
-            report.display(),
-            dir.display()
-        )));
-    }
     for job in &config.jobs {
         if let Some(dir) = job.output.parent().filter(|p| !p.as_os_str().is_empty())
             && !dir.is_dir()

@@ -18,6 +18,7 @@ mod cases {
     mod library;
     mod one_run;
     mod ops;
+    mod outputs;
     mod props;
     mod read_validate;
     mod repeat;
