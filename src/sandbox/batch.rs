@@ -170,6 +170,14 @@ impl Store {
                 match misreport {
                     Misreport::None => {}
                     Misreport::Reverse => results.reverse(),
+                    Misreport::NoId => {
+                        for r in &mut results {
+                            if let Some(resp) = r.get_mut("response").and_then(Value::as_object_mut)
+                            {
+                                resp.remove("id");
+                            }
+                        }
+                    }
                     Misreport::Foreign => {
                         if let Some(last) = results.last_mut() {
                             *last = json!({"namespace": "crm", "action": "addOrUpdateLeadSource",

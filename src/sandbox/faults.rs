@@ -94,6 +94,8 @@ pub enum Misreport {
     Reverse,
     /// The last result replaced by the answer to a job never sent (an update of record 3).
     Foreign,
+    /// Every job applied, its answer `{"success": true}` without the record's id.
+    NoId,
 }
 
 /// A batch that never finishes (`batch-stuck=…`): it is accepted and never applied.
@@ -131,7 +133,7 @@ impl Faults {
     /// | `revoke-after` | accepted writes before every call answers 463 | never |
     /// | `batch-delay-ms` | delay before a batch's jobs are applied | 0 |
     /// | `batch-max` | most jobs per batch run (at least 1) | 200 |
-    /// | `batch-results` | `reverse` or `foreign`: misreport finished batches | as sent |
+    /// | `batch-results` | `reverse`, `foreign` or `noid`: misreport finished batches | as sent |
     /// | `batch-stuck` | `half` or `done`: batches never finish (progress 50, or 100 with 24114) | no |
     /// | `list-delete-at` | the list call (from 1) before which a record is deleted | never |
     /// | `list-total` | the totalResults every list answer claims | the true count |
@@ -203,7 +205,8 @@ impl Faults {
                 self.batch_results = match v {
                     "reverse" => Misreport::Reverse,
                     "foreign" => Misreport::Foreign,
-                    _ => return Err(format!("fault spec {k}: reverse or foreign")),
+                    "noid" => Misreport::NoId,
+                    _ => return Err(format!("fault spec {k}: reverse, foreign or noid")),
                 };
             }
             "batch-stuck" => {

@@ -141,3 +141,13 @@ fn a_deleted_journal_line_stops_resume_before_any_request() {
     assert!(o.stderr.contains("line 3"), "{}", o.stderr);
     assert_eq!(case.log().arrivals.len(), before, "no request");
 }
+
+#[test]
+fn a_job_answer_without_an_id_is_looked_up_not_failed() {
+    let case = Case::new()
+        .sources(6)
+        .emulator("batch-results=noid")
+        .args(["--bulk", "--rate", "100"]);
+    let o = case.run().expect_code(0);
+    assert_once(&case, &o, 6);
+}
