@@ -68,9 +68,6 @@ impl Field {
 pub(crate) struct ValueRules {
     /// `--decimal-comma`: costs use `,` as the decimal mark and `.`/space as thousands groups.
     pub decimal_comma: bool,
-    /// The file is a `;`-delimited CSV file, where a decimal comma is likely: the message of
-    /// an ambiguous cost then names `--decimal-comma`.
-    pub semicolon_file: bool,
     /// Why no row of the table may be sent (its sheet or headers say the other kind than
     /// `--kind`): the first problem of every row.
     pub wrong_kind: Option<String>,

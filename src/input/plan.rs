@@ -212,7 +212,6 @@ pub(crate) fn plan_file(
     check_map(input, map)?;
     let rules = ValueRules {
         decimal_comma,
-        semicolon_file: input.dialect.is_some_and(|d| d.delimiter == b';'),
         wrong_kind: None,
     };
     // Per table: its plan, or why it cannot be read (kept for the message).

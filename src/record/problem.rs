@@ -34,11 +34,14 @@ pub(crate) enum ProblemKind {
     WrongKind(String),
     BadId(String),
     BadCost(String),
+    /// `7,5`, `2.500`: 7.5 or 7500, 2.5 or 2500.
     AmbiguousCost {
         value: String,
-        /// The file is `;`-delimited: the message names `--decimal-comma`.
-        semicolon_file: bool,
     },
+    /// `2.500,00`: written with a decimal comma, read only with `--decimal-comma`.
+    DecimalCommaCost(String),
+    /// `12%`: a share, not an amount.
+    PercentCost(String),
     NegativeCost(String),
     BadColour(String),
     BadBool(String),
@@ -66,7 +69,9 @@ impl ProblemKind {
             ProblemKind::WrongKind(_) => "other kind than --kind",
             ProblemKind::BadId(_) => "not a whole number",
             ProblemKind::BadCost(_) => "not an amount",
-            ProblemKind::AmbiguousCost { .. } => "decimal comma",
+            ProblemKind::AmbiguousCost { .. } => "ambiguous amount",
+            ProblemKind::DecimalCommaCost(_) => "decimal comma",
+            ProblemKind::PercentCost(_) => "a percentage",
             ProblemKind::NegativeCost(_) => "negative",
             ProblemKind::BadColour(_) => "not a colour",
             ProblemKind::BadBool(_) => "not yes/no",
@@ -123,23 +128,21 @@ impl fmt::Display for Problem {
                 write!(f, "{c}: {} is not a positive whole number", quote(v))
             }
             ProblemKind::BadCost(v) => write!(f, "{c}: {} is not an amount", quote(v)),
-            ProblemKind::AmbiguousCost {
-                value,
-                semicolon_file,
-            } => {
-                write!(
-                    f,
-                    "{c}: {} is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500",
-                    quote(value)
-                )?;
-                if *semicolon_file {
-                    write!(
-                        f,
-                        ", or pass --decimal-comma if the file's amounts use a decimal comma"
-                    )?;
-                }
-                Ok(())
-            }
+            ProblemKind::AmbiguousCost { value } => write!(
+                f,
+                "{c}: {} is ambiguous (a decimal mark or a thousands separator?); write it with a decimal point and no thousands separator (7.5 or 7500), or pass --decimal-comma if the file's amounts use a decimal comma",
+                quote(value)
+            ),
+            ProblemKind::DecimalCommaCost(v) => write!(
+                f,
+                "{c}: {} is written with a decimal comma; pass --decimal-comma to read the file's amounts that way",
+                quote(v)
+            ),
+            ProblemKind::PercentCost(v) => write!(
+                f,
+                "{c}: {} is a percentage; a cost is an amount, not a share",
+                quote(v)
+            ),
             ProblemKind::NegativeCost(v) => write!(f, "{c}: {} is negative", quote(v)),
             ProblemKind::BadColour(v) => {
                 write!(
