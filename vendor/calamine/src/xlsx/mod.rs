@@ -1605,6 +1605,57 @@ impl<RS: Read + Seek> Xlsx<RS> {
             .expect("Merged Regions must be loaded before the are referenced")
     }
 
+    /// The merged regions of one sheet, found by a byte search of its XML instead of parsing
+    /// it (ivvy-import patch: `<mergeCells>` follows the sheet's data, and parsing a large
+    /// sheet twice to reach it costs as much as reading it).
+    pub fn merged_regions_of_sheet(&mut self, name: &str) -> Result<Vec<Dimensions>, XlsxError> {
+        const TAG: &[u8] = b"<mergeCell ";
+        let Some(path) = self
+            .sheets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+        else {
+            return Ok(Vec::new());
+        };
+        let zip_path = cached_zip_path(&self.zip_path_cache, &path).to_string();
+        let mut file = match self.zip.by_name(&zip_path) {
+            Ok(f) => f,
+            Err(ZipError::FileNotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let finder = memchr::memmem::Finder::new(TAG);
+        let mut buf = vec![0u8; 1 << 16];
+        let mut tail = Vec::new();
+        let mut keep = 0;
+        loop {
+            let n = file.read(&mut buf[keep..])?;
+            if n == 0 {
+                break;
+            }
+            let filled = keep + n;
+            if let Some(at) = finder.find(&buf[..filled]) {
+                tail.extend_from_slice(&buf[at..filled]);
+                file.read_to_end(&mut tail)?;
+                break;
+            }
+            keep = (TAG.len() - 1).min(filled);
+            buf.copy_within(filled - keep..filled, 0);
+        }
+        let text = String::from_utf8_lossy(&tail);
+        let mut regions = Vec::new();
+        for part in text.split("<mergeCell ").skip(1) {
+            let Some(start) = part.find("ref=\"") else {
+                continue;
+            };
+            let rest = &part[start + 5..];
+            if let Some(end) = rest.find('"') {
+                regions.push(get_dimension(&rest[..end])?);
+            }
+        }
+        Ok(regions)
+    }
+
     /// Get the merged regions in a workbook by the sheet name.
     ///
     /// The function returns a vector of tuples containing the sheet name, the
