@@ -200,3 +200,70 @@ fn merged_cells_apply_to_every_row_of_the_range() {
         assert_eq!(o.stderr.matches("are merged").count(), 1, "{f}");
     }
 }
+
+// ---- look-alike headers ----
+
+/// A column that looks like a field no column fills stops the run before anything is sent,
+/// naming the header, the field and both ways out.
+#[test]
+fn a_look_alike_header_stops_the_run_with_both_ways_out() {
+    let case = Case::new()
+        .fixture("vals_lookalike.csv")
+        .emulator("")
+        .cmd("import");
+    let o = case.run().expect_code(2);
+    assert!(
+        o.stderr
+            .contains(r#"column C "Csot" looks like cost but is not read as it"#)
+            && o.stderr.contains(r#"cost = "Csot""#)
+            && o.stderr.contains(r#"--keep-column "Csot""#),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(case.store().creates, 0, "nothing sent");
+    // Kept: echoed, not sent.
+    let o = case.run_with(["--keep-column", "Csot"]).expect_code(0);
+    assert_eq!(o.line(2)["Csot"], "100");
+    let created: Vec<_> = case
+        .store()
+        .sources
+        .into_values()
+        .filter(|s| !s.built_in)
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].cost, None);
+    // Mapped: sent as the cost.
+    let case = Case::new()
+        .fixture("vals_lookalike.csv")
+        .file("map.toml", "cost = \"Csot\"\n")
+        .args(["--map", "map.toml"]);
+    case.run().expect_code(0);
+}
+
+/// A field's name with a unit (on a second line of the header cell) or in another language
+/// is pointed out the same way; `--keep-column` and `--map` name it with a space.
+#[test]
+fn a_header_with_a_unit_or_in_another_language_is_pointed_out() {
+    let o = Case::new()
+        .fixture("vals_unit_header.csv")
+        .run()
+        .expect_code(2);
+    assert!(
+        o.stderr
+            .contains(r#"column C "Cost\n(AUD)" looks like cost"#)
+            && o.stderr.contains(r#"--keep-column "Cost (AUD)""#),
+        "{}",
+        o.stderr
+    );
+    Case::new()
+        .fixture("vals_unit_header.csv")
+        .file("map.toml", "cost = \"Cost (AUD)\"\n")
+        .args(["--map", "map.toml"])
+        .run()
+        .expect_code(0);
+    Case::new()
+        .csv("name,description,Kosten\nExpo,stand,5\n")
+        .run()
+        .expect_code(2)
+        .expect_stderr(r#"column C "Kosten" looks like cost"#);
+}
