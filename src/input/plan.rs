@@ -204,6 +204,27 @@ fn unknown_columns(place: &str, columns: &ColumnPlan, headers: &[String]) -> Opt
     ))
 }
 
+/// Gives each column without a header a generated one (`column F`), so its cells are echoed,
+/// never dropped; one note per table names them.
+fn name_headerless(input: &mut Input) {
+    for t in &mut input.tables {
+        let mut named = Vec::new();
+        for (i, h) in t.headers.iter_mut().enumerate() {
+            if h.trim().is_empty() {
+                *h = format!("column {}", column_letters(i));
+                named.push(h.clone());
+            }
+        }
+        if !named.is_empty() {
+            input.notes.push(format!(
+                "{}: cells under no header are kept, under {}",
+                place(&input.path, t.sheet.as_deref()),
+                named.join(", ")
+            ));
+        }
+    }
+}
+
 /// Every `--map` entry must name a column of the file.
 fn check_map(input: &Input, map: &HeaderMap) -> Result<(), PlanError> {
     let mut seen: Vec<&str> = Vec::new();
@@ -245,6 +266,7 @@ pub(crate) fn plan_file(
     decimal_comma: bool,
 ) -> Result<FilePlan, PlanError> {
     check_map(input, map)?;
+    name_headerless(input);
     let rules = ValueRules {
         decimal_comma,
         wrong_kind: None,

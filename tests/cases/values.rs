@@ -267,3 +267,31 @@ fn a_header_with_a_unit_or_in_another_language_is_pointed_out() {
         .expect_code(2)
         .expect_stderr(r#"column C "Kosten" looks like cost"#);
 }
+
+// ---- cells under no header ----
+
+/// A note typed in a column without a header is kept, under a generated header, in every
+/// format; no row is invalid for it and no CSV hint is given.
+#[test]
+fn cells_under_no_header_are_kept_in_every_format() {
+    for f in [
+        "vals_headerless.xlsx",
+        "vals_headerless.xls",
+        "vals_headerless.ods",
+    ] {
+        let o = Case::new()
+            .fixture(f)
+            .run()
+            .expect_code(0)
+            .expect_stderr("cells under no header are kept, under column C, column D");
+        assert_eq!(o.line(3)["column D"], "call back", "{f}");
+        assert_eq!(o.line(5)["column D"], "VIP", "{f}");
+        assert!(!o.stderr.contains("unquoted delimiter"), "{f}");
+    }
+    let o = Case::new()
+        .csv("name,,cost\nExpo,first note,5\nFair,,6\n")
+        .run()
+        .expect_code(0)
+        .expect_stderr("cells under no header are kept, under column B");
+    assert_eq!(o.line(2)["column B"], "first note");
+}

@@ -165,7 +165,13 @@ impl WorkbookSource {
             let rows: Vec<Vec<String>> = head.iter().map(|(_, r)| r.clone()).collect();
             match find_header(&rows, map) {
                 Ok(at) => {
-                    let (header_row, headers) = head.swap_remove(at.index);
+                    let (header_row, mut headers) = head.swap_remove(at.index);
+                    // Cells right of the header's last cell are kept too (under generated
+                    // headers): the sheet's own dimension says how far its cells go.
+                    let width = source.width(&name);
+                    if headers.len() < width {
+                        headers.resize(width, String::new());
+                    }
                     if at.below_title {
                         notes.push(format!(
                             "{}: header found on row {header_row}",
@@ -214,6 +220,20 @@ impl WorkbookSource {
             });
         }
         Ok((source, tables, notes))
+    }
+
+    /// How many columns the sheet's cells span from column A, by the dimension an XLSX or XLSB
+    /// sheet declares (0 when unknown; XLS and ODS rows come at their full width).
+    fn width(&mut self, sheet: &str) -> usize {
+        let dimensions = match &mut self.book {
+            Sheets::Xlsx(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
+            Sheets::Xlsb(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
+            Sheets::Xls(_) | Sheets::Ods(_) => None,
+        };
+        // A dimension wider than Excel's 16,384 columns is not believed.
+        dimensions
+            .filter(|d| d.end.1 < 16_384 && d != &Dimensions::default())
+            .map_or(0, |d| d.end.1 as usize + 1)
     }
 
     /// The sheet's rows as text (1-based row number, cells), from its first up to
