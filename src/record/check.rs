@@ -147,6 +147,22 @@ fn is_format_char(c: char) -> bool {
     )
 }
 
+/// The example row earlier templates carried under their header, still in the file.
+fn is_template_example(record: &Record) -> bool {
+    use crate::template::{EXAMPLE_COLOUR, EXAMPLE_DESCRIPTION, EXAMPLE_NAME};
+    let example = |name: &Option<Text>, colour: &Option<Text>| {
+        name.as_deref() == Some(EXAMPLE_NAME) && colour.as_deref() == Some(EXAMPLE_COLOUR)
+    };
+    match record {
+        Record::Source(s) => {
+            example(&s.name, &s.colour) && s.description.as_deref() == Some(EXAMPLE_DESCRIPTION)
+        }
+        Record::Stage(s) => {
+            example(&s.name, &s.colour) && s.apply_to == Some(super::ApplyTo::Opportunity)
+        }
+    }
+}
+
 /// Validates one row as a record of `kind`. Every problem in the row is reported.
 pub(crate) fn validate<C: Cells>(
     kind: Kind,
@@ -209,6 +225,14 @@ pub(crate) fn validate<C: Cells>(
             })
         }
     };
+    if is_template_example(&record) {
+        ck.problems.push(Problem {
+            column: cols
+                .get(Field::Name)
+                .map_or("name".to_string(), |(_, h)| h.to_string()),
+            kind: ProblemKind::TemplateExample,
+        });
+    }
     if ck.problems.is_empty() && problems.is_empty() {
         return Ok(record);
     }

@@ -55,6 +55,8 @@ pub(crate) enum ProblemKind {
         name: String,
         of: String,
     },
+    /// The example row of an earlier template, left in the file.
+    TemplateExample,
 }
 
 impl ProblemKind {
@@ -79,6 +81,7 @@ impl ProblemKind {
             ProblemKind::BadKind(_) => "not source/stage",
             ProblemKind::ExtraCells { .. } => "cells beyond the header",
             ProblemKind::Duplicate { .. } => "duplicate",
+            ProblemKind::TemplateExample => "the template's example row",
         }
     }
 }
@@ -166,6 +169,10 @@ impl fmt::Display for Problem {
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
+            ProblemKind::TemplateExample => write!(
+                f,
+                "{c}: this is the template's example row (Website, #1f77b4), not a record: delete it"
+            ),
         }
     }
 }

@@ -295,3 +295,49 @@ fn cells_under_no_header_are_kept_in_every_format() {
         .expect_stderr("cells under no header are kept, under column B");
     assert_eq!(o.line(2)["column B"], "first note");
 }
+
+// ---- the template ----
+
+/// A file that still holds an earlier template's example row gets a problem on that row,
+/// not a record; the rows typed under it are read.
+#[test]
+fn the_old_templates_example_row_is_a_problem_not_a_record() {
+    let o = Case::new()
+        .csv(
+            "name,description,cost,colour,isReferral\n\
+             Website,Enquiries from the website form,250,#1f77b4,no\n\
+             Expo,Stand 4,100,,no\n",
+        )
+        .run()
+        .expect_code(1);
+    assert_eq!(
+        o.line(2)["error"],
+        "name: this is the template's example row (Website, #1f77b4), not a record: delete it"
+    );
+    assert_eq!(o.line(3)["status"], "valid");
+    let o = Case::new()
+        .csv("name,colour,applyTo\nWebsite,#1f77b4,opportunity\nEnquiry,#90caf9,lead\n")
+        .args(["--kind", "stages"])
+        .run()
+        .expect_code(1);
+    assert!(o.line(2)["error"].contains("example row"));
+    assert_eq!(o.line(3)["status"], "valid");
+    // A source really named Website is not the example.
+    Case::new()
+        .csv("name,description,cost\nWebsite,Our own site,0\n")
+        .run()
+        .expect_code(0);
+}
+
+/// The template written today has no row that could be imported.
+#[test]
+fn a_new_template_imports_nothing() {
+    let case = Case::new();
+    let out = case.path("t.xlsx");
+    let o = Case::new().cmd("template").arg(&out).run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = Case::new()
+        .input("t.xlsx", std::fs::read(&out).expect("template"))
+        .run();
+    assert!(o.lines.is_empty(), "{:?}", o.lines);
+}
