@@ -139,7 +139,11 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
         path: out.to_path_buf(),
         source: std::io::Error::other(e),
     };
-    let mut w = csv::Writer::from_path(out).map_err(io)?;
+    let mut file = std::fs::File::create(out).map_err(|e| FatalError::output(out)(e))?;
+    // A byte-order mark first, so Excel opens the export with its accents intact.
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")
+        .map_err(|e| FatalError::output(out)(e))?;
+    let mut w = csv::Writer::from_writer(file);
     match kind {
         Kind::Source => {
             w.write_record(["id", "name", "description", "cost", "isReferral"])

@@ -341,3 +341,39 @@ fn a_new_template_imports_nothing() {
         .run();
     assert!(o.lines.is_empty(), "{:?}", o.lines);
 }
+
+// ---- byte-order marks ----
+
+const BOM: &str = "\u{feff}";
+
+/// Results of a Windows-1252 CSV (Excel's plain "CSV" save) start with a byte-order mark, so
+/// Excel shows their accents; --no-bom still decides; a UTF-8 input without one gets none.
+#[test]
+fn results_of_a_non_utf8_input_start_with_a_bom() {
+    let o = Case::new()
+        .fixture("windows1252.csv")
+        .args(["--kind", "sources"])
+        .run()
+        .expect_code(0);
+    assert!(o.results.starts_with(BOM), "{:?}", &o.results[..20]);
+    let o = Case::new()
+        .fixture("windows1252.csv")
+        .args(["--kind", "sources", "--no-bom"])
+        .run();
+    assert!(!o.results.starts_with(BOM));
+    let o = Case::new().csv("name,cost\nCafé,5\n").run().expect_code(0);
+    assert!(!o.results.starts_with(BOM));
+}
+
+/// An export in CSV starts with a byte-order mark (the emulator's built-in sources).
+#[test]
+fn a_csv_export_starts_with_a_bom() {
+    let case = Case::new()
+        .emulator("")
+        .cmd("export")
+        .args(["sources", "-o", "export.csv"]);
+    let o = case.run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(case.path("export.csv")).expect("the export");
+    assert!(text.starts_with("\u{feff}id,name,"), "{text}");
+}
