@@ -1,5 +1,4 @@
 use super::*;
-use crate::input::headers::ValueRules;
 
 /// A row of cells for the tests, at row 5.
 struct TestRow(Vec<crate::input::Cell>);
