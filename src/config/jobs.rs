@@ -40,13 +40,14 @@ pub fn results_name(input: &Path) -> String {
 /// not UTF-8 (Excel's plain "CSV" save is Windows-1252). The encoding is judged by the first
 /// 64 KiB, as reading a large file through costs more than this choice is worth.
 pub fn wants_bom(input: &Path) -> bool {
-    const HEAD: u64 = 64 * 1024;
+    const HEAD: usize = 64 * 1024;
     if crate::input::is_workbook(input) {
         return true;
     }
     let mut head = Vec::new();
-    let _ = std::fs::File::open(input)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD), &mut head));
+    let _ = std::fs::File::open(input).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD as u64), &mut head)
+    });
     if head.starts_with(b"\xEF\xBB\xBF")
         || head.starts_with(b"\xFF\xFE")
         || head.starts_with(b"\xFE\xFF")
@@ -56,7 +57,7 @@ pub fn wants_bom(input: &Path) -> bool {
     match std::str::from_utf8(&head) {
         Ok(_) => false,
         // A character cut by the 64 KiB boundary is still UTF-8.
-        Err(e) => e.error_len().is_some() || head.len() < HEAD as usize,
+        Err(e) => e.error_len().is_some() || head.len() < HEAD,
     }
 }
 

@@ -206,12 +206,10 @@ pub struct MapEntry {
 /// A user's mapping file: `field = "Header In File"` lines (TOML).
 #[derive(Debug, Clone, Default)]
 pub struct HeaderMap {
-    /// normalised header → field
-    by_header: HashMap<String, Field>,
+    /// normalised header → field; None for a header kept as an echoed column although it
+    /// looks like a field's (`--keep-column`).
+    by_header: HashMap<String, Option<Field>>,
     entries: Vec<MapEntry>,
-    /// Normalised headers kept as echoed columns although they look like a field's
-    /// (`--keep-column`).
-    kept: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -253,27 +251,23 @@ impl HeaderMap {
                 path: String::new(),
                 message: format!("{field}: the header must be a string"),
             })?;
-            by_header.insert(normalise(header), f);
+            by_header.insert(normalise(header), Some(f));
             entries.push(MapEntry {
                 field,
                 header: header.to_string(),
             });
         }
-        Ok(HeaderMap {
-            by_header,
-            entries,
-            kept: Vec::new(),
-        })
+        Ok(HeaderMap { by_header, entries })
     }
 
     /// Keeps a column whose header looks like a field's as an echoed column.
     pub fn keep(&mut self, header: &str) {
-        self.kept.push(normalise(header));
+        self.by_header.entry(normalise(header)).or_insert(None);
     }
 
     /// Whether `--keep-column` names this header.
     pub fn keeps(&self, header: &str) -> bool {
-        !self.kept.is_empty() && self.kept.contains(&normalise(header))
+        !self.by_header.is_empty() && self.by_header.get(&normalise(header)) == Some(&None)
     }
 
     /// The field the map gives a header, if it names it.
@@ -281,7 +275,7 @@ impl HeaderMap {
         if self.by_header.is_empty() {
             return None;
         }
-        self.by_header.get(&normalise(header)).copied()
+        self.by_header.get(&normalise(header)).copied().flatten()
     }
 
     /// The map's lines, as written.

@@ -109,7 +109,7 @@ mod tests {
             vec!["cells B2:B4 are merged: the value of B2 is read in each of them"]
         );
         let mut f = m.filler("S");
-        let mut rows = vec![
+        let mut rows = [
             vec![Cell::Text("Expo".into()), Cell::Text("yes".into())],
             vec![Cell::Text("Fair".into())],
             vec![Cell::Text("Show".into()), Cell::Empty, Cell::Int(3)],

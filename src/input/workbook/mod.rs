@@ -114,7 +114,7 @@ impl WorkbookSource {
     ) -> Result<(WorkbookSource, Vec<Table>, Vec<String>), InputError> {
         // XLS and ODS are read whole by calamine when opened: check their used area first.
         let mut survey = extent::survey(path);
-        if let Some((sheet, why)) = survey.refusals.into_iter().next() {
+        if let Some((sheet, why)) = std::mem::take(&mut survey.refusals).into_iter().next() {
             return Err(InputError::Sheet {
                 place: place(path, Some(&sheet)),
                 message: why,
@@ -165,44 +165,15 @@ impl WorkbookSource {
             let rows: Vec<Vec<String>> = head.iter().map(|(_, r)| r.clone()).collect();
             match find_header(&rows, map) {
                 Ok(at) => {
-                    let (header_row, mut headers) = head.swap_remove(at.index);
-                    // Cells right of the header's last cell are kept too (under generated
-                    // headers): the sheet's own dimension says how far its cells go.
-                    let width = source.width(&name);
-                    if headers.len() < width {
-                        headers.resize(width, String::new());
-                    }
+                    let (header_row, headers) = head.swap_remove(at.index);
                     if at.below_title {
                         notes.push(format!(
                             "{}: header found on row {header_row}",
                             place(path, Some(&name))
                         ));
                     }
-                    let ranges: Vec<extent::Merge> = match &mut source.book {
-                        Sheets::Xlsx(x) => x
-                            .merged_regions_of_sheet(&name)
-                            .unwrap_or_default()
-                            .iter()
-                            .map(merge_of)
-                            .collect(),
-                        Sheets::Xls(x) => x
-                            .merge_cells_by_sheet_name(&name)
-                            .unwrap_or_default()
-                            .iter()
-                            .map(merge_of)
-                            .collect(),
-                        Sheets::Ods(_) => survey.merges.remove(&name).unwrap_or_default(),
-                        Sheets::Xlsb(_) => Vec::new(),
-                    };
-                    for note in source.merges.keep(&name, header_row, ranges) {
-                        notes.push(format!("{}: {note}", place(path, Some(&name))));
-                    }
-                    tables.push(Table {
-                        sheet: Some(name),
-                        header_row,
-                        headers,
-                        rows_hint: None,
-                    });
+                    let table = source.table(name, header_row, headers, &mut survey, &mut notes);
+                    tables.push(table);
                 }
                 Err(NoHeader::Blank) => {}
                 Err(NoHeader::NotFound { first }) => no_header.push((name, first)),
@@ -220,6 +191,53 @@ impl WorkbookSource {
             });
         }
         Ok((source, tables, notes))
+    }
+
+    /// A sheet's table from its header: the header widened to the sheet's width (cells right
+    /// of its last cell are kept, under generated headers), and its merged ranges noted.
+    fn table(
+        &mut self,
+        name: String,
+        header_row: u32,
+        mut headers: Vec<String>,
+        survey: &mut extent::Survey,
+        notes: &mut Vec<String>,
+    ) -> Table {
+        let width = self.width(&name);
+        if headers.len() < width {
+            headers.resize(width, String::new());
+        }
+        let ranges = self.merged(&name, survey);
+        for note in self.merges.keep(&name, header_row, ranges) {
+            notes.push(format!("{}: {note}", place(&self.path, Some(&name))));
+        }
+        Table {
+            sheet: Some(name),
+            header_row,
+            headers,
+            rows_hint: None,
+        }
+    }
+
+    /// The sheet's merged ranges: from calamine for XLSX and XLS, from the survey for ODS;
+    /// calamine reports none for XLSB.
+    fn merged(&mut self, sheet: &str, survey: &mut extent::Survey) -> Vec<extent::Merge> {
+        match &mut self.book {
+            Sheets::Xlsx(x) => x
+                .merged_regions_of_sheet(sheet)
+                .unwrap_or_default()
+                .iter()
+                .map(merge_of)
+                .collect(),
+            Sheets::Xls(x) => x
+                .merge_cells_by_sheet_name(sheet)
+                .unwrap_or_default()
+                .iter()
+                .map(merge_of)
+                .collect(),
+            Sheets::Ods(_) => survey.merges.remove(sheet).unwrap_or_default(),
+            Sheets::Xlsb(_) => Vec::new(),
+        }
     }
 
     /// How many columns the sheet's cells span from column A, by the dimension an XLSX or XLSB
@@ -269,52 +287,7 @@ impl WorkbookSource {
         let is_1904 = self.is_1904;
         let other = |e: &dyn std::fmt::Display| ScanError::Other(e.to_string());
         match &mut self.book {
-            Sheets::Xlsx(x) => {
-                let mut rows = RowBuilder { current: None, f };
-                let mut reader = match x.worksheet_cells_reader(sheet) {
-                    Ok(r) => r,
-                    Err(XlsxError::NotAWorksheet(typ)) => {
-                        return Err(ScanError::NotAWorksheet(typ));
-                    }
-                    Err(e) => return Err(other(&e)),
-                };
-                // For each style, the decimals of its percentage format, if it is one.
-                let percent: Vec<Option<usize>> = reader
-                    .styles()
-                    .iter()
-                    .map(|s| {
-                        s.number_format
-                            .as_ref()
-                            .and_then(|f| percent_decimals(&f.format_code))
-                    })
-                    .collect();
-                while let Some(c) = reader.next_cell_with_formula().map_err(|e| other(&e))? {
-                    let shown_as = percent.get(c.style_id).copied().flatten();
-                    let value = match (&c.value, c.formula) {
-                        // openpyxl and pandas write formulas with no saved result.
-                        (DataRef::Empty, Some(formula)) if !formula.is_empty() => {
-                            Cell::Formula(formula)
-                        }
-                        // A percentage is read as it shows (`12%`): a cost is not a share.
-                        (&DataRef::Float(f), _) if let Some(d) = shown_as => {
-                            Cell::Text(percent_text(f, d))
-                        }
-                        #[expect(
-                            clippy::cast_precision_loss,
-                            reason = "a percentage cell's whole number is small"
-                        )]
-                        (&DataRef::Int(i), _) if let Some(d) = shown_as => {
-                            Cell::Text(percent_text(i as f64, d))
-                        }
-                        (v, _) => from_data_ref(v, is_1904),
-                    };
-                    if rows.push(c.pos, value).is_break() {
-                        return Ok(());
-                    }
-                }
-                rows.finish();
-                Ok(())
-            }
+            Sheets::Xlsx(x) => scan_xlsx(x, sheet, is_1904, f),
             Sheets::Xlsb(x) => {
                 let mut rows = RowBuilder { current: None, f };
                 let mut reader = x.worksheet_cells_reader(sheet).map_err(|e| other(&e))?;
@@ -392,7 +365,7 @@ impl WorkbookSource {
         scanned.map_err(|e| {
             let message = match e {
                 ScanError::NotAWorksheet(typ) => format!("not a worksheet: {typ}"),
-                ScanError::Other(m) => m,
+                ScanError::Other(m) => unreadable(&self.path, &m),
             };
             InputError::Workbook {
                 path: self.path.clone(),
@@ -400,4 +373,57 @@ impl WorkbookSource {
             }
         })
     }
+}
+
+/// Streams an XLSX sheet's cells into rows. A percentage is read as it shows (`12%`), so a
+/// cost is never a share.
+fn scan_xlsx(
+    x: &mut calamine::Xlsx<BufReader<File>>,
+    sheet: &str,
+    is_1904: bool,
+    f: &mut dyn FnMut(u32, Vec<Cell>) -> ControlFlow<()>,
+) -> Result<(), ScanError> {
+    let mut rows = RowBuilder { current: None, f };
+    let mut reader = match x.worksheet_cells_reader(sheet) {
+        Ok(r) => r,
+        Err(XlsxError::NotAWorksheet(typ)) => {
+            return Err(ScanError::NotAWorksheet(typ));
+        }
+        Err(e) => return Err(ScanError::Other(e.to_string())),
+    };
+    // For each style, the decimals of its percentage format, if it is one.
+    let percent: Vec<Option<usize>> = reader
+        .styles()
+        .iter()
+        .map(|s| {
+            s.number_format
+                .as_ref()
+                .and_then(|f| percent_decimals(&f.format_code))
+        })
+        .collect();
+    while let Some(c) = reader
+        .next_cell_with_formula()
+        .map_err(|e| ScanError::Other(e.to_string()))?
+    {
+        let shown_as = percent.get(c.style_id).copied().flatten();
+        let value = match (&c.value, c.formula) {
+            // openpyxl and pandas write formulas with no saved result.
+            (DataRef::Empty, Some(formula)) if !formula.is_empty() => Cell::Formula(formula),
+            // A percentage is read as it shows (`12%`): a cost is not a share.
+            (&DataRef::Float(f), _) if let Some(d) = shown_as => Cell::Text(percent_text(f, d)),
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "a percentage cell's whole number is small"
+            )]
+            (&DataRef::Int(i), _) if let Some(d) = shown_as => {
+                Cell::Text(percent_text(i as f64, d))
+            }
+            (v, _) => from_data_ref(v, is_1904),
+        };
+        if rows.push(c.pos, value).is_break() {
+            return Ok(());
+        }
+    }
+    rows.finish();
+    Ok(())
 }
