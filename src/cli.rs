@@ -149,6 +149,10 @@ pub struct ReadArgs {
     /// TOML file mapping fields to your headers: `name = "Source Title"`.
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
+    /// Keep this column as it is (echoed, not sent) although its header looks like a field's
+    /// (`Csot`, `Cost (AUD)`); may be given several times.
+    #[arg(long, value_name = "HEADER")]
+    pub keep_column: Vec<String>,
     /// CSV text encoding.
     #[arg(long, value_enum, default_value = "auto")]
     pub encoding: EncodingArg,

@@ -144,6 +144,8 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     let mut w = std::io::BufWriter::new(
         crate::guard::open_output(out, crate::guard::How::Truncate).map_err(&io)?,
     );
+    // A byte-order mark first, so Excel opens the export with its accents intact.
+    std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
     match kind {
         Kind::Source => {
             CsvLine::record(&mut w, ["id", "name", "description", "cost", "isReferral"])

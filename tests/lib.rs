@@ -24,5 +24,6 @@ mod cases {
     mod repeat;
     mod safety;
     mod snapshots;
+    mod values;
     mod workbooks;
 }

@@ -58,6 +58,7 @@ const KEYS: &[(&str, Ty)] = &[
     ("kind", Ty::Text),
     ("sheet", Ty::Text),
     ("map", Ty::Path),
+    ("keep_column", Ty::Text),
     ("encoding", Ty::Text),
     ("delimiter", Ty::Text),
     ("match_by_name", Ty::Bool),
