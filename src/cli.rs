@@ -240,6 +240,14 @@ pub struct ImportArgs {
     /// Create rows whose name already exists on the account (default: a conflict).
     #[arg(long, help_heading = "Matching", conflicts_with = "match_by_name")]
     pub allow_duplicates: bool,
+    /// An empty cell in a mapped column clears that field (a text sends "", a cost 0,
+    /// isReferral false); by default it leaves the field as it is.
+    #[arg(long, help_heading = "Matching")]
+    pub clear_empty: bool,
+    /// Do not compare fields the API cannot read back (colours, a stage's applyTo) with what
+    /// this tool last wrote there: send them whenever a row sets them.
+    #[arg(long, help_heading = "Matching")]
+    pub no_ledger: bool,
     /// Keep the created/updated/unchanged lines of an existing results file and do the rest.
     #[arg(long, help_heading = "Output")]
     pub resume: bool,

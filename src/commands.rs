@@ -142,21 +142,28 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     let mut w = csv::Writer::from_path(out).map_err(io)?;
     match kind {
         Kind::Source => {
-            w.write_record(["id", "name", "description", "cost", "isReferral"])
+            w.write_record(["id", "name", "description", "cost", "isReferral", "kind"])
                 .map_err(io)?;
             for l in listed {
                 let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
                 let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
                 let id = l.id.to_string();
                 let description = l.description.clone().unwrap_or_default();
-                w.write_record([id.as_str(), &l.name, &description, &cost, &referral])
-                    .map_err(io)?;
+                w.write_record([
+                    id.as_str(),
+                    &l.name,
+                    &description,
+                    &cost,
+                    &referral,
+                    kind.as_str(),
+                ])
+                .map_err(io)?;
             }
         }
         Kind::Stage => {
-            w.write_record(["id", "name"]).map_err(io)?;
+            w.write_record(["id", "name", "kind"]).map_err(io)?;
             for l in listed {
-                w.write_record([l.id.to_string().as_str(), &l.name])
+                w.write_record([l.id.to_string().as_str(), &l.name, kind.as_str()])
                     .map_err(io)?;
             }
         }
@@ -190,10 +197,12 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
     let (name, headers): (&str, &[&str]) = match kind {
         Kind::Source => (
             "Lead Sources",
-            &["id", "name", "description", "cost", "isReferral"],
+            &["id", "name", "description", "cost", "isReferral", "kind"],
         ),
-        Kind::Stage => ("Lead Stages", &["id", "name"]),
+        Kind::Stage => ("Lead Stages", &["id", "name", "kind"]),
     };
+    // Every export says its kind, so it imports back without --kind.
+    let kind_column = u16::try_from(headers.len() - 1).unwrap_or(0);
     sheet.set_name(name).map_err(err)?;
     let bold = Format::new().set_bold();
     for (c, h) in (0u16..).zip(headers) {
@@ -205,6 +214,9 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
         sheet.write_number(r, 0, l.id as f64).map_err(err)?;
         sheet.write_string(r, 1, &l.name).map_err(err)?;
+        sheet
+            .write_string(r, kind_column, kind.as_str())
+            .map_err(err)?;
         if kind == Kind::Source {
             if let Some(d) = &l.description {
                 sheet.write_string(r, 2, d).map_err(err)?;

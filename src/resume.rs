@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
-use crate::outcome::{RESULT_COLUMNS, Status};
+use crate::outcome::{RESULT_COLUMNS, Status, own_columns};
 
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +43,8 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         .headers()
         .map_err(|e| format!("{}: {e}", path.display()))?
         .clone();
-    let fixed = headers.len() >= RESULT_COLUMNS.len()
-        && headers.iter().zip(RESULT_COLUMNS).all(|(a, b)| a == b);
-    if !fixed {
+    let own = own_columns(&headers.iter().collect::<Vec<_>>());
+    if own == 0 {
         return Err(format!(
             "{}: not a results file (its header does not start {})",
             path.display(),
@@ -55,7 +54,7 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
     let name_col = headers
         .iter()
         .enumerate()
-        .skip(RESULT_COLUMNS.len())
+        .skip(own)
         .find(|(_, h)| crate::input::headers::alias(h) == Some(crate::input::headers::Field::Name))
         .map(|(i, _)| i);
     let mut done = HashMap::new();
@@ -77,11 +76,7 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         if !status.is_done() {
             continue;
         }
-        let echo: Vec<Cow<'_, str>> = rec
-            .iter()
-            .skip(RESULT_COLUMNS.len())
-            .map(Cow::Borrowed)
-            .collect();
+        let echo: Vec<Cow<'_, str>> = rec.iter().skip(own).map(Cow::Borrowed).collect();
         let sheet = rec.get(1).unwrap_or("").to_string();
         done.insert(
             (sheet, row),

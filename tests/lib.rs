@@ -15,6 +15,7 @@ mod cases {
     mod import;
     mod library;
     mod ops;
+    mod plan;
     mod props;
     mod read_validate;
     mod repeat;

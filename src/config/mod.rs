@@ -41,6 +41,8 @@ pub struct Config {
     pub match_by_name: bool,
     /// Rows without id create even when the name exists.
     pub allow_duplicates: bool,
+    /// An empty mapped cell clears its field.
+    pub clear_empty: bool,
     /// None: a dry run.
     pub submit: Option<SubmitConfig>,
 }
@@ -57,6 +59,8 @@ pub struct SubmitConfig {
     pub overwrite: bool,
     /// Read the account and write nothing.
     pub plan: bool,
+    /// Ignore what this tool wrote to fields the API cannot read back.
+    pub no_ledger: bool,
 }
 
 /// Where diagnostics go.
@@ -199,6 +203,7 @@ impl Config {
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.clear_empty = args.clear_empty;
         if !ignored.is_empty() {
             config.notes.push(format!(
                 "note: a dry run touches no network; {} ignored",
@@ -228,10 +233,12 @@ impl Config {
             reconcile_by_name: args.reconcile_by_name,
             overwrite: args.overwrite,
             plan,
+            no_ledger: args.no_ledger,
         };
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.clear_empty = args.clear_empty;
         config.submit = Some(submit);
         Ok(config)
     }

@@ -57,6 +57,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         notes: Vec::new(),
         match_by_name: false,
         allow_duplicates: false,
+        clear_empty: false,
         submit: None,
     })
 }

@@ -5,6 +5,7 @@
 pub(crate) mod account;
 mod budget;
 pub(crate) mod bulk;
+pub(crate) mod changes;
 mod list;
 mod policy;
 mod reconcile;

@@ -233,6 +233,7 @@ impl Collector<'_> {
                 item.kind,
                 o.verdict,
                 &input_id(plan, item),
+                item.checked.as_ref().ok(),
                 echo,
             )
             .map_err(FatalError::output(&self.path))?;

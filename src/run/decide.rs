@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use super::clear::{clear, empty_fields};
 use super::file::FileRun;
 use super::send::{Next, ToSend, finished};
 use crate::input::plan::TablePlan;
@@ -69,7 +70,7 @@ impl FileRun<'_> {
 
     /// What the account says to do with a record. One an earlier run may have sent
     /// (`was_sent`) is matched only against the records that existed before that run.
-    fn action(&self, record: &Record, was_sent: bool) -> Action {
+    fn action(&self, record: &Record, was_sent: bool, empty: &[&'static str]) -> Action {
         match self.live.as_deref() {
             Some(s) => {
                 let visible = if was_sent {
@@ -77,7 +78,8 @@ impl FileRun<'_> {
                 } else {
                     None
                 };
-                s.account.classify(record, self.matching, visible.as_ref())
+                s.account
+                    .classify(record, self.matching, visible.as_ref(), empty)
             }
             None => Action::Create,
         }
@@ -105,6 +107,9 @@ impl FileRun<'_> {
             .zip(keys)
             .map(|(item, key)| {
                 self.admit(item, key, names);
+                if self.clear_empty {
+                    self.clear_empties(item);
+                }
                 let (verdict, labels) = match &item.checked {
                     Err(p) => problems_verdict(p),
                     Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
@@ -117,6 +122,20 @@ impl FileRun<'_> {
             items,
             outcomes,
         }
+    }
+
+    /// With `--clear-empty`, a valid row's empty mapped cells clear their fields. Returns the
+    /// fields whose cells are empty.
+    fn clear_empties(&self, item: &mut Item) -> Vec<&'static str> {
+        let plan = &self.plans[item.table];
+        let Ok(record) = &mut item.checked else {
+            return Vec::new();
+        };
+        let empty = empty_fields(plan, &item.cells, record.kind());
+        if self.clear_empty {
+            clear(record, &empty);
+        }
+        empty
     }
 
     /// Checks the row (if the reader left that) and claims its name.
@@ -139,6 +158,11 @@ impl FileRun<'_> {
     /// Checks the row (if the reader left that), claims its name, and decides what to do.
     pub(super) fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         self.check(&mut item, names);
+        let empty = if self.clear_empty || self.live.is_some() {
+            self.clear_empties(&mut item)
+        } else {
+            Vec::new()
+        };
         let plan = &self.plans[item.table];
         let record = match &item.checked {
             Err(p) => {
@@ -151,12 +175,14 @@ impl FileRun<'_> {
             Ok(r) => r.clone(),
         };
         let key: RowKey = (plan.sheet.to_string(), item.number);
+        // Cleared fields are sent: none is left "kept".
+        let kept: &[&'static str] = if self.clear_empty { &[] } else { &empty };
         let mut record = record;
         let was_sent = match self.resumed(plan, &item, &key, &record) {
             ControlFlow::Continue(was_sent) => was_sent,
             ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
         };
-        let (status_if_plan, id) = match self.action(&record, was_sent) {
+        let (status_if_plan, id, changes) = match self.action(&record, was_sent, kept) {
             Action::Conflict(why) => {
                 return Next::Done(finished(
                     seq,
@@ -165,20 +191,18 @@ impl FileRun<'_> {
                     vec!["conflict with the account".into()],
                 ));
             }
-            Action::Unchanged(id) => {
-                return Next::Done(finished(
-                    seq,
-                    item,
-                    Verdict::with_id(Status::Unchanged, id),
-                    vec![],
-                ));
+            Action::Unchanged(id, changes) => {
+                let mut v = Verdict::with_id(Status::Unchanged, id);
+                v.changes = changes.text();
+                return Next::Done(finished(seq, item, v, vec![]));
             }
-            Action::Create => (Status::Create, None),
-            Action::Update(id) => (Status::Update, Some(id)),
+            Action::Create => (Status::Create, None, String::new()),
+            Action::Update(id, changes) => (Status::Update, Some(id), changes.text()),
         };
         if self.plan {
             let mut v = Verdict::new(status_if_plan);
             v.id = id;
+            v.changes = changes;
             return Next::Done(finished(seq, item, v, vec![]));
         }
         if let Some(id) = id {
@@ -199,6 +223,7 @@ impl FileRun<'_> {
             record,
             was_sent,
             key,
+            changes,
         })
     }
 }

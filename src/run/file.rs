@@ -37,6 +37,8 @@ pub(super) struct FileRun<'a> {
     /// Read the account, send nothing.
     pub(super) plan: bool,
     pub(super) matching: Matching,
+    /// Empty mapped cells clear their fields.
+    pub(super) clear_empty: bool,
 }
 
 impl FileRun<'_> {
@@ -67,7 +69,8 @@ impl FileRun<'_> {
             self.job.output.clone()
         };
         let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
-            .map_err(FatalError::output(&write_path))?;
+            .map_err(FatalError::output(&write_path))?
+            .with_checksum(self.plan);
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();

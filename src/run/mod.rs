@@ -13,6 +13,7 @@ use crate::error::FatalError;
 use crate::input::Input;
 use crate::input::plan::{KindSource, TablePlan, plan_file};
 use crate::kind::Kind;
+use crate::ledger::Ledger;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
@@ -21,6 +22,7 @@ use crate::record::names::Names;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
+mod clear;
 mod decide;
 mod file;
 mod report;
@@ -242,6 +244,7 @@ impl FileRuns<'_> {
                 resume,
                 plan: self.mode == Mode::Plan,
                 matching,
+                clear_empty: config.clear_empty,
             };
             run.go(file, &mut names, progress).await?;
             results_files.push(job.output.display().to_string());
@@ -295,6 +298,7 @@ async fn start_live(
         Policy::from(&submit.pacing),
         stop.clone(),
     );
+    submitter.account.ledger = open_ledger(submit, progress);
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
         if let Err(f) = submitter.load_existing(k).await {
@@ -309,6 +313,36 @@ async fn start_live(
         submitter: Arc::new(submitter),
         _backend: backend,
     })
+}
+
+/// The ledger of the account (none for the built-in emulator, which starts empty each run, or
+/// with `--no-ledger`). One that cannot be read is a warning: rows are then compared as
+/// without it.
+fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>> {
+    let crate::config::Target::Remote {
+        endpoint,
+        credentials,
+    } = &submit.target
+    else {
+        return None;
+    };
+    if submit.no_ledger {
+        return None;
+    }
+    let Some(folder) = crate::ledger::folder() else {
+        progress.warn("no state folder (neither XDG_STATE_HOME nor HOME is set): colours are sent whenever a row sets them");
+        return None;
+    };
+    match Ledger::open_in(&folder, endpoint.base(), &credentials.key) {
+        Ok(l) => Some(Arc::new(l)),
+        Err(e) => {
+            progress.warn(&format!(
+                "the ledger in {} cannot be read ({e}): colours are sent whenever a row sets them",
+                folder.display()
+            ));
+            None
+        }
+    }
 }
 
 /// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops

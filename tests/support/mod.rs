@@ -70,6 +70,8 @@ enum Backend {
 
 pub(crate) struct Case {
     dir: tempfile::TempDir,
+    /// The runs' XDG_STATE_HOME (the ledger), beside the case's folder.
+    state: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
     command: Option<String>,
@@ -89,6 +91,7 @@ impl Case {
     pub(crate) fn new() -> Case {
         Case {
             dir: tempfile::tempdir().expect("a temporary directory"),
+            state: tempfile::tempdir().expect("a temporary directory"),
             inputs: Vec::new(),
             command: None,
             args: Vec::new(),
@@ -245,9 +248,11 @@ impl Case {
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = binary();
         c.current_dir(self.dir.path());
+        // Per-user state (the ledger) stays in the case's own folder.
+        c.env("XDG_STATE_HOME", self.state.path());
         let sub = self.subcommand();
         c.arg(sub);
-        if sub == "import" || sub == "validate" {
+        if matches!(sub, "import" | "validate" | "plan" | "apply") {
             c.args(&self.inputs);
         }
         c.args(&self.args).args(extra);
@@ -394,6 +399,13 @@ pub(crate) fn binary() -> Command {
         }
     }
     c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
+    // Per-user state (the ledger) of a run started here is its own, never the user's.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    c.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("ivvy-import-test-state-{}-{n}", std::process::id())),
+    );
     c
 }
 
