@@ -130,11 +130,12 @@ fn a_second_identical_weekly_run_with_colours_writes_nothing() {
 
 #[test]
 fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
-    let case = Case::new()
-        .emulator("")
-        .input("s.csv", "name,description,cost\nExpo,Old text,150\n");
+    let case = Case::new().emulator("").input(
+        "s.csv",
+        "name,description,cost,colour\nExpo,Old text,150,#aabbcc\n",
+    );
     case.run_with(["--rate", "1000"]).expect_code(0);
-    case.write("s.csv", "name,description,cost\nExpo,,150\n");
+    case.write("s.csv", "name,description,cost,colour\nExpo,,150,#aabbcc\n");
     let o = case
         .run_with([
             "--rate",
@@ -146,7 +147,12 @@ fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
         ])
         .expect_code(0)
         .expect_status(2, "unchanged");
-    assert_eq!(o.line(2)["changes"], "description: kept (empty cell)");
+    let changes = &o.line(2)["changes"];
+    assert!(
+        changes.starts_with("colour: as written on 20")
+            && changes.ends_with("; description: kept (empty cell)"),
+        "{changes}"
+    );
     let o = case
         .run_with([
             "--rate",
@@ -159,11 +165,16 @@ fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
         ])
         .expect_code(0)
         .expect_status(2, "update");
-    assert_eq!(o.line(2)["changes"], r#"description: "Old text" → """#);
+    assert!(
+        o.line(2)["changes"].starts_with(r#"description: "Old text" → ""; colour: as written"#),
+        "{:?}",
+        o.line(2)
+    );
     assert_eq!(
         o.line(2)["sent"],
-        r#"name="Expo"; description=""; cost=150"#
+        r##"name="Expo"; description=""; cost=150; colour="#aabbcc""##
     );
+    case.write("s.csv", "name,description,cost,colour\nExpo,,150,\n");
     let o = case
         .run_with([
             "--rate",
@@ -175,10 +186,14 @@ fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
         ])
         .expect_code(0)
         .expect_status(2, "updated");
-    assert_eq!(o.line(2)["changes"], r#"description: "Old text" → """#);
+    assert_eq!(
+        o.line(2)["changes"],
+        r#"description: "Old text" → ""; colour: sent (cannot be read back)"#
+    );
     let store = serde_json::to_value(case.store()).unwrap();
     let id = o.id(2).to_string();
     assert_eq!(store["sources"][&id]["description"], "", "{store}");
+    assert_eq!(store["sources"][&id]["colour"], "", "{store}");
 }
 
 /// Runs `args` (a whole command line) in the case's folder against its emulator.
