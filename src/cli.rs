@@ -56,6 +56,14 @@ pub enum Command {
         ivvy-import plan crm.xlsx --region us --match-by-name\n  \
         ivvy-import plan sources.csv --profile venue-a -o plan.csv")]
     Plan(ImportArgs),
+    /// Do a reviewed plan exactly: only its create and update rows, with the values it shows.
+    /// Each row is checked against the account again first; a record, name or row that
+    /// changed since the plan is a conflict, not sent. A plan edited in the tool's columns is
+    /// refused.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import plan sources.csv --region au --match-by-name -o plan.csv\n  \
+        ivvy-import apply plan.csv --region au")]
+    Apply(ImportArgs),
     /// Write every record of a kind on the account to a CSV or XLSX file that can be edited
     /// and imported back.
     #[command(after_help = "Examples:\n  \

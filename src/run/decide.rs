@@ -182,29 +182,14 @@ impl FileRun<'_> {
             ControlFlow::Continue(was_sent) => was_sent,
             ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
         };
-        let (status_if_plan, id, changes) = match self.action(&record, was_sent, kept) {
-            Action::Conflict(why) => {
-                return Next::Done(finished(
-                    seq,
-                    item,
-                    Verdict::with_error(Status::Conflict, why),
-                    vec!["conflict with the account".into()],
-                ));
-            }
-            Action::Unchanged(id, changes) => {
-                let mut v = Verdict::with_id(Status::Unchanged, id);
-                v.changes = changes.text();
-                return Next::Done(finished(seq, item, v, vec![]));
-            }
-            Action::Create => (Status::Create, None, String::new()),
-            Action::Update(id, changes) => (Status::Update, Some(id), changes.text()),
+        let decided = match self.apply.as_deref() {
+            Some(planned) => self.apply_step(planned, &item, &mut record, kept),
+            None => self.decided(&record, was_sent, kept),
         };
-        if self.plan {
-            let mut v = Verdict::new(status_if_plan);
-            v.id = id;
-            v.changes = changes;
-            return Next::Done(finished(seq, item, v, vec![]));
-        }
+        let (id, changes) = match decided {
+            Step::Done(v, labels) => return Next::Done(finished(seq, item, v, labels)),
+            Step::Send(id, changes) => (id, changes),
+        };
         if let Some(id) = id {
             record.set_id(id);
         }
@@ -226,6 +211,41 @@ impl FileRun<'_> {
             changes,
         })
     }
+
+    /// What the account says of a row outside `apply`: done (a conflict, unchanged, or a
+    /// plan's line), or sent to the id it updates (None: a create) with what it changes.
+    fn decided(&self, record: &Record, was_sent: bool, kept: &[&'static str]) -> Step {
+        let (status_if_plan, id, changes) = match self.action(record, was_sent, kept) {
+            Action::Conflict(why) => {
+                return Step::Done(
+                    Verdict::with_error(Status::Conflict, why),
+                    vec!["conflict with the account".into()],
+                );
+            }
+            Action::Unchanged(id, changes) => {
+                let mut v = Verdict::with_id(Status::Unchanged, id);
+                v.changes = changes.text();
+                return Step::Done(v, vec![]);
+            }
+            Action::Create => (Status::Create, None, String::new()),
+            Action::Update(id, changes) => (Status::Update, Some(id), changes.text()),
+        };
+        if self.plan {
+            let mut v = Verdict::new(status_if_plan);
+            v.id = id;
+            v.changes = changes;
+            return Step::Done(v, vec![]);
+        }
+        Step::Send(id, changes)
+    }
+}
+
+/// What becomes of a row the account was asked about.
+pub(super) enum Step {
+    /// Done without a request: its verdict and labels.
+    Done(Verdict, Vec<String>),
+    /// To send: the id it updates (None: a create) and what it changes.
+    Send(Option<u64>, String),
 }
 
 fn skipped(stop: &Stop) -> Submitted {

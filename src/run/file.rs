@@ -39,6 +39,8 @@ pub(super) struct FileRun<'a> {
     pub(super) matching: Matching,
     /// Empty mapped cells clear their fields.
     pub(super) clear_empty: bool,
+    /// `apply`: the plan being applied.
+    pub(super) apply: Option<Arc<super::apply::Plan>>,
 }
 
 impl FileRun<'_> {

@@ -22,6 +22,7 @@ use crate::record::names::Names;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
+mod apply;
 mod clear;
 mod decide;
 mod file;
@@ -115,6 +116,11 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     for job in &config.jobs {
         opened.push(open_file(job, &config, &progress)?);
     }
+    // A plan being applied is checked line by line before any request.
+    let applied = match (&config.submit, config.jobs.first()) {
+        (Some(s), Some(job)) if s.apply => Some(Arc::new(apply::read_plan(&job.input)?)),
+        _ => None,
+    };
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
             .jobs
@@ -142,6 +148,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         mode,
         live: live.as_ref(),
         stop: &stop,
+        applied,
     };
     let results_files = files.run(opened, resumes, &mut progress).await?;
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
@@ -198,6 +205,8 @@ struct FileRuns<'a> {
     mode: Mode,
     live: Option<&'a Live>,
     stop: &'a Arc<Stop>,
+    /// `apply`: the plan.
+    applied: Option<Arc<apply::Plan>>,
 }
 
 impl FileRuns<'_> {
@@ -245,6 +254,7 @@ impl FileRuns<'_> {
                 plan: self.mode == Mode::Plan,
                 matching,
                 clear_empty: config.clear_empty,
+                apply: self.applied.clone(),
             };
             run.go(file, &mut names, progress).await?;
             results_files.push(job.output.display().to_string());

@@ -256,3 +256,94 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
     }
     assert_eq!(case.store().writes, before, "nothing sent");
 }
+
+#[test]
+fn apply_sends_the_plan_and_reports_a_record_changed_since_as_a_conflict() {
+    let case = Case::new()
+        .emulator("")
+        .input("week.csv", "name,cost\nA,150\nB,150\nC,150\nD,150\n");
+    let first = case.run_with(["--rate", "1000"]).expect_code(0);
+    case.write("week.csv", "name,cost\nA,999\nB,999\nC,999\nD,150\nE,5\n");
+    let plan = case
+        .run_with([
+            "--rate",
+            "1000",
+            "--match-by-name",
+            "--plan",
+            "-o",
+            "plan.csv",
+        ])
+        .expect_code(0);
+    assert_eq!(
+        plan.statuses(),
+        ["update", "update", "update", "unchanged", "create"]
+    );
+    // Someone else changes B's cost after the plan was reviewed.
+    case.write("other.csv", format!("id,cost\n{},180\n", first.id(3)));
+    run_in(
+        &case,
+        &["import", "other.csv", "--rate", "1000"],
+        "other.results.csv",
+    )
+    .expect_code(0)
+    .expect_all("updated");
+    let before = case.store().writes;
+    let o = run_in(
+        &case,
+        &["apply", "plan.csv", "--rate", "1000", "-o", "applied.csv"],
+        "applied.csv",
+    )
+    .expect_code(1)
+    .expect_status(2, "updated")
+    .expect_status(3, "conflict")
+    .expect_error(3, "changed since the plan (cost was 150, now 180)")
+    .expect_status(4, "updated")
+    .expect_status(5, "unchanged")
+    .expect_status(6, "created");
+    assert_eq!(case.store().writes - before, 3, "2 updates and 1 create");
+    assert_eq!(o.line(2)["changes"], "cost: 150 → 999");
+    assert!(
+        !o.header
+            .iter()
+            .skip(11)
+            .any(|h| h == "sent" || h == "status"),
+        "the plan's own columns are not echoed: {:?}",
+        o.header
+    );
+}
+
+#[test]
+fn a_plan_edited_by_hand_is_refused_before_any_request() {
+    let case = Case::new()
+        .emulator("")
+        .input("s.csv", "name,cost\nA,150\nB,150\n");
+    case.run_with(["--rate", "1000", "--plan", "-o", "plan.csv"])
+        .expect_code(0);
+    let text = std::fs::read_to_string(case.path("plan.csv")).unwrap();
+    case.write("plan.csv", text.replace("cost=150\",", "cost=15\","));
+    let requests = case.log().arrivals.len();
+    let o = run_in(
+        &case,
+        &["apply", "plan.csv", "--rate", "1000"],
+        "plan.results.csv",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("row 2 was edited by hand"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(case.log().arrivals.len(), requests, "no request made");
+    // An edit of the row's own cells is a change of the input: that row is not sent.
+    case.write("plan.csv", text.replace(",A,150", ",A,160"));
+    let o = run_in(
+        &case,
+        &["apply", "plan.csv", "--rate", "1000"],
+        "plan.results.csv",
+    )
+    .expect_code(1)
+    .expect_status(3, "created")
+    .expect_status(2, "conflict")
+    .expect_error(2, "the row now sends");
+    assert_eq!(case.store().creates, 1, "{:?}", o.lines);
+}
