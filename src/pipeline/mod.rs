@@ -47,6 +47,8 @@ pub(crate) struct Submitter {
     batch_size: AtomicUsize,
     /// Bulk mode: the longest a batch took from `run` to its results.
     batch_took: Mutex<Duration>,
+    /// Told of each page read while the account is listed: (kind, pages read, pages).
+    pub(crate) on_page: Option<Box<dyn Fn(Kind, u64, u64) + Send + Sync>>,
 }
 
 /// What became of a row, and the label its error is counted under in the summary.
@@ -109,6 +111,7 @@ impl Submitter {
             stats: Arc::new(Stats::default()),
             batch_size: AtomicUsize::new(policy_batch),
             batch_took: Mutex::new(Duration::ZERO),
+            on_page: None,
         }
     }
 

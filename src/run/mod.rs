@@ -97,6 +97,8 @@ fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
 struct Live {
     submitter: Arc<Submitter>,
     _backend: Backend,
+    /// How long reading the account took.
+    listing_secs: f64,
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
@@ -120,6 +122,12 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let applied = match (&config.submit, config.jobs.first()) {
         (Some(s), Some(job)) if s.apply => Some(Arc::new(apply::read_plan(&job.input)?)),
         _ => None,
+    };
+    // Everything that can be refused without the account is refused before the first request.
+    let _locks = if mode == Mode::Import {
+        lock_outputs(&config)?
+    } else {
+        Vec::new()
     };
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
@@ -154,8 +162,24 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
+    summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
     finish_summary(&config, mode, &mut summary)?;
     Ok(summary)
+}
+
+/// An import's results files, locked for the run; one that holds live outcomes is refused
+/// unless the run resumes or overwrites it.
+fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::OutputLock>, FatalError> {
+    let submit = config.submit.as_ref();
+    let keep = submit.is_some_and(|s| s.resume || s.overwrite);
+    let mut locks = Vec::new();
+    for job in &config.jobs {
+        locks.push(crate::guard::lock_output(&job.output)?);
+        if !keep {
+            crate::guard::refuse_to_overwrite(&job.output)?;
+        }
+    }
+    Ok(locks)
 }
 
 /// What an earlier run left of each file, when resuming.
@@ -234,16 +258,6 @@ impl FileRuns<'_> {
                 }
                 _ => None,
             };
-            let _lock = match self.mode {
-                Mode::Import => Some(crate::guard::lock_output(&job.output)?),
-                _ => None,
-            };
-            if self.mode == Mode::Import
-                && resume.is_none()
-                && !config.submit.as_ref().is_some_and(|s| s.overwrite)
-            {
-                crate::guard::refuse_to_overwrite(&job.output)?;
-            }
             let run = FileRun {
                 file_index: fi,
                 job,
@@ -309,9 +323,15 @@ async fn start_live(
         stop.clone(),
     );
     submitter.account.ledger = open_ledger(submit, progress);
+    let listing = Arc::new(progress.listing());
+    let shown = listing.clone();
+    submitter.on_page = Some(Box::new(move |kind, read, pages| {
+        shown.page(kind, read, pages);
+    }));
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
         if let Err(f) = submitter.load_existing(k).await {
+            listing.finish();
             return Err(FatalError::Api(format!(
                 "cannot read the existing {}: {}",
                 k.plural(),
@@ -319,9 +339,12 @@ async fn start_live(
             )));
         }
     }
+    listing.finish();
+    submitter.on_page = None;
     Ok(Live {
         submitter: Arc::new(submitter),
         _backend: backend,
+        listing_secs: listing.elapsed().as_secs_f64(),
     })
 }
 

@@ -347,3 +347,87 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     .expect_error(2, "the row now sends");
     assert_eq!(case.store().creates, 1, "{:?}", o.lines);
 }
+
+/// A results file holding a live outcome, as an earlier import leaves it.
+const LIVE_RESULTS: &str = "row,sheet,kind,status,id,error_code,specific_code,error,name\n2,,source,created,1000,,,,Source 00000\n";
+
+#[test]
+fn a_results_file_holding_live_outcomes_is_refused_before_any_request() {
+    let case = Case::new()
+        .emulator("preload-sources=20000")
+        .sources(3)
+        .file("s.results.csv", LIVE_RESULTS);
+    let started = std::time::Instant::now();
+    let o = case.run_with(["--rate", "5"]).expect_code(2);
+    let took = started.elapsed();
+    assert!(o.stderr.contains("--overwrite"), "{}", o.stderr);
+    assert!(took < Duration::from_secs(1), "refused after {took:?}");
+    assert_eq!(case.log().arrivals.len(), 0, "no request made");
+    assert_eq!(
+        std::fs::read_to_string(case.path("s.results.csv")).unwrap(),
+        LIVE_RESULTS
+    );
+}
+
+#[test]
+fn reading_a_large_account_shows_progress_within_a_second() {
+    use std::io::{BufRead, BufReader};
+    let case = Case::new()
+        .emulator("preload-sources=20000")
+        .sources(3)
+        .cmd("plan");
+    let mut child = case
+        .command(&["--rate".into(), "20".into()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = std::time::Instant::now();
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send((line, started.elapsed())).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = None;
+    while let Ok((line, at)) = rx.recv_timeout(Duration::from_secs(10)) {
+        if line.starts_with("reading the account: ") {
+            seen = Some((line, at));
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (line, at) = seen.expect("a line saying how far the account has been read");
+    // 20,000 records and the 3 built-in ones, 100 a page.
+    assert!(line.contains("/201 pages of lead sources"), "{line}");
+    assert!(at < Duration::from_secs(1), "first shown after {at:?}");
+}
+
+#[test]
+fn a_plans_estimate_counts_the_time_to_read_the_account() {
+    let case = Case::new()
+        .emulator("preload-sources=2000")
+        .sources(3)
+        .cmd("plan");
+    let o = case.run_with(["--rate", "20"]).expect_code(0);
+    // 21 pages at 20 a second (about a second), then 3 creates (0.15 s): the estimate is
+    // the listing's time and the calls', not the calls' alone (which would be "about 1 s").
+    let about = o
+        .stderr
+        .split("3 calls to make, about ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no estimate in:\n{}", o.stderr));
+    assert!(about >= 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("at --rate 20, reading the account included ("),
+        "{}",
+        o.stderr
+    );
+}
