@@ -22,6 +22,11 @@ impl Value<'_> {
     pub(crate) fn write_to(&self, out: &mut String) {
         match self {
             Value::Text(s) => quote(s, out),
+            // The shortest text that reads back as the number: a cost's canonical decimal
+            // (at most 15 significant digits) without trailing zeros.
+            Value::Number(n) if n.is_finite() => {
+                let _ = write!(out, "{n}");
+            }
             Value::Number(n) => out.push_str(&number_text(*n)),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Code(c) => {
@@ -41,6 +46,15 @@ impl Value<'_> {
 pub(crate) fn quote(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
+    // Most texts are plain ASCII with nothing to escape: copied whole.
+    if s
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -61,6 +75,13 @@ pub(crate) fn quote(s: &str, out: &mut String) {
 /// order of the API's documentation, with their API names.
 pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
     let mut v = Vec::with_capacity(6);
+    each_field(record, |name, value| v.push((name, value)));
+    v
+}
+
+/// Calls `f` with each field a record sends, as [`fields`] lists them, without collecting.
+fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)) {
+    let mut push = |name, value| f(name, value);
     match record {
         Record::Source(LeadSource {
             id: _,
@@ -71,19 +92,19 @@ pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
             is_referral,
         }) => {
             if let Some(n) = name {
-                v.push(("name", Value::Text(n)));
+                push("name", Value::Text(n));
             }
             if let Some(d) = description {
-                v.push(("description", Value::Text(d)));
+                push("description", Value::Text(d));
             }
             if let Some(c) = cost {
-                v.push(("cost", Value::Number(c.to_f64())));
+                push("cost", Value::Number(c.to_f64()));
             }
             if let Some(c) = colour {
-                v.push(("colour", Value::Text(c)));
+                push("colour", Value::Text(c));
             }
             if let Some(b) = is_referral {
-                v.push(("isReferral", Value::Bool(*b)));
+                push("isReferral", Value::Bool(*b));
             }
         }
         Record::Stage(LeadStage {
@@ -93,29 +114,29 @@ pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
             apply_to,
         }) => {
             if let Some(n) = name {
-                v.push(("name", Value::Text(n)));
+                push("name", Value::Text(n));
             }
             if let Some(c) = colour {
-                v.push(("colour", Value::Text(c)));
+                push("colour", Value::Text(c));
             }
             if let Some(a) = apply_to {
-                v.push(("applyTo", Value::Code(a.code())));
+                push("applyTo", Value::Code(a.code()));
             }
         }
     }
-    v
 }
 
 /// Appends the `sent` text of a record: `name="Google Ads"; cost=2500; isReferral=true`.
 pub(crate) fn write_sent(record: &Record, out: &mut String) {
-    for (i, (name, value)) in fields(record).iter().enumerate() {
-        if i > 0 {
+    let start = out.len();
+    each_field(record, |name, value| {
+        if out.len() > start {
             out.push_str("; ");
         }
         out.push_str(name);
         out.push('=');
         value.write_to(out);
-    }
+    });
 }
 
 /// The `sent` text of a record.
