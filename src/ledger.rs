@@ -46,8 +46,11 @@ pub(crate) struct Ledger {
     /// As read when the run began.
     entries: HashMap<(Kind, u64), Written>,
     /// The file, once opened to append, and what this run wrote.
-    file: Mutex<(Option<File>, HashMap<(Kind, u64), Written>)>,
+    file: Mutex<Appending>,
 }
+
+/// The ledger file once opened to append, and what this run wrote to it.
+type Appending = (Option<File>, HashMap<(Kind, u64), Written>);
 
 /// The folder ledgers live in: `$XDG_STATE_HOME/ivvy-import/ledger`, else
 /// `$HOME/.local/state/ivvy-import/ledger`.
@@ -124,7 +127,10 @@ impl Ledger {
             Record::Source(LeadSource { colour, .. }) => (colour.as_deref(), None),
             Record::Stage(LeadStage {
                 colour, apply_to, ..
-            }) => (colour.as_deref(), apply_to.map(|a| a.code())),
+            }) => (
+                colour.as_deref(),
+                apply_to.map(crate::record::ApplyTo::code),
+            ),
         };
         if colour.is_none() && apply_to.is_none() {
             return Ok(());

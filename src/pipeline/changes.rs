@@ -5,7 +5,7 @@
 
 use crate::ledger::Written;
 use crate::record::show::{Value, fields, quote};
-use crate::record::{LeadSource, LeadStage, Record, Text};
+use crate::record::{LeadSource, Record, Text};
 
 /// What the listing says of one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,7 +188,6 @@ fn sends(record: &Record, field: &str) -> bool {
         (Record::Source(LeadSource { description, .. }), "description") => description.is_some(),
         (Record::Source(LeadSource { cost, .. }), "cost") => cost.is_some(),
         (Record::Source(LeadSource { is_referral, .. }), "isReferral") => is_referral.is_some(),
-        (Record::Stage(LeadStage { .. }), _) => false,
         _ => false,
     }
 }

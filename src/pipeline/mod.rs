@@ -48,8 +48,11 @@ pub(crate) struct Submitter {
     /// Bulk mode: the longest a batch took from `run` to its results.
     batch_took: Mutex<Duration>,
     /// Told of each page read while the account is listed: (kind, pages read, pages).
-    pub(crate) on_page: Option<Box<dyn Fn(Kind, u64, u64) + Send + Sync>>,
+    pub(crate) on_page: Option<OnPage>,
 }
+
+/// Told of each page read while the account is listed: (kind, pages read, pages).
+pub(crate) type OnPage = Box<dyn Fn(Kind, u64, u64) + Send + Sync>;
 
 /// What became of a row, and the label its error is counted under in the summary.
 #[derive(Debug, Clone)]

@@ -47,8 +47,7 @@ pub(crate) fn quote(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
     // Most texts are plain ASCII with nothing to escape: copied whole.
-    if s
-        .bytes()
+    if s.bytes()
         .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
     {
         out.push_str(s);

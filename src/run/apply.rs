@@ -11,6 +11,7 @@ use super::decide::Step;
 use super::file::FileRun;
 use crate::error::FatalError;
 use crate::outcome::{RESULT_COLUMNS, Status, TOOL_COLUMNS, Verdict, line_checksum, own_columns};
+use crate::pipeline::Submitter;
 use crate::pipeline::account::{Action, Matching};
 use crate::pipeline::changes::Changes;
 use crate::record::{Record, show};
@@ -170,43 +171,6 @@ pub(crate) fn drift(planned: &str, now: &Changes, sent: &[(&'static str, String)
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pipeline::changes::Change;
-
-    #[test]
-    fn old_values_are_read_back_from_a_changes_column() {
-        let got = planned_old_values(
-            r#"description: "a; b → c" → "New"; colour: sent (cannot be read back); cost: 150 → 999; isReferral: (none) → true"#,
-        );
-        assert_eq!(got["description"], r#""a; b → c""#);
-        assert_eq!(got["cost"], "150");
-        assert_eq!(got["isReferral"], "(none)");
-        assert!(!got.contains_key("colour"));
-    }
-
-    #[test]
-    fn a_field_changed_since_the_plan_is_named_with_both_values() {
-        let now = Changes(vec![Change::Set {
-            field: "cost",
-            old: "180".into(),
-            new: "999".into(),
-        }]);
-        let sent = [
-            ("name", "\"Expo\"".to_string()),
-            ("cost", "999".to_string()),
-        ];
-        assert_eq!(
-            drift("cost: 150 → 999", &now, &sent),
-            ["cost was 150, now 180"]
-        );
-        assert!(drift("cost: 180 → 999", &now, &sent).is_empty());
-        // A field the plan did not change, changed since by someone else.
-        assert_eq!(drift("", &now, &sent), ["cost was 999, now 180"]);
-    }
-}
-
 fn changed(why: impl std::fmt::Display) -> Step {
     Step::Done(
         Verdict::with_error(
@@ -284,6 +248,17 @@ impl FileRun<'_> {
                 Action::Conflict(why) => changed(why),
             };
         }
+        self.apply_update(live, p, record, kept)
+    }
+
+    /// A planned update: sent unless a field it sends changed on the record since the plan.
+    fn apply_update(
+        &self,
+        live: &Submitter,
+        p: &Planned,
+        record: &mut Record,
+        kept: &[&'static str],
+    ) -> Step {
         if let Some(id) = p.id {
             record.set_id(id);
         }
@@ -310,5 +285,42 @@ impl FileRun<'_> {
                 Step::Done(v, vec![])
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::changes::Change;
+
+    #[test]
+    fn old_values_are_read_back_from_a_changes_column() {
+        let got = planned_old_values(
+            r#"description: "a; b → c" → "New"; colour: sent (cannot be read back); cost: 150 → 999; isReferral: (none) → true"#,
+        );
+        assert_eq!(got["description"], r#""a; b → c""#);
+        assert_eq!(got["cost"], "150");
+        assert_eq!(got["isReferral"], "(none)");
+        assert!(!got.contains_key("colour"));
+    }
+
+    #[test]
+    fn a_field_changed_since_the_plan_is_named_with_both_values() {
+        let now = Changes(vec![Change::Set {
+            field: "cost",
+            old: "180".into(),
+            new: "999".into(),
+        }]);
+        let sent = [
+            ("name", "\"Expo\"".to_string()),
+            ("cost", "999".to_string()),
+        ];
+        assert_eq!(
+            drift("cost: 150 → 999", &now, &sent),
+            ["cost was 150, now 180"]
+        );
+        assert!(drift("cost: 180 → 999", &now, &sent).is_empty());
+        // A field the plan did not change, changed since by someone else.
+        assert_eq!(drift("", &now, &sent), ["cost was 999, now 180"]);
     }
 }
