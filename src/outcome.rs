@@ -154,3 +154,40 @@ pub(crate) fn line_checksum(fields: &[&str]) -> String {
     }
     format!("{:016x}", h.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_results_header_with_or_without_the_tool_columns_is_recognised() {
+        let mut h: Vec<&str> = RESULT_COLUMNS.to_vec();
+        h.push("name");
+        assert_eq!(own_columns(&h), 8, "an earlier version's results file");
+        let mut h: Vec<&str> = RESULT_COLUMNS
+            .iter()
+            .chain(&TOOL_COLUMNS)
+            .copied()
+            .collect();
+        h.push("sent");
+        assert_eq!(
+            own_columns(&h),
+            11,
+            "a user's own `sent` column after them is echoed"
+        );
+        assert_eq!(own_columns(&["name", "cost"]), 0);
+    }
+
+    #[test]
+    fn the_checksum_changes_with_any_tool_column() {
+        let base = ["2", "", "source", "update", "7", "cost: 1 → 2", "cost=2"];
+        let sum = line_checksum(&base);
+        for i in 0..base.len() {
+            let mut edited = base;
+            edited[i] = "x";
+            assert_ne!(line_checksum(&edited), sum, "column {i}");
+        }
+        // Fields are separated: moving text from one to the next changes it too.
+        assert_ne!(line_checksum(&["ab", "c"]), line_checksum(&["a", "bc"]));
+    }
+}

@@ -1,5 +1,6 @@
 //! Progress while the account is read, before any row: `reading the account: 57/200 pages`,
-//! a bar on a terminal, a line at the first page and then every few seconds elsewhere.
+//! a bar on a terminal, a line at the first page and then every few seconds elsewhere (nothing
+//! for an account read in one page).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,7 +44,10 @@ impl Listing {
             bar.set_position(done);
             bar.set_message(kind.plural().to_string());
         }
-        let Some(last) = &self.plain else { return };
+        // An account read in one page needs no progress.
+        let Some(last) = self.plain.as_ref().filter(|_| total > 1) else {
+            return;
+        };
         let mut last = last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);

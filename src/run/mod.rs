@@ -162,7 +162,9 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
-    summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
+    if mode == Mode::Plan {
+        summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
+    }
     finish_summary(&config, mode, &mut summary)?;
     Ok(summary)
 }
