@@ -10,8 +10,8 @@ use crate::backend::Backend;
 use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
 use crate::kind::Kind;
+use crate::pipeline::Submitter;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{Policy, Submitter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 fn runtime() -> Result<tokio::runtime::Runtime, FatalError> {
@@ -103,7 +103,11 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     runtime()?.block_on(async {
         let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
         let stop = std::sync::Arc::new(Stop::new());
-        let submitter = Submitter::new(backend.client.clone(), Policy::from(&config.pacing), stop);
+        let submitter = Submitter::new(
+            backend.client.clone(),
+            crate::run::policy(&config.pacing),
+            stop,
+        );
         let mut listed = submitter.list_all(config.kind, None).await.map_err(|f| {
             FatalError::Api(format!(
                 "cannot read the {}: {}",
@@ -133,42 +137,50 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     })
 }
 
-/// Writes the listed records as CSV.
+/// Writes the listed records as CSV, as the results are written.
 fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
-    let io = |e: csv::Error| FatalError::Output {
-        path: out.to_path_buf(),
-        source: std::io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(out).map_err(io)?;
+    use crate::results::writer::CsvLine;
+    let io = FatalError::output(out);
+    let mut w = std::io::BufWriter::new(
+        crate::guard::open_output(out, crate::guard::How::Truncate).map_err(&io)?,
+    );
+    // A byte-order mark first, so Excel opens the export with its accents intact.
+    std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
     match kind {
         Kind::Source => {
-            w.write_record(["id", "name", "description", "cost", "isReferral", "kind"])
-                .map_err(io)?;
+            CsvLine::record(
+                &mut w,
+                ["id", "name", "description", "cost", "isReferral", "kind"],
+            )
+            .map_err(&io)?;
             for l in listed {
                 let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
                 let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
                 let id = l.id.to_string();
                 let description = l.description.clone().unwrap_or_default();
-                w.write_record([
-                    id.as_str(),
-                    &l.name,
-                    &description,
-                    &cost,
-                    &referral,
-                    kind.as_str(),
-                ])
-                .map_err(io)?;
+                CsvLine::record(
+                    &mut w,
+                    [
+                        id.as_str(),
+                        &l.name,
+                        &description,
+                        &cost,
+                        &referral,
+                        kind.as_str(),
+                    ],
+                )
+                .map_err(&io)?;
             }
         }
         Kind::Stage => {
-            w.write_record(["id", "name", "kind"]).map_err(io)?;
+            CsvLine::record(&mut w, ["id", "name", "kind"]).map_err(&io)?;
             for l in listed {
-                w.write_record([l.id.to_string().as_str(), &l.name, kind.as_str()])
-                    .map_err(io)?;
+                CsvLine::record(&mut w, [l.id.to_string().as_str(), &l.name, kind.as_str()])
+                    .map_err(&io)?;
             }
         }
     }
-    w.flush().map_err(|e| FatalError::output(out)(e))
+    std::io::Write::flush(&mut w).map_err(io)
 }
 
 /// Writes a template to fill in; the kind comes from `kind` or the file's name.
@@ -193,7 +205,8 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         source: std::io::Error::other(e),
     };
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    // Rows go out in order: the sheet is streamed to a temporary file, not held in memory.
+    let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
     let (name, headers): (&str, &[&str]) = match kind {
         Kind::Source => (
             "Lead Sources",
@@ -214,9 +227,6 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
         sheet.write_number(r, 0, l.id as f64).map_err(err)?;
         sheet.write_string(r, 1, &l.name).map_err(err)?;
-        sheet
-            .write_string(r, kind_column, kind.as_str())
-            .map_err(err)?;
         if kind == Kind::Source {
             if let Some(d) = &l.description {
                 sheet.write_string(r, 2, d).map_err(err)?;
@@ -228,7 +238,12 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
                 sheet.write_boolean(r, 4, b).map_err(err)?;
             }
         }
+        sheet
+            .write_string(r, kind_column, kind.as_str())
+            .map_err(err)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
-    book.save(out).map_err(err)
+    let file = crate::guard::open_output(out, crate::guard::How::Truncate)
+        .map_err(FatalError::output(out))?;
+    book.save_to_writer(file).map_err(err)
 }

@@ -9,17 +9,22 @@
 mod support;
 
 mod cases {
+    mod bounded;
     mod cli;
     mod csv_reading;
     mod emulator;
+    mod exactly_once;
     mod import;
     mod library;
+    mod one_run;
     mod ops;
+    mod outputs;
     mod plan;
     mod props;
     mod read_validate;
     mod repeat;
     mod safety;
     mod snapshots;
+    mod values;
     mod workbooks;
 }

@@ -33,6 +33,8 @@ pub struct Config {
     pub kind: Option<Kind>,
     pub read: ReadOptions,
     pub map: HeaderMap,
+    /// The mapping file `map` was read from (`--map`).
+    pub map_file: Option<PathBuf>,
     pub json: bool,
     pub quiet: bool,
     /// Write an HTML report of the run here.
@@ -43,6 +45,8 @@ pub struct Config {
     pub allow_duplicates: bool,
     /// An empty mapped cell clears its field.
     pub clear_empty: bool,
+    /// Replace a results file holding live outcomes (every mode).
+    pub overwrite: bool,
     /// None: a dry run.
     pub submit: Option<SubmitConfig>,
 }
@@ -74,6 +78,8 @@ pub struct LogOptions {
     pub file: Option<PathBuf>,
     /// The profile in use, as "NAME from FILE", for the log.
     pub profile: Option<String>,
+    /// The run's inputs: the log file may be none of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 /// What the command line asks for.
@@ -144,8 +150,13 @@ where
         profile: profile
             .as_ref()
             .map(|p| format!("{} from {}", p.name, p.file.display())),
+        inputs: Vec::new(),
     };
     let command = from_cli_with(cli, &vars).map_err(|e| usage(&e.to_string()))?;
+    let mut logs = logs;
+    if let Command::Run(c) = &command {
+        logs.inputs = c.jobs.iter().map(|j| j.input.clone()).collect();
+    }
     Ok(Loaded { command, logs })
 }
 
@@ -197,7 +208,6 @@ impl Config {
             (args.pacing.bulk, "--bulk"),
             (args.target.sandbox, "--sandbox"),
             (args.resume, "--resume"),
-            (args.overwrite, "--overwrite"),
             (args.plan, "--plan"),
         ]
         .into_iter()
@@ -207,6 +217,7 @@ impl Config {
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
         config.clear_empty = args.clear_empty;
+        config.overwrite = args.overwrite;
         if !ignored.is_empty() {
             config.notes.push(format!(
                 "note: a dry run touches no network; {} ignored",
@@ -243,6 +254,7 @@ impl Config {
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
         config.clear_empty = args.clear_empty;
+        config.overwrite = args.overwrite;
         config.submit = Some(submit);
         Ok(config)
     }

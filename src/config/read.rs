@@ -6,6 +6,8 @@ use super::{Config, ConfigError, invalid, kind_of};
 use crate::cli::{EncodingArg, ReadArgs};
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
+use crate::profile;
+use std::path::{Path, PathBuf};
 
 pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
     let delimiter = match args.delimiter.as_str() {
@@ -26,10 +28,13 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         EncodingArg::Windows1252 => EncodingChoice::Windows1252,
         EncodingArg::Macintosh => EncodingChoice::MacRoman,
     };
-    let map = match &args.map {
+    let mut map = match &args.map {
         Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
         None => HeaderMap::default(),
     };
+    for header in &args.keep_column {
+        map.keep(header);
+    }
     let bom = match (args.bom, args.no_bom) {
         (true, _) => Some(true),
         (_, true) => Some(false),
@@ -51,13 +56,33 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             decimal_comma: args.decimal_comma,
         },
         map,
+        map_file: args.map.clone(),
         json: args.json,
         quiet: args.quiet,
-        report: args.report,
+        report: args
+            .report
+            .as_deref()
+            .map(|r| report_path(r, &args.files))
+            .transpose()?,
         notes: Vec::new(),
         match_by_name: false,
         allow_duplicates: false,
         clear_empty: false,
+        overwrite: false,
         submit: None,
     })
+}
+
+/// `--report`, its `{stem}` (of the one input), `{date}` and `{time}` expanded as in `-o`.
+fn report_path(report: &Path, files: &[PathBuf]) -> Result<PathBuf, ConfigError> {
+    if !profile::is_pattern(report) {
+        return Ok(report.to_path_buf());
+    }
+    let stem = match files {
+        [one] => one.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        _ => None,
+    };
+    profile::expand(&report.to_string_lossy(), stem.as_deref(), profile::now())
+        .map(PathBuf::from)
+        .map_err(|e| invalid(format!("--report {e}")))
 }

@@ -17,20 +17,8 @@ pub(crate) struct Policy {
     pub give_up_after: Duration,
     /// Bulk mode: jobs per batch request (None: one request per row).
     pub batch_size: Option<usize>,
-}
-
-impl From<&crate::config::Pacing> for Policy {
-    fn from(p: &crate::config::Pacing) -> Policy {
-        Policy {
-            rate: p.rate,
-            retries: p.retries,
-            backoff: p.backoff,
-            concurrency: p.concurrency,
-            max_wait: p.max_wait,
-            give_up_after: p.give_up_after,
-            batch_size: p.batch_size,
-        }
-    }
+    /// Bulk mode: the longest a batch may take on the server.
+    pub batch_timeout: Duration,
 }
 
 /// Live counts of a run's requests, for the progress display and the summary.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::kind::Kind;
-use crate::outcome::Status;
+use crate::outcome::{RowProblem, Status};
 use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode, Summary};
 
@@ -177,13 +177,13 @@ impl Progress {
     }
 
     /// One results line was written.
-    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
+    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, problems: &[RowProblem]) {
         match kind {
             Some(k) => self.counts.entry(k).or_default().add(status),
             None => self.none_kind.add(status),
         }
-        for l in error_labels {
-            *self.errors.entry(l.clone()).or_default() += 1;
+        for p in problems {
+            *self.errors.entry(p.label.to_string()).or_default() += 1;
         }
         let Some(table) = &mut self.table else { return };
         table.counts.add(status);

@@ -10,7 +10,9 @@ use super::clear::clear;
 use super::decide::Step;
 use super::file::FileRun;
 use crate::error::FatalError;
-use crate::outcome::{RESULT_COLUMNS, Status, TOOL_COLUMNS, Verdict, line_checksum, own_columns};
+use crate::outcome::{
+    RESULT_COLUMNS, RowProblem, Status, TOOL_COLUMNS, Verdict, line_checksum, own_columns,
+};
 use crate::pipeline::Submitter;
 use crate::pipeline::account::{Action, Matching};
 use crate::pipeline::changes::Changes;
@@ -172,13 +174,17 @@ pub(crate) fn drift(planned: &str, now: &Changes, sent: &[(&'static str, String)
 }
 
 fn changed(why: impl std::fmt::Display) -> Step {
-    Step::Done(
-        Verdict::with_error(
-            Status::Conflict,
-            format!("changed since the plan ({why}): not sent"),
-        ),
-        vec!["changed since the plan".into()],
+    not_sent(
+        format!("changed since the plan ({why}): not sent"),
+        "changed since the plan",
     )
+}
+
+/// A row of the plan that is not sent: a conflict, labelled by `words`.
+fn not_sent(why: String, words: &str) -> Step {
+    let v = Verdict::with_error(Status::Conflict, why);
+    let problem = RowProblem::whole(words.into(), &v);
+    Step::Done(v, vec![problem])
 }
 
 impl FileRun<'_> {
@@ -193,9 +199,9 @@ impl FileRun<'_> {
     ) -> Step {
         let (row, sheet) = item.cells.origin();
         let Some(p) = plan.get(&(sheet.to_string(), row.unwrap_or(item.number))) else {
-            return Step::Done(
-                Verdict::with_error(Status::Conflict, "not a line of the plan: not sent"),
-                vec!["not in the plan".into()],
+            return not_sent(
+                "not a line of the plan: not sent".into(),
+                "not a line of the plan",
             );
         };
         match p.status {
@@ -207,12 +213,9 @@ impl FileRun<'_> {
             }
             Status::Create | Status::Update => {}
             other => {
-                return Step::Done(
-                    Verdict::with_error(
-                        Status::Conflict,
-                        format!("the plan says {}: not sent", other.as_str()),
-                    ),
-                    vec!["not to do in the plan".into()],
+                return not_sent(
+                    format!("the plan says {}: not sent", other.as_str()),
+                    "the plan says not to send it",
                 );
             }
         }
@@ -245,7 +248,7 @@ impl FileRun<'_> {
                 Action::Update(id, _) | Action::Unchanged(id, _) => {
                     changed(format_args!("the name now exists as id {id}"))
                 }
-                Action::Conflict(why) => changed(why),
+                Action::Conflict(why, _) => changed(why),
             };
         }
         self.apply_update(live, p, record, kept)
@@ -270,7 +273,7 @@ impl FileRun<'_> {
             .account
             .classify(record, Matching::default(), None, kept)
         {
-            Action::Conflict(why) => changed(why),
+            Action::Conflict(why, _) => changed(why),
             Action::Create => changed("the record is gone"),
             Action::Update(id, now) | Action::Unchanged(id, now)
                 if !drift(&p.changes, &now, &sent).is_empty() =>

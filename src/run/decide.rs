@@ -6,9 +6,9 @@ use std::ops::ControlFlow;
 
 use super::clear::{clear, empty_fields};
 use super::file::FileRun;
-use super::send::{Next, ToSend, finished};
+use super::send::{Next, ToSend, finished, problems};
 use crate::input::plan::TablePlan;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{Remedy, RowProblem, Status, Verdict};
 use crate::pipeline::Submitted;
 use crate::pipeline::account::Action;
 use crate::pipeline::stop::Stop;
@@ -19,16 +19,13 @@ use crate::resume::RowKey;
 use crate::resume::fingerprint;
 use crate::source::{Item, claim};
 
-fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
+fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {
     let error = problems
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    let labels = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.column, p.kind.label()))
-        .collect();
+    let labels = problems.iter().map(Problem::to_row_problem).collect();
     (Verdict::with_error(Status::Invalid, error), labels)
 }
 
@@ -41,7 +38,7 @@ impl FileRun<'_> {
         item: &Item,
         key: &RowKey,
         record: &Record,
-    ) -> ControlFlow<(Verdict, Vec<String>), bool> {
+    ) -> ControlFlow<(Verdict, Vec<RowProblem>), bool> {
         let Some(r) = &self.resume else {
             return ControlFlow::Continue(false);
         };
@@ -58,10 +55,19 @@ impl FileRun<'_> {
                     d.id
                 ),
             );
-            return ControlFlow::Break((v, vec!["changed since resumed run".into()]));
+            let problem = RowProblem {
+                remedy: Remedy::Changed,
+                ..RowProblem::whole("row changed since".into(), &v)
+            };
+            return ControlFlow::Break((v, vec![problem]));
         }
         if let Some(&(status, id)) = r.batch_done.get(key) {
             return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
+        }
+        if let Some(why) = r.held.get(key) {
+            let v = Verdict::with_error(Status::Failed, why.clone());
+            let problem = RowProblem::whole("outcome unknown".into(), &v);
+            return ControlFlow::Break((v, vec![problem]));
         }
         ControlFlow::Continue(
             r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),
@@ -114,7 +120,10 @@ impl FileRun<'_> {
                     Err(p) => problems_verdict(p),
                     Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
                 };
-                Outcome { verdict, labels }
+                Outcome {
+                    verdict,
+                    problems: labels,
+                }
             })
             .collect();
         Done::InPlace {
@@ -195,12 +204,8 @@ impl FileRun<'_> {
         }
         if self.stop.is_stopping() {
             let s = skipped(&self.stop);
-            return Next::Done(finished(
-                seq,
-                item,
-                s.verdict,
-                s.error_label.into_iter().collect(),
-            ));
+            let problems = problems(&s);
+            return Next::Done(finished(seq, item, s.verdict, problems));
         }
         Next::Send(ToSend {
             seq,
@@ -216,11 +221,10 @@ impl FileRun<'_> {
     /// plan's line), or sent to the id it updates (None: a create) with what it changes.
     fn decided(&self, record: &Record, was_sent: bool, kept: &[&'static str]) -> Step {
         let (status_if_plan, id, changes) = match self.action(record, was_sent, kept) {
-            Action::Conflict(why) => {
-                return Step::Done(
-                    Verdict::with_error(Status::Conflict, why),
-                    vec!["conflict with the account".into()],
-                );
+            Action::Conflict(why, words) => {
+                let v = Verdict::with_error(Status::Conflict, why);
+                let problem = RowProblem::whole(words.into(), &v);
+                return Step::Done(v, vec![problem]);
             }
             Action::Unchanged(id, changes) => {
                 let mut v = Verdict::with_id(Status::Unchanged, id);
@@ -242,8 +246,8 @@ impl FileRun<'_> {
 
 /// What becomes of a row the account was asked about.
 pub(super) enum Step {
-    /// Done without a request: its verdict and labels.
-    Done(Verdict, Vec<String>),
+    /// Done without a request: its verdict and problems.
+    Done(Verdict, Vec<RowProblem>),
     /// To send: the id it updates (None: a create) and what it changes.
     Send(Option<u64>, String),
 }
@@ -254,6 +258,6 @@ fn skipped(stop: &Stop) -> Submitted {
             Status::Skipped,
             format!("not sent: the run stopped ({})", stop.reason()),
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("not sent: the run stopped".into()),
     }
 }

@@ -20,8 +20,10 @@ use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
 use crate::progress::Progress;
 use crate::record::names::Names;
+use crate::report::Collected;
 use crate::results::collector::{Collector, Done, Finished, WINDOW};
 use crate::results::writer::ResultsWriter;
+use crate::results_xlsx::Book;
 use crate::resume::{self as journal_file, Journal};
 use crate::source::{Channels, Item, Spent, read_file};
 
@@ -49,6 +51,7 @@ impl FileRun<'_> {
         file: Opened,
         names: &mut Names,
         progress: &mut Progress,
+        mut report: Option<&mut Collected>,
     ) -> Result<(), FatalError> {
         names.reserve(self.plans.iter().filter_map(|p| p.rows_hint).sum());
         // A plan sends nothing, so it has nothing to journal.
@@ -73,7 +76,7 @@ impl FileRun<'_> {
         let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
             .map_err(FatalError::output(&write_path))?
             .with_checksum(self.plan);
-
+        let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
         let reader = {
@@ -105,6 +108,8 @@ impl FileRun<'_> {
                 .to_string_lossy()
                 .into_owned(),
             stats: self.live.as_ref().map(|s| s.stats()),
+            report,
+            book,
         };
         let (dispatched, collected) = tokio::join!(
             self.dispatch(items_rx, done_tx, &window, journal.as_ref(), names),
@@ -123,6 +128,27 @@ impl FileRun<'_> {
                 .map_err(FatalError::output(&self.job.output))?;
         }
         Ok(())
+    }
+
+    /// The sinks asked for besides the CSV: the workbook is started, the report told a file
+    /// with these echoed columns follows.
+    fn start_sinks(
+        &self,
+        echo: &[String],
+        report: Option<&mut Collected>,
+    ) -> Result<Option<Book>, FatalError> {
+        if let Some(r) = report {
+            r.start_file(self.job.output.clone(), echo);
+        }
+        let Some(out) = &self.job.workbook else {
+            return Ok(None);
+        };
+        Book::create(out, &self.job.input, &self.job.output, echo)
+            .map(Some)
+            .map_err(|e| FatalError::Output {
+                path: out.clone(),
+                source: std::io::Error::other(e),
+            })
     }
 
     fn open_journal(&self, submitter: &Submitter) -> Result<Arc<Journal>, FatalError> {

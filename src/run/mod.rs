@@ -19,6 +19,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
+use crate::report::Collected;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
@@ -26,13 +27,15 @@ mod apply;
 mod clear;
 mod decide;
 mod file;
+mod recover;
 mod report;
 mod resume;
 mod send;
 
 use file::FileRun;
+use recover::recover_batches;
 use report::write_report;
-use resume::{ADVICE, ResumeState, apply_resume, load_resume, recover_batches, verify_resume};
+use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_resume};
 
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
@@ -108,6 +111,11 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(_) => Mode::Import,
     };
     crate::guard::check_outputs(&config)?;
+    if let Some(path) = &config.report {
+        check_report_folder(path)?;
+    }
+    let _inputs = crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
+    let _locks = take_run_locks(&config, mode)?;
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -124,11 +132,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
-    let _locks = if mode == Mode::Import {
-        lock_outputs(&config)?
-    } else {
-        Vec::new()
-    };
+    let _outputs = lock_outputs(&config)?;
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
             .jobs
@@ -158,22 +162,24 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         stop: &stop,
         applied,
     };
-    let results_files = files.run(opened, resumes, &mut progress).await?;
+    let mut report = config.report.as_ref().map(|_| Collected::default());
+    let results_files = files
+        .run(opened, resumes, &mut progress, report.as_mut())
+        .await?;
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
     if mode == Mode::Plan {
         summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
     }
-    finish_summary(&config, mode, &mut summary)?;
+    finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
 }
 
-/// An import's results files, locked for the run; one that holds live outcomes is refused
-/// unless the run resumes or overwrites it.
-fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::OutputLock>, FatalError> {
-    let submit = config.submit.as_ref();
-    let keep = submit.is_some_and(|s| s.resume || s.overwrite);
+/// Every run's results files, locked for the run, before any request; one that holds live
+/// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
+fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::Held>, FatalError> {
+    let keep = config.overwrite || config.submit.as_ref().is_some_and(|s| s.resume);
     let mut locks = Vec::new();
     for job in &config.jobs {
         locks.push(crate::guard::lock_output(&job.output)?);
@@ -182,6 +188,33 @@ fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::OutputLock>, FatalE
         }
     }
     Ok(locks)
+}
+
+/// An import's locks, held for the whole run, before any request: one run per account and
+/// per input file on this machine.
+fn take_run_locks(config: &Config, mode: Mode) -> Result<Vec<crate::guard::Held>, FatalError> {
+    let mut held = Vec::new();
+    if mode != Mode::Import {
+        return Ok(held);
+    }
+    if let Some(SubmitConfig {
+        target:
+            crate::config::Target::Remote {
+                endpoint,
+                credentials,
+            },
+        ..
+    }) = &config.submit
+    {
+        held.push(crate::guard::lock_account(
+            endpoint.base(),
+            &credentials.key,
+        )?);
+    }
+    for job in &config.jobs {
+        held.extend(crate::guard::lock_input(&job.input)?);
+    }
+    Ok(held)
 }
 
 /// What an earlier run left of each file, when resuming.
@@ -242,6 +275,7 @@ impl FileRuns<'_> {
         opened: Vec<Opened>,
         resumes: Vec<Resumed>,
         progress: &mut Progress,
+        mut report: Option<&mut Collected>,
     ) -> Result<Vec<String>, FatalError> {
         let config = self.config;
         let matching = Matching {
@@ -255,7 +289,7 @@ impl FileRuns<'_> {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
-                    recover_batches(&l.submitter, &mut state, &rec).await;
+                    recover_batches(&l.submitter, &mut state, &rec, progress).await;
                     Some(state)
                 }
                 _ => None,
@@ -272,15 +306,10 @@ impl FileRuns<'_> {
                 clear_empty: config.clear_empty,
                 apply: self.applied.clone(),
             };
-            run.go(file, &mut names, progress).await?;
+            run.go(file, &mut names, progress, report.as_deref_mut())
+                .await?;
             results_files.push(job.output.display().to_string());
             if let Some(book) = &job.workbook {
-                crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
-                    FatalError::Output {
-                        path: book.clone(),
-                        source: std::io::Error::other(e),
-                    }
-                })?;
                 results_files.push(book.display().to_string());
             }
         }
@@ -290,9 +319,14 @@ impl FileRuns<'_> {
 
 /// The summary's last touches: the report, what a plan would call, and, once an import
 /// has left nothing failed or skipped, its journals removed.
-fn finish_summary(config: &Config, mode: Mode, summary: &mut Summary) -> Result<(), FatalError> {
-    if let Some(path) = &config.report {
-        write_report(config, summary, path)?;
+fn finish_summary(
+    config: &Config,
+    mode: Mode,
+    summary: &mut Summary,
+    report: Option<&Collected>,
+) -> Result<(), FatalError> {
+    if let (Some(path), Some(seen)) = (&config.report, report) {
+        write_report(config, summary, seen, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
@@ -319,11 +353,8 @@ async fn start_live(
     if let Some(note) = backend.sandbox_note() {
         progress.say(&note);
     }
-    let mut submitter = Submitter::new(
-        backend.client.clone(),
-        Policy::from(&submit.pacing),
-        stop.clone(),
-    );
+    let mut submitter =
+        Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
     submitter.account.ledger = open_ledger(submit, progress);
     let listing = Arc::new(progress.listing());
     let shown = listing.clone();
@@ -377,6 +408,42 @@ fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>
             ));
             None
         }
+    }
+}
+
+/// The report's folder must be there before any row is read or request made, so a long run
+/// does not end unable to write it.
+fn check_report_folder(path: &std::path::Path) -> Result<(), FatalError> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("--report: {} is not a folder", dir.display())),
+        }),
+        Err(e) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("--report: the folder {} does not exist", dir.display()),
+            ),
+        }),
+    }
+}
+
+/// The submitter's policy, from the run's pacing flags.
+pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
+    Policy {
+        rate: p.rate,
+        retries: p.retries,
+        backoff: p.backoff,
+        concurrency: p.concurrency,
+        max_wait: p.max_wait,
+        give_up_after: p.give_up_after,
+        batch_size: p.batch_size,
+        batch_timeout: p.batch_timeout,
     }
 }
 

@@ -6,13 +6,13 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::ledger::Ledger;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
 use crate::results::collector::{Done, Finished};
-use crate::resume::{Journal, RowKey};
+use crate::resume::{Journal, RowKey, RunJob};
 use crate::source::Item;
 
 /// What to do with one row.
@@ -34,12 +34,17 @@ pub(super) struct ToSend {
     pub(super) changes: String,
 }
 
-pub(super) fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
+pub(super) fn finished(
+    seq: u64,
+    item: Item,
+    verdict: Verdict,
+    problems: Vec<RowProblem>,
+) -> Finished {
     Finished {
         seq,
         item,
         verdict,
-        labels,
+        problems,
     }
 }
 
@@ -75,7 +80,16 @@ pub(super) async fn submit(
     if s.verdict.status == Status::Updated {
         s.verdict.changes = changes;
     }
-    finished(seq, item, s.verdict, s.error_label.into_iter().collect())
+    let problems = problems(&s);
+    finished(seq, item, s.verdict, problems)
+}
+
+/// The problem a submitted row's outcome names, if any.
+pub(super) fn problems(s: &Submitted) -> Vec<RowProblem> {
+    s.error_label
+        .iter()
+        .map(|l| RowProblem::whole(l.clone(), &s.verdict))
+        .collect()
 }
 
 /// A successful write of a field the API cannot read back goes into the ledger. A ledger that
@@ -98,7 +112,7 @@ pub(super) fn abandoned() -> Submitted {
             Status::Skipped,
             "interrupted while in flight: run --resume to check",
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("interrupted while in flight".into()),
     }
 }
 
@@ -114,6 +128,26 @@ impl BatchJournal for RowsJournal {
             Some(j) => j.sent(&self.keys[index]),
             None => Ok(()),
         }
+    }
+
+    fn about_to_run(&self, records: &[(usize, &Record)]) -> std::io::Result<()> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        let jobs = records
+            .iter()
+            .map(|&(i, r)| {
+                let (sheet, row) = self.keys[i].clone();
+                RunJob {
+                    sheet,
+                    row,
+                    kind: r.kind().as_str().to_string(),
+                    name: r.name().map(str::to_string),
+                    id: r.id(),
+                }
+            })
+            .collect();
+        j.run(jobs)
     }
 
     fn started(&self, async_id: &str, indexes: &[usize]) -> std::io::Result<()> {
@@ -156,12 +190,8 @@ pub(super) async fn submit_batch(
             if s.verdict.status == Status::Updated {
                 s.verdict.changes = r.changes;
             }
-            finished(
-                r.seq,
-                r.item,
-                s.verdict,
-                s.error_label.into_iter().collect(),
-            )
+            let problems = problems(&s);
+            finished(r.seq, r.item, s.verdict, problems)
         })
         .collect()
 }
