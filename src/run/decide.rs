@@ -63,6 +63,11 @@ impl FileRun<'_> {
         if let Some(&(status, id)) = r.batch_done.get(key) {
             return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
         }
+        if let Some(why) = r.held.get(key) {
+            let v = Verdict::with_error(Status::Failed, why.clone());
+            let problem = RowProblem::whole("outcome unknown".into(), &v);
+            return ControlFlow::Break((v, vec![problem]));
+        }
         ControlFlow::Continue(
             r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),
         )
