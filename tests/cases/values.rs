@@ -19,6 +19,19 @@ fn error_cells_are_problems_in_ods_xlsx_and_xls() {
     }
 }
 
+/// An XLSB formula whose saved result is an error (record BrtFmlaError) is that error, not an
+/// empty cell (`tests/fixtures/src/make_xlsb.py`).
+#[test]
+fn an_xlsb_error_formula_is_an_error_cell() {
+    let o = Case::new()
+        .fixture("vals_error_formula.xlsb")
+        .run()
+        .expect_code(1);
+    assert_eq!(o.line(2)["error"], "cost: cell B2 is #N/A");
+    assert_eq!(o.line(3)["status"], "valid");
+    assert_eq!(o.line(4)["error"], "cost: cell B4 is #DIV/0!");
+}
+
 /// Gnumeric's ODS: whitespace between cells is read (no parser dump), and an error result
 /// written as text beside its formula is an error.
 #[test]
