@@ -390,3 +390,30 @@ fn a_csv_export_starts_with_a_bom() {
     let text = std::fs::read_to_string(case.path("export.csv")).expect("the export");
     assert!(text.starts_with("\u{feff}id,name,"), "{text}");
 }
+
+/// A workbook calamine cannot read gets one line naming its format and the way out, never a
+/// dump of the parser's state.
+#[test]
+fn an_unreadable_workbook_gets_one_line_suggesting_xlsx() {
+    // An ODS whose content stops inside a row: the parser's state is no message for a user.
+    let o = Case::new()
+        .input_made("broken.ods", |p| {
+            write_ods(
+                p,
+                r#"<table:table-row><table:table-cell office:value-type="string"><text:p>name</text:p></table:table-cell><table:table-column/></table:table-row>"#,
+            );
+        })
+        .run()
+        .expect_code(2);
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("broken.ods"))
+        .unwrap_or_else(|| panic!("{}", o.stderr));
+    assert!(
+        line.contains("this ODS file cannot be read")
+            && line.contains("save it as an Excel workbook (.xlsx)")
+            && !line.contains('{'),
+        "{line}"
+    );
+}
