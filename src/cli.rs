@@ -288,6 +288,10 @@ pub struct PacingArgs {
     /// Rows per batch request in bulk mode.
     #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
     pub batch_size: u16,
+    /// Bulk mode: the longest a batch may take on the server, in seconds (default 4 ×
+    /// --max-wait); its rows then fail with "run --resume later", never sent again.
+    #[arg(long, value_name = "SECS", value_parser = seconds(1.0, 86_400.0))]
+    pub batch_timeout: Option<f64>,
 }
 
 /// The shell completion script of the command line.

@@ -9,11 +9,14 @@
 mod support;
 
 mod cases {
+    mod bounded;
     mod cli;
     mod csv_reading;
     mod emulator;
+    mod exactly_once;
     mod import;
     mod library;
+    mod one_run;
     mod ops;
     mod outputs;
     mod props;

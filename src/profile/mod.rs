@@ -54,6 +54,7 @@ const KEYS: &[(&str, Ty)] = &[
     ("give_up_after", Ty::Number),
     ("bulk", Ty::Bool),
     ("batch_size", Ty::Whole),
+    ("batch_timeout", Ty::Number),
     ("kind", Ty::Text),
     ("sheet", Ty::Text),
     ("map", Ty::Path),
