@@ -253,6 +253,19 @@ fn a_look_alike_header_stops_the_run_with_both_ways_out() {
     case.run().expect_code(0);
 }
 
+/// `keep_column` in a profile keeps the column as the flag does.
+#[test]
+fn keep_column_is_a_profile_key() {
+    Case::new()
+        .fixture("vals_lookalike.csv")
+        .file(
+            "ivvy-import.toml",
+            "[profile.default]\nkeep_column = \"Csot\"\n",
+        )
+        .run()
+        .expect_code(0);
+}
+
 /// A field's name with a unit (on a second line of the header cell) or in another language
 /// is pointed out the same way; `--keep-column` and `--map` name it with a space.
 #[test]
