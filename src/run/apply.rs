@@ -215,7 +215,7 @@ impl FileRun<'_> {
             other => {
                 return not_sent(
                     format!("the plan says {}: not sent", other.as_str()),
-                    "the plan says not to send it",
+                    "the plan says",
                 );
             }
         }
