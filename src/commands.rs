@@ -148,8 +148,11 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
     match kind {
         Kind::Source => {
-            CsvLine::record(&mut w, ["id", "name", "description", "cost", "isReferral"])
-                .map_err(&io)?;
+            CsvLine::record(
+                &mut w,
+                ["id", "name", "description", "cost", "isReferral", "kind"],
+            )
+            .map_err(&io)?;
             for l in listed {
                 let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
                 let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
@@ -157,15 +160,23 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
                 let description = l.description.clone().unwrap_or_default();
                 CsvLine::record(
                     &mut w,
-                    [id.as_str(), &l.name, &description, &cost, &referral],
+                    [
+                        id.as_str(),
+                        &l.name,
+                        &description,
+                        &cost,
+                        &referral,
+                        kind.as_str(),
+                    ],
                 )
                 .map_err(&io)?;
             }
         }
         Kind::Stage => {
-            CsvLine::record(&mut w, ["id", "name"]).map_err(&io)?;
+            CsvLine::record(&mut w, ["id", "name", "kind"]).map_err(&io)?;
             for l in listed {
-                CsvLine::record(&mut w, [l.id.to_string().as_str(), &l.name]).map_err(&io)?;
+                CsvLine::record(&mut w, [l.id.to_string().as_str(), &l.name, kind.as_str()])
+                    .map_err(&io)?;
             }
         }
     }
@@ -199,10 +210,12 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
     let (name, headers): (&str, &[&str]) = match kind {
         Kind::Source => (
             "Lead Sources",
-            &["id", "name", "description", "cost", "isReferral"],
+            &["id", "name", "description", "cost", "isReferral", "kind"],
         ),
-        Kind::Stage => ("Lead Stages", &["id", "name"]),
+        Kind::Stage => ("Lead Stages", &["id", "name", "kind"]),
     };
+    // Every export says its kind, so it imports back without --kind.
+    let kind_column = u16::try_from(headers.len() - 1).unwrap_or(0);
     sheet.set_name(name).map_err(err)?;
     let bold = Format::new().set_bold();
     for (c, h) in (0u16..).zip(headers) {
@@ -225,6 +238,9 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
                 sheet.write_boolean(r, 4, b).map_err(err)?;
             }
         }
+        sheet
+            .write_string(r, kind_column, kind.as_str())
+            .map_err(err)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
     let file = crate::guard::open_output(out, crate::guard::How::Truncate)

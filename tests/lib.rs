@@ -19,6 +19,7 @@ mod cases {
     mod one_run;
     mod ops;
     mod outputs;
+    mod plan;
     mod props;
     mod read_validate;
     mod repeat;

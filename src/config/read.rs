@@ -67,6 +67,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         notes: Vec::new(),
         match_by_name: false,
         allow_duplicates: false,
+        clear_empty: false,
         overwrite: false,
         submit: None,
     })

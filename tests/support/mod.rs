@@ -252,7 +252,7 @@ impl Case {
             .env("XDG_STATE_HOME", self.xdg.path().join("state"));
         let sub = self.subcommand();
         c.arg(sub);
-        if sub == "import" || sub == "validate" {
+        if matches!(sub, "import" | "validate" | "plan" | "apply") {
             c.args(&self.inputs);
         }
         c.args(&self.args).args(extra);
@@ -399,6 +399,13 @@ pub(crate) fn binary() -> Command {
         }
     }
     c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
+    // Per-user state (the ledger) of a run started here is its own, never the user's.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    c.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("ivvy-import-test-state-{}-{n}", std::process::id())),
+    );
     c
 }
 
