@@ -544,14 +544,22 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
         "--batch-timeout",
         "2",
     ];
-    for (i, ms) in [300u64, 500, 700, 900, 1100].into_iter().enumerate() {
+    // Each run is killed once the emulator has accepted its next batches: mid-run, whatever
+    // the machine's load (no fixed sleep).
+    for (i, more) in [1u64, 2, 2, 3, 3].into_iter().enumerate() {
         let mut a: Vec<&str> = args.to_vec();
         if i > 0 {
             a.push("--resume");
         }
-        let child = e.cmd(dir.path(), &a).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(ms));
-        let mut child = child;
+        let target = e.sandbox.store().batch_runs + more;
+        let mut child = e.cmd(dir.path(), &a).spawn().unwrap();
+        let start = std::time::Instant::now();
+        while e.sandbox.store().batch_runs < target
+            && start.elapsed() < Duration::from_secs(20)
+            && child.try_wait().ok().flatten().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let _ = child.kill();
         let _ = child.wait();
     }
