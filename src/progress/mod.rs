@@ -4,15 +4,16 @@
 //! `TERM=dumb`, `IVVY_IMPORT_PROGRESS=plain`): a plain line at least every 5 seconds, with the
 //! total and an ETA when the total is known. Messages always reach stderr.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::kind::Kind;
-use crate::outcome::{RowProblem, Status};
+use crate::outcome::{RowProblem, Verdict};
 use crate::pipeline::StatsSnapshot;
+use crate::results::tally::Tally;
 use crate::summary::{KindCounts, Mode, Summary};
 
 mod bars;
@@ -36,7 +37,8 @@ pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
-    errors: HashMap<String, u64>,
+    /// Rows by problem: the summary's top problems (what failed first).
+    problems: Tally,
     /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
     multi: Option<MultiProgress>,
     /// The current table's bar.
@@ -82,7 +84,7 @@ impl Progress {
             started,
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
-            errors: HashMap::new(),
+            problems: Tally::default(),
             multi,
             bar: None,
             table: None,
@@ -177,13 +179,19 @@ impl Progress {
     }
 
     /// One results line was written.
-    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, problems: &[RowProblem]) {
+    pub(crate) fn record(
+        &mut self,
+        kind: Option<Kind>,
+        verdict: &Verdict,
+        problems: &[RowProblem],
+    ) {
+        let status = verdict.status;
         match kind {
             Some(k) => self.counts.entry(k).or_default().add(status),
             None => self.none_kind.add(status),
         }
-        for p in problems {
-            *self.errors.entry(p.label.to_string()).or_default() += 1;
+        if !problems.is_empty() {
+            self.problems.add(verdict, problems);
         }
         let Some(table) = &mut self.table else { return };
         table.counts.add(status);
@@ -218,9 +226,13 @@ impl Progress {
         self._active.take();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let mut top: Vec<(String, u64)> = self.errors.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        top.truncate(10);
+        let top: Vec<(String, u64)> = self
+            .problems
+            .by_problem()
+            .into_iter()
+            .take(10)
+            .map(|p| (p.label.to_string(), p.rows))
+            .collect();
         let mut by_kind: BTreeMap<String, KindCounts> = self
             .counts
             .into_iter()

@@ -256,8 +256,7 @@ impl Collector<'_> {
                 echo.clone(),
             )
             .map_err(FatalError::output(&self.path))?;
-        self.progress
-            .record(item.kind, o.verdict.status, o.problems);
+        self.progress.record(item.kind, o.verdict, o.problems);
         if self.report.is_none() && self.book.is_none() {
             return Ok(());
         }
