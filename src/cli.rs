@@ -175,7 +175,7 @@ pub struct ReadArgs {
     /// Never start the results file with a byte-order mark.
     #[arg(long, help_heading = "Output")]
     pub no_bom: bool,
-    /// Print the final summary as one JSON object on stdout.
+    /// Print one JSON object on stdout on every exit: the summary, or why the run failed.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// No progress and no summary on stderr (warnings and errors still shown).
@@ -347,13 +347,16 @@ pub struct ExportArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print one JSON object on stdout (what was written, or why not).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PingArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Print the result as JSON on stdout.
+    /// Print one JSON object on stdout: the answer, or why there was none.
     #[arg(long)]
     pub json: bool,
 }

@@ -63,11 +63,9 @@ pub fn serve(config: SandboxConfig, ready: impl FnOnce(&Sandbox)) -> Result<(), 
 }
 
 impl Ping {
-    /// Prints the answer for people, or as JSON; the exit code.
-    pub fn print(&self, json: bool) -> u8 {
-        if json {
-            println!("{}", serde_json::to_string(self).unwrap_or_default());
-        } else {
+    /// Prints the answer for people; the exit code.
+    pub fn print(&self) -> u8 {
+        {
             let skew = self
                 .clock_skew_secs
                 .map_or("unknown (the server gave no time)".to_string(), |s| {

@@ -137,6 +137,27 @@ pub struct Stopped {
     pub reason: String,
 }
 
+/// One problem of a run: its label, how many rows have it, and where the first few are.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProblemCount {
+    pub label: String,
+    pub count: u64,
+    /// The status of the rows it was found on (`failed`, `invalid`, `conflict`, `skipped`).
+    pub status: String,
+    /// The first rows that have it, in the order they were written (at most five).
+    pub first_rows: Vec<RowRef>,
+}
+
+/// A row of an input, as the results file names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowRef {
+    pub file: String,
+    /// The sheet of a workbook (empty for a CSV file).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sheet: String,
+    pub row: u64,
+}
+
 /// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -145,8 +166,12 @@ pub struct Summary {
     pub rows: u64,
     pub totals: KindCounts,
     pub by_kind: BTreeMap<String, KindCounts>,
-    /// Problem and error kinds, most frequent first.
+    /// Problem and error kinds: failed rows' first, then the most frequent.
     pub top_errors: Vec<(String, u64)>,
+    /// Each problem with its first rows, in the order of `top_errors`.
+    pub problems: Vec<ProblemCount>,
+    /// The warnings shown during the run.
+    pub warnings: Vec<String>,
     /// API requests made (writes, lists, pings), retries included.
     pub requests: u64,
     pub retries: u64,
@@ -249,12 +274,9 @@ impl Summary {
         s
     }
 
-    /// Prints the summary: for people on stderr (unless quiet), as one JSON object on stdout
-    /// with `--json`. Returns the exit code.
-    pub fn print(&self, json: bool, quiet: bool) -> u8 {
-        if json {
-            println!("{}", serde_json::to_string(self).unwrap_or_default());
-        }
+    /// Prints the summary for people on stderr (unless quiet); `--json` output is
+    /// [`crate::envelope::Envelope`]'s. Returns the exit code.
+    pub fn print(&self, quiet: bool) -> u8 {
         if !quiet {
             eprint!("{}", self.render());
         }

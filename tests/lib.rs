@@ -13,6 +13,7 @@ mod cases {
     mod csv_reading;
     mod emulator;
     mod import;
+    mod json;
     mod library;
     mod ops;
     mod props;

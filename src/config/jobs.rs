@@ -81,7 +81,10 @@ pub(super) fn jobs(
 ) -> Result<Vec<Job>, ConfigError> {
     for f in files {
         if !f.is_file() {
-            return Err(invalid(format!("{}: no such file", f.display())));
+            return Err(ConfigError::NoInput(format!(
+                "{}: no such file",
+                f.display()
+            )));
         }
     }
     let default_name = |f: &Path| results_name(f);

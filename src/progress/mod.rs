@@ -13,10 +13,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use crate::kind::Kind;
 use crate::outcome::Status;
 use crate::pipeline::StatsSnapshot;
-use crate::summary::{KindCounts, Mode, Summary};
+use crate::summary::{KindCounts, Mode, RowRef, Summary};
 
 mod bars;
 mod plain;
+mod problems;
 mod words;
 
 pub(crate) use bars::write_stderr;
@@ -24,6 +25,9 @@ pub(crate) use bars::write_stderr;
 use bars::{ActiveGuard, Display, active, choose_display, table_bar};
 use plain::{PLAIN_EVERY, TableLive, Ticker};
 use words::live_words;
+
+pub(crate) use problems::RowAt;
+use problems::{FIRST_ROWS, ProblemTally, problem_list};
 
 /// The tracing target of the run's messages to the user (progress lines), mirrored into the
 /// log file only.
@@ -34,7 +38,9 @@ pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
-    errors: HashMap<String, u64>,
+    errors: HashMap<String, ProblemTally>,
+    /// The warnings shown, for the summary.
+    warnings: std::sync::Mutex<Vec<String>>,
     /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
     multi: Option<MultiProgress>,
     /// The current table's bar.
@@ -81,6 +87,7 @@ impl Progress {
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
             errors: HashMap::new(),
+            warnings: std::sync::Mutex::default(),
             multi,
             bar: None,
             table: None,
@@ -146,6 +153,10 @@ impl Progress {
     /// Prints `warning: …`, even when quiet.
     pub(crate) fn warn(&self, line: &str) {
         tracing::warn!(target: MESSAGE, "{line}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(line.to_string());
         self.print(&format!("warning: {line}"));
     }
 
@@ -168,14 +179,39 @@ impl Progress {
         }
     }
 
-    /// One results line was written.
-    pub(crate) fn record(&mut self, kind: Option<Kind>, status: Status, error_labels: &[String]) {
+    /// One results line was written, for the row `at`.
+    pub(crate) fn record(
+        &mut self,
+        kind: Option<Kind>,
+        status: Status,
+        at: RowAt<'_>,
+        error_labels: &[String],
+    ) {
         match kind {
             Some(k) => self.counts.entry(k).or_default().add(status),
             None => self.none_kind.add(status),
         }
         for l in error_labels {
-            *self.errors.entry(l.clone()).or_default() += 1;
+            let t = self
+                .errors
+                .entry(l.clone())
+                .or_insert_with(|| ProblemTally {
+                    count: 0,
+                    status,
+                    first_rows: Vec::new(),
+                });
+            t.count += 1;
+            // A label met on a failed row counts as one a person must act on.
+            if status == Status::Failed {
+                t.status = Status::Failed;
+            }
+            if t.first_rows.len() < FIRST_ROWS {
+                t.first_rows.push(RowRef {
+                    file: at.file.to_string(),
+                    sheet: at.sheet.to_string(),
+                    row: at.row,
+                });
+            }
         }
         let Some(table) = &mut self.table else { return };
         table.counts.add(status);
@@ -210,9 +246,16 @@ impl Progress {
         self._active.take();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let mut top: Vec<(String, u64)> = self.errors.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        top.truncate(10);
+        let problems = problem_list(self.errors);
+        let top: Vec<(String, u64)> = problems
+            .iter()
+            .take(10)
+            .map(|p| (p.label.clone(), p.count))
+            .collect();
+        let warnings = self
+            .warnings
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut by_kind: BTreeMap<String, KindCounts> = self
             .counts
             .into_iter()
@@ -232,6 +275,8 @@ impl Progress {
             totals,
             by_kind,
             top_errors: top,
+            problems,
+            warnings,
             requests: stats.requests,
             retries: stats.retries,
             throttled: stats.throttled,

@@ -236,7 +236,13 @@ impl Collector<'_> {
                 echo,
             )
             .map_err(FatalError::output(&self.path))?;
-        self.progress.record(item.kind, o.verdict.status, o.labels);
+        let at = crate::progress::RowAt {
+            file: &self.label,
+            sheet: &sheet,
+            row: u64::from(row),
+        };
+        self.progress
+            .record(item.kind, o.verdict.status, at, o.labels);
         Ok(())
     }
 }

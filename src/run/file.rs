@@ -111,7 +111,7 @@ impl FileRun<'_> {
         collected?;
         dispatched?;
         for w in read? {
-            progress.say(&format!("warning: {w}"));
+            progress.warn(&w);
         }
         if write_path != self.job.output {
             std::fs::rename(&write_path, &self.job.output)

@@ -32,6 +32,14 @@ pub(crate) use outcome::{Line, Outcome, parse_results};
 /// How long a child process may run before it is killed and the test fails.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The XDG folders every case points at a folder of its own (hidden, so they are never
+/// taken for inputs or outputs).
+pub(crate) const XDG_DIRS: [(&str, &str); 3] = [
+    ("XDG_STATE_HOME", ".xdg/state"),
+    ("XDG_RUNTIME_DIR", ".xdg/runtime"),
+    ("XDG_CONFIG_HOME", ".xdg/config"),
+];
+
 pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -247,7 +255,7 @@ impl Case {
         c.current_dir(self.dir.path());
         let sub = self.subcommand();
         c.arg(sub);
-        if sub == "import" || sub == "validate" {
+        if matches!(sub, "import" | "validate" | "plan") {
             c.args(&self.inputs);
         }
         c.args(&self.args).args(extra);
@@ -266,6 +274,15 @@ impl Case {
                     .env("IVVY_API_KEY", key)
                     .env("IVVY_API_SECRET", secret);
             }
+        }
+        // Per-user state (ledger, locks, config) lives in the case's own folders.
+        for (var, sub) in XDG_DIRS {
+            let dir = self.dir.path().join(sub);
+            let _ = std::fs::create_dir_all(&dir);
+            // As the XDG spec asks of the runtime folder: the user's alone.
+            let _ =
+                std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700));
+            c.env(var, dir);
         }
         for (k, v) in &self.env {
             c.env(k, v);
