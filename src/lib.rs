@@ -30,6 +30,7 @@ mod results_xlsx;
 mod resume;
 mod run;
 pub mod sandbox;
+pub mod shell;
 mod source;
 mod summary;
 mod template;
@@ -99,8 +100,8 @@ fn execute_command(name: &str, command: config::Command) -> Result<u8, FatalErro
             EXIT_OK
         }),
         Command::Template { file, kind } => template(&file, kind).map(|()| EXIT_OK),
-        Command::Completions(shell) => stdout(|out| cli::completions(shell, out)),
-        Command::Man(page) => stdout(|out| match cli::man(page.as_deref(), out) {
+        Command::Completions(shell) => stdout(|out| shell::completions(shell, out)),
+        Command::Man(page) => stdout(|out| match shell::man(page.as_deref(), out) {
             Some(r) => r,
             None => Err(std::io::Error::other(format!(
                 "no subcommand {:?}: see ivvy-import --help",

@@ -20,6 +20,7 @@ mod cases {
     mod read_validate;
     mod repeat;
     mod safety;
+    mod shell;
     mod snapshots;
     mod workbooks;
 }
