@@ -85,6 +85,8 @@ pub(crate) struct Verdict {
     pub error_code: Option<u32>,
     pub specific_code: Option<u32>,
     pub error: String,
+    /// Done by the earlier run that `--resume` finishes: its outcome is kept, not made now.
+    pub kept: bool,
 }
 
 impl Verdict {
@@ -95,6 +97,15 @@ impl Verdict {
             error_code: None,
             specific_code: None,
             error: String::new(),
+            kept: false,
+        }
+    }
+
+    /// The outcome of a row the earlier run did, kept by `--resume`.
+    pub(crate) fn kept(status: Status, id: u64) -> Verdict {
+        Verdict {
+            kept: true,
+            ..Verdict::with_id(status, id)
         }
     }
 

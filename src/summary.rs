@@ -46,6 +46,8 @@ pub struct KindCounts {
     pub conflict: u64,
     pub create: u64,
     pub update: u64,
+    /// Rows an earlier run did, kept by `--resume` (counted here, not as created or updated).
+    pub kept: u64,
 }
 
 impl KindCounts {
@@ -69,6 +71,18 @@ impl KindCounts {
         *slot += 1;
     }
 
+    /// A row the earlier run did, kept by `--resume`.
+    pub(crate) fn add_kept(&mut self) {
+        self.rows += 1;
+        self.valid += 1;
+        self.kept += 1;
+    }
+
+    /// Rows this run moved: neither kept from an earlier run nor skipped by a stop.
+    pub(crate) fn handled(&self) -> u64 {
+        self.rows.saturating_sub(self.kept + self.skipped)
+    }
+
     pub(crate) fn merge(&mut self, o: &KindCounts) {
         self.rows += o.rows;
         self.valid += o.valid;
@@ -81,6 +95,7 @@ impl KindCounts {
         self.conflict += o.conflict;
         self.create += o.create;
         self.update += o.update;
+        self.kept += o.kept;
     }
 
     /// The counts as people read them, for this mode.
@@ -94,6 +109,16 @@ impl KindCounts {
                 (self.conflict, "conflict"),
                 (self.invalid, "invalid"),
             ],
+            Mode::Import if self.kept > 0 => vec![
+                (self.created, "created now"),
+                (self.kept, "kept from the earlier run"),
+                (self.updated, "updated"),
+                (self.unchanged, "unchanged"),
+                (self.failed, "failed"),
+                (self.conflict, "conflict"),
+                (self.invalid, "invalid"),
+                (self.skipped, "skipped"),
+            ],
             Mode::Import => vec![
                 (self.created, "created"),
                 (self.updated, "updated"),
@@ -106,7 +131,13 @@ impl KindCounts {
         };
         parts
             .iter()
-            .filter(|(n, w)| *n > 0 || matches!(*w, "valid" | "invalid" | "created" | "create"))
+            .filter(|(n, w)| {
+                *n > 0
+                    || matches!(
+                        *w,
+                        "valid" | "invalid" | "created" | "created now" | "create"
+                    )
+            })
             .map(|(n, w)| format!("{n} {w}"))
             .collect::<Vec<_>>()
             .join(", ")

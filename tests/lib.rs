@@ -16,6 +16,7 @@ mod cases {
     mod json;
     mod library;
     mod ops;
+    mod progress;
     mod props;
     mod read_validate;
     mod repeat;

@@ -4,16 +4,18 @@
 //! `TERM=dumb`, `IVVY_IMPORT_PROGRESS=plain`): a plain line at least every 5 seconds, with the
 //! total and an ETA when the total is known. Messages always reach stderr.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::kind::Kind;
-use crate::outcome::Status;
+use crate::outcome::{Status, Verdict};
 use crate::pipeline::StatsSnapshot;
-use crate::summary::{KindCounts, Mode, RowRef, Summary};
+use crate::summary::{KindCounts, Mode, Summary};
 
 mod bars;
 mod plain;
@@ -26,8 +28,8 @@ use bars::{ActiveGuard, Display, active, choose_display, table_bar};
 use plain::{PLAIN_EVERY, TableLive, Ticker};
 use words::live_words;
 
+use problems::Problems;
 pub(crate) use problems::RowAt;
-use problems::{FIRST_ROWS, ProblemTally, problem_list};
 
 /// The tracing target of the run's messages to the user (progress lines), mirrored into the
 /// log file only.
@@ -38,7 +40,9 @@ pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
-    errors: HashMap<String, ProblemTally>,
+    errors: Problems,
+    /// The current table's rows kept from an earlier run, for the bar's rate.
+    kept: Arc<AtomicU64>,
     /// The warnings shown, for the summary.
     warnings: std::sync::Mutex<Vec<String>>,
     /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
@@ -86,7 +90,8 @@ impl Progress {
             started,
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
-            errors: HashMap::new(),
+            errors: Problems::default(),
+            kept: Arc::default(),
             warnings: std::sync::Mutex::default(),
             multi,
             bar: None,
@@ -111,7 +116,14 @@ impl Progress {
         });
         self.publish();
         let Some(multi) = &self.multi else { return };
-        self.bar = Some(table_bar(multi, label, total));
+        self.kept = Arc::new(AtomicU64::new(0));
+        self.bar = Some(table_bar(
+            multi,
+            label,
+            total,
+            self.started,
+            self.kept.clone(),
+        ));
     }
 
     fn finish_bar(&mut self) {
@@ -121,8 +133,14 @@ impl Progress {
                 .as_ref()
                 .map(|t| t.counts.clone())
                 .unwrap_or_default();
-            bar.set_length(bar.position());
-            bar.finish_with_message(live_words(&counts, &self.stats, self.mode));
+            let words = live_words(&counts, &self.stats, self.mode);
+            if counts.skipped > 0 {
+                // A stopped run: the bar stays where it stopped.
+                bar.abandon_with_message(words);
+            } else {
+                bar.set_length(bar.position());
+                bar.finish_with_message(words);
+            }
         }
     }
 
@@ -183,41 +201,34 @@ impl Progress {
     pub(crate) fn record(
         &mut self,
         kind: Option<Kind>,
-        status: Status,
+        verdict: &Verdict,
         at: RowAt<'_>,
         error_labels: &[String],
     ) {
+        let status = verdict.status;
+        let add = |c: &mut KindCounts| {
+            if verdict.kept {
+                c.add_kept();
+            } else {
+                c.add(status);
+            }
+        };
         match kind {
-            Some(k) => self.counts.entry(k).or_default().add(status),
-            None => self.none_kind.add(status),
+            Some(k) => add(self.counts.entry(k).or_default()),
+            None => add(&mut self.none_kind),
         }
-        for l in error_labels {
-            let t = self
-                .errors
-                .entry(l.clone())
-                .or_insert_with(|| ProblemTally {
-                    count: 0,
-                    status,
-                    first_rows: Vec::new(),
-                });
-            t.count += 1;
-            // A label met on a failed row counts as one a person must act on.
-            if status == Status::Failed {
-                t.status = Status::Failed;
-            }
-            if t.first_rows.len() < FIRST_ROWS {
-                t.first_rows.push(RowRef {
-                    file: at.file.to_string(),
-                    sheet: at.sheet.to_string(),
-                    row: at.row,
-                });
-            }
-        }
+        self.errors.note(error_labels, status, at);
         let Some(table) = &mut self.table else { return };
-        table.counts.add(status);
+        add(&mut table.counts);
         let rows = table.counts.rows;
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            // Rows skipped after a stop are not progress: the bar stays where the run stopped.
+            if status != Status::Skipped {
+                bar.inc(1);
+            }
+            if verdict.kept {
+                self.kept.fetch_add(1, Ordering::Relaxed);
+            }
             if bar.position() > bar.length().unwrap_or(0) {
                 bar.set_length(bar.position());
             }
@@ -246,7 +257,7 @@ impl Progress {
         self._active.take();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let problems = problem_list(self.errors);
+        let problems = self.errors.into_list();
         let top: Vec<(String, u64)> = problems
             .iter()
             .take(10)
@@ -267,8 +278,9 @@ impl Progress {
         Summary {
             mode: self.mode,
             rows: totals.rows,
+            // Rows kept from an earlier run or skipped after a stop took no time.
             rows_per_sec: if elapsed > 0.0 {
-                totals.rows as f64 / elapsed
+                totals.handled() as f64 / elapsed
             } else {
                 0.0
             },

@@ -7,7 +7,7 @@ use crate::outcome::Status;
 use crate::summary::{ProblemCount, RowRef};
 
 /// How many rows of each problem the summary names.
-pub(super) const FIRST_ROWS: usize = 5;
+const FIRST_ROWS: usize = 5;
 
 /// Where a written row is: its file (as the progress names it), sheet and row number.
 #[derive(Debug, Clone, Copy)]
@@ -18,16 +18,50 @@ pub(crate) struct RowAt<'a> {
 }
 
 /// One problem's count so far.
-pub(super) struct ProblemTally {
-    pub(super) count: u64,
-    pub(super) status: Status,
-    pub(super) first_rows: Vec<RowRef>,
+struct ProblemTally {
+    count: u64,
+    status: Status,
+    first_rows: Vec<RowRef>,
+}
+
+/// The problems met so far, by label.
+#[derive(Default)]
+pub(super) struct Problems(HashMap<String, ProblemTally>);
+
+impl Problems {
+    /// Counts a written row's problems.
+    pub(super) fn note(&mut self, labels: &[String], status: Status, at: RowAt<'_>) {
+        for l in labels {
+            let t = self.0.entry(l.clone()).or_insert_with(|| ProblemTally {
+                count: 0,
+                status,
+                first_rows: Vec::new(),
+            });
+            t.count += 1;
+            // A label met on a failed row counts as one a person must act on.
+            if status == Status::Failed {
+                t.status = Status::Failed;
+            }
+            if t.first_rows.len() < FIRST_ROWS {
+                t.first_rows.push(RowRef {
+                    file: at.file.to_string(),
+                    sheet: at.sheet.to_string(),
+                    row: at.row,
+                });
+            }
+        }
+    }
+
+    /// The list the summary shows.
+    pub(super) fn into_list(self) -> Vec<ProblemCount> {
+        problem_list(self.0)
+    }
 }
 
 /// The problems in the order a person should read them: those of failed rows first (the
 /// rows to act on), then conflicts, then invalid rows, then the rest; each group most
 /// frequent first.
-pub(super) fn problem_list(errors: HashMap<String, ProblemTally>) -> Vec<ProblemCount> {
+fn problem_list(errors: HashMap<String, ProblemTally>) -> Vec<ProblemCount> {
     let rank = |s: Status| match s {
         Status::Failed => 0,
         Status::Conflict => 1,

@@ -241,8 +241,7 @@ impl Collector<'_> {
             sheet: &sheet,
             row: u64::from(row),
         };
-        self.progress
-            .record(item.kind, o.verdict.status, at, o.labels);
+        self.progress.record(item.kind, o.verdict, at, o.labels);
         Ok(())
     }
 }

@@ -46,7 +46,7 @@ impl FileRun<'_> {
         };
         if let Some(d) = r.done.get(key) {
             if d.fingerprint == fingerprint(echo_cells(plan, item)) {
-                return ControlFlow::Break((Verdict::with_id(d.status, d.id), vec![]));
+                return ControlFlow::Break((Verdict::kept(d.status, d.id), vec![]));
             }
             // The resume check stops a changed input before any request; never send an
             // update of a record to a row that did not create it.
@@ -60,7 +60,7 @@ impl FileRun<'_> {
             return ControlFlow::Break((v, vec!["changed since resumed run".into()]));
         }
         if let Some(&(status, id)) = r.batch_done.get(key) {
-            return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
+            return ControlFlow::Break((Verdict::kept(status, id), vec![]));
         }
         ControlFlow::Continue(
             r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),

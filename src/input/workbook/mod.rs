@@ -143,11 +143,12 @@ impl WorkbookSource {
                             place(path, Some(&name))
                         ));
                     }
+                    let rows_hint = source.rows_hint(&name, header_row);
                     tables.push(Table {
                         sheet: Some(name),
                         header_row,
                         headers,
-                        rows_hint: None,
+                        rows_hint,
                     });
                 }
                 Err(NoHeader::Blank) => {}
@@ -166,6 +167,20 @@ impl WorkbookSource {
             });
         }
         Ok((source, tables, notes))
+    }
+
+    /// About how many rows follow the header, for progress: the last row of the area an XLSX
+    /// or XLSB sheet declares (None for other formats, or a sheet that declares none).
+    fn rows_hint(&mut self, sheet: &str, header_row: u32) -> Option<u64> {
+        let last = match &mut self.book {
+            Sheets::Xlsx(x) => x.worksheet_cells_reader(sheet).ok()?.dimensions().end.0,
+            Sheets::Xlsb(x) => x.worksheet_cells_reader(sheet).ok()?.dimensions().end.0,
+            _ => return None,
+        };
+        // `end` is 0-based; the header row 1-based. A sheet holds at most 1,048,576 rows: a
+        // file that declares more is not believed.
+        let rows = (u64::from(last) + 1).min(1 << 20);
+        (rows > u64::from(header_row)).then(|| rows - u64::from(header_row))
     }
 
     /// The sheet's rows as text (1-based row number, cells), from its first up to
