@@ -42,7 +42,8 @@ fn would_be(path: &Path) -> Option<PathBuf> {
     Some(parent.canonicalize().ok()?.join(path.file_name()?))
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths are one file: by identity when both exist, else by where they would be.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (identity(a), identity(b)) {
         (Some(x), Some(y)) => x == y,
         _ => would_be(a).is_some_and(|x| would_be(b).is_some_and(|y| x == y)),

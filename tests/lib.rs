@@ -12,6 +12,7 @@ mod cases {
     mod cli;
     mod csv_reading;
     mod emulator;
+    mod habits;
     mod import;
     mod json;
     mod library;

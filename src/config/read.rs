@@ -35,11 +35,13 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         (_, true) => Some(false),
         _ => None,
     };
+    let mut notes = Vec::new();
     let jobs = jobs(
         &args.files,
         args.output.as_deref(),
         bom,
         args.results_format,
+        &mut notes,
     )?;
     Ok(Config {
         jobs,
@@ -54,7 +56,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         json: args.json,
         quiet: args.quiet,
         report: args.report,
-        notes: Vec::new(),
+        notes,
         match_by_name: false,
         allow_duplicates: false,
         submit: None,

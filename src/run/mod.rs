@@ -11,7 +11,7 @@ use crate::backend::Backend;
 use crate::config::{Config, Job, SubmitConfig};
 use crate::error::FatalError;
 use crate::input::Input;
-use crate::input::plan::{KindSource, TablePlan, plan_file};
+use crate::input::plan::{KindSource, TablePlan, check_map, plan_file};
 use crate::kind::Kind;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
@@ -52,8 +52,12 @@ struct Opened {
     echo: Vec<String>,
 }
 
-fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
-    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+fn open_file(
+    job: &Job,
+    mut input: Input,
+    config: &Config,
+    progress: &Progress,
+) -> Result<Opened, FatalError> {
     let (plans, echo, warnings) = plan_file(
         &mut input,
         config.kind,
@@ -109,9 +113,14 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
-    let mut opened = Vec::new();
+    let mut inputs = Vec::new();
     for job in &config.jobs {
-        opened.push(open_file(job, &config, &progress)?);
+        inputs.push(Input::open(&job.input, &config.read, &config.map)?);
+    }
+    check_map(&inputs.iter().collect::<Vec<_>>(), &config.map)?;
+    let mut opened = Vec::new();
+    for (job, input) in config.jobs.iter().zip(inputs) {
+        opened.push(open_file(job, input, &config, &progress)?);
     }
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
