@@ -162,7 +162,12 @@ impl Progress {
 
     /// Prints a message line unless quiet.
     pub(crate) fn say(&self, line: &str) {
-        tracing::info!(target: MESSAGE, "{line}");
+        self.say_as("message", line);
+    }
+
+    /// Prints a message line unless quiet; the log names it `event`.
+    pub(crate) fn say_as(&self, event: &str, line: &str) {
+        tracing::info!(target: MESSAGE, event, "{line}");
         if !self.quiet {
             self.print(line);
         }
@@ -170,7 +175,7 @@ impl Progress {
 
     /// Prints `warning: …`, even when quiet.
     pub(crate) fn warn(&self, line: &str) {
-        tracing::warn!(target: MESSAGE, "{line}");
+        tracing::warn!(target: MESSAGE, event = "warning", "{line}");
         self.warnings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

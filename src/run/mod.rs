@@ -65,7 +65,10 @@ fn open_file(
         config.read.decimal_comma,
     )?;
     if let Some(d) = input.dialect {
-        progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
+        progress.say_as(
+            "read_as",
+            &format!("{}: read as CSV, {d}", job.input.display()),
+        );
     }
     for note in &input.notes {
         progress.say(note);

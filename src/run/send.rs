@@ -58,7 +58,7 @@ pub(super) async fn submit(
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
-    let rows = tracing::debug_span!("rows", rows = item.number);
+    let rows = tracing::debug_span!("rows", row = item.number);
     let s = tokio::select! {
         s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),

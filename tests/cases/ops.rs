@@ -366,10 +366,27 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     for w in &writes {
         assert_eq!(w["http_status"], 200);
         assert!(w["latency_ms"].is_u64(), "{w}");
-        let spans = w["spans"].as_array().unwrap();
-        assert!(spans.iter().any(|s| s["attempt"] == 1), "{w}");
-        assert!(spans.iter().any(|s| s["rows"].is_u64()), "{w}");
+        // Flat: the row and the attempt beside the event's own fields.
+        assert_eq!(w["attempt"], 1, "{w}");
+        assert!(w["row"].is_u64(), "{w}");
+        assert!(w.get("spans").is_none(), "{w}");
     }
+    for l in &lines {
+        assert!(l["event"].is_string(), "a line without an event: {l}");
+        // Lines of the run carry its id (the profile's line comes before the run).
+        assert!(
+            l["event"] == "profile" || l["run"].is_string(),
+            "a line without the run's id: {l}"
+        );
+    }
+    let read_as = of("read_as");
+    assert_eq!(read_as.len(), 1, "{log}");
+    assert!(
+        read_as[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read as CSV")
+    );
     let end = of("run_end");
     assert_eq!(end.len(), 1, "{log}");
     assert_eq!(end[0]["created"], 4);
