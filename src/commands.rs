@@ -10,8 +10,8 @@ use crate::backend::Backend;
 use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
 use crate::kind::Kind;
+use crate::pipeline::Submitter;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{Policy, Submitter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 fn runtime() -> Result<tokio::runtime::Runtime, FatalError> {
@@ -101,7 +101,11 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     runtime()?.block_on(async {
         let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
         let stop = std::sync::Arc::new(Stop::new());
-        let submitter = Submitter::new(backend.client.clone(), Policy::from(&config.pacing), stop);
+        let submitter = Submitter::new(
+            backend.client.clone(),
+            crate::run::policy(&config.pacing),
+            stop,
+        );
         let mut listed = submitter.list_all(config.kind, None).await.map_err(|f| {
             FatalError::Api(format!(
                 "cannot read the {}: {}",
@@ -131,35 +135,35 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     })
 }
 
-/// Writes the listed records as CSV.
+/// Writes the listed records as CSV, as the results are written.
 fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
-    let io = |e: csv::Error| FatalError::Output {
-        path: out.to_path_buf(),
-        source: std::io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(out).map_err(io)?;
+    use crate::results::writer::CsvLine;
+    let io = FatalError::output(out);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).map_err(&io)?);
     match kind {
         Kind::Source => {
-            w.write_record(["id", "name", "description", "cost", "isReferral"])
-                .map_err(io)?;
+            CsvLine::record(&mut w, ["id", "name", "description", "cost", "isReferral"])
+                .map_err(&io)?;
             for l in listed {
                 let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
                 let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
                 let id = l.id.to_string();
                 let description = l.description.clone().unwrap_or_default();
-                w.write_record([id.as_str(), &l.name, &description, &cost, &referral])
-                    .map_err(io)?;
+                CsvLine::record(
+                    &mut w,
+                    [id.as_str(), &l.name, &description, &cost, &referral],
+                )
+                .map_err(&io)?;
             }
         }
         Kind::Stage => {
-            w.write_record(["id", "name"]).map_err(io)?;
+            CsvLine::record(&mut w, ["id", "name"]).map_err(&io)?;
             for l in listed {
-                w.write_record([l.id.to_string().as_str(), &l.name])
-                    .map_err(io)?;
+                CsvLine::record(&mut w, [l.id.to_string().as_str(), &l.name]).map_err(&io)?;
             }
         }
     }
-    w.flush().map_err(|e| FatalError::output(out)(e))
+    std::io::Write::flush(&mut w).map_err(io)
 }
 
 /// Writes a template to fill in; the kind comes from `kind` or the file's name.

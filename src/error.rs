@@ -4,7 +4,17 @@ use std::path::PathBuf;
 
 use crate::input::InputError;
 
-pub use crate::summary::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
+// The documented exit codes.
+/// Every row done (valid, in a dry run or a plan).
+pub const EXIT_OK: u8 = 0;
+/// Finished; some rows invalid, failed, skipped or in conflict.
+pub const EXIT_SOME_ROWS: u8 = 1;
+/// Bad arguments, unreadable file, unknown kind, credentials or clock refused, a stopped run.
+pub const EXIT_FATAL: u8 = 2;
+/// Interrupted by Ctrl-C (SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (cron, systemd, CI).
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// What stops a run before or while it starts. A run that stops later (a fatal answer, a
 /// signal) is not an error: it returns its [`crate::Summary`] with the reason in it.
@@ -37,7 +47,7 @@ pub enum FatalError {
     Start(String),
     /// Ctrl-C or SIGTERM before the first row was read.
     #[error("{}: nothing was sent", .0.reason)]
-    Interrupted(crate::summary::Stopped),
+    Interrupted(crate::pipeline::stop::Stopped),
     /// A worker thread failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -47,7 +57,7 @@ impl FatalError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            FatalError::Interrupted(s) if s.kind == crate::summary::StopKind::Terminated => {
+            FatalError::Interrupted(s) if s.kind == crate::pipeline::stop::StopKind::Terminated => {
                 EXIT_TERMINATED
             }
             FatalError::Interrupted(_) => EXIT_INTERRUPTED,

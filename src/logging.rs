@@ -289,7 +289,7 @@ pub(crate) fn run_finished(result: &Result<Summary, FatalError>) {
 }
 
 /// A file's size and the SHA-1 of its bytes (hex), read in one pass.
-fn digest(path: &Path) -> io::Result<(u64, String)> {
+pub(crate) fn digest(path: &Path) -> io::Result<(u64, String)> {
     use sha1::{Digest, Sha1};
     let mut f = File::open(path)?;
     let mut h = Sha1::new();

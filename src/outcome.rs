@@ -75,6 +75,170 @@ impl Status {
     pub(crate) fn is_done(self) -> bool {
         matches!(self, Status::Created | Status::Updated | Status::Unchanged)
     }
+
+    /// A row in this state needs the user: its problems are marked on its cells.
+    pub(crate) fn is_marked(self) -> bool {
+        matches!(self, Status::Invalid | Status::Failed | Status::Conflict)
+    }
+
+    /// Where listings (the report, the workbook's Summary) put this status: what went well
+    /// first, what needs the user last.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            Status::Valid => 0,
+            Status::Create => 1,
+            Status::Created => 2,
+            Status::Update => 3,
+            Status::Updated => 4,
+            Status::Unchanged => 5,
+            Status::Skipped => 6,
+            Status::Conflict => 7,
+            Status::Invalid => 8,
+            Status::Failed => 9,
+        }
+    }
+
+    /// The colour the report draws this status in.
+    pub(crate) fn colour(self) -> &'static str {
+        match self {
+            Status::Valid | Status::Created | Status::Create => "#2e7d32",
+            Status::Updated | Status::Update => "#1565c0",
+            Status::Unchanged => "#78909c",
+            Status::Skipped => "#f9a825",
+            Status::Conflict => "#ef6c00",
+            Status::Invalid => "#c62828",
+            Status::Failed => "#6a1b9a",
+        }
+    }
+}
+
+/// The words a problem is named by, the same on every row that has it and in every output of
+/// the run (the summary, the results' `error`, the workbook, the report): `cost: not an
+/// amount`, `lead source does not exist (400/24325)`. Made where the problem is found.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ProblemLabel(String);
+
+impl ProblemLabel {
+    pub(crate) fn new(words: impl Into<String>) -> ProblemLabel {
+        ProblemLabel(words.into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ProblemLabel {
+    fn from(words: &str) -> ProblemLabel {
+        ProblemLabel(words.to_string())
+    }
+}
+
+impl std::fmt::Display for ProblemLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What to do about a problem: in plain words for the staff who fix the spreadsheet, and the
+/// flag a consultant would reach for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Remedy {
+    /// Correct the cell.
+    FixCell,
+    /// Two rows carry one name.
+    Duplicate,
+    /// An amount written with a decimal comma.
+    DecimalComma,
+    /// The table holds the other kind of record.
+    OtherKind,
+    /// A formula saved without its value.
+    SaveInSpreadsheet,
+    /// The account already holds a record of that name, or disagrees with the row.
+    Conflict,
+    /// The API refused the row.
+    Refused,
+    /// The row was not finished (the run stopped, an answer was lost, retries ran out).
+    Resume,
+}
+
+impl Remedy {
+    /// The next step in plain words.
+    pub(crate) fn plain(self) -> &'static str {
+        match self {
+            Remedy::FixCell => {
+                "Correct the marked cell in the spreadsheet, then run the file again."
+            }
+            Remedy::Duplicate => {
+                "Two rows carry the same name: rename or remove one of them, then run the file again."
+            }
+            Remedy::DecimalComma => {
+                "Write the amount with a decimal point (7.5), or say that the file uses decimal commas."
+            }
+            Remedy::OtherKind => {
+                "The sheet holds the other kind of record: check that the right sheet or file was chosen."
+            }
+            Remedy::SaveInSpreadsheet => {
+                "Open the file in Excel or LibreOffice and save it, so its formulas keep their values."
+            }
+            Remedy::Conflict => {
+                "iVvy already holds a record of that name: decide whether to update it or to create another."
+            }
+            Remedy::Refused => {
+                "iVvy refused the row: check its values in iVvy, or ask iVvy support quoting the code shown."
+            }
+            Remedy::Resume => {
+                "The row was not finished: run the same command again to finish the rows left."
+            }
+        }
+    }
+
+    /// The flag that does it, if one does.
+    pub(crate) fn flag(self) -> Option<&'static str> {
+        match self {
+            Remedy::DecimalComma => Some("--decimal-comma"),
+            Remedy::OtherKind => Some("--kind, --sheet"),
+            Remedy::Conflict => Some("--match-by-name or --allow-duplicates"),
+            Remedy::Resume => Some("--resume"),
+            Remedy::FixCell | Remedy::Duplicate | Remedy::SaveInSpreadsheet | Remedy::Refused => {
+                None
+            }
+        }
+    }
+}
+
+/// One problem of one row: its label, how this row words it, and the user's column it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RowProblem {
+    pub label: ProblemLabel,
+    /// This row's own words for it; `None`: the row's whole `error`.
+    pub text: Option<String>,
+    /// The column (as the file names it) whose cell the problem is about.
+    pub column: Option<String>,
+    pub remedy: Remedy,
+}
+
+impl RowProblem {
+    /// A problem the row's whole `error` words (an API refusal, a conflict, a stopped run),
+    /// with the remedy its verdict calls for.
+    pub(crate) fn whole(label: ProblemLabel, verdict: &Verdict) -> RowProblem {
+        let remedy = match verdict.status {
+            Status::Conflict => Remedy::Conflict,
+            Status::Failed if verdict.error_code.is_some() => Remedy::Refused,
+            _ => Remedy::Resume,
+        };
+        RowProblem {
+            label,
+            text: None,
+            column: None,
+            remedy,
+        }
+    }
+
+    /// How this row words the problem.
+    pub(crate) fn text<'a>(&'a self, verdict: &'a Verdict) -> &'a str {
+        self.text.as_deref().unwrap_or(&verdict.error)
+    }
 }
 
 /// The result columns of one line.

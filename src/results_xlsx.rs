@@ -1,22 +1,25 @@
-//! A finished results CSV as a workbook: a "Summary" sheet (rows by status and by problem),
-//! then a "Results" sheet with the CSV's columns, where each problem is marked on the cell it
-//! names (a light red fill and the problem as a note).
+//! The results workbook, written row by row as the collector hands each finished row over
+//! (one of its sinks): a "Summary" sheet (the input spreadsheets, rows by status and by
+//! problem), then a "Results" sheet with the results CSV's columns, where each problem is
+//! marked on the cell it is about (a light red fill and the problem as a note; the name cell
+//! for a duplicate, the `error` cell for an API refusal).
 //!
 //! The Results sheet keeps the CSV's header as its first row, so the workbook can be fixed and
-//! fed straight back in like the CSV. Cells stay text as in the CSV (a cost of `007` or `7,5`
-//! must reach the user as written), except `row`, `id`, `error_code` and `specific_code`,
-//! which are whole numbers and are written as numbers.
+//! fed straight back in like the CSV. Numbers are number cells (`row`, `id`, the error codes,
+//! and a valid row's cost, as the API would get it); every other cell stays text as the user
+//! wrote it (a cost of `007` or `7,5` must reach the user as written).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{
     Color, Format, FormatBorder, IgnoreError, Note, Workbook, Worksheet, XlsxError,
 };
 
-use crate::report::{Fixed, ResultsFile, Tally};
+use crate::outcome::RESULT_COLUMNS;
+use crate::results::line::Line;
+use crate::results::tally::{ProblemCount, Tally};
 
 /// Data rows a worksheet holds below its header.
 const MAX_DATA_ROWS: u64 = 1_048_575;
@@ -30,8 +33,13 @@ const MAX_CELL_TEXT: usize = 32_767;
 const MAX_NOTES: u64 = 20_000;
 /// Excel's "light red fill".
 const PROBLEM_FILL: u32 = 0xFFC7CE;
-/// Statuses whose problems are marked on their cells.
-const MARKED_STATUSES: [&str; 3] = ["invalid", "failed", "conflict"];
+
+/// The results columns' places on the Results sheet.
+const KIND_COL: usize = 2;
+const ID_COL: usize = 4;
+const ERROR_COL: usize = 7;
+/// The first echoed column.
+const ECHO_COL: usize = RESULT_COLUMNS.len();
 
 /// What the workbook holds, for the caller to print.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +48,7 @@ pub(crate) struct XlsxSummary {
     pub rows: u64,
     /// Rows by status, in the order the Summary sheet lists them.
     pub by_status: Vec<(String, u64)>,
-    /// Rows by problem label (as the HTML report labels them), most rows first.
+    /// Rows by problem label (as every output of the run labels them), in listing order.
     pub by_problem: Vec<(String, u64)>,
     /// Cells filled to mark a problem.
     pub marked_cells: u64,
@@ -51,127 +59,250 @@ pub(crate) struct XlsxSummary {
 /// Why no workbook was written.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    #[error("{}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
     #[error("{}: more than {MAX_DATA_ROWS} rows do not fit in a worksheet", path.display())]
     TooManyRows { path: PathBuf },
     #[error("{}: {columns} columns do not fit in a worksheet (at most {MAX_COLUMNS})", path.display())]
     TooManyColumns { path: PathBuf, columns: usize },
-    #[error("{}: the workbook would replace the results file it is made from", path.display())]
-    SameFile { path: PathBuf },
+    #[error("{}: the workbook would replace {}", path.display(), other.display())]
+    SameFile { path: PathBuf, other: PathBuf },
     #[error("{}: {source}", path.display())]
     Write { path: PathBuf, source: XlsxError },
 }
 
-/// Converts the results CSV `results_csv` into a workbook at `out` (replacing it).
-///
-/// The CSV is read once, line by line; the Results sheet is written in constant-memory mode,
-/// so a large file costs little memory beyond its notes. Nothing is written when the CSV
-/// cannot be read, is not a results file, or does not fit in a worksheet.
-pub(crate) fn csv_to_xlsx(results_csv: &Path, out: &Path) -> Result<XlsxSummary, Error> {
-    if let (Ok(a), Ok(b)) = (results_csv.canonicalize(), out.canonicalize())
-        && a == b
-    {
-        return Err(Error::SameFile {
-            path: out.to_path_buf(),
-        });
-    }
-    let read_error = |source| Error::Read {
-        path: results_csv.to_path_buf(),
-        source,
-    };
-    let write_error = |source| Error::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let mut file = ResultsFile::open(results_csv).map_err(read_error)?;
-    let headers = file.headers().to_vec();
-    if headers.len() > MAX_COLUMNS {
-        return Err(Error::TooManyColumns {
-            path: results_csv.to_path_buf(),
-            columns: headers.len(),
-        });
-    }
-    let error_col = file.column(Fixed::Error).unwrap_or(headers.len() - 1);
-    let (numeric, markable) = column_roles(&file, headers.len());
-
-    let mut workbook = Workbook::new();
-    let mut sheet = workbook
-        .new_worksheet_with_constant_memory()
-        .map_err(write_error)?;
-    sheet.set_name("Results").map_err(write_error)?;
-    let problem_format = Format::new().set_background_color(Color::RGB(PROBLEM_FILL));
-    let mut widths = write_header(&mut sheet, &headers).map_err(write_error)?;
-
-    let mut tally = Tally::default();
-    let mut summary = XlsxSummary::default();
-    let mut line = Vec::new();
-    let mut row: u32 = 0;
-    while file.next_line(&mut line).map_err(read_error)? {
-        if u64::from(row) >= MAX_DATA_ROWS {
-            return Err(Error::TooManyRows {
-                path: results_csv.to_path_buf(),
-            });
-        }
-        row += 1;
-        let status = file.get(&line, Fixed::Status);
-        let problems = file.problems(&line);
-        tally.add(status, &problems);
-        let mut marks: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-        if MARKED_STATUSES.contains(&status) {
-            for p in &problems {
-                let c = p.header.filter(|h| markable[*h]).unwrap_or(error_col);
-                marks.entry(c).or_default().push(p.text);
-            }
-        }
-        let cells = Cells {
-            numeric: &numeric,
-            marked: &marks,
-            problem_format: &problem_format,
-        };
-        write_cells(&mut sheet, row, &line, &cells, &mut widths).map_err(write_error)?;
-        write_notes(&mut sheet, row, marks, &mut summary).map_err(write_error)?;
-    }
-
-    finish_results(&mut sheet, row, headers.len(), &widths, error_col).map_err(write_error)?;
-
-    summary.rows = u64::from(row);
-    summary.by_status = tally.by_status();
-    let problems = tally.by_problem();
-    summary.by_problem = problems.iter().map(|p| (p.label.clone(), p.rows)).collect();
-
-    let mut front = Worksheet::new();
-    write_summary(&mut front, results_csv, &summary, &problems).map_err(write_error)?;
-    workbook.push_worksheet(front);
-    workbook.push_worksheet(sheet);
-    workbook.save(out).map_err(write_error)?;
-    Ok(summary)
+/// A results workbook being written.
+pub(crate) struct Book {
+    out: PathBuf,
+    /// The input spreadsheet and the results CSV beside the workbook.
+    input: PathBuf,
+    results_csv: PathBuf,
+    workbook: Workbook,
+    sheet: Worksheet,
+    /// The echoed columns' headers.
+    echo: Vec<String>,
+    columns: usize,
+    widths: Vec<usize>,
+    problem_format: Format,
+    row: u32,
+    tally: Tally,
+    summary: XlsxSummary,
 }
 
-/// Which columns hold whole numbers (`row`, `id`, `error_code`, `specific_code`), and which
-/// may be marked with a problem.
-fn column_roles(file: &ResultsFile, columns: usize) -> (Vec<bool>, Vec<bool>) {
-    let numeric: Vec<bool> = (0..columns)
-        .map(|i| {
-            [Fixed::Row, Fixed::Id, Fixed::ErrorCode, Fixed::SpecificCode]
-                .into_iter()
-                .any(|f| file.column(f) == Some(i))
+impl Book {
+    /// Starts the workbook `out` of the results of `input` (written as CSV to `results_csv`),
+    /// whose echoed columns are `echo`. Nothing is on disk before [`Book::finish`].
+    pub(crate) fn create(
+        out: &Path,
+        input: &Path,
+        results_csv: &Path,
+        echo: &[String],
+    ) -> Result<Book, Error> {
+        for other in [input, results_csv] {
+            if other == out
+                || matches!((other.canonicalize(), out.canonicalize()), (Ok(a), Ok(b)) if a == b)
+            {
+                return Err(Error::SameFile {
+                    path: out.to_path_buf(),
+                    other: other.to_path_buf(),
+                });
+            }
+        }
+        let columns = ECHO_COL + echo.len();
+        if columns > MAX_COLUMNS {
+            return Err(Error::TooManyColumns {
+                path: out.to_path_buf(),
+                columns,
+            });
+        }
+        let write_error = |source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        };
+        let mut workbook = Workbook::new();
+        let mut sheet = workbook
+            .new_worksheet_with_constant_memory()
+            .map_err(write_error)?;
+        sheet.set_name("Results").map_err(write_error)?;
+        let headers: Vec<&str> = RESULT_COLUMNS
+            .iter()
+            .copied()
+            .chain(echo.iter().map(String::as_str))
+            .collect();
+        let widths = write_header(&mut sheet, &headers).map_err(write_error)?;
+        Ok(Book {
+            out: out.to_path_buf(),
+            input: input.to_path_buf(),
+            results_csv: results_csv.to_path_buf(),
+            workbook,
+            sheet,
+            echo: echo.to_vec(),
+            columns,
+            widths,
+            problem_format: Format::new().set_background_color(Color::RGB(PROBLEM_FILL)),
+            row: 0,
+            tally: Tally::default(),
+            summary: XlsxSummary::default(),
         })
-        .collect();
-    // Problems are marked on the user's columns, and on `id`/`kind`, which a results file fed
-    // back in carries from the user's own columns.
-    let markable: Vec<bool> = (0..columns)
-        .map(|i| {
-            file.is_echoed(i)
-                || file.column(Fixed::Id) == Some(i)
-                || file.column(Fixed::Kind) == Some(i)
+    }
+
+    /// Where the workbook goes.
+    pub(crate) fn path(&self) -> &Path {
+        &self.out
+    }
+
+    /// Writes the next finished row.
+    pub(crate) fn row(&mut self, line: &Line<'_>) -> Result<(), Error> {
+        if u64::from(self.row) >= MAX_DATA_ROWS {
+            return Err(Error::TooManyRows {
+                path: self.out.clone(),
+            });
+        }
+        self.row += 1;
+        self.tally.add(line.verdict, line.problems);
+        let mut marks: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        if line.verdict.status.is_marked() {
+            for p in line.problems {
+                let c = p
+                    .column
+                    .as_deref()
+                    .and_then(|c| self.column_of(c))
+                    .unwrap_or(ERROR_COL);
+                marks.entry(c).or_default().push(p.text(line.verdict));
+            }
+        }
+        let written = self
+            .write_line(line, &marks)
+            .and_then(|()| write_notes(&mut self.sheet, self.row, marks, &mut self.summary));
+        written.map_err(|source| Error::Write {
+            path: self.out.clone(),
+            source,
         })
-        .collect();
-    (numeric, markable)
+    }
+
+    /// The Results sheet's column a problem names: an echoed column of that header, else
+    /// `id` or `kind` (which a results file fed back in carries in the results columns).
+    fn column_of(&self, header: &str) -> Option<usize> {
+        if let Some(i) = self.echo.iter().position(|h| h == header) {
+            return Some(ECHO_COL + i);
+        }
+        let h = header.trim();
+        if h.eq_ignore_ascii_case("id") {
+            Some(ID_COL)
+        } else if h.eq_ignore_ascii_case("kind") {
+            Some(KIND_COL)
+        } else {
+            None
+        }
+    }
+
+    fn write_line(
+        &mut self,
+        line: &Line<'_>,
+        marks: &BTreeMap<usize, Vec<&str>>,
+    ) -> Result<(), XlsxError> {
+        let v = line.verdict;
+        let code = |n: Option<u32>| n.map(f64::from);
+        let id_number = v.id.map(|id| id as f64).or_else(|| whole_number(&line.id));
+        let mut itoa = itoa::Buffer::new();
+        let id_text: Cow<'_, str> = match v.id {
+            Some(id) => Cow::Owned(itoa.format(id).to_string()),
+            None => Cow::Borrowed(&line.id),
+        };
+        let fixed: [Cell<'_>; ECHO_COL] = [
+            Cell::Number(f64::from(line.row)),
+            Cell::Text(line.sheet),
+            Cell::Text(line.kind.map_or("", crate::kind::Kind::as_str)),
+            Cell::Text(v.status.as_str()),
+            id_number.map_or(Cell::Text(&id_text), Cell::Number),
+            code(v.error_code).map_or(Cell::Text(""), Cell::Number),
+            code(v.specific_code).map_or(Cell::Text(""), Cell::Number),
+            Cell::Text(&v.error),
+        ];
+        let echo = line
+            .echo
+            .iter()
+            .enumerate()
+            .map(|(i, text)| match line.cost {
+                Some((c, amount)) if c == i => Cell::Number(amount),
+                _ => Cell::Text(text),
+            });
+        let row = self.row;
+        for (c, cell) in fixed.into_iter().chain(echo).enumerate() {
+            let format = marks.contains_key(&c).then_some(&self.problem_format);
+            let sheet = &mut self.sheet;
+            let width = match cell {
+                Cell::Number(n) => {
+                    match format {
+                        Some(f) => sheet.write_number_with_format(row, col(c), n, f),
+                        None => sheet.write_number(row, col(c), n),
+                    }?;
+                    number_width(n)
+                }
+                Cell::Text(t) => {
+                    match format {
+                        Some(f) if t.is_empty() => sheet.write_blank(row, col(c), f),
+                        Some(f) => sheet.write_string_with_format(row, col(c), fit(t), f),
+                        None if t.is_empty() => continue,
+                        None => sheet.write_string(row, col(c), fit(t)),
+                    }?;
+                    text_width(t)
+                }
+            };
+            if let Some(w) = self.widths.get_mut(c) {
+                *w = (*w).max(width);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the Summary sheet and saves the workbook.
+    pub(crate) fn finish(mut self) -> Result<XlsxSummary, Error> {
+        let write_error = |source| Error::Write {
+            path: self.out.clone(),
+            source,
+        };
+        finish_results(&mut self.sheet, self.row, self.columns, &self.widths)
+            .map_err(write_error)?;
+        let mut summary = self.summary;
+        summary.rows = u64::from(self.row);
+        summary.by_status = self
+            .tally
+            .by_status()
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_string(), n))
+            .collect();
+        let problems = self.tally.by_problem();
+        summary.by_problem = problems
+            .iter()
+            .map(|p| (p.label.to_string(), p.rows))
+            .collect();
+        let mut front = Worksheet::new();
+        let files = Files {
+            input: &self.input,
+            results_csv: &self.results_csv,
+        };
+        write_summary(&mut front, &files, &summary, &problems).map_err(write_error)?;
+        self.workbook.push_worksheet(front);
+        self.workbook.push_worksheet(self.sheet);
+        self.workbook.save(&self.out).map_err(write_error)?;
+        Ok(summary)
+    }
+}
+
+/// One cell of the Results sheet.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Number(f64),
+    Text(&'a str),
+}
+
+/// The files a workbook is about.
+struct Files<'a> {
+    input: &'a Path,
+    results_csv: &'a Path,
 }
 
 /// The Results sheet's header row; the columns' widths so far.
-fn write_header(sheet: &mut Worksheet, headers: &[String]) -> Result<Vec<usize>, XlsxError> {
+fn write_header(sheet: &mut Worksheet, headers: &[&str]) -> Result<Vec<usize>, XlsxError> {
     let header_format = Format::new()
         .set_bold()
         .set_background_color(Color::RGB(0xF3F5F7))
@@ -202,46 +333,6 @@ fn write_notes(
     Ok(())
 }
 
-/// How one line's cells are written.
-struct Cells<'a> {
-    /// Per column: written as a number when it holds a whole number.
-    numeric: &'a [bool],
-    /// The columns marked with a problem.
-    marked: &'a BTreeMap<usize, Vec<&'a str>>,
-    problem_format: &'a Format,
-}
-
-/// Writes one line's cells at `row` (empty cells only when marked), widening `widths` to fit.
-fn write_cells(
-    sheet: &mut Worksheet,
-    row: u32,
-    line: &[String],
-    cells: &Cells<'_>,
-    widths: &mut [usize],
-) -> Result<(), XlsxError> {
-    for (c, value) in line.iter().enumerate() {
-        let format = cells
-            .marked
-            .contains_key(&c)
-            .then_some(cells.problem_format);
-        let number = if cells.numeric[c] {
-            whole_number(value)
-        } else {
-            None
-        };
-        match (number, format) {
-            (Some(n), Some(f)) => sheet.write_number_with_format(row, col(c), n, f),
-            (Some(n), None) => sheet.write_number(row, col(c), n),
-            (None, Some(f)) if value.is_empty() => sheet.write_blank(row, col(c), f),
-            (None, Some(f)) => sheet.write_string_with_format(row, col(c), fit(value), f),
-            (None, None) if value.is_empty() => continue,
-            (None, None) => sheet.write_string(row, col(c), fit(value)),
-        }?;
-        widths[c] = widths[c].max(text_width(value));
-    }
-    Ok(())
-}
-
 /// The Results sheet's last touches, once its `rows` data rows are written: a frozen header
 /// with a filter, no "number stored as text" flags, and column widths.
 fn finish_results(
@@ -249,7 +340,6 @@ fn finish_results(
     rows: u32,
     columns: usize,
     widths: &[usize],
-    error_col: usize,
 ) -> Result<(), XlsxError> {
     let last_col = col(columns - 1);
     sheet.set_freeze_panes(1, 0)?;
@@ -258,7 +348,7 @@ fn finish_results(
         sheet.ignore_error_range(1, 0, rows, last_col, IgnoreError::NumberStoredAsText)?;
     }
     for (c, w) in widths.iter().enumerate() {
-        let cap = if c == error_col { 80 } else { 50 };
+        let cap = if c == ERROR_COL { 80 } else { 50 };
         sheet.set_column_width(col(c), column_width(*w, cap))?;
     }
     Ok(())
@@ -266,9 +356,9 @@ fn finish_results(
 
 fn write_summary(
     sheet: &mut Worksheet,
-    source: &Path,
+    files: &Files<'_>,
     summary: &XlsxSummary,
-    problems: &[crate::report::ProblemCount],
+    problems: &[ProblemCount],
 ) -> Result<(), XlsxError> {
     sheet.set_name("Summary")?;
     let title = Format::new().set_bold().set_font_size(14);
@@ -277,12 +367,17 @@ fn write_summary(
         .set_background_color(Color::RGB(0xF3F5F7))
         .set_border_bottom(FormatBorder::Thin);
     let muted = Format::new().set_font_color(Color::RGB(0x57606A));
-    let name = source.file_name().map_or_else(
-        || source.display().to_string(),
+    let name = files.input.file_name().map_or_else(
+        || files.input.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     sheet.write_string_with_format(0, 0, fit(&format!("Results of {name}")), &title)?;
-    sheet.write_string_with_format(1, 0, fit(&source.display().to_string()), &muted)?;
+    let where_from = format!(
+        "input: {}; results CSV: {}",
+        files.input.display(),
+        files.results_csv.display()
+    );
+    sheet.write_string_with_format(1, 0, fit(&where_from), &muted)?;
     sheet.write_string(3, 0, "Rows")?;
     sheet.write_number(3, 1, summary.rows as f64)?;
 
@@ -299,6 +394,7 @@ fn write_summary(
     sheet.write_string_with_format(r, 0, "Problem", &head)?;
     sheet.write_string_with_format(r, 1, "Rows", &head)?;
     sheet.write_string_with_format(r, 2, "First seen as", &head)?;
+    sheet.write_string_with_format(r, 3, "What to do next", &head)?;
     if problems.is_empty() {
         r += 1;
         sheet.write_string_with_format(r, 0, "No problems.", &muted)?;
@@ -307,10 +403,11 @@ fn write_summary(
     let mut first_width = 20;
     for p in problems {
         r += 1;
-        sheet.write_string(r, 0, fit(&p.label))?;
+        sheet.write_string(r, 0, fit(p.label.as_str()))?;
         sheet.write_number(r, 1, p.rows as f64)?;
         sheet.write_string(r, 2, fit(&p.first))?;
-        label_width = label_width.max(text_width(&p.label));
+        sheet.write_string(r, 3, p.remedy.plain())?;
+        label_width = label_width.max(text_width(p.label.as_str()));
         first_width = first_width.max(text_width(&p.first));
     }
     if summary.notes < summary.marked_cells {
@@ -328,6 +425,7 @@ fn write_summary(
     sheet.set_column_width(0, column_width(label_width, 70))?;
     sheet.set_column_width(1, 10)?;
     sheet.set_column_width(2, column_width(first_width, 90))?;
+    sheet.set_column_width(3, 60)?;
     Ok(())
 }
 
@@ -359,6 +457,10 @@ fn whole_number(s: &str) -> Option<f64> {
 /// A column index as the worksheet's type; callers have checked it against MAX_COLUMNS.
 fn col(c: usize) -> u16 {
     u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+fn number_width(n: f64) -> usize {
+    format!("{n}").len()
 }
 
 fn text_width(s: &str) -> usize {

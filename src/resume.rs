@@ -1,11 +1,7 @@
-//! What earlier runs finished: the created/updated lines of a results file, and the journal
-//! beside it.
-//!
 //! The journal beside a results file: what existed before the run, which creates were sent,
 //! and which rows were done before their results line was written. It lets `--resume`
 //! reconcile a create whose outcome was lost (a crash, `kill -9`) instead of sending it twice.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::hash::Hasher;
@@ -17,85 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
-use crate::outcome::{RESULT_COLUMNS, Status};
-
-/// A row an earlier run created or updated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Done {
-    pub kind: Kind,
-    pub status: Status,
-    pub id: u64,
-    pub fingerprint: u64,
-    /// The row's name then, for the message when it has changed.
-    pub name: Option<String>,
-}
+use crate::outcome::Status;
 
 /// The key a row is known by across runs: its sheet (empty for CSV) and row number.
 pub(crate) type RowKey = (String, u32);
 
-/// Reads an earlier results file: its created/updated lines by row.
-pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .clone();
-    let fixed = headers.len() >= RESULT_COLUMNS.len()
-        && headers.iter().zip(RESULT_COLUMNS).all(|(a, b)| a == b);
-    if !fixed {
-        return Err(format!(
-            "{}: not a results file (its header does not start {})",
-            path.display(),
-            RESULT_COLUMNS.join(",")
-        ));
-    }
-    let name_col = headers
-        .iter()
-        .enumerate()
-        .skip(RESULT_COLUMNS.len())
-        .find(|(_, h)| crate::input::headers::alias(h) == Some(crate::input::headers::Field::Name))
-        .map(|(i, _)| i);
-    let mut done = HashMap::new();
-    for rec in rdr.records() {
-        // A torn last line (a crash mid-write) is not a done line: it has fewer fields than the
-        // header, or does not parse. (Its row is then found in the journal or done again.)
-        let Ok(rec) = rec else { continue };
-        if rec.len() != headers.len() {
-            continue;
-        }
-        let (Some(row), Some(kind), Some(status), Some(id)) = (
-            rec.get(0).and_then(|r| r.parse::<u32>().ok()),
-            rec.get(2).and_then(Kind::parse),
-            rec.get(3).and_then(Status::parse),
-            rec.get(4).and_then(|i| i.parse::<u64>().ok()),
-        ) else {
-            continue;
-        };
-        if !status.is_done() {
-            continue;
-        }
-        let echo: Vec<Cow<'_, str>> = rec
-            .iter()
-            .skip(RESULT_COLUMNS.len())
-            .map(Cow::Borrowed)
-            .collect();
-        let sheet = rec.get(1).unwrap_or("").to_string();
-        done.insert(
-            (sheet, row),
-            Done {
-                kind,
-                status,
-                id,
-                fingerprint: fingerprint(&echo),
-                name: name_col.and_then(|i| rec.get(i)).map(str::to_string),
-            },
-        );
-    }
-    Ok(done)
-}
+pub(crate) use crate::results::read::{Done, read_done};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

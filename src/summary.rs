@@ -8,17 +8,8 @@ use serde::Serialize;
 
 use crate::outcome::Status;
 
-/// The documented exit codes.
-/// Every row done (valid, in a dry run or a plan).
-pub const EXIT_OK: u8 = 0;
-/// Finished; some rows invalid, failed, skipped or in conflict.
-pub const EXIT_SOME_ROWS: u8 = 1;
-/// Bad arguments, unreadable file, unknown kind, credentials or clock refused, a stopped run.
-pub const EXIT_FATAL: u8 = 2;
-/// Interrupted by Ctrl-C (SIGINT).
-pub const EXIT_INTERRUPTED: u8 = 130;
-/// Stopped by SIGTERM (cron, systemd, CI).
-pub const EXIT_TERMINATED: u8 = 143;
+use crate::error::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
+pub use crate::pipeline::stop::{StopKind, Stopped};
 
 /// What kind of run it was.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -98,74 +89,52 @@ impl KindCounts {
         self.kept += o.kept;
     }
 
-    /// The counts as people read them, for this mode.
+    /// The counts as people read them, for this mode. After `--resume`, rows created now
+    /// and rows kept from the earlier run are said apart.
     pub(crate) fn words(&self, mode: Mode) -> String {
-        let parts: Vec<(u64, &str)> = match mode {
-            Mode::Validate => vec![(self.valid, "valid"), (self.invalid, "invalid")],
+        let parts: Vec<(u64, Status)> = match mode {
+            Mode::Validate => vec![(self.valid, Status::Valid), (self.invalid, Status::Invalid)],
             Mode::Plan => vec![
-                (self.create, "create"),
-                (self.update, "update"),
-                (self.unchanged, "unchanged"),
-                (self.conflict, "conflict"),
-                (self.invalid, "invalid"),
-            ],
-            Mode::Import if self.kept > 0 => vec![
-                (self.created, "created now"),
-                (self.kept, "kept from the earlier run"),
-                (self.updated, "updated"),
-                (self.unchanged, "unchanged"),
-                (self.failed, "failed"),
-                (self.conflict, "conflict"),
-                (self.invalid, "invalid"),
-                (self.skipped, "skipped"),
+                (self.create, Status::Create),
+                (self.update, Status::Update),
+                (self.unchanged, Status::Unchanged),
+                (self.conflict, Status::Conflict),
+                (self.invalid, Status::Invalid),
             ],
             Mode::Import => vec![
-                (self.created, "created"),
-                (self.updated, "updated"),
-                (self.unchanged, "unchanged"),
-                (self.failed, "failed"),
-                (self.conflict, "conflict"),
-                (self.invalid, "invalid"),
-                (self.skipped, "skipped"),
+                (self.created, Status::Created),
+                (self.updated, Status::Updated),
+                (self.unchanged, Status::Unchanged),
+                (self.failed, Status::Failed),
+                (self.conflict, Status::Conflict),
+                (self.invalid, Status::Invalid),
+                (self.skipped, Status::Skipped),
             ],
         };
-        parts
+        let mut words: Vec<String> = parts
             .iter()
-            .filter(|(n, w)| {
+            .filter(|(n, s)| {
                 *n > 0
                     || matches!(
-                        *w,
-                        "valid" | "invalid" | "created" | "created now" | "create"
+                        s,
+                        Status::Valid | Status::Invalid | Status::Created | Status::Create
                     )
             })
-            .map(|(n, w)| format!("{n} {w}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|(n, s)| match s {
+                Status::Created if self.kept > 0 => format!("{n} created now"),
+                s => format!("{n} {}", s.as_str()),
+            })
+            .collect();
+        if self.kept > 0 {
+            words.insert(1, format!("{} kept from the earlier run", self.kept));
+        }
+        words.join(", ")
     }
 
     /// Rows that did not end well.
     fn not_done(&self) -> u64 {
         self.invalid + self.failed + self.skipped + self.conflict
     }
-}
-
-/// Why a run ended before its last row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StopKind {
-    /// A fatal answer (credentials, key revoked, a dead server, a redirect).
-    Fatal,
-    /// Ctrl-C.
-    Interrupted,
-    /// SIGTERM.
-    Terminated,
-}
-
-/// How and why a run stopped early.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Stopped {
-    pub kind: StopKind,
-    pub reason: String,
 }
 
 /// One problem of a run: its label, how many rows have it, and where the first few are.
@@ -315,67 +284,6 @@ impl Summary {
     }
 }
 
-/// The label an API refusal is counted under in the summary's top problems, in words:
-/// `lead source does not exist (400/24325)`.
-pub(crate) fn api_label(error_code: u32, specific_code: Option<u32>) -> String {
-    let codes = match specific_code {
-        Some(s) => format!("{error_code}/{s}"),
-        None => error_code.to_string(),
-    };
-    match specific_code
-        .and_then(specific_words)
-        .or_else(|| error_words(error_code))
-    {
-        Some(words) => format!("{words} ({codes})"),
-        None => format!("API error {codes}"),
-    }
-}
-
-/// iVvy's documented specific codes.
-fn specific_words(code: u32) -> Option<&'static str> {
-    Some(match code {
-        23005 => "request is stale (check the clock)",
-        23016 => "a parameter does not validate",
-        23017 => "a required parameter is missing",
-        24320 => "lead stage does not exist",
-        24321 => "lead stage is not editable",
-        24322 => "lead stage: the API reported an error",
-        24323 | 24324 => "invalid lead stage data",
-        24325 => "lead source does not exist",
-        24326 => "lead source is not editable",
-        24327 => "lead source: the API reported an error",
-        24328 | 24329 => "invalid lead source data",
-        24448 => "batch too large",
-        24091 => "batch not saved",
-        24092 => "bad batch job format",
-        24093 => "empty batch job parameter",
-        24105 | 24115 => "no such batch",
-        24114 => "batch not completed yet",
-        _ => return None,
-    })
-}
-
-/// iVvy's documented error codes.
-fn error_words(code: u32) -> Option<&'static str> {
-    Some(match code {
-        200 => "the API answered \"success\": false",
-        400 => "bad request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not found",
-        405 => "method not allowed",
-        406 => "not acceptable",
-        429 => "too many requests",
-        460 => "unknown error",
-        461 => "failed request",
-        462 => "session expired",
-        463 => "API key revoked",
-        500 => "internal server error",
-        501 => "not implemented",
-        _ => return None,
-    })
-}
-
 fn human_secs(secs: f64) -> String {
     #[expect(
         clippy::cast_possible_truncation,
@@ -400,24 +308,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_codes_are_named_in_words() {
-        assert_eq!(
-            api_label(400, Some(24325)),
-            "lead source does not exist (400/24325)"
-        );
-        assert_eq!(
-            api_label(400, Some(24321)),
-            "lead stage is not editable (400/24321)"
-        );
-        assert_eq!(api_label(463, None), "API key revoked (463)");
-        assert_eq!(api_label(418, Some(1)), "API error 418/1");
-    }
-
-    #[test]
     fn top_problems_read_in_words() {
         let s = Summary {
             mode: Mode::Import,
-            top_errors: vec![(api_label(400, Some(24325)), 17)],
+            top_errors: vec![("lead source does not exist (400/24325)".into(), 17)],
             ..Summary::default()
         };
         assert!(

@@ -153,8 +153,8 @@ fn words(stem: &str) -> Vec<&str> {
 
 fn csv_template(kind: TemplateKind) -> Vec<u8> {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    bytes.extend_from_slice(kind.headers().join(",").as_bytes());
-    bytes.push(b'\n');
+    // Writing to a Vec cannot fail.
+    let _ = crate::results::writer::CsvLine::record(&mut bytes, kind.headers());
     bytes
 }
 

@@ -17,6 +17,7 @@ mod cases {
     mod json;
     mod library;
     mod ops;
+    mod outputs;
     mod progress;
     mod props;
     mod read_validate;

@@ -5,6 +5,7 @@ pub(crate) mod client;
 pub(crate) mod endpoint;
 pub(crate) mod sign;
 pub(crate) mod wire;
+mod words;
 
 pub(crate) use answer::Failure;
 pub(crate) use client::Client;

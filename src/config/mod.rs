@@ -33,6 +33,8 @@ pub struct Config {
     pub kind: Option<Kind>,
     pub read: ReadOptions,
     pub map: HeaderMap,
+    /// The mapping file `map` was read from (`--map`).
+    pub map_file: Option<PathBuf>,
     pub json: bool,
     pub quiet: bool,
     /// Write an HTML report of the run here.

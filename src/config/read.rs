@@ -6,6 +6,8 @@ use super::{Config, ConfigError, invalid, kind_of};
 use crate::cli::{EncodingArg, ReadArgs};
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
+use crate::profile;
+use std::path::{Path, PathBuf};
 
 pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
     let delimiter = match args.delimiter.as_str() {
@@ -53,12 +55,31 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             decimal_comma: args.decimal_comma,
         },
         map,
+        map_file: args.map.clone(),
         json: args.json,
         quiet: args.quiet,
-        report: args.report,
+        report: args
+            .report
+            .as_deref()
+            .map(|r| report_path(r, &args.files))
+            .transpose()?,
         notes,
         match_by_name: false,
         allow_duplicates: false,
         submit: None,
     })
+}
+
+/// `--report`, its `{stem}` (of the one input), `{date}` and `{time}` expanded as in `-o`.
+fn report_path(report: &Path, files: &[PathBuf]) -> Result<PathBuf, ConfigError> {
+    if !profile::is_pattern(report) {
+        return Ok(report.to_path_buf());
+    }
+    let stem = match files {
+        [one] => one.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        _ => None,
+    };
+    profile::expand(&report.to_string_lossy(), stem.as_deref(), profile::now())
+        .map(PathBuf::from)
+        .map_err(|e| invalid(format!("--report {e}")))
 }

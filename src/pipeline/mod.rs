@@ -18,15 +18,15 @@ use std::time::Duration;
 
 use crate::api::{Client, Failure};
 use crate::kind::Kind;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{ProblemLabel, Status, Verdict};
 use crate::record::Record;
 use account::{Account, Existing};
 use budget::Budget;
 use stop::Stop;
 use throttle::Throttle;
 
-pub(crate) use crate::summary::StopKind;
 pub(crate) use policy::{Policy, Stats, StatsSnapshot};
+pub(crate) use stop::StopKind;
 
 /// Shared by all workers of a run.
 pub(crate) struct Submitter {
@@ -52,7 +52,7 @@ pub(crate) struct Submitter {
 #[derive(Debug, Clone)]
 pub(crate) struct Submitted {
     pub verdict: Verdict,
-    pub error_label: Option<String>,
+    pub error_label: Option<ProblemLabel>,
 }
 
 fn verdict(status: Status, id: Option<u64>) -> Submitted {
@@ -70,14 +70,18 @@ fn failed(f: &Failure) -> Submitted {
         Some(e) => {
             v.error_code = Some(e.error_code);
             v.specific_code = e.specific_code;
-            crate::summary::api_label(e.error_code, e.specific_code)
+            e.label()
         }
         None => match f {
-            Failure::Unknown(_) => "outcome unknown".to_string(),
-            _ => "transient".to_string(),
+            Failure::Unknown(_) => "outcome unknown".into(),
+            _ => "transient".into(),
         },
     };
-    v.error = f.describe();
+    // An API refusal's words lead its message, as the summary and the report name it.
+    v.error = match f.api_error() {
+        Some(_) => format!("{label}: {}", f.describe()),
+        None => f.describe(),
+    };
     Submitted {
         verdict: v,
         error_label: Some(label),
@@ -89,7 +93,7 @@ fn local_failure(message: String, label: &str) -> Submitted {
     v.error = message;
     Submitted {
         verdict: v,
-        error_label: Some(label.to_string()),
+        error_label: Some(label.into()),
     }
 }
 
@@ -371,7 +375,7 @@ impl Submitter {
         v.error = format!("not sent: the run stopped ({})", self.stop.reason());
         Submitted {
             verdict: v,
-            error_label: Some("skipped".into()),
+            error_label: Some("not sent: the run stopped".into()),
         }
     }
 }

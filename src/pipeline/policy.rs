@@ -19,20 +19,6 @@ pub(crate) struct Policy {
     pub batch_size: Option<usize>,
 }
 
-impl From<&crate::config::Pacing> for Policy {
-    fn from(p: &crate::config::Pacing) -> Policy {
-        Policy {
-            rate: p.rate,
-            retries: p.retries,
-            backoff: p.backoff,
-            concurrency: p.concurrency,
-            max_wait: p.max_wait,
-            give_up_after: p.give_up_after,
-            batch_size: p.batch_size,
-        }
-    }
-}
-
 /// Live counts of a run's requests, for the progress display and the summary.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {

@@ -7,7 +7,26 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::summary::{StopKind, Stopped};
+use serde::Serialize;
+
+/// Why a run ended before its last row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopKind {
+    /// A fatal answer (credentials, key revoked, a dead server, a redirect).
+    Fatal,
+    /// Ctrl-C.
+    Interrupted,
+    /// SIGTERM.
+    Terminated,
+}
+
+/// How and why a run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stopped {
+    pub kind: StopKind,
+    pub reason: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {

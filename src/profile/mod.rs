@@ -62,6 +62,7 @@ const KEYS: &[(&str, Ty)] = &[
     ("match_by_name", Ty::Bool),
     ("allow_duplicates", Ty::Bool),
     ("output", Ty::Path),
+    ("report", Ty::Path),
     ("bom", Ty::Bool),
     ("log_file", Ty::Path),
     ("api_key_env", Ty::Text),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::kind::Kind;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode, Summary};
 
@@ -208,7 +208,7 @@ impl Progress {
         kind: Option<Kind>,
         verdict: &Verdict,
         at: RowAt<'_>,
-        error_labels: &[String],
+        problems: &[RowProblem],
     ) {
         let status = verdict.status;
         let add = |c: &mut KindCounts| {
@@ -222,7 +222,7 @@ impl Progress {
             Some(k) => add(self.counts.entry(k).or_default()),
             None => add(&mut self.none_kind),
         }
-        self.errors.note(error_labels, status, at);
+        self.errors.note(problems, status, at);
         let Some(table) = &mut self.table else { return };
         add(&mut table.counts);
         let rows = table.counts.rows;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::outcome::Status;
+use crate::outcome::{RowProblem, Status};
 use crate::summary::{ProblemCount, RowRef};
 
 /// How many rows of each problem the summary names.
@@ -30,13 +30,16 @@ pub(super) struct Problems(HashMap<String, ProblemTally>);
 
 impl Problems {
     /// Counts a written row's problems.
-    pub(super) fn note(&mut self, labels: &[String], status: Status, at: RowAt<'_>) {
-        for l in labels {
-            let t = self.0.entry(l.clone()).or_insert_with(|| ProblemTally {
-                count: 0,
-                status,
-                first_rows: Vec::new(),
-            });
+    pub(super) fn note(&mut self, problems: &[RowProblem], status: Status, at: RowAt<'_>) {
+        for p in problems {
+            let t = self
+                .0
+                .entry(p.label.to_string())
+                .or_insert_with(|| ProblemTally {
+                    count: 0,
+                    status,
+                    first_rows: Vec::new(),
+                });
             t.count += 1;
             // A label met on a failed row counts as one a person must act on.
             if status == Status::Failed {

@@ -1,6 +1,9 @@
 //! What can be wrong with one cell: a problem names its column and says why, quoting the value.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::outcome::{ProblemLabel, Remedy, RowProblem};
 
 /// The most a mapped cell may hold, in bytes (64 KiB).
 pub(super) const MAX_CELL_BYTES: usize = 64 * 1024;
@@ -55,26 +58,27 @@ pub(crate) enum ProblemKind {
 }
 
 impl ProblemKind {
-    /// A short stable label used to count problems in the summary.
-    pub(crate) fn label(&self) -> &'static str {
-        match self {
-            ProblemKind::Required => "required",
-            ProblemKind::ErrorCell { .. } => "error cell",
+    /// The words the same problem carries on every row, whatever the row's own values: a
+    /// phrase of the message itself, so the results' `error` holds them too.
+    pub(crate) fn label(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            ProblemKind::Required => "is required",
+            ProblemKind::ErrorCell { error, .. } => return Cow::Owned(format!("is {error}")),
             ProblemKind::FormulaNoValue { .. } => "formula with no saved value",
-            ProblemKind::ControlChar { .. } => "control character",
-            ProblemKind::TooLong { .. } => "over 64 KiB",
-            ProblemKind::WrongKind(_) => "other kind than --kind",
-            ProblemKind::BadId(_) => "not a whole number",
+            ProblemKind::ControlChar { .. } => "contains a control character",
+            ProblemKind::TooLong { .. } => "over the 64 KiB",
+            ProblemKind::WrongKind(_) => "nothing of this table is sent",
+            ProblemKind::BadId(_) => "not a positive whole number",
             ProblemKind::BadCost(_) => "not an amount",
             ProblemKind::AmbiguousCost { .. } => "decimal comma",
-            ProblemKind::NegativeCost(_) => "negative",
+            ProblemKind::NegativeCost(_) => "is negative",
             ProblemKind::BadColour(_) => "not a colour",
-            ProblemKind::BadBool(_) => "not yes/no",
-            ProblemKind::BadApplyTo(_) => "not opportunity/lead",
-            ProblemKind::BadKind(_) => "not source/stage",
-            ProblemKind::ExtraCells { .. } => "cells beyond the header",
-            ProblemKind::Duplicate { .. } => "duplicate",
-        }
+            ProblemKind::BadBool(_) => "not true/false/yes/no/1/0",
+            ProblemKind::BadApplyTo(_) => "not 1/opportunity or 2/lead",
+            ProblemKind::BadKind(_) => "not source or stage",
+            ProblemKind::ExtraCells { .. } => "cell(s) beyond the header",
+            ProblemKind::Duplicate { .. } => "is a duplicate",
+        })
     }
 }
 
@@ -96,6 +100,30 @@ pub(super) fn quote(v: &str) -> String {
 pub(crate) struct Problem {
     pub column: String,
     pub kind: ProblemKind,
+}
+
+impl Problem {
+    /// The label the problem is counted and shown under: the user's column, then the words
+    /// of its kind (`Cost (AUD): not an amount`).
+    pub(crate) fn label(&self) -> ProblemLabel {
+        ProblemLabel::new(format!("{}: {}", self.column, self.kind.label()))
+    }
+
+    /// The problem as the row's outputs carry it: label, words, and the cell it is about.
+    pub(crate) fn to_row_problem(&self) -> RowProblem {
+        RowProblem {
+            label: self.label(),
+            text: Some(self.to_string()),
+            column: Some(self.column.clone()),
+            remedy: match &self.kind {
+                ProblemKind::Duplicate { .. } => Remedy::Duplicate,
+                ProblemKind::AmbiguousCost { .. } => Remedy::DecimalComma,
+                ProblemKind::WrongKind(_) => Remedy::OtherKind,
+                ProblemKind::FormulaNoValue { .. } => Remedy::SaveInSpreadsheet,
+                _ => Remedy::FixCell,
+            },
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -163,6 +191,77 @@ impl fmt::Display for Problem {
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each kind of problem.
+    fn every_kind() -> Vec<ProblemKind> {
+        vec![
+            ProblemKind::Required,
+            ProblemKind::ErrorCell {
+                cell: "C6".into(),
+                error: "#N/A".into(),
+            },
+            ProblemKind::FormulaNoValue {
+                cell: "C6".into(),
+                formula: "SUM(A1:A2)".into(),
+            },
+            ProblemKind::ControlChar {
+                ch: '\u{7}',
+                position: 3,
+            },
+            ProblemKind::TooLong { bytes: 70_000 },
+            ProblemKind::WrongKind(
+                "the sheet name \"Lead Stages\" says lead stages, but --kind sources was given: nothing of this table is sent; fix --kind or the headers".into(),
+            ),
+            ProblemKind::BadId("x".into()),
+            ProblemKind::BadCost("abc".into()),
+            ProblemKind::AmbiguousCost {
+                value: "7,5".into(),
+                semicolon_file: true,
+            },
+            ProblemKind::NegativeCost("-2".into()),
+            ProblemKind::BadColour("blue".into()),
+            ProblemKind::BadBool("maybe".into()),
+            ProblemKind::BadApplyTo("3".into()),
+            ProblemKind::BadKind("lead".into()),
+            ProblemKind::ExtraCells {
+                count: 2,
+                first: "x".into(),
+            },
+            ProblemKind::Duplicate {
+                name: "A".into(),
+                of: "row 2".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_label_is_the_column_and_words_of_the_message_itself() {
+        for kind in every_kind() {
+            let p = Problem {
+                column: "Cost (AUD)".into(),
+                kind,
+            };
+            let message = p.to_string();
+            let label = p.label();
+            let words = label
+                .as_str()
+                .strip_prefix("Cost (AUD): ")
+                .unwrap_or_else(|| panic!("{label} does not name the column"));
+            assert!(
+                message.starts_with("Cost (AUD): ") && message.contains(words),
+                "{message:?} does not hold the words of its label {words:?}"
+            );
+            let row = p.to_row_problem();
+            assert_eq!(row.label, label);
+            assert_eq!(row.text.as_deref(), Some(message.as_str()));
+            assert_eq!(row.column.as_deref(), Some("Cost (AUD)"));
         }
     }
 }

@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 
+use super::ReportInput;
 use super::collect::{Collected, Example};
-use super::{ProblemCount, ReportInput};
 use crate::figures::grouped;
+use crate::outcome::Status;
+use crate::results::tally::ProblemCount;
 
 const STYLE: &str = "
 body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1d2329;
@@ -26,20 +28,6 @@ code { font-size: 0.95em; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; }
 svg text { font: 13px system-ui, sans-serif; fill: #1d2329; }
 ";
-
-/// The colour a status is drawn in.
-fn status_colour(status: &str) -> &'static str {
-    match status {
-        "valid" | "created" | "create" => "#2e7d32",
-        "updated" | "update" => "#1565c0",
-        "unchanged" => "#78909c",
-        "skipped" => "#f9a825",
-        "conflict" => "#ef6c00",
-        "invalid" => "#c62828",
-        "failed" => "#6a1b9a",
-        _ => "#455a64",
-    }
-}
 
 /// The document being written. Text goes through [`Page::text`], which escapes it.
 #[derive(Default)]
@@ -89,6 +77,7 @@ impl Page {
             .raw("</style>\n</head>\n<body>\n<h1>")
             .text(&report.title)
             .raw("</h1>\n");
+        self.run(report);
         let _ = writeln!(
             self.0,
             "<p class=\"muted\" id=\"summary\">{} rows in {} results file{}.</p>",
@@ -103,6 +92,42 @@ impl Page {
         self.pairs("timings", "Timings", "Step", &report.timings);
         self.raw("</body>\n</html>\n");
         self.0
+    }
+
+    /// When, with what and against what the run ran: what a client files the report by.
+    fn run(&mut self, report: &ReportInput) {
+        self.raw("<section id=\"run\">\n<h2>Run</h2>\n<table>\n<tbody>\n");
+        let account = report
+            .account
+            .as_deref()
+            .unwrap_or("none (a dry run: nothing read from or sent to an account)");
+        let map = report.map.as_ref().map_or("none".to_string(), |m| {
+            format!("{} ({} bytes, SHA-1 {})", m.path, grouped(m.bytes), m.sha1)
+        });
+        for (id, key, value) in [
+            ("when", "Date and time", report.when.as_str()),
+            ("version", "Tool version", report.version.as_str()),
+            ("command", "Command", report.command.as_str()),
+            ("account", "Account", account),
+            ("map", "Mapping file", map.as_str()),
+        ] {
+            let _ = write!(self.0, "<tr id=\"{id}\">");
+            self.cell("th", None, key)
+                .cell("td", None, value)
+                .raw("</tr>\n");
+        }
+        self.raw("</tbody>\n</table>\n<table id=\"inputs\">\n<thead><tr><th>Input file</th>")
+            .raw("<th class=\"n\">Bytes</th><th>SHA-1</th></tr></thead>\n<tbody>\n");
+        for f in &report.inputs {
+            self.raw("<tr><td><code>")
+                .text(&f.path)
+                .raw("</code></td>")
+                .cell("td", Some("n"), &grouped(f.bytes))
+                .raw("<td><code>")
+                .text(&f.sha1)
+                .raw("</code></td></tr>\n");
+        }
+        self.raw("</tbody>\n</table>\n</section>\n");
     }
 
     fn files(&mut self, seen: &Collected) {
@@ -139,22 +164,17 @@ impl Page {
         self.raw("<th class=\"n\">Rows</th><th class=\"n\">Share</th></tr></thead>\n<tbody>\n");
         let total = seen.total.rows();
         for (status, rows) in &statuses {
-            self.raw("<tr data-status=\"").text(status).raw("\"><td>");
+            let name = status.as_str();
+            self.raw("<tr data-status=\"").text(name).raw("\"><td>");
             let _ = write!(
                 self.0,
                 "<span class=\"swatch\" style=\"background: {}\"></span>",
-                status_colour(status)
+                status.colour()
             );
-            self.text(status).raw("</td>");
+            self.text(name).raw("</td>");
             if per_file {
                 for f in &seen.files {
-                    let n = f
-                        .tally
-                        .by_status()
-                        .iter()
-                        .find(|(s, _)| s == status)
-                        .map_or(0, |(_, n)| *n);
-                    self.cell("td", Some("n"), &grouped(n));
+                    self.cell("td", Some("n"), &grouped(f.tally.count(*status)));
                 }
             }
             self.cell("td", Some("n"), &grouped(*rows))
@@ -174,7 +194,7 @@ impl Page {
     }
 
     /// Horizontal bars, one per status, as inline SVG.
-    fn chart(&mut self, statuses: &[(String, u64)]) {
+    fn chart(&mut self, statuses: &[(Status, u64)]) {
         const LABEL_W: u64 = 110;
         const BARS_W: u64 = 420;
         const BAR_H: u64 = 22;
@@ -198,16 +218,16 @@ impl Page {
                 "<g class=\"bar\" data-status=\"{status}\"><text x=\"{}\" y=\"{mid}\" \
                  text-anchor=\"end\" dominant-baseline=\"middle\">",
                 LABEL_W - 8,
-                status = Escaped(status),
+                status = status.as_str(),
             );
-            self.text(status);
+            self.text(status.as_str());
             let _ = write!(
                 self.0,
                 "</text><rect x=\"{LABEL_W}\" y=\"{y}\" width=\"{w}\" height=\"{BAR_H}\" \
                  fill=\"{}\"><title>",
-                status_colour(status)
+                status.colour()
             );
-            self.text(status).raw(": ").text(&grouped(*rows));
+            self.text(status.as_str()).raw(": ").text(&grouped(*rows));
             let _ = writeln!(
                 self.0,
                 "</title></rect><text x=\"{}\" y=\"{mid}\" dominant-baseline=\"middle\" \
@@ -227,19 +247,23 @@ impl Page {
             return;
         }
         self.raw("<table id=\"problem-table\">\n<thead><tr><th>Problem</th>")
-            .raw("<th class=\"n\">Rows</th><th>First seen as</th></tr></thead>\n<tbody>\n");
+            .raw("<th class=\"n\">Rows</th><th>First seen as</th><th>What to do next</th>")
+            .raw("<th>Flag</th></tr></thead>\n<tbody>\n");
         for (i, p) in problems.iter().enumerate() {
             self.raw("<tr><td>");
             if seen.examples.contains_key(&p.label) {
                 let _ = write!(self.0, "<a href=\"#problem-{}\">", i + 1);
-                self.text(&p.label).raw("</a>");
+                self.text(p.label.as_str()).raw("</a>");
             } else {
-                self.text(&p.label);
+                self.text(p.label.as_str());
             }
             self.raw("</td>")
                 .cell("td", Some("n"), &grouped(p.rows))
                 .cell("td", None, &p.first)
-                .raw("</tr>\n");
+                .cell("td", Some("next"), p.remedy.plain())
+                .raw("<td class=\"flag\"><code>")
+                .text(p.remedy.flag().unwrap_or(""))
+                .raw("</code></td></tr>\n");
         }
         self.raw("</tbody>\n</table>\n");
         for (i, p) in problems.iter().enumerate() {
@@ -261,7 +285,7 @@ impl Page {
             self.0,
             "<section class=\"problem\" id=\"problem-{number}\">\n<h3>"
         );
-        self.text(&p.label).raw("</h3>\n");
+        self.text(p.label.as_str()).raw("</h3>\n");
         let _ = writeln!(
             self.0,
             "<p class=\"muted\">{} row{}{}.</p>",
@@ -284,7 +308,8 @@ impl Page {
         }
         self.raw("</tr></thead>\n<tbody>\n");
         for e in examples {
-            self.raw("<tr data-row=\"").text(&e.row).raw("\">");
+            let row = e.row.to_string();
+            self.raw("<tr data-row=\"").text(&row).raw("\">");
             if per_file {
                 let name = seen.files[e.file].path.file_name().map_or_else(
                     || seen.files[e.file].path.display().to_string(),
@@ -292,9 +317,9 @@ impl Page {
                 );
                 self.cell("td", None, &name);
             }
-            self.cell("td", Some("n"), &e.row)
+            self.cell("td", Some("n"), &row)
                 .cell("td", None, &e.sheet)
-                .cell("td", None, &e.status)
+                .cell("td", None, e.status.as_str())
                 .cell("td", None, &e.text);
             let mut cells = e.cells.iter().peekable();
             for u in 0..seen.columns.len() {
@@ -330,17 +355,6 @@ impl Page {
                 .raw("</tr>\n");
         }
         self.raw("</tbody>\n</table>\n</section>\n");
-    }
-}
-
-/// Formats a value escaped, for use inside `write!`.
-struct Escaped<'a>(&'a str);
-
-impl std::fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut p = Page::default();
-        p.text(self.0);
-        f.write_str(&p.0)
     }
 }
 

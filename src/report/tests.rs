@@ -5,15 +5,14 @@ mod page_xml;
 
 use std::collections::HashMap;
 
-use fixtures::{count_statuses, header, input, sample_file, write_csv};
+use crate::outcome::Status;
+use fixtures::{Row, count_statuses, feed, input, sample, sample_rows};
 use page_xml::parse;
 
 #[test]
 fn status_counts_equal_those_in_the_results_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let doc = parse(&render(&input(vec![path.clone()])).unwrap());
-    let expected = count_statuses(&path);
+    let doc = parse(&render(&input(), &sample()));
+    let expected = count_statuses(&sample_rows());
     let table = doc.by_id("status-table").expect("status table");
     let rows = table.rows();
     assert_eq!(rows.len(), expected.len());
@@ -28,10 +27,8 @@ fn status_counts_equal_those_in_the_results_file() {
 
 #[test]
 fn chart_has_one_bar_per_status_sized_by_its_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let doc = parse(&render(&input(vec![path.clone()])).unwrap());
-    let expected = count_statuses(&path);
+    let doc = parse(&render(&input(), &sample()));
+    let expected = count_statuses(&sample_rows());
     let svg = doc.by_id("status-chart").expect("chart");
     assert_eq!(svg.name, "svg");
     let bars = svg.all("g");
@@ -59,36 +56,35 @@ fn chart_has_one_bar_per_status_sized_by_its_count() {
 
 #[test]
 fn problem_counts_group_rows_by_column_and_kind() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let doc = parse(&render(&input(vec![path])).unwrap());
+    let doc = parse(&render(&input(), &sample()));
     let rows = doc.by_id("problem-table").unwrap().rows();
     let counts: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     assert_eq!(
         counts,
         [
             (
-                "Cost (AUD): \"…\" is ambiguous".to_string(),
-                "25".to_string()
+                "lead source does not exist (400/24325)".to_string(),
+                "1".to_string()
             ),
-            ("API error 400/24325".into(), "1".into()),
-            ("Cost (AUD): \"…\" is not an amount".into(), "1".into()),
-            ("Name: is required when there is no id".into(), "1".into()),
-        ]
+            ("Cost (AUD): decimal comma".into(), "25".into()),
+            ("Cost (AUD): not an amount".into(), "1".into()),
+            ("Name: is required".into(), "1".into()),
+        ],
+        "the failed row's problem first, then by rows"
     );
-    assert_eq!(rows[1][2], "The name is in use; pick another");
+    assert_eq!(
+        rows[0][2],
+        "lead source does not exist (400/24325): The name is in use"
+    );
 }
 
 #[test]
 fn each_problem_shows_its_first_twenty_rows_with_their_cells() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let doc = parse(&render(&input(vec![path])).unwrap());
-    let section = doc.by_id("problem-1").expect("first problem's examples");
-    assert_eq!(
-        section.all("h3")[0].text(),
-        "Cost (AUD): \"…\" is ambiguous"
-    );
+    let doc = parse(&render(&input(), &sample()));
+    let section = doc
+        .by_id("problem-2")
+        .expect("the ambiguous costs' examples");
+    assert_eq!(section.all("h3")[0].text(), "Cost (AUD): decimal comma");
     let heads: Vec<String> = section.all("th").iter().map(|t| t.text()).collect();
     assert_eq!(
         heads,
@@ -117,9 +113,9 @@ fn each_problem_shows_its_first_twenty_rows_with_their_cells() {
 
     // Row 27 is an example of both of its problems; the failed row of its API error.
     for label in [
-        "Name: is required when there is no id",
-        "Cost (AUD): \"…\" is not an amount",
-        "API error 400/24325",
+        "Name: is required",
+        "Cost (AUD): not an amount",
+        "lead source does not exist (400/24325)",
     ] {
         let s = doc
             .all("section")
@@ -128,29 +124,29 @@ fn each_problem_shows_its_first_twenty_rows_with_their_cells() {
             .unwrap_or_else(|| panic!("no examples for {label}"));
         let rows = s.all("table")[0].rows();
         assert_eq!(rows.len(), 1);
-        let expected_row = if label.starts_with("API") { "31" } else { "27" };
+        let expected_row = if label.starts_with("lead") {
+            "31"
+        } else {
+            "27"
+        };
         assert_eq!(rows[0][0], expected_row);
     }
 }
 
 #[test]
 fn every_value_is_escaped() {
-    let dir = tempfile::tempdir().unwrap();
     let evil = "<script>alert('x')</script> & \"co\"";
     let error = format!("Name: {evil:?} is a duplicate of row 2");
-    let path = write_csv(
-        dir.path(),
-        "evil.csv",
-        false,
-        &header(&["Name"]),
-        &[vec![
-            "2", "<b>", "source", "invalid", "", "", "", &error, evil,
-        ]],
-    );
-    let mut inp = input(vec![path]);
+    let mut row =
+        Row::new(2, Status::Invalid, &[evil]).cell_problem("Name", "is a duplicate", &error);
+    row.sheet = "<b>".into();
+    let mut seen = Collected::default();
+    feed(&mut seen, "evil.csv", &["Name"], &[row]);
+    let mut inp = input();
     inp.title = "Import <b>&</b>".into();
     inp.params.push(("map & <file>".into(), evil.into()));
-    let html = render(&inp).unwrap();
+    inp.command = format!("ivvy-import validate {evil}");
+    let html = render(&inp, &seen);
     assert!(!html.contains("<script"));
     assert!(!html.contains("<b>"));
     let doc = parse(&html);
@@ -164,9 +160,7 @@ fn every_value_is_escaped() {
 
 #[test]
 fn page_needs_nothing_from_outside() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let html = render(&input(vec![path])).unwrap();
+    let html = render(&input(), &sample());
     let doc = parse(&html);
     assert!(doc.all("script").is_empty());
     assert!(doc.all("link").is_empty());
@@ -187,9 +181,7 @@ fn page_needs_nothing_from_outside() {
 
 #[test]
 fn parameters_and_timings_are_listed_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let mut inp = input(vec![path]);
+    let mut inp = input();
     inp.params = vec![
         ("input".into(), "sources.csv".into()),
         ("rate".into(), "5/s".into()),
@@ -198,7 +190,7 @@ fn parameters_and_timings_are_listed_in_order() {
         ("read".into(), "0.1 s".into()),
         ("submit".into(), "4.0 s".into()),
     ];
-    let doc = parse(&render(&inp).unwrap());
+    let doc = parse(&render(&inp, &sample()));
     assert_eq!(
         doc.by_id("parameters").unwrap().rows(),
         [["input", "sources.csv"], ["rate", "5/s"]]
@@ -211,41 +203,22 @@ fn parameters_and_timings_are_listed_in_order() {
 
 #[test]
 fn several_files_are_counted_apart_and_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = sample_file(dir.path());
-    let b = write_csv(
-        dir.path(),
-        "stages.results.csv",
-        false,
-        &header(&["Stage", "colour"]),
-        &[
-            vec![
-                "2",
-                "Lead Stages",
-                "stage",
-                "created",
-                "9",
-                "",
-                "",
-                "",
-                "Won",
-                "#00ff00",
-            ],
-            vec![
-                "3",
-                "Lead Stages",
-                "stage",
-                "invalid",
-                "",
-                "",
-                "",
-                "colour: \"blue\" is not a colour (#rrggbb, rrggbb or #rgb)",
-                "Lost",
-                "blue",
-            ],
-        ],
+    let mut seen = sample();
+    let mut won = Row::new(2, Status::Created, &["Won", "#00ff00"]);
+    won.sheet = "Lead Stages".into();
+    let mut lost = Row::new(3, Status::Invalid, &["Lost", "blue"]).cell_problem(
+        "colour",
+        "not a colour",
+        "colour: \"blue\" is not a colour (#rrggbb, rrggbb or #rgb)",
     );
-    let doc = parse(&render(&input(vec![a, b])).unwrap());
+    lost.sheet = "Lead Stages".into();
+    feed(
+        &mut seen,
+        "stages.results.csv",
+        &["Stage", "colour"],
+        &[won, lost],
+    );
+    let doc = parse(&render(&input(), &seen));
     let rows = doc.by_id("status-table").unwrap().rows();
     let created = rows.iter().find(|r| r[0] == "created").unwrap();
     assert_eq!(created[1..], ["3", "1", "4", "12.5%"]);
@@ -294,31 +267,55 @@ fn several_files_are_counted_apart_and_together() {
 }
 
 #[test]
-fn a_file_that_is_not_a_results_file_is_refused_by_name() {
+fn write_html_writes_the_page_and_never_over_an_input() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_csv(
-        dir.path(),
-        "plain.csv",
-        false,
-        &["name", "cost"],
-        &[vec!["a", "1"]],
-    );
-    let err = render(&input(vec![path])).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-    assert!(err.to_string().contains("plain.csv"), "{err}");
-    assert!(err.to_string().contains("not a results file"), "{err}");
+    let seen = sample();
+    let out = dir.path().join("report.html");
+    write_html(&input(), &seen, &out).unwrap();
+    let html = fs::read_to_string(&out).unwrap();
+    assert_eq!(html, render(&input(), &seen));
+    let csv = dir.path().join("sources.csv");
+    fs::write(&csv, "name\nA\n").unwrap();
+    let mut inp = input();
+    inp.inputs[0].path = csv.display().to_string();
+    let err = write_html(&inp, &seen, &csv).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(fs::read_to_string(&csv).unwrap(), "name\nA\n");
 }
 
 #[test]
-fn write_html_writes_the_page_and_never_over_an_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = sample_file(dir.path());
-    let out = dir.path().join("report.html");
-    write_html(&input(vec![path.clone()]), &out).unwrap();
-    let html = fs::read_to_string(&out).unwrap();
-    assert_eq!(html, render(&input(vec![path.clone()])).unwrap());
-    let before = fs::read(&path).unwrap();
-    let err = write_html(&input(vec![path.clone()]), &path).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-    assert_eq!(fs::read(&path).unwrap(), before);
+fn the_run_is_named_when_what_and_against_what() {
+    let mut inp = input();
+    inp.map = Some(FileFacts {
+        path: "map.toml".into(),
+        bytes: 20,
+        sha1: "0".repeat(40),
+    });
+    let doc = parse(&render(&inp, &sample()));
+    let run = doc.by_id("run").expect("the run section");
+    let cell = |id: &str| doc.by_id(id).unwrap().all("td")[0].text();
+    assert_eq!(cell("when"), "2026-12-06 01:54:48 UTC");
+    assert_eq!(cell("version"), "9.9.9");
+    assert_eq!(cell("command"), "ivvy-import import sources.csv --rate 5");
+    assert_eq!(cell("account"), "https://api.example.test");
+    assert!(cell("map").starts_with("map.toml (20 bytes, SHA-1 0000"));
+    let inputs = doc.by_id("inputs").unwrap().rows();
+    assert_eq!(
+        inputs,
+        [[
+            "sources.csv",
+            "1,234",
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        ]]
+    );
+    assert!(run.text().contains("Tool version"));
+    // Each problem group says what to do next, in words and as a flag.
+    let problems = doc.by_id("problem-table").unwrap().rows();
+    let refused = &problems[0];
+    assert_eq!(refused[0], "lead source does not exist (400/24325)");
+    assert_eq!(refused[3], crate::outcome::Remedy::Refused.plain());
+    let ambiguous = problems
+        .iter()
+        .find(|r| r[0] == "Cost (AUD): decimal comma");
+    assert!(ambiguous.is_some_and(|r| r[3].contains("Correct the marked cell") && r[4].is_empty()));
 }

@@ -1,6 +1,8 @@
-//! The collector: the one task that receives finished rows (in any order) from the run,
-//! journals created/updated rows, writes results lines in input order, flushes them, and
-//! counts them for the progress display. Dry runs, plans and imports all go through it.
+//! The collector: the one task that receives finished rows (in any order) from the run and
+//! hands each, in input order, to the sinks: the journal (created/updated rows, before their
+//! line), the results CSV (written and flushed), the progress display and its counts (which
+//! yield the summary), and, when asked, the report and the results workbook. Dry runs, plans
+//! and imports all go through it; every sink names a row's problems by the same labels.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,11 +11,16 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
 
+use super::line::Line;
 use super::writer::ResultsWriter;
 use crate::error::FatalError;
+use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::progress::Progress;
+use crate::record::Record;
+use crate::report::Collected;
+use crate::results_xlsx::Book;
 use crate::resume::{Journal, RowKey, fingerprint};
 use crate::source::{Item, Spent};
 
@@ -26,8 +33,8 @@ pub(crate) struct Finished {
     pub seq: u64,
     pub item: Item,
     pub verdict: Verdict,
-    /// The labels its problems or error are counted under in the summary.
-    pub labels: Vec<String>,
+    /// Its problems, each with the label every output names it by.
+    pub problems: Vec<RowProblem>,
 }
 
 /// What reaches the collector.
@@ -43,10 +50,10 @@ pub(crate) enum Done {
     },
 }
 
-/// A row's outcome: its verdict and the labels its problems are counted under.
+/// A row's outcome: its verdict and its problems.
 pub(crate) struct Outcome {
     pub verdict: Verdict,
-    pub labels: Vec<String>,
+    pub problems: Vec<RowProblem>,
 }
 
 /// Everything the collector of one results file needs.
@@ -65,6 +72,10 @@ pub(crate) struct Collector<'a> {
     pub label: String,
     /// Live counts of the pipeline (requests, retries, 429s), shown with the bar.
     pub stats: Option<Arc<crate::pipeline::Stats>>,
+    /// The report being gathered (`--report`), its file started.
+    pub report: Option<&'a mut Collected>,
+    /// The results workbook being written (`-o x.xlsx`).
+    pub book: Option<Book>,
 }
 
 impl Collector<'_> {
@@ -108,7 +119,7 @@ impl Collector<'_> {
                         seq,
                         item,
                         verdict: o.verdict,
-                        labels: o.labels,
+                        problems: o.problems,
                     })
                     .collect(),
                 Done::Rows(batch) => batch,
@@ -150,6 +161,13 @@ impl Collector<'_> {
         self.writer
             .flush()
             .map_err(FatalError::output(&self.path))?;
+        if let Some(book) = self.book.take() {
+            let path = book.path().to_path_buf();
+            book.finish().map_err(|e| FatalError::Output {
+                path,
+                source: std::io::Error::other(e),
+            })?;
+        }
         Ok(next)
     }
 
@@ -222,26 +240,42 @@ impl Collector<'_> {
         // A results file fed back in keeps the row and sheet of the spreadsheet being fixed.
         let (row, sheet) = if plan.columns.is_results_file {
             let (row, sheet) = item.cells.origin();
-            (row.unwrap_or(item.number), Cow::Borrowed(sheet))
+            (row.unwrap_or(item.number), sheet)
         } else {
-            (item.number, Cow::Borrowed(&*plan.sheet))
+            (item.number, &*plan.sheet)
         };
+        let id = input_id(plan, item);
         self.writer
-            .write(
-                row,
-                &sheet,
-                item.kind,
-                o.verdict,
-                &input_id(plan, item),
-                echo,
-            )
+            .write(row, sheet, item.kind, o.verdict, &id, echo.clone())
             .map_err(FatalError::output(&self.path))?;
         let at = crate::progress::RowAt {
             file: &self.label,
-            sheet: &sheet,
+            sheet,
             row: u64::from(row),
         };
-        self.progress.record(item.kind, o.verdict, at, o.labels);
+        self.progress.record(item.kind, o.verdict, at, o.problems);
+        if self.report.is_none() && self.book.is_none() {
+            return Ok(());
+        }
+        let line = Line {
+            row,
+            sheet,
+            kind: item.kind,
+            verdict: o.verdict,
+            id,
+            problems: o.problems,
+            echo: echo.collect(),
+            cost: cost_of(plan, item),
+        };
+        if let Some(report) = self.report.as_deref_mut() {
+            report.row(&line);
+        }
+        if let Some(book) = &mut self.book {
+            book.row(&line).map_err(|e| FatalError::Output {
+                path: book.path().to_path_buf(),
+                source: std::io::Error::other(e),
+            })?;
+        }
         Ok(())
     }
 }
@@ -250,14 +284,14 @@ impl Collector<'_> {
 #[derive(Clone, Copy)]
 pub(crate) struct OutcomeRef<'a> {
     verdict: &'a Verdict,
-    labels: &'a [String],
+    problems: &'a [RowProblem],
 }
 
 impl<'a> From<&'a Outcome> for OutcomeRef<'a> {
     fn from(o: &'a Outcome) -> Self {
         OutcomeRef {
             verdict: &o.verdict,
-            labels: &o.labels,
+            problems: &o.problems,
         }
     }
 }
@@ -266,7 +300,7 @@ impl Finished {
     fn outcome(&self) -> OutcomeRef<'_> {
         OutcomeRef {
             verdict: &self.verdict,
-            labels: &self.labels,
+            problems: &self.problems,
         }
     }
 }
@@ -296,4 +330,15 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
         return Cow::Borrowed("");
     }
     Cow::Borrowed(item.cells.invalid_id(plan))
+}
+
+/// Where a valid source row's cost sits among the echoed cells, and its amount.
+fn cost_of(plan: &TablePlan, item: &Item) -> Option<(usize, f64)> {
+    let Ok(Record::Source(source)) = &item.checked else {
+        return None;
+    };
+    let amount = source.cost.as_ref()?.to_f64();
+    let (column, _) = plan.columns.fields.get(Field::Cost)?;
+    let slot = plan.slots.iter().position(|s| *s == Some(column))?;
+    Some((slot, amount))
 }

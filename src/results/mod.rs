@@ -1,6 +1,10 @@
 //! The results file: the writer of its lines, and the one task that puts finished rows in
-//! input order, writes and flushes them, journals what was done, and feeds the progress bar.
+//! input order and hands each to the sinks: the results CSV, the journal, the progress
+//! display and its counts, and, when asked, the report and the results workbook.
 
 pub(crate) mod collector;
+pub(crate) mod line;
+pub(crate) mod read;
 mod replace;
+pub(crate) mod tally;
 pub(crate) mod writer;

@@ -17,7 +17,7 @@ use crate::outcome::{RESULT_COLUMNS, Verdict};
 /// quoted by `csv_core`, so the lines are exactly what `csv::Writer` writes.
 pub(crate) struct ResultsWriter {
     out: BufWriter<File>,
-    line: Vec<u8>,
+    line: CsvLine,
     echo_len: usize,
     /// The file this one replaced, being let go (see [`replace`]).
     _released: Released,
@@ -34,7 +34,7 @@ impl ResultsWriter {
         }
         let mut w = ResultsWriter {
             out,
-            line: Vec::with_capacity(256),
+            line: CsvLine::default(),
             echo_len: echo.len(),
             _released: released,
         };
@@ -51,38 +51,17 @@ impl ResultsWriter {
         Ok(w)
     }
 
-    /// Adds a field that never needs quotes (a number, a kind, a status).
     fn plain(&mut self, f: &[u8]) {
-        if !self.line.is_empty() {
-            self.line.push(b',');
-        }
-        self.line.extend_from_slice(f);
+        self.line.plain(f);
     }
 
-    /// Adds a field to the line, quoted if it needs to be.
     fn field(&mut self, f: &[u8]) {
-        if !self.line.is_empty() {
-            self.line.push(b',');
-        }
-        if !needs_quotes(f) {
-            self.line.extend_from_slice(f);
-            return;
-        }
-        // Quoted, every `"` doubled: at most twice as long, and the two quotes.
-        let start = self.line.len();
-        self.line.resize(start + 2 * f.len() + 2, 0);
-        self.line[start] = b'"';
-        let (_, _, n) = csv_core::quote(f, &mut self.line[start + 1..], b'"', b'\\', true);
-        self.line.truncate(start + 1 + n);
-        self.line.push(b'"');
+        self.line.field(f);
     }
 
     /// Ends the line and hands it to the file.
     fn end_line(&mut self) -> io::Result<()> {
-        self.line.push(b'\n');
-        let r = self.out.write_all(&self.line);
-        self.line.clear();
-        r
+        self.line.end(&mut self.out)
     }
 
     pub(crate) fn write<S: AsRef<str>>(
@@ -119,6 +98,69 @@ impl ResultsWriter {
     /// Pushes what is written to the file, so a crash leaves only whole, true lines.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// One CSV line being put together, fields quoted as `csv::Writer` quotes them by default
+/// (comma, `"` doubled, `\n` line ends): the one way this tool writes CSV (results, exports,
+/// templates).
+#[derive(Debug, Default)]
+pub(crate) struct CsvLine(Vec<u8>, usize);
+
+impl CsvLine {
+    /// Starts a field: after a comma unless it is the first.
+    fn next(&mut self) {
+        if self.1 > 0 {
+            self.0.push(b',');
+        }
+        self.1 += 1;
+    }
+
+    /// Adds a field that never needs quotes (a number, a kind, a status).
+    pub(crate) fn plain(&mut self, f: &[u8]) {
+        self.next();
+        self.0.extend_from_slice(f);
+    }
+
+    /// Adds a field, quoted if it needs to be.
+    pub(crate) fn field(&mut self, f: &[u8]) {
+        self.next();
+        if !needs_quotes(f) {
+            self.0.extend_from_slice(f);
+            return;
+        }
+        // Quoted, every `"` doubled: at most twice as long, and the two quotes.
+        let start = self.0.len();
+        self.0.resize(start + 2 * f.len() + 2, 0);
+        self.0[start] = b'"';
+        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 1..], b'"', b'\\', true);
+        self.0.truncate(start + 1 + n);
+        self.0.push(b'"');
+    }
+
+    /// Ends the line and writes it whole to `out`.
+    pub(crate) fn end(&mut self, out: &mut impl Write) -> io::Result<()> {
+        // A line of one empty field is `""`, or it would read as a blank line.
+        if self.1 == 1 && self.0.is_empty() {
+            self.0.extend_from_slice(b"\"\"");
+        }
+        self.0.push(b'\n');
+        let r = out.write_all(&self.0);
+        self.0.clear();
+        self.1 = 0;
+        r
+    }
+
+    /// Writes one whole line of these fields to `out`.
+    pub(crate) fn record<F: AsRef<[u8]>>(
+        out: &mut impl Write,
+        fields: impl IntoIterator<Item = F>,
+    ) -> io::Result<()> {
+        let mut line = CsvLine::default();
+        for f in fields {
+            line.field(f.as_ref());
+        }
+        line.end(out)
     }
 }
 
@@ -201,6 +243,17 @@ mod tests {
                 .unwrap();
             let expected = expected.into_inner().unwrap();
             proptest::prop_assert_eq!(std::fs::read(&p).unwrap(), expected);
+        }
+
+        #[test]
+        fn any_record_is_written_as_the_csv_crate_writes_it(
+            fields in proptest::collection::vec("(\\PC|[,\"\r\n\t ]){0,8}", 1..5),
+        ) {
+            let mut ours = Vec::new();
+            CsvLine::record(&mut ours, &fields).unwrap();
+            let mut theirs = csv::Writer::from_writer(Vec::new());
+            theirs.write_record(&fields).unwrap();
+            proptest::prop_assert_eq!(ours, theirs.into_inner().unwrap());
         }
     }
 

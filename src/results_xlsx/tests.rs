@@ -2,28 +2,119 @@ use super::*;
 use crate::test_support::zipped;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use std::fs;
-use std::io::Write as _;
 
-const HEADER: &str =
-    "row,sheet,kind,status,id,error_code,specific_code,error,Name,Cost (AUD),Code\n";
+use crate::kind::Kind;
+use crate::outcome::{ProblemLabel, Remedy, RowProblem, Status, Verdict};
 
-fn results_csv(dir: &Path) -> PathBuf {
-    let path = dir.join("sources.results.csv");
-    let mut f = fs::File::create(&path).unwrap();
-    f.write_all(b"\xEF\xBB\xBF").unwrap();
-    f.write_all(HEADER.as_bytes()).unwrap();
-    f.write_all(
-        concat!(
-            "2,,source,created,755,,,,Website,10,007\n",
-            "3,,source,invalid,,,,\"Cost (AUD): \"\"7,5\"\" is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500\",Fair,\"7,5\",8\n",
-            "4,,source,invalid,,,,\"Name: is required when there is no id; Cost (AUD): \"\"8,1\"\" is ambiguous (decimal comma or thousands separator?)\",,\"8,1\",9\n",
-            "5,,source,failed,,400,24325,The name is in use,Taken,1,10\n",
-            "6,,source,skipped,,,,,Later,2,11\n",
+const HEADER: &str = "row,sheet,kind,status,id,error_code,specific_code,error,Name,Cost (AUD),Code";
+
+/// One finished row, owned.
+struct Row {
+    row: u32,
+    verdict: Verdict,
+    problems: Vec<RowProblem>,
+    echo: [&'static str; 3],
+    cost: Option<(usize, f64)>,
+}
+
+fn cell_problem(column: &str, words: &str, text: &str, remedy: Remedy) -> RowProblem {
+    RowProblem {
+        label: ProblemLabel::new(format!("{column}: {words}")),
+        text: Some(text.into()),
+        column: Some(column.into()),
+        remedy,
+    }
+}
+
+fn invalid(row: u32, problems: Vec<RowProblem>, echo: [&'static str; 3]) -> Row {
+    let error = problems
+        .iter()
+        .filter_map(|p| p.text.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Row {
+        row,
+        verdict: Verdict::with_error(Status::Invalid, error),
+        problems,
+        echo,
+        cost: None,
+    }
+}
+
+fn rows() -> Vec<Row> {
+    let ambiguous = |v: &str| {
+        format!(
+            "Cost (AUD): \"{v}\" is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500"
         )
-        .as_bytes(),
-    )
-    .unwrap();
-    path
+    };
+    let mut failed = Verdict::with_error(
+        Status::Failed,
+        "lead source does not exist (400/24325): The name is in use",
+    );
+    failed.error_code = Some(400);
+    failed.specific_code = Some(24325);
+    let refused = RowProblem::whole("lead source does not exist (400/24325)".into(), &failed);
+    vec![
+        Row {
+            row: 2,
+            verdict: Verdict::with_id(Status::Created, 755),
+            problems: vec![],
+            echo: ["Website", "10", "007"],
+            cost: Some((1, 10.0)),
+        },
+        invalid(
+            3,
+            vec![cell_problem(
+                "Cost (AUD)",
+                "decimal comma",
+                &ambiguous("7,5"),
+                Remedy::DecimalComma,
+            )],
+            ["Fair", "7,5", "8"],
+        ),
+        invalid(
+            4,
+            vec![
+                cell_problem(
+                    "Name",
+                    "is required",
+                    "Name: is required when there is no id",
+                    Remedy::FixCell,
+                ),
+                cell_problem(
+                    "Cost (AUD)",
+                    "decimal comma",
+                    &ambiguous("8,1"),
+                    Remedy::DecimalComma,
+                ),
+            ],
+            ["", "8,1", "9"],
+        ),
+        Row {
+            row: 5,
+            verdict: failed,
+            problems: vec![refused],
+            echo: ["Taken", "1", "10"],
+            cost: Some((1, 1.0)),
+        },
+        Row {
+            row: 6,
+            verdict: Verdict::new(Status::Skipped),
+            problems: vec![],
+            echo: ["Later", "2", "11"],
+            cost: Some((1, 2.0)),
+        },
+        invalid(
+            7,
+            vec![cell_problem(
+                "Name",
+                "is a duplicate",
+                "Name: \"Website\" is a duplicate of row 2",
+                Remedy::Duplicate,
+            )],
+            ["Website", "3", "12"],
+        ),
+    ]
 }
 
 fn s(v: &str) -> Data {
@@ -31,9 +122,29 @@ fn s(v: &str) -> Data {
 }
 
 fn convert(dir: &Path) -> (PathBuf, XlsxSummary) {
-    let csv = results_csv(dir);
     let out = dir.join("sources.results.xlsx");
-    let summary = csv_to_xlsx(&csv, &out).unwrap();
+    let echo: Vec<String> = ["Name", "Cost (AUD)", "Code"].map(String::from).to_vec();
+    let mut book = Book::create(
+        &out,
+        &dir.join("sources.csv"),
+        &dir.join("sources.results.csv"),
+        &echo,
+    )
+    .unwrap();
+    for r in rows() {
+        book.row(&Line {
+            row: r.row,
+            sheet: "",
+            kind: Some(Kind::Source),
+            verdict: &r.verdict,
+            id: "".into(),
+            problems: &r.problems,
+            echo: r.echo.to_vec(),
+            cost: r.cost,
+        })
+        .unwrap();
+    }
+    let summary = book.finish().unwrap();
     (out, summary)
 }
 
@@ -88,9 +199,9 @@ fn results_sheet_has_the_csv_columns_and_values() {
     let range = book.worksheet_range("Results").unwrap();
     let rows: Vec<&[Data]> = range.rows().collect();
     let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
-    assert_eq!(header.join(","), HEADER.trim_end());
-    assert_eq!(rows.len(), 6);
-    assert_eq!(summary.rows, 5);
+    assert_eq!(header.join(","), HEADER);
+    assert_eq!(rows.len(), 7);
+    assert_eq!(summary.rows, 6);
     assert_eq!(
         rows[1],
         [
@@ -103,14 +214,18 @@ fn results_sheet_has_the_csv_columns_and_values() {
             Data::Empty,
             Data::Empty,
             s("Website"),
-            s("10"),
+            Data::Float(10.0),
             s("007"),
-        ]
+        ],
+        "a valid row's cost is a number; other cells stay text as written"
     );
-    assert_eq!(rows[2][9], s("7,5"));
+    assert_eq!(rows[2][9], s("7,5"), "an invalid cost stays as written");
     assert_eq!(rows[4][5], Data::Float(400.0));
     assert_eq!(rows[4][6], Data::Float(24325.0));
-    assert_eq!(rows[4][7], s("The name is in use"));
+    assert_eq!(
+        rows[4][7],
+        s("lead source does not exist (400/24325): The name is in use")
+    );
     assert_eq!(rows[3][8], Data::Empty);
 }
 
@@ -123,16 +238,17 @@ fn summary_sheet_counts_rows_by_status_and_problem() {
         [
             ("created".to_string(), 1),
             ("skipped".to_string(), 1),
-            ("invalid".to_string(), 2),
+            ("invalid".to_string(), 3),
             ("failed".to_string(), 1),
         ]
     );
     assert_eq!(
         summary.by_problem,
         [
-            ("Cost (AUD): \"…\" is ambiguous".to_string(), 2),
-            ("API error 400/24325".to_string(), 1),
-            ("Name: is required when there is no id".to_string(), 1),
+            ("lead source does not exist (400/24325)".to_string(), 1),
+            ("Cost (AUD): decimal comma".to_string(), 2),
+            ("Name: is a duplicate".to_string(), 1),
+            ("Name: is required".to_string(), 1),
         ]
     );
     let mut book: Xlsx<_> = open_workbook(&out).unwrap();
@@ -143,7 +259,15 @@ fn summary_sheet_counts_rows_by_status_and_problem() {
         .map(|r| (r[0].to_string(), r[1].clone()))
         .collect();
     let find = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
-    assert_eq!(find("Rows"), Some(Data::Float(5.0)));
+    assert_eq!(find("Rows"), Some(Data::Float(6.0)));
+    let title = range
+        .get((0, 0))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert_eq!(
+        title, "Results of sources.csv",
+        "the Summary names the input"
+    );
     for (status, n) in &summary.by_status {
         assert_eq!(find(status), Some(Data::Float(*n as f64)), "{status}");
     }
@@ -156,12 +280,13 @@ fn summary_sheet_counts_rows_by_status_and_problem() {
 fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let (out, summary) = convert(dir.path());
-    // Row 3: the cost (J3); row 4: name (I4) and cost (J4); row 5: the API error (H5).
-    assert_eq!(summary.marked_cells, 4);
-    assert_eq!(summary.notes, 4);
+    // Row 3: the cost (J3); row 4: name (I4) and cost (J4); row 5: the API error (H5); row
+    // 7: the duplicate name (I7).
+    assert_eq!(summary.marked_cells, 5);
+    assert_eq!(summary.notes, 5);
     let notes = comments(&zipped(&out, "xl/comments1.xml"));
     let refs: Vec<&str> = notes.iter().map(|(r, _)| r.as_str()).collect();
-    assert_eq!(refs, ["J3", "I4", "J4", "H5"]);
+    assert_eq!(refs, ["J3", "I4", "J4", "H5", "I7"]);
     assert!(
         notes[0].1.starts_with("Cost (AUD): \"7,5\" is ambiguous"),
         "{notes:?}"
@@ -169,7 +294,11 @@ fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
     assert!(notes[0].1.ends_with("e.g. 7.5 or 7500"), "{notes:?}");
     assert_eq!(notes[1].1, "Name: is required when there is no id");
     assert!(notes[2].1.starts_with("Cost (AUD): \"8,1\" is ambiguous"));
-    assert_eq!(notes[3].1, "The name is in use");
+    assert_eq!(
+        notes[3].1,
+        "lead source does not exist (400/24325): The name is in use"
+    );
+    assert_eq!(notes[4].1, "Name: \"Website\" is a duplicate of row 2");
 
     let sheet = zipped(&out, "xl/worksheets/sheet2.xml");
     let styles = zipped(&out, "xl/styles.xml");
@@ -200,10 +329,10 @@ fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
             .unwrap()
             .contains("FFFFC7CE")
     };
-    for cell in ["J3", "I4", "J4", "H5"] {
+    for cell in ["J3", "I4", "J4", "H5", "I7"] {
         assert!(filled(cell), "{cell} is not filled");
     }
-    for cell in ["J2", "I3", "H3", "I5"] {
+    for cell in ["J2", "I3", "H3", "I5", "H7"] {
         assert!(!filled(cell), "{cell} is filled");
     }
 }
@@ -213,7 +342,7 @@ fn header_is_frozen_and_filtered() {
     let dir = tempfile::tempdir().unwrap();
     let (out, _) = convert(dir.path());
     let sheet = zipped(&out, "xl/worksheets/sheet2.xml");
-    assert!(sheet.contains("<autoFilter ref=\"A1:K6\""), "{sheet}");
+    assert!(sheet.contains("<autoFilter ref=\"A1:K7\""), "{sheet}");
     assert!(sheet.contains("state=\"frozen\""));
     assert!(sheet.contains("topLeftCell=\"A2\""));
     assert!(sheet.contains("<col "), "column widths are set");
@@ -237,38 +366,33 @@ fn workbook_reads_back_as_a_results_file() {
 }
 
 #[test]
-fn a_file_that_is_not_a_results_file_writes_nothing() {
+fn the_input_and_the_results_csv_are_never_its_output() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("plain.csv");
-    fs::write(&csv, "name,cost\na,1\n").unwrap();
-    let out = dir.path().join("plain.xlsx");
-    let err = csv_to_xlsx(&csv, &out).unwrap_err();
-    assert!(matches!(err, Error::Read { .. }), "{err:?}");
-    assert!(err.to_string().contains("not a results file"), "{err}");
-    assert!(!out.exists());
-}
-
-#[test]
-fn the_results_file_is_never_its_own_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = results_csv(dir.path());
-    let before = fs::read(&csv).unwrap();
-    let err = csv_to_xlsx(&csv, &csv).unwrap_err();
-    assert!(matches!(err, Error::SameFile { .. }));
-    assert_eq!(fs::read(&csv).unwrap(), before);
+    let csv = dir.path().join("leads.csv");
+    fs::write(&csv, "name\nA\n").unwrap();
+    let results = dir.path().join("leads.results.csv");
+    for out in [&csv, &results] {
+        let err = Book::create(out, &csv, &results, &[]).err().unwrap();
+        assert!(matches!(err, Error::SameFile { .. }), "{err:?}");
+    }
+    assert_eq!(fs::read_to_string(&csv).unwrap(), "name\nA\n");
 }
 
 #[test]
 fn too_many_columns_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("wide.results.csv");
-    let mut header = String::from("row,sheet,kind,status,id,error_code,specific_code,error");
-    for i in 0..MAX_COLUMNS {
-        header.push_str(&format!(",c{i}"));
-    }
-    fs::write(&csv, header + "\n").unwrap();
-    let err = csv_to_xlsx(&csv, &dir.path().join("wide.xlsx")).unwrap_err();
+    let echo: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("c{i}")).collect();
+    let out = dir.path().join("wide.xlsx");
+    let err = Book::create(
+        &out,
+        &dir.path().join("w.csv"),
+        &dir.path().join("w.r.csv"),
+        &echo,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(err, Error::TooManyColumns { columns, .. } if columns == MAX_COLUMNS + 8));
+    assert!(!out.exists());
 }
 
 #[test]

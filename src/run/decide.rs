@@ -5,9 +5,9 @@
 use std::ops::ControlFlow;
 
 use super::file::FileRun;
-use super::send::{Next, ToSend, finished};
+use super::send::{Next, ToSend, finished, problems};
 use crate::input::plan::TablePlan;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::Submitted;
 use crate::pipeline::account::Action;
 use crate::pipeline::stop::Stop;
@@ -18,16 +18,13 @@ use crate::resume::RowKey;
 use crate::resume::fingerprint;
 use crate::source::{Item, claim};
 
-fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<String>) {
+fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {
     let error = problems
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    let labels = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.column, p.kind.label()))
-        .collect();
+    let labels = problems.iter().map(Problem::to_row_problem).collect();
     (Verdict::with_error(Status::Invalid, error), labels)
 }
 
@@ -40,7 +37,7 @@ impl FileRun<'_> {
         item: &Item,
         key: &RowKey,
         record: &Record,
-    ) -> ControlFlow<(Verdict, Vec<String>), bool> {
+    ) -> ControlFlow<(Verdict, Vec<RowProblem>), bool> {
         let Some(r) = &self.resume else {
             return ControlFlow::Continue(false);
         };
@@ -57,7 +54,8 @@ impl FileRun<'_> {
                     d.id
                 ),
             );
-            return ControlFlow::Break((v, vec!["changed since resumed run".into()]));
+            let problem = RowProblem::whole("changed since resumed run".into(), &v);
+            return ControlFlow::Break((v, vec![problem]));
         }
         if let Some(&(status, id)) = r.batch_done.get(key) {
             return ControlFlow::Break((Verdict::kept(status, id), vec![]));
@@ -109,7 +107,10 @@ impl FileRun<'_> {
                     Err(p) => problems_verdict(p),
                     Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
                 };
-                Outcome { verdict, labels }
+                Outcome {
+                    verdict,
+                    problems: labels,
+                }
             })
             .collect();
         Done::InPlace {
@@ -158,12 +159,9 @@ impl FileRun<'_> {
         };
         let (status_if_plan, id) = match self.action(&record, was_sent) {
             Action::Conflict(why) => {
-                return Next::Done(finished(
-                    seq,
-                    item,
-                    Verdict::with_error(Status::Conflict, why),
-                    vec!["conflict with the account".into()],
-                ));
+                let v = Verdict::with_error(Status::Conflict, why);
+                let problem = RowProblem::whole("conflict with the account".into(), &v);
+                return Next::Done(finished(seq, item, v, vec![problem]));
             }
             Action::Unchanged(id) => {
                 return Next::Done(finished(
@@ -186,12 +184,8 @@ impl FileRun<'_> {
         }
         if self.stop.is_stopping() {
             let s = skipped(&self.stop);
-            return Next::Done(finished(
-                seq,
-                item,
-                s.verdict,
-                s.error_label.into_iter().collect(),
-            ));
+            let problems = problems(&s);
+            return Next::Done(finished(seq, item, s.verdict, problems));
         }
         Next::Send(ToSend {
             seq,
@@ -209,6 +203,6 @@ fn skipped(stop: &Stop) -> Submitted {
             Status::Skipped,
             format!("not sent: the run stopped ({})", stop.reason()),
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("not sent: the run stopped".into()),
     }
 }

@@ -20,8 +20,10 @@ use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
 use crate::progress::Progress;
 use crate::record::names::Names;
+use crate::report::Collected;
 use crate::results::collector::{Collector, Done, Finished, WINDOW};
 use crate::results::writer::ResultsWriter;
+use crate::results_xlsx::Book;
 use crate::resume::{self as journal_file, Journal};
 use crate::source::{Channels, Item, Spent, read_file};
 
@@ -45,6 +47,7 @@ impl FileRun<'_> {
         file: Opened,
         names: &mut Names,
         progress: &mut Progress,
+        mut report: Option<&mut Collected>,
     ) -> Result<(), FatalError> {
         names.reserve(self.plans.iter().filter_map(|p| p.rows_hint).sum());
         // A plan sends nothing, so it has nothing to journal.
@@ -68,6 +71,20 @@ impl FileRun<'_> {
         };
         let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
             .map_err(FatalError::output(&write_path))?;
+        let book = match &self.job.workbook {
+            Some(out) => Some(
+                Book::create(out, &self.job.input, &self.job.output, &file.echo).map_err(|e| {
+                    FatalError::Output {
+                        path: out.clone(),
+                        source: std::io::Error::other(e),
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        if let Some(r) = report.as_deref_mut() {
+            r.start_file(self.job.output.clone(), &file.echo);
+        }
 
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
@@ -100,6 +117,8 @@ impl FileRun<'_> {
                 .to_string_lossy()
                 .into_owned(),
             stats: self.live.as_ref().map(|s| s.stats()),
+            report,
+            book,
         };
         let (dispatched, collected) = tokio::join!(
             self.dispatch(items_rx, done_tx, &window, journal.as_ref(), names),

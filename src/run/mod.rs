@@ -18,6 +18,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
+use crate::report::Collected;
 use crate::resume::{self as journal_file, Recovered};
 use crate::summary::{Mode, Summary};
 
@@ -110,6 +111,9 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(_) => Mode::Import,
     };
     crate::guard::check_outputs(&config)?;
+    if let Some(path) = &config.report {
+        check_report_folder(path)?;
+    }
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -153,11 +157,14 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         live: live.as_ref(),
         stop: &stop,
     };
-    let results_files = files.run(opened, resumes, &mut progress).await?;
+    let mut report = config.report.as_ref().map(|_| Collected::default());
+    let results_files = files
+        .run(opened, resumes, &mut progress, report.as_mut())
+        .await?;
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
-    finish_summary(&config, mode, &mut summary)?;
+    finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
 }
 
@@ -217,6 +224,7 @@ impl FileRuns<'_> {
         opened: Vec<Opened>,
         resumes: Vec<Resumed>,
         progress: &mut Progress,
+        mut report: Option<&mut Collected>,
     ) -> Result<Vec<String>, FatalError> {
         let config = self.config;
         let matching = Matching {
@@ -255,15 +263,10 @@ impl FileRuns<'_> {
                 plan: self.mode == Mode::Plan,
                 matching,
             };
-            run.go(file, &mut names, progress).await?;
+            run.go(file, &mut names, progress, report.as_deref_mut())
+                .await?;
             results_files.push(job.output.display().to_string());
             if let Some(book) = &job.workbook {
-                crate::results_xlsx::csv_to_xlsx(&job.output, book).map_err(|e| {
-                    FatalError::Output {
-                        path: book.clone(),
-                        source: std::io::Error::other(e),
-                    }
-                })?;
                 results_files.push(book.display().to_string());
             }
         }
@@ -273,9 +276,14 @@ impl FileRuns<'_> {
 
 /// The summary's last touches: the report, what a plan would call, and, once an import
 /// has left nothing failed or skipped, its journals removed.
-fn finish_summary(config: &Config, mode: Mode, summary: &mut Summary) -> Result<(), FatalError> {
-    if let Some(path) = &config.report {
-        write_report(config, summary, path)?;
+fn finish_summary(
+    config: &Config,
+    mode: Mode,
+    summary: &mut Summary,
+    report: Option<&Collected>,
+) -> Result<(), FatalError> {
+    if let (Some(path), Some(seen)) = (&config.report, report) {
+        write_report(config, summary, seen, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
@@ -302,11 +310,8 @@ async fn start_live(
     if let Some(note) = backend.sandbox_note() {
         progress.say(&note);
     }
-    let mut submitter = Submitter::new(
-        backend.client.clone(),
-        Policy::from(&submit.pacing),
-        stop.clone(),
-    );
+    let mut submitter =
+        Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
         if let Err(f) = submitter.load_existing(k).await {
@@ -321,6 +326,41 @@ async fn start_live(
         submitter: Arc::new(submitter),
         _backend: backend,
     })
+}
+
+/// The report's folder must be there before any row is read or request made, so a long run
+/// does not end unable to write it.
+fn check_report_folder(path: &std::path::Path) -> Result<(), FatalError> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("--report: {} is not a folder", dir.display())),
+        }),
+        Err(e) => Err(FatalError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("--report: the folder {} does not exist", dir.display()),
+            ),
+        }),
+    }
+}
+
+/// The submitter's policy, from the run's pacing flags.
+pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
+    Policy {
+        rate: p.rate,
+        retries: p.retries,
+        backoff: p.backoff,
+        concurrency: p.concurrency,
+        max_wait: p.max_wait,
+        give_up_after: p.give_up_after,
+        batch_size: p.batch_size,
+    }
 }
 
 /// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops

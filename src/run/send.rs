@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
@@ -31,12 +31,17 @@ pub(super) struct ToSend {
     pub(super) key: RowKey,
 }
 
-pub(super) fn finished(seq: u64, item: Item, verdict: Verdict, labels: Vec<String>) -> Finished {
+pub(super) fn finished(
+    seq: u64,
+    item: Item,
+    verdict: Verdict,
+    problems: Vec<RowProblem>,
+) -> Finished {
     Finished {
         seq,
         item,
         verdict,
-        labels,
+        problems,
     }
 }
 
@@ -63,7 +68,16 @@ pub(super) async fn submit(
         s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),
     };
-    finished(seq, item, s.verdict, s.error_label.into_iter().collect())
+    let problems = problems(&s);
+    finished(seq, item, s.verdict, problems)
+}
+
+/// The problem a submitted row's outcome names, if any.
+pub(super) fn problems(s: &Submitted) -> Vec<RowProblem> {
+    s.error_label
+        .iter()
+        .map(|l| RowProblem::whole(l.clone(), &s.verdict))
+        .collect()
 }
 
 pub(super) fn abandoned() -> Submitted {
@@ -72,7 +86,7 @@ pub(super) fn abandoned() -> Submitted {
             Status::Skipped,
             "interrupted while in flight: run --resume to check",
         ),
-        error_label: Some("skipped".into()),
+        error_label: Some("interrupted while in flight".into()),
     }
 }
 
@@ -123,12 +137,8 @@ pub(super) async fn submit_batch(
     rows.into_iter()
         .zip(outcomes)
         .map(|(r, s)| {
-            finished(
-                r.seq,
-                r.item,
-                s.verdict,
-                s.error_label.into_iter().collect(),
-            )
+            let problems = problems(&s);
+            finished(r.seq, r.item, s.verdict, problems)
         })
         .collect()
 }

@@ -149,5 +149,5 @@ fn problems_found_before_come_first() {
     .unwrap_err();
     assert_eq!(p[0], earlier);
     assert_eq!(p.len(), 3, "{p:?}");
-    assert_eq!(ProblemKind::Required.label(), "required");
+    assert_eq!(ProblemKind::Required.label(), "is required");
 }

@@ -1,133 +1,152 @@
-//! Results files for the report's tests, and counts taken from them independently.
+//! Finished rows for the report's tests, fed to the report as the collector feeds it.
 
-use std::collections::HashMap;
-use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::super::ReportInput;
+use super::super::{Collected, FileFacts, ReportInput};
+use crate::kind::Kind;
+use crate::outcome::{ProblemLabel, Remedy, RowProblem, Status, Verdict};
+use crate::results::line::Line;
 
-pub(super) fn write_csv(
-    dir: &Path,
-    name: &str,
-    bom: bool,
-    header: &[&str],
-    rows: &[Vec<&str>],
-) -> PathBuf {
-    let path = dir.join(name);
-    let mut f = fs::File::create(&path).unwrap();
-    if bom {
-        f.write_all(b"\xEF\xBB\xBF").unwrap();
+/// One finished row, owned.
+pub(super) struct Row {
+    pub row: u32,
+    pub sheet: String,
+    pub verdict: Verdict,
+    pub problems: Vec<RowProblem>,
+    pub echo: Vec<String>,
+}
+
+impl Row {
+    pub(super) fn new(row: u32, status: Status, echo: &[&str]) -> Row {
+        Row {
+            row,
+            sheet: String::new(),
+            verdict: Verdict::new(status),
+            problems: Vec::new(),
+            echo: echo.iter().map(ToString::to_string).collect(),
+        }
     }
-    let mut w = csv::Writer::from_writer(f);
-    w.write_record(header).unwrap();
+
+    /// A problem of a cell, as `record::Problem` makes it.
+    pub(super) fn cell_problem(mut self, column: &str, words: &str, text: &str) -> Row {
+        self.problems.push(RowProblem {
+            label: ProblemLabel::new(format!("{column}: {words}")),
+            text: Some(text.to_string()),
+            column: Some(column.to_string()),
+            remedy: Remedy::FixCell,
+        });
+        self.verdict.error = self
+            .problems
+            .iter()
+            .map(|p| p.text(&self.verdict).to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        self
+    }
+}
+
+/// Feeds a file's rows to the report.
+pub(super) fn feed(seen: &mut Collected, path: &str, echo: &[&str], rows: &[Row]) {
+    let echo: Vec<String> = echo.iter().map(ToString::to_string).collect();
+    seen.start_file(PathBuf::from(path), &echo);
     for r in rows {
-        w.write_record(r).unwrap();
+        seen.row(&Line {
+            row: r.row,
+            sheet: &r.sheet,
+            kind: Some(Kind::Source),
+            verdict: &r.verdict,
+            id: "".into(),
+            problems: &r.problems,
+            echo: r.echo.iter().map(String::as_str).collect(),
+            cost: None,
+        });
     }
-    w.flush().unwrap();
-    path
 }
 
-/// A results file's header with these echoed columns.
-pub(super) fn header(echoed: &[&'static str]) -> Vec<&'static str> {
-    crate::outcome::RESULT_COLUMNS
-        .into_iter()
-        .chain(echoed.iter().copied())
-        .collect()
-}
-
-/// 25 rows with an ambiguous cost, some other problems, some successes.
-pub(super) fn sample_rows() -> Vec<Vec<String>> {
+/// 25 rows with an ambiguous cost, some other problems, some successes, one refusal.
+pub(super) fn sample_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for i in 0..25 {
         let cost = format!("{i},5");
-        rows.push(vec![
-            (i + 2).to_string(),
-            String::new(),
-            "source".into(),
-            "invalid".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            format!(
-                "Cost (AUD): {cost:?} is ambiguous (decimal comma or thousands separator?); \
-                 write it with a decimal point, e.g. 7.5 or 7500"
+        let text = format!(
+            "Cost (AUD): {cost:?} is ambiguous (decimal comma or thousands separator?); \
+             write it with a decimal point, e.g. 7.5 or 7500"
+        );
+        rows.push(
+            Row::new(i + 2, Status::Invalid, &[&format!("Source {i}"), &cost]).cell_problem(
+                "Cost (AUD)",
+                "decimal comma",
+                &text,
             ),
-            format!("Source {i}"),
-            cost,
-        ]);
+        );
     }
-    rows.push(vec![
-        "27".into(),
-        String::new(),
-        "source".into(),
-        "invalid".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        "Name: is required when there is no id; Cost (AUD): \"x\" is not an amount".into(),
-        String::new(),
-        "x".into(),
-    ]);
+    rows.push(
+        Row::new(27, Status::Invalid, &["", "x"])
+            .cell_problem(
+                "Name",
+                "is required",
+                "Name: is required when there is no id",
+            )
+            .cell_problem(
+                "Cost (AUD)",
+                "not an amount",
+                "Cost (AUD): \"x\" is not an amount",
+            ),
+    );
     for i in 0..3 {
-        rows.push(vec![
-            (28 + i).to_string(),
-            String::new(),
-            "source".into(),
-            "created".into(),
-            (700 + i).to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            format!("Fine {i}"),
-            "10".into(),
-        ]);
+        let mut r = Row::new(28 + i, Status::Created, &[&format!("Fine {i}"), "10"]);
+        r.verdict.id = Some(700 + u64::from(i));
+        rows.push(r);
     }
-    rows.push(vec![
-        "31".into(),
-        String::new(),
-        "source".into(),
-        "failed".into(),
-        String::new(),
-        "400".into(),
-        "24325".into(),
-        "The name is in use; pick another".into(),
-        "Taken".into(),
-        "1".into(),
-    ]);
+    let mut failed = Row::new(31, Status::Failed, &["Taken", "1"]);
+    failed.verdict.error_code = Some(400);
+    failed.verdict.specific_code = Some(24325);
+    failed.verdict.error = "lead source does not exist (400/24325): The name is in use".into();
+    failed.problems.push(RowProblem::whole(
+        "lead source does not exist (400/24325)".into(),
+        &failed.verdict,
+    ));
+    rows.push(failed);
     rows
 }
 
-pub(super) fn sample_file(dir: &Path) -> PathBuf {
-    let rows = sample_rows();
-    let rows: Vec<Vec<&str>> = rows
-        .iter()
-        .map(|r| r.iter().map(String::as_str).collect())
-        .collect();
-    write_csv(
-        dir,
+/// The sample rows as one results file's.
+pub(super) fn sample() -> Collected {
+    let mut seen = Collected::default();
+    feed(
+        &mut seen,
         "sources.results.csv",
-        true,
-        &header(&["Name", "Cost (AUD)"]),
-        &rows,
-    )
+        &["Name", "Cost (AUD)"],
+        &sample_rows(),
+    );
+    seen
 }
 
-pub(super) fn input(files: Vec<PathBuf>) -> ReportInput {
-    ReportInput {
-        title: "ivvy-import import".into(),
-        params: vec![("rate".into(), "5".into())],
-        timings: vec![("total".into(), "1.2 s".into())],
-        results_files: files,
-    }
-}
-
-/// Counts statuses straight from the CSV, independently of the module's reader.
-pub(super) fn count_statuses(path: &Path) -> HashMap<String, u64> {
-    let mut counts = HashMap::new();
-    let mut r = csv::Reader::from_path(path).unwrap();
-    for rec in r.records() {
-        *counts.entry(rec.unwrap()[3].to_string()).or_default() += 1;
+/// Rows counted by status, independently of the report's tally.
+pub(super) fn count_statuses(rows: &[Row]) -> std::collections::HashMap<String, u64> {
+    let mut counts = std::collections::HashMap::new();
+    for r in rows {
+        *counts
+            .entry(r.verdict.status.as_str().to_string())
+            .or_default() += 1;
     }
     counts
+}
+
+pub(super) fn input() -> ReportInput {
+    ReportInput {
+        title: "ivvy-import import".into(),
+        when: "2026-12-06 01:54:48 UTC".into(),
+        version: "9.9.9".into(),
+        command: "ivvy-import import sources.csv --rate 5".into(),
+        account: Some("https://api.example.test".into()),
+        inputs: vec![FileFacts {
+            path: "sources.csv".into(),
+            bytes: 1234,
+            sha1: "a9993e364706816aba3e25717850c26c9cd0d89d".into(),
+        }],
+        map: None,
+        params: vec![("rate".into(), "5".into())],
+        timings: vec![("total".into(), "1.2 s".into())],
+    }
 }
