@@ -1,11 +1,11 @@
 //! `--json`: one object on stdout on every exit of every command, fatal ones included, each
 //! with the documented fields.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Case, Outcome};
+use crate::support::{Case, Outcome, wait_for};
 
 /// The fields every object carries, whatever the exit.
 const FIELDS: [&str; 11] = [
@@ -223,11 +223,9 @@ fn an_interrupted_run_says_it_stopped() {
         .args(["--rate", "20", "--json", "-q"]);
     let running = case.spawn();
     // Wait until the run is writing, then interrupt it.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while case.store().creates < 2 {
-        assert!(Instant::now() < deadline, "no create within 20 s");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for("2 creates", Duration::from_secs(20), || {
+        case.store().creates >= 2
+    });
     running.signal("INT");
     let o = running.wait().expect_code(130);
     let v = envelope(&o, "import");

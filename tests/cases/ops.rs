@@ -2,19 +2,19 @@
 //! the summary in words, and results files that Excel opens correctly. Each test runs the
 //! binary in a scratch folder with no IVVY_* variables from the caller's environment.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{binary, finish};
+use crate::support::{Case, binary_in, finish, wait_for};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn bin(dir: &Path) -> Command {
-    let mut c = binary();
-    c.env_remove("CI").current_dir(dir);
+    let mut c = binary_in(dir);
+    c.env_remove("CI");
     c
 }
 
@@ -686,45 +686,17 @@ fn a_fatal_stop_ends_with_what_to_run_next() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_ends_with_what_to_run_next() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 40);
-    let mut child = args(
-        bin(dir.path()),
-        &["import", "s.csv", "--sandbox", "--rate", "4"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    std::thread::sleep(Duration::from_millis(1500));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("the run did not stop after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = reader.join().unwrap();
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    let case = Case::new().sources(40).emulator("").args(["--rate", "4"]);
+    let child = case.spawn();
+    // Interrupt once the run is sending, as a person watching it would.
+    wait_for("a row created", LIMIT, || case.store().creates >= 1);
+    child.signal("INT");
+    let o = child.wait().expect_code(130);
+    let last = o.stderr.trim_end().lines().last().unwrap_or_default();
     assert_eq!(
         last, "next: run the same command with --resume to finish",
-        "{stderr}"
+        "{}",
+        o.stderr
     );
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ivvy_import::sandbox::{Faults, Sandbox, SandboxOptions};
 
-use crate::support::{Line, binary, finish, parse_results};
+use crate::support::{Line, binary_in, finish, parse_results, wait_for};
 
 /// An emulator on its own runtime, for one test.
 struct Emulator {
@@ -36,9 +36,8 @@ impl Emulator {
     }
 
     fn cmd(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut c = binary();
-        c.current_dir(dir)
-            .args(args)
+        let mut c = binary_in(dir);
+        c.args(args)
             .args(["--base-url", &self.sandbox.base_url()])
             .env("IVVY_API_KEY", "key")
             .env("IVVY_API_SECRET", "secret")
@@ -75,11 +74,8 @@ impl Emulator {
 
 /// The binary run in `dir` with these arguments (no emulator), bounded in time.
 fn ivvy(dir: &Path, args: &[&str]) -> Output {
-    let mut c = binary();
-    c.current_dir(dir)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = binary_in(dir);
+    c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     finish(
         c.spawn().expect("the binary starts"),
         Duration::from_secs(90),
@@ -538,14 +534,18 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
         "--timeout",
         "2",
     ];
-    for (i, ms) in [300u64, 500, 700, 900, 1100].into_iter().enumerate() {
+    // Killed five times, each once the emulator has made more records: never a fixed sleep.
+    for (i, made) in [150u64, 450, 750, 1050, 1350].into_iter().enumerate() {
         let mut a: Vec<&str> = args.to_vec();
         if i > 0 {
             a.push("--resume");
         }
-        let child = e.cmd(dir.path(), &a).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(ms));
-        let mut child = child;
+        let mut child = e.cmd(dir.path(), &a).spawn().unwrap();
+        wait_for(
+            &format!("{made} records made"),
+            Duration::from_secs(60),
+            || e.sandbox.store().creates >= made || child.try_wait().ok().flatten().is_some(),
+        );
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -276,14 +276,7 @@ impl Case {
             }
         }
         // Per-user state (ledger, locks, config) lives in the case's own folders.
-        for (var, sub) in XDG_DIRS {
-            let dir = self.dir.path().join(sub);
-            let _ = std::fs::create_dir_all(&dir);
-            // As the XDG spec asks of the runtime folder: the user's alone.
-            let _ =
-                std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700));
-            c.env(var, dir);
-        }
+        xdg_in(&mut c, self.dir.path());
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -402,7 +395,9 @@ impl Running {
 }
 
 /// The binary, with no `IVVY_*` variables of the caller's and plain progress lines; stdin
-/// is empty. Every test that runs the binary by hand starts from this.
+/// is empty; its XDG folders (state, runtime, config) are a scratch folder of the test
+/// process, never the user's. Every test that runs the binary by hand starts from this, or
+/// from [`binary_in`].
 pub(crate) fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
     for (k, _) in std::env::vars_os() {
@@ -411,7 +406,50 @@ pub(crate) fn binary() -> Command {
         }
     }
     c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
+    xdg_in(&mut c, scratch());
     c
+}
+
+/// [`binary`] run in `dir`, its XDG folders in `dir` (so runs of one test share them, and no
+/// two tests do).
+pub(crate) fn binary_in(dir: &Path) -> Command {
+    let mut c = binary();
+    c.current_dir(dir);
+    xdg_in(&mut c, dir);
+    c
+}
+
+/// Points a command's XDG folders into `dir` (hidden, so they are never taken for inputs or
+/// outputs).
+fn xdg_in(c: &mut Command, dir: &Path) {
+    for (var, sub) in XDG_DIRS {
+        let path = dir.join(sub);
+        let _ = std::fs::create_dir_all(&path);
+        // As the XDG spec asks of the runtime folder: the user's alone.
+        let _ =
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        c.env(var, path);
+    }
+}
+
+/// The test process's scratch folder, for commands that run in no folder of their own.
+fn scratch() -> &'static Path {
+    static SCRATCH: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    SCRATCH
+        .get_or_init(|| tempfile::tempdir().expect("a temporary directory"))
+        .path()
+}
+
+/// Waits until `ready` says so, polling every few milliseconds; fails the test, naming
+/// `what`, past `limit`. For waiting on something observable (an emulator's counters)
+/// before a signal or a kill, never a fixed sleep.
+#[track_caller]
+pub(crate) fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Waits for a child at most `limit`, then kills it and fails the test.
