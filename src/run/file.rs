@@ -71,21 +71,7 @@ impl FileRun<'_> {
         };
         let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
             .map_err(FatalError::output(&write_path))?;
-        let book = match &self.job.workbook {
-            Some(out) => Some(
-                Book::create(out, &self.job.input, &self.job.output, &file.echo).map_err(|e| {
-                    FatalError::Output {
-                        path: out.clone(),
-                        source: std::io::Error::other(e),
-                    }
-                })?,
-            ),
-            None => None,
-        };
-        if let Some(r) = report.as_deref_mut() {
-            r.start_file(self.job.output.clone(), &file.echo);
-        }
-
+        let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
         let reader = {
@@ -137,6 +123,27 @@ impl FileRun<'_> {
                 .map_err(FatalError::output(&self.job.output))?;
         }
         Ok(())
+    }
+
+    /// The sinks asked for besides the CSV: the workbook is started, the report told a file
+    /// with these echoed columns follows.
+    fn start_sinks(
+        &self,
+        echo: &[String],
+        report: Option<&mut Collected>,
+    ) -> Result<Option<Book>, FatalError> {
+        if let Some(r) = report {
+            r.start_file(self.job.output.clone(), echo);
+        }
+        let Some(out) = &self.job.workbook else {
+            return Ok(None);
+        };
+        Book::create(out, &self.job.input, &self.job.output, echo)
+            .map(Some)
+            .map_err(|e| FatalError::Output {
+                path: out.clone(),
+                source: std::io::Error::other(e),
+            })
     }
 
     fn open_journal(&self, submitter: &Submitter) -> Result<Arc<Journal>, FatalError> {
