@@ -45,7 +45,7 @@ const BASH_NAME: &str = "ivvy_import";
 pub fn man(subcommand: Option<&str>, out: &mut dyn Write) -> Option<std::io::Result<()>> {
     let cmd = Cli::command();
     match subcommand {
-        None => Some(whole_page(cmd, out)),
+        None => Some(whole_page(&cmd, out)),
         Some(name) => {
             let sub = cmd.find_subcommand(name)?.clone();
             let page = sub
@@ -57,7 +57,7 @@ pub fn man(subcommand: Option<&str>, out: &mut dyn Write) -> Option<std::io::Res
 }
 
 /// The main page, then a section per subcommand: its synopsis, description and options.
-fn whole_page(cmd: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
+fn whole_page(cmd: &clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     let main = clap_mangen::Man::new(cmd.clone());
     main.render_title(out)?;
     main.render_name_section(out)?;

@@ -77,7 +77,7 @@ pub(super) fn table_bar(
     label: &str,
     total: Option<u64>,
     run_started: Instant,
-    kept: Arc<AtomicU64>,
+    kept: &Arc<AtomicU64>,
 ) -> ProgressBar {
     let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
     let rate = {

@@ -117,13 +117,7 @@ impl Progress {
         self.publish();
         let Some(multi) = &self.multi else { return };
         self.kept = Arc::new(AtomicU64::new(0));
-        self.bar = Some(table_bar(
-            multi,
-            label,
-            total,
-            self.started,
-            self.kept.clone(),
-        ));
+        self.bar = Some(table_bar(multi, label, total, self.started, &self.kept));
     }
 
     fn finish_bar(&mut self) {

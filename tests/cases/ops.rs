@@ -366,12 +366,26 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     for w in &writes {
         assert_eq!(w["http_status"], 200);
         assert!(w["latency_ms"].is_u64(), "{w}");
-        // Flat: the row and the attempt beside the event's own fields.
+    }
+    assert_flat(&lines, &log);
+    let end = of("run_end");
+    assert_eq!(end.len(), 1, "{log}");
+    assert_eq!(end[0]["created"], 4);
+    assert_eq!(end[0]["exit_code"], 0);
+}
+
+/// The log's lines are flat: a write's row and attempt beside its own fields, no spans
+/// array; every line has an event, and the run's lines its id.
+fn assert_flat(lines: &[serde_json::Value], log: &str) {
+    let writes = lines
+        .iter()
+        .filter(|l| l["event"] == "request" && l["action"] == "addOrUpdateLeadSource");
+    for w in writes {
         assert_eq!(w["attempt"], 1, "{w}");
         assert!(w["row"].is_u64(), "{w}");
         assert!(w.get("spans").is_none(), "{w}");
     }
-    for l in &lines {
+    for l in lines {
         assert!(l["event"].is_string(), "a line without an event: {l}");
         // Lines of the run carry its id (the profile's line comes before the run).
         assert!(
@@ -379,7 +393,7 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
             "a line without the run's id: {l}"
         );
     }
-    let read_as = of("read_as");
+    let read_as: Vec<_> = lines.iter().filter(|l| l["event"] == "read_as").collect();
     assert_eq!(read_as.len(), 1, "{log}");
     assert!(
         read_as[0]["message"]
@@ -387,10 +401,6 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
             .unwrap()
             .contains("read as CSV")
     );
-    let end = of("run_end");
-    assert_eq!(end.len(), 1, "{log}");
-    assert_eq!(end[0]["created"], 4);
-    assert_eq!(end[0]["exit_code"], 0);
 }
 
 #[test]

@@ -143,12 +143,11 @@ impl WorkbookSource {
                             place(path, Some(&name))
                         ));
                     }
-                    let rows_hint = source.rows_hint(&name, header_row);
                     tables.push(Table {
+                        rows_hint: source.rows_hint(&name, header_row),
                         sheet: Some(name),
                         header_row,
                         headers,
-                        rows_hint,
                     });
                 }
                 Err(NoHeader::Blank) => {}
