@@ -66,7 +66,7 @@ fn execute_command(name: &str, command: config::Command) -> Result<u8, FatalErro
     match command {
         Command::Run(c) => {
             let (json, quiet) = (c.json, c.quiet);
-            let summary = run(c)?;
+            let summary = run(*c)?;
             if json {
                 envelope::Envelope::from_summary(name, &summary).print();
             }

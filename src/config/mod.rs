@@ -75,8 +75,8 @@ pub struct LogOptions {
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    /// Validate, or import.
-    Run(Config),
+    /// Validate, or import (boxed: a run's config is by far the largest).
+    Run(Box<Config>),
     Ping(PingConfig),
     /// Serve the emulator.
     Serve(SandboxConfig),
@@ -262,9 +262,9 @@ pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
 /// Checks the command line as a whole, credentials from the named environment variables.
 pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigError> {
     Ok(match cli.command {
-        CliCommand::Import(args) => Command::Run(Config::from_import(args, vars)?),
-        CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
-        CliCommand::Plan(args) => Command::Run(Config::from_plan(args, vars)?),
+        CliCommand::Import(args) => Command::Run(Box::new(Config::from_import(args, vars)?)),
+        CliCommand::Validate(args) => Command::Run(Box::new(Config::from_validate(args)?)),
+        CliCommand::Plan(args) => Command::Run(Box::new(Config::from_plan(args, vars)?)),
         CliCommand::Export(args) => Command::Export(export_config(args, vars)?),
         CliCommand::Template(args) => Command::Template {
             file: args.file,

@@ -82,10 +82,7 @@ fn told(sheet: Option<&str>, columns: &ColumnPlan, headers: &[String]) -> Told {
 }
 
 fn kind_arg(k: Kind) -> &'static str {
-    match k {
-        Kind::Source => "sources",
-        Kind::Stage => "stages",
-    }
+    k.info().cli
 }
 
 /// `file` or `file (sheet "X")`.

@@ -161,10 +161,7 @@ impl Account {
 }
 
 fn singular(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Source => "lead source",
-        Kind::Stage => "lead stage",
-    }
+    kind.info().singular
 }
 
 fn same_text(have: Option<u64>, want: &str) -> bool {

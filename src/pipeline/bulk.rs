@@ -369,7 +369,7 @@ impl Submitter {
         creates: &[usize],
     ) -> Result<Vec<(usize, u64)>, Failure> {
         let mut found = Vec::new();
-        for kind in [Kind::Source, Kind::Stage] {
+        for kind in Kind::ALL {
             let mine: Vec<usize> = creates
                 .iter()
                 .copied()

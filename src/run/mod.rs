@@ -90,7 +90,7 @@ fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
     for p in opened.iter().flat_map(|o| o.plans.iter()) {
         match p.kind {
             KindSource::Fixed(k) => kinds.push(k),
-            KindSource::Column(_) => kinds.extend([Kind::Source, Kind::Stage]),
+            KindSource::Column(_) => kinds.extend(Kind::ALL),
         }
     }
     kinds.sort();

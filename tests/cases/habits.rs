@@ -120,3 +120,41 @@ fn an_output_folder_that_does_not_exist_is_refused_before_reading() {
         assert!(!o.stderr.contains("Is a directory"), "{}", o.stderr);
     }
 }
+
+#[test]
+fn exports_write_each_kinds_columns_in_csv_and_in_a_sheet_named_for_it() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    for (kind, sheet, header) in [
+        (
+            "sources",
+            "Lead Sources",
+            "id,name,description,cost,isReferral",
+        ),
+        ("stage", "Lead Stages", "id,name"),
+    ] {
+        let case = Case::new()
+            .cmd("export")
+            .emulator("preload-sources=2,preload-stages=2")
+            .arg(kind);
+        case.run_with(["-o", "out.csv"]).expect_code(0);
+        let text = std::fs::read_to_string(case.path("out.csv")).unwrap();
+        assert_eq!(text.lines().next(), Some(header), "{kind}");
+        assert!(text.lines().count() >= 3, "{kind}: {text}");
+        case.run_with(["-o", "out.xlsx"]).expect_code(0);
+        let mut book: Xlsx<_> = open_workbook(case.path("out.xlsx")).unwrap();
+        let range = book.worksheet_range(sheet).unwrap();
+        let first: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(first.join(","), header, "{kind}");
+        assert_eq!(
+            range.height(),
+            text.lines().count(),
+            "{kind}: as many rows as the CSV"
+        );
+    }
+}

@@ -20,7 +20,7 @@ impl MapEntry {
     /// `cost = "Spend"`, or `[sources] cost = "Spend"`.
     pub fn describe(&self) -> String {
         match self.kind {
-            Some(k) => format!("[{}s] {} = {:?}", k.as_str(), self.field, self.header),
+            Some(k) => format!("[{}] {} = {:?}", k.info().cli, self.field, self.header),
             None => format!("{} = {:?}", self.field, self.header),
         }
     }
@@ -33,8 +33,8 @@ pub struct HeaderMap {
     by_header: HashMap<String, Field>,
     entries: Vec<MapEntry>,
     /// The map for each kind (plain lines and that kind's table), when the file has kind
-    /// tables: sources, stages.
-    kinds: Option<Box<[HeaderMap; 2]>>,
+    /// tables; empty otherwise.
+    kinds: Vec<(Kind, HeaderMap)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +68,9 @@ impl HeaderMap {
         let mut entries = Vec::new();
         let mut has_kinds = false;
         for (key, value) in table {
-            let kind = match key.as_str() {
-                "sources" | "source" => Some(Kind::Source),
-                "stages" | "stage" => Some(Kind::Stage),
-                _ => None,
-            };
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| key == k.info().cli || key == k.info().word);
             match (kind, value) {
                 (Some(k), toml::Value::Table(t)) => {
                     has_kinds = true;
@@ -94,7 +92,7 @@ impl HeaderMap {
                         .collect(),
                 )
             };
-            map.kinds = Some(Box::new([only(Kind::Source), only(Kind::Stage)]));
+            map.kinds = Kind::ALL.into_iter().map(|k| (k, only(k))).collect();
         }
         Ok(map)
     }
@@ -113,22 +111,21 @@ impl HeaderMap {
         HeaderMap {
             by_header,
             entries,
-            kinds: None,
+            kinds: Vec::new(),
         }
     }
 
     /// Whether the file has `[sources]` or `[stages]` tables.
     pub fn has_kinds(&self) -> bool {
-        self.kinds.is_some()
+        !self.kinds.is_empty()
     }
 
     /// The map for a table of this kind: the plain lines and that kind's table.
     pub fn for_kind(&self, kind: Kind) -> &HeaderMap {
-        match (&self.kinds, kind) {
-            (None, _) => self,
-            (Some(k), Kind::Source) => &k[0],
-            (Some(k), Kind::Stage) => &k[1],
-        }
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(self, |(_, m)| m)
     }
 
     /// The field the map gives a header, if it names it.
