@@ -153,6 +153,10 @@ pub struct ReadArgs {
     /// TOML file mapping fields to your headers: `name = "Source Title"`.
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
+    /// Keep this column as it is (echoed, not sent) although its header looks like a field's
+    /// (`Csot`, `Cost (AUD)`); may be given several times.
+    #[arg(long, value_name = "HEADER")]
+    pub keep_column: Vec<String>,
     /// CSV text encoding.
     #[arg(long, value_enum, default_value = "auto")]
     pub encoding: EncodingArg,
@@ -288,6 +292,10 @@ pub struct PacingArgs {
     /// Rows per batch request in bulk mode.
     #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
     pub batch_size: u16,
+    /// Bulk mode: the longest a batch may take on the server, in seconds (default 4 ×
+    /// --max-wait); its rows then fail with "run --resume later", never sent again.
+    #[arg(long, value_name = "SECS", value_parser = seconds(1.0, 86_400.0))]
+    pub batch_timeout: Option<f64>,
 }
 
 /// The delimiters `--delimiter` takes (the words and `\t` too, not offered for completion).

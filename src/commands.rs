@@ -139,7 +139,11 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
 fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
     use crate::results::writer::CsvLine;
     let io = FatalError::output(out);
-    let mut w = std::io::BufWriter::new(std::fs::File::create(out).map_err(&io)?);
+    let mut w = std::io::BufWriter::new(
+        crate::guard::open_output(out, crate::guard::How::Truncate).map_err(&io)?,
+    );
+    // A byte-order mark first, so Excel opens the export with its accents intact.
+    std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
     let columns = kind.info().export_columns;
     CsvLine::record(&mut w, columns).map_err(&io)?;
     for l in listed {
@@ -201,7 +205,8 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         source: std::io::Error::other(e),
     };
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    // Rows go out in order: the sheet is streamed to a temporary file, not held in memory.
+    let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
     let info = kind.info();
     sheet.set_name(info.sheet).map_err(err)?;
     let bold = Format::new().set_bold();
@@ -224,5 +229,7 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
         }
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
-    book.save(out).map_err(err)
+    let file = crate::guard::open_output(out, crate::guard::How::Truncate)
+        .map_err(FatalError::output(out))?;
+    book.save_to_writer(file).map_err(err)
 }

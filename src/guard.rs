@@ -2,9 +2,13 @@
 //! identity, not spelling), one run per results file at a time, and outcomes of an earlier
 //! live run are never overwritten silently.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+mod lock;
+mod open;
+
 use std::path::{Path, PathBuf};
+
+pub(crate) use lock::{Held, lock_account, lock_input};
+pub(crate) use open::{How, open_output, register_inputs};
 
 use crate::config::Config;
 use crate::error::FatalError;
@@ -50,8 +54,13 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+fn refuse(why: String) -> FatalError {
+    FatalError::Plan(crate::input::plan::PlanError(why))
+}
+
 /// Refuses (exit 2, before anything is opened for writing) a run where any file it would
-/// write — a results file, its journal, its `.partial` — is one of the run's inputs.
+/// write — a results file, its journal, its `.partial`, its lock, the workbook, the report —
+/// is one of the run's inputs or a symbolic link.
 pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
     for job in &config.jobs {
         if let Some(dir) = job.output.parent().filter(|p| !p.as_os_str().is_empty())
@@ -68,7 +77,17 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
             n.push(".partial");
             job.output.with_file_name(n)
         };
-        let mut outputs = vec![job.output.clone(), resume::path_for(&job.output), partial];
+        let lock = {
+            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
+            n.push(".lock");
+            job.output.with_file_name(n)
+        };
+        let mut outputs = vec![
+            job.output.clone(),
+            resume::path_for(&job.output),
+            partial,
+            lock,
+        ];
         outputs.extend(job.workbook.clone());
         outputs.extend(config.report.clone());
         for out in &outputs {
@@ -81,50 +100,32 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
                     ))));
                 }
             }
+            if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(refuse(format!(
+                    "{} is a symbolic link; outputs are never written through a link: remove it or choose another -o",
+                    out.display()
+                )));
+            }
         }
     }
     Ok(())
 }
 
-/// An exclusive hold on a results file for the length of a run.
-pub(crate) struct OutputLock {
-    path: PathBuf,
-    _file: File,
-}
-
-impl Drop for OutputLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Takes the lock beside `results` or says which process holds it.
-pub(crate) fn lock_output(results: &Path) -> Result<OutputLock, FatalError> {
+/// Takes the lock beside `results` (one run writes it) or says which process holds it.
+pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
     let mut name = results.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     let path = results.with_file_name(name);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(FatalError::output(&path))?;
-    if file.try_lock().is_err() {
-        let mut pid = String::new();
-        let _ = file.read_to_string(&mut pid);
-        let who = match pid.trim() {
-            "" => "another ivvy-import".to_string(),
-            p => format!("another ivvy-import (pid {p})"),
+    lock::take(&path, &|pid| {
+        let who = match pid {
+            Some(p) => format!("another ivvy-import (pid {p})"),
+            None => "another ivvy-import".to_string(),
         };
-        return Err(FatalError::Resume(format!(
+        format!(
             "{who} is writing {}; wait for it to finish",
             results.display()
-        )));
-    }
-    file.set_len(0).map_err(FatalError::output(&path))?;
-    write!(file, "{}", std::process::id()).map_err(FatalError::output(&path))?;
-    Ok(OutputLock { path, _file: file })
+        )
+    })
 }
 
 /// Refuses to replace a results file that holds outcomes of an earlier live run, or whose

@@ -12,7 +12,7 @@
 //! action, the status and the timing only.
 
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Mutex;
@@ -73,7 +73,7 @@ pub fn init(o: &LogOptions) -> Result<(), FatalError> {
             fmt::layer()
                 .fmt_fields(fmt::format::JsonFields::new())
                 .event_format(json::FlatJson)
-                .with_writer(Mutex::new(open_log(path)?))
+                .with_writer(Mutex::new(open_log(path, &o.inputs)?))
                 .with_filter(
                     Targets::new()
                         .with_default(LevelFilter::OFF)
@@ -90,15 +90,13 @@ pub fn init(o: &LogOptions) -> Result<(), FatalError> {
     Ok(())
 }
 
-fn open_log(path: &Path) -> Result<File, FatalError> {
+/// Opens the log at start, before any request: never through a link, never an input.
+fn open_log(path: &Path, inputs: &[std::path::PathBuf]) -> Result<File, FatalError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(FatalError::output(path))?;
     }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(FatalError::output(path))
+    let _inputs = crate::guard::register_inputs(inputs.iter().map(std::path::PathBuf::as_path));
+    crate::guard::open_output(path, crate::guard::How::Append).map_err(FatalError::output(path))
 }
 
 /// `warning: message (span fields)` — the tool's own voice on stderr: an event's message when it

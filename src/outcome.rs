@@ -160,6 +160,8 @@ pub(crate) enum Remedy {
     Refused,
     /// The row was not finished (the run stopped, an answer was lost, retries ran out).
     Resume,
+    /// The row changed since an earlier run made its record.
+    Changed,
 }
 
 impl Remedy {
@@ -190,6 +192,9 @@ impl Remedy {
             Remedy::Resume => {
                 "The row was not finished: run the same command again to finish the rows left."
             }
+            Remedy::Changed => {
+                "The row changed since an earlier run made its record: restore the row, or import the changed file into a new results file."
+            }
         }
     }
 
@@ -200,6 +205,7 @@ impl Remedy {
             Remedy::OtherKind => Some("--kind, --sheet"),
             Remedy::Conflict => Some("--match-by-name or --allow-duplicates"),
             Remedy::Resume => Some("--resume"),
+            Remedy::Changed => Some("-o"),
             Remedy::FixCell | Remedy::Duplicate | Remedy::SaveInSpreadsheet | Remedy::Refused => {
                 None
             }

@@ -10,7 +10,6 @@
 mod collect;
 mod page;
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -81,7 +80,8 @@ pub(crate) fn write_html(report: &ReportInput, seen: &Collected, out: &Path) -> 
             }
         }
     }
-    fs::write(out, render(report, seen))
+    let mut file = crate::guard::open_output(out, crate::guard::How::Truncate)?;
+    io::Write::write_all(&mut file, render(report, seen).as_bytes())
 }
 
 /// The report as one HTML document.

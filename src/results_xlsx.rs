@@ -283,7 +283,9 @@ impl Book {
         write_summary(&mut front, &files, &summary, &problems).map_err(write_error)?;
         self.workbook.push_worksheet(front);
         self.workbook.push_worksheet(self.sheet);
-        self.workbook.save(&self.out).map_err(write_error)?;
+        let file = crate::guard::open_output(&self.out, crate::guard::How::Truncate)
+            .map_err(|e| write_error(XlsxError::IoError(e)))?;
+        self.workbook.save_to_writer(file).map_err(write_error)?;
         Ok(summary)
     }
 }

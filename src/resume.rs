@@ -3,7 +3,7 @@
 //! reconcile a create whose outcome was lost (a crash, `kill -9`) instead of sending it twice.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 use crate::outcome::Status;
+
+mod run_line;
+pub(crate) use run_line::{RunJob, RunLine, now_ms};
 
 /// The key a row is known by across runs: its sheet (empty for CSV) and row number.
 pub(crate) type RowKey = (String, u32);
@@ -27,6 +30,8 @@ enum Entry {
     Pre { sources: Vec<u64>, stages: Vec<u64> },
     /// A create of this row is about to be sent.
     Sent { sheet: String, row: u32 },
+    /// A batch of these jobs is about to be sent (`at`: milliseconds since the Unix epoch).
+    Run { at: u64, jobs: Vec<RunJob> },
     /// A batch holding these rows was started on the server under this id.
     Batch {
         async_id: String,
@@ -54,29 +59,49 @@ pub(crate) struct Recovered {
     pub done: HashMap<RowKey, Done>,
     /// Batches started on the server, with their rows.
     pub batches: Vec<(String, Vec<RowKey>)>,
+    /// Batches about to be sent, with when and their jobs (the latest line of each set of rows).
+    pub runs: Vec<RunLine>,
     /// Why the journal cannot be trusted, when it cannot (a damaged line other than a torn
     /// last one).
     pub damaged: Option<String>,
 }
 
-/// A journal line: the CRC-32 of the JSON entry in hex, a tab, the entry.
-fn seal(entry: &[u8]) -> Vec<u8> {
-    let mut line = format!("{:08x}\t", crc32fast::hash(entry)).into_bytes();
-    line.extend_from_slice(entry);
-    line.push(b'\n');
-    line
+/// The checksum of a line: CRC-32 over the previous line's checksum and the entry, so the
+/// lines form a chain: a deleted, reordered or inserted line breaks it.
+fn chained(prev: u32, entry: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&prev.to_le_bytes());
+    h.update(entry);
+    h.finalize()
 }
 
-/// The entry of a sealed line, when its checksum holds.
-fn unseal(line: &str) -> Option<Entry> {
-    let (crc, json) = line.split_once('\t')?;
-    let crc = u32::from_str_radix(crc, 16).ok()?;
-    (crc32fast::hash(json.as_bytes()) == crc).then(|| serde_json::from_str(json).ok())?
+/// A journal line: its chained checksum in hex, a tab, the JSON entry; and the checksum.
+fn seal(prev: u32, entry: &[u8]) -> (Vec<u8>, u32) {
+    let crc = chained(prev, entry);
+    let mut line = format!("{crc:08x}\t").into_bytes();
+    line.extend_from_slice(entry);
+    line.push(b'\n');
+    (line, crc)
+}
+
+/// A line's stated checksum, and its entry when the chain from `prev` holds.
+fn unseal(prev: u32, line: &str) -> (Option<u32>, Option<Entry>) {
+    let Some((crc, json)) = line.split_once('\t') else {
+        return (None, None);
+    };
+    let Ok(crc) = u32::from_str_radix(crc, 16) else {
+        return (None, None);
+    };
+    let entry = (chained(prev, json.as_bytes()) == crc)
+        .then(|| serde_json::from_str(json).ok())
+        .flatten();
+    (Some(crc), entry)
 }
 
 pub(crate) struct Journal {
     path: PathBuf,
-    file: Mutex<File>,
+    /// The file, and the checksum of its last line (the chain goes on from it).
+    file: Mutex<(File, u32)>,
 }
 
 pub(crate) fn path_for(results: &Path) -> PathBuf {
@@ -95,6 +120,11 @@ impl Recovered {
                 self.sent.insert((sheet, row));
             }
             Entry::Batch { async_id, rows } => self.batches.push((async_id, rows)),
+            Entry::Run { at, jobs } => {
+                let keys: Vec<RowKey> = jobs.iter().map(RunJob::key).collect();
+                self.runs.retain(|r| r.keys() != keys);
+                self.runs.push(RunLine { at, jobs });
+            }
             Entry::Done {
                 sheet,
                 row,
@@ -147,14 +177,22 @@ impl Journal {
         let text = String::from_utf8_lossy(&text);
         let complete = text.ends_with('\n');
         let lines: Vec<&str> = text.lines().collect();
+        let mut prev = 0;
         for (i, line) in lines.iter().enumerate() {
-            let Some(entry) = unseal(line) else {
+            let (crc, entry) = unseal(prev, line);
+            let Some(entry) = entry else {
                 let last = i + 1 == lines.len();
                 if (!last || complete) && r.damaged.is_none() {
-                    r.damaged = Some(format!("line {} is unreadable", i + 1));
+                    r.damaged = Some(format!(
+                        "line {} is unreadable, or a line before it was removed or moved",
+                        i + 1
+                    ));
                 }
+                // The chain goes on from what the line states: one damage, one message.
+                prev = crc.unwrap_or(prev);
                 continue;
             };
+            prev = crc.unwrap_or(prev);
             r.apply(entry);
         }
         if r.pre.is_none() && r.damaged.is_none() {
@@ -164,16 +202,36 @@ impl Journal {
         Ok(r)
     }
 
-    /// Opens for appending (`fresh`: truncated first).
+    /// Opens for appending (`fresh`: truncated first). An earlier journal's chain goes on
+    /// from its last whole line; a torn last line (a crash mid-write) is cut off first.
     pub(crate) fn open(path: &Path, fresh: bool) -> io::Result<Journal> {
-        let file = if fresh {
-            File::create(path)?
+        let how = if fresh {
+            crate::guard::How::Truncate
         } else {
-            OpenOptions::new().create(true).append(true).open(path)?
+            crate::guard::How::Append
         };
+        let file = crate::guard::open_output(path, how)?;
+        let mut last = 0;
+        if !fresh {
+            let text = std::fs::read(path)?;
+            let whole = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            if whole < text.len() {
+                file.set_len(whole as u64)?;
+            }
+            let body = &text[..whole];
+            let start = body[..body.len().saturating_sub(1)]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            last = std::str::from_utf8(&body[start..])
+                .ok()
+                .and_then(|l| l.split_once('\t'))
+                .and_then(|(crc, _)| u32::from_str_radix(crc, 16).ok())
+                .unwrap_or(0);
+        }
         Ok(Journal {
             path: path.to_path_buf(),
-            file: Mutex::new(file),
+            file: Mutex::new((file, last)),
         })
     }
 
@@ -182,12 +240,16 @@ impl Journal {
     }
 
     fn append(&self, e: &Entry) -> io::Result<()> {
-        let line = seal(&serde_json::to_vec(e).map_err(io::Error::other)?);
-        // One write per entry: a crash leaves whole lines and at most one torn last line.
-        self.file
+        let entry = serde_json::to_vec(e).map_err(io::Error::other)?;
+        let mut file = self
+            .file
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .write_all(&line)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (line, crc) = seal(file.1, &entry);
+        // One write per entry: a crash leaves whole lines and at most one torn last line.
+        file.0.write_all(&line)?;
+        file.1 = crc;
+        Ok(())
     }
 
     pub(crate) fn pre(&self, sources: &HashSet<u64>, stages: &HashSet<u64>) -> io::Result<()> {
@@ -210,6 +272,11 @@ impl Journal {
             async_id: async_id.to_string(),
             rows: rows.cloned().collect(),
         })
+    }
+
+    /// Before a batch's `run`: its jobs, and now.
+    pub(crate) fn run(&self, jobs: Vec<RunJob>) -> io::Result<()> {
+        self.append(&Entry::Run { at: now_ms(), jobs })
     }
 
     pub(crate) fn sent(&self, key: &RowKey) -> io::Result<()> {
@@ -290,11 +357,57 @@ mod tests {
         drop(j);
         let mut text = std::fs::read_to_string(&p).unwrap();
         text = text.replacen("\"row\":5", "\"row\":6", 1);
-        text.push_str(&String::from_utf8(seal(b"{\"sent\":{\"sheet\":\"\",\"row\":7}}")).unwrap());
+        let line2 = text.lines().nth(1).unwrap();
+        let crc2 = u32::from_str_radix(line2.split_once('\t').unwrap().0, 16).unwrap();
+        let (line3, _) = seal(crc2, b"{\"sent\":{\"sheet\":\"\",\"row\":7}}");
+        text.push_str(&String::from_utf8(line3).unwrap());
         std::fs::write(&p, text).unwrap();
         let r = Journal::recover(&p).unwrap();
-        assert_eq!(r.damaged.as_deref(), Some("line 2 is unreadable"));
+        assert!(
+            r.damaged
+                .as_deref()
+                .unwrap()
+                .starts_with("line 2 is unreadable"),
+            "{:?}",
+            r.damaged
+        );
         assert!(r.sent.contains(&("".into(), 7)));
+    }
+
+    #[test]
+    fn a_deleted_or_moved_line_breaks_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv.journal");
+        let j = Journal::open(&p, true).unwrap();
+        j.pre(&HashSet::new(), &HashSet::new()).unwrap();
+        for row in 5..9 {
+            j.sent(&("".into(), row)).unwrap();
+        }
+        drop(j);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(Journal::recover(&p).unwrap().damaged.is_none());
+        let without: String = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        std::fs::write(&p, without).unwrap();
+        let r = Journal::recover(&p).unwrap();
+        assert!(r.damaged.unwrap().contains("line 3"));
+        let mut moved = lines.clone();
+        moved.swap(2, 3);
+        std::fs::write(&p, moved.join("\n") + "\n").unwrap();
+        assert!(Journal::recover(&p).unwrap().damaged.is_some());
+        // A resumed run goes on with the chain, after cutting a torn last line.
+        std::fs::write(&p, text.clone() + "0000").unwrap();
+        let j = Journal::open(&p, false).unwrap();
+        j.sent(&("".into(), 9)).unwrap();
+        drop(j);
+        let r = Journal::recover(&p).unwrap();
+        assert!(r.damaged.is_none(), "{:?}", r.damaged);
+        assert!(r.sent.contains(&("".into(), 9)));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! A `.csv` template is one kind's header line (after a UTF-8 BOM, so that a spreadsheet
 //! application opens and saves it as UTF-8). An `.xlsx` template has a "Lead Sources" and/or
-//! "Lead Stages" sheet, each with a bold frozen header, one example row, drop-down lists for
-//! `isReferral` and `applyTo`, and a note on the `colour` header.
+//! "Lead Stages" sheet, each with a bold frozen header, drop-down lists for `isReferral` and
+//! `applyTo`, and a note on each header with what the column takes and an example. There is no
+//! example row: staff type their rows under the header, and an example row would be imported
+//! as a record. (Earlier templates had one: [`EXAMPLE_NAME`] and [`EXAMPLE_COLOUR`] tell it.)
 
 use std::fs::OpenOptions;
 use std::io::{self, Write as _};
@@ -144,30 +146,33 @@ fn xlsx_template(kinds: &[Kind]) -> Result<Vec<u8>, XlsxError> {
     workbook.save_to_buffer()
 }
 
-/// A cell of the example row.
-enum Example {
-    Text(&'static str),
-    Number(f64),
-}
+/// The name and colour of the example row earlier templates carried (with the description
+/// "Enquiries from the website form" for sources, applyTo opportunity for stages): a row that
+/// still holds them is a problem, not a record.
+pub(crate) const EXAMPLE_NAME: &str = "Website";
+pub(crate) const EXAMPLE_COLOUR: &str = "#1f77b4";
+pub(crate) const EXAMPLE_DESCRIPTION: &str = "Enquiries from the website form";
 
-/// What each column holds: its width, its example, and a note on its header if it needs one.
-fn column(name: &str) -> (f64, Example, Option<&'static str>) {
+/// What each column holds: its width, and the note on its header (what it takes, with an
+/// example).
+fn column(name: &str) -> (f64, &'static str) {
     match name {
-        "name" => (28.0, Example::Text("Website"), None),
-        "description" => (44.0, Example::Text("Enquiries from the website form"), None),
+        "name" => (
+            28.0,
+            "The record's name (required for a new record), e.g. Website.",
+        ),
+        "description" => (44.0, "Free text, e.g. Enquiries from the website form."),
         "cost" => (
             10.0,
-            Example::Number(250.0),
-            Some("An amount with a decimal point, e.g. 250 or 1,200.50."),
+            "An amount with a decimal point and no thousands separator, e.g. 250 or 1200.50.",
         ),
         "colour" => (
             12.0,
-            Example::Text("#1f77b4"),
-            Some("A colour as #rrggbb, e.g. #1f77b4 (rrggbb and #rgb are accepted too)."),
+            "A colour as #rrggbb, e.g. #1f77b4 (rrggbb and #rgb are accepted too).",
         ),
-        "isReferral" => (12.0, Example::Text("no"), None),
-        "applyTo" => (14.0, Example::Text("opportunity"), None),
-        _ => (12.0, Example::Text(""), None),
+        "isReferral" => (12.0, "yes or no, e.g. no."),
+        "applyTo" => (14.0, "opportunity or lead, e.g. opportunity."),
+        _ => (12.0, ""),
     }
 }
 
@@ -178,19 +183,11 @@ fn fill_sheet(sheet: &mut Worksheet, kind: Kind) -> Result<(), XlsxError> {
         .set_border_bottom(FormatBorder::Thin);
     for (c, name) in kind.info().template_headers.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
-        let (width, example, note) = column(name);
+        let (width, note) = column(name);
         sheet.write_string_with_format(0, c, *name, &header)?;
         sheet.set_column_width(c, width)?;
-        match example {
-            Example::Text("") => {}
-            Example::Text(t) => {
-                sheet.write_string(1, c, t)?;
-            }
-            Example::Number(n) => {
-                sheet.write_number(1, c, n)?;
-            }
-        }
-        if let Some(text) = note {
+        if !note.is_empty() {
+            let text = note;
             let note = Note::new(text)
                 .add_author_prefix(false)
                 .set_author("ivvy-import")

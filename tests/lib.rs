@@ -9,13 +9,16 @@
 mod support;
 
 mod cases {
+    mod bounded;
     mod cli;
     mod csv_reading;
     mod emulator;
+    mod exactly_once;
     mod habits;
     mod import;
     mod json;
     mod library;
+    mod one_run;
     mod ops;
     mod outputs;
     mod progress;
@@ -25,5 +28,6 @@ mod cases {
     mod safety;
     mod shell;
     mod snapshots;
+    mod values;
     mod workbooks;
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use super::wire::{ErrorBody, SaveAnswer};
+use super::wire::{BatchJobResult, ErrorBody, SaveAnswer};
+use crate::kind::Kind;
 use crate::record::Record;
 
 /// An error the API answered.
@@ -237,6 +238,66 @@ pub(crate) fn job_outcome(response: &serde_json::Value, record: &Record) -> Resu
     saved(&answer, record)
 }
 
+/// What one job of a batch asked for: enough to tell its result from another job's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JobSent<'a> {
+    pub kind: Kind,
+    pub name: Option<&'a str>,
+    /// An update's id (None: a create).
+    pub id: Option<u64>,
+}
+
+impl<'a> JobSent<'a> {
+    pub(crate) fn of(record: &'a Record) -> JobSent<'a> {
+        JobSent {
+            kind: record.kind(),
+            name: record.name(),
+            id: record.id(),
+        }
+    }
+}
+
+/// A whole number from a JSON number or a text of digits.
+fn whole(v: Option<&serde_json::Value>) -> Option<u64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether a batch result answers the job sent: the same namespace and action, the same name
+/// (and, for an update, the same id) in its request, and an answer that names no other record.
+/// Results are never matched to rows by position alone.
+pub(crate) fn result_matches(r: &BatchJobResult, job: JobSent<'_>) -> bool {
+    if r.namespace != "crm" || r.action != super::client::save_action(job.kind) {
+        return false;
+    }
+    let name = r.request.get("name").and_then(serde_json::Value::as_str);
+    if name != job.name {
+        return false;
+    }
+    let sent_id = whole(r.request.get("id"));
+    if sent_id != job.id {
+        return false;
+    }
+    match (job.id, whole(r.response.get("id"))) {
+        (Some(want), Some(got)) => want == got,
+        _ => true,
+    }
+}
+
+/// The record id of a job's answer when it succeeded (an update's own id when the answer
+/// names none); None for anything else.
+pub(crate) fn job_outcome_of(response: &serde_json::Value, update_id: Option<u64>) -> Option<u64> {
+    let ok = response.get("success").and_then(serde_json::Value::as_bool) == Some(true);
+    let id = response
+        .get("id")
+        .and_then(serde_json::Value::as_u64)
+        .or(update_id);
+    ok.then_some(id).flatten()
+}
+
 pub(super) fn saved(answer: &SaveAnswer, record: &Record) -> Result<u64, Failure> {
     {
         match (answer.success, answer.id.or(record.id())) {
@@ -258,6 +319,79 @@ pub(super) fn saved(answer: &SaveAnswer, record: &Record) -> Result<u64, Failure
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_result_counts_only_for_the_job_it_answers() {
+        let result = |action: &str, request: serde_json::Value, response: serde_json::Value| {
+            BatchJobResult {
+                namespace: "crm".into(),
+                action: action.into(),
+                request,
+                response,
+            }
+        };
+        let create = JobSent {
+            kind: Kind::Source,
+            name: Some("Fair"),
+            id: None,
+        };
+        let ok = serde_json::json!({"success": true, "id": 1001});
+        let src = "addOrUpdateLeadSource";
+        assert!(result_matches(
+            &result(src, serde_json::json!({"name": "Fair"}), ok.clone()),
+            create
+        ));
+        assert!(!result_matches(
+            &result(src, serde_json::json!({"name": "Other"}), ok.clone()),
+            create
+        ));
+        assert!(!result_matches(
+            &result(
+                "addOrUpdateLeadStage",
+                serde_json::json!({"name": "Fair"}),
+                ok.clone()
+            ),
+            create
+        ));
+        assert!(!result_matches(
+            &result(src, serde_json::Value::Null, ok.clone()),
+            create
+        ));
+        let update = JobSent {
+            kind: Kind::Source,
+            name: Some("Fair"),
+            id: Some(7),
+        };
+        let req = serde_json::json!({"id": 7, "name": "Fair"});
+        assert!(result_matches(
+            &result(
+                src,
+                req.clone(),
+                serde_json::json!({"success": true, "id": 7})
+            ),
+            update
+        ));
+        assert!(result_matches(
+            &result(
+                src,
+                serde_json::json!({"id": "7", "name": "Fair"}),
+                serde_json::json!({"success": true})
+            ),
+            update
+        ));
+        assert!(!result_matches(
+            &result(
+                src,
+                req.clone(),
+                serde_json::json!({"success": true, "id": 3})
+            ),
+            update
+        ));
+        assert!(!result_matches(
+            &result(src, serde_json::json!({"name": "Fair"}), ok),
+            update
+        ));
+    }
 
     #[test]
     fn answers_are_classified() {

@@ -18,7 +18,7 @@ use super::wire::{
 use crate::record::{Kind, Record};
 
 // Read where the client's callers have always found them.
-pub(crate) use super::answer::{fatal_advice, job_outcome};
+pub(crate) use super::answer::{fatal_advice, job_outcome, job_outcome_of};
 
 /// The answer of a ping.
 #[derive(Debug, Clone, Serialize)]
@@ -227,7 +227,7 @@ impl Client {
 }
 
 /// The action that saves a record of a kind.
-fn save_action(kind: Kind) -> &'static str {
+pub(crate) fn save_action(kind: Kind) -> &'static str {
     kind.info().save_action
 }
 

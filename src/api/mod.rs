@@ -7,6 +7,6 @@ pub(crate) mod sign;
 pub(crate) mod wire;
 mod words;
 
-pub(crate) use answer::Failure;
+pub(crate) use answer::{Failure, JobSent, result_matches};
 pub(crate) use client::Client;
 pub(crate) use endpoint::{Credentials, Endpoint};

@@ -122,6 +122,9 @@ pub(crate) struct BatchJobResult {
     pub namespace: String,
     #[serde(default)]
     pub action: String,
+    /// The job's parameters as the server read them.
+    #[serde(default)]
+    pub request: serde_json::Value,
     #[serde(default)]
     pub response: serde_json::Value,
 }

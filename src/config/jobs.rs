@@ -35,19 +35,30 @@ pub fn results_name(input: &Path) -> String {
     format!("{stem}.results.csv")
 }
 
-/// Whether a results file should start with a byte-order mark: when its input had one (CSV
-/// files saved by Excel as "CSV UTF-8" do) or is a workbook, so Excel opens it as UTF-8.
+/// Whether a results file should start with a byte-order mark, so Excel opens it as UTF-8:
+/// when its input had one (CSV files saved by Excel as "CSV UTF-8" do), is a workbook, or is
+/// not UTF-8 (Excel's plain "CSV" save is Windows-1252). The encoding is judged by the first
+/// 64 KiB, as reading a large file through costs more than this choice is worth.
 pub fn wants_bom(input: &Path) -> bool {
+    const HEAD: usize = 64 * 1024;
     if crate::input::is_workbook(input) {
         return true;
     }
-    let mut head = [0u8; 3];
-    let n = std::fs::File::open(input)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .unwrap_or(0);
-    head[..n].starts_with(b"\xEF\xBB\xBF")
-        || head[..n].starts_with(b"\xFF\xFE")
-        || head[..n].starts_with(b"\xFE\xFF")
+    let mut head = Vec::new();
+    let _ = std::fs::File::open(input).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD as u64), &mut head)
+    });
+    if head.starts_with(b"\xEF\xBB\xBF")
+        || head.starts_with(b"\xFF\xFE")
+        || head.starts_with(b"\xFE\xFF")
+    {
+        return true;
+    }
+    match std::str::from_utf8(&head) {
+        Ok(_) => false,
+        // A character cut by the 64 KiB boundary is still UTF-8.
+        Err(e) => e.error_len().is_some() || head.len() < HEAD,
+    }
 }
 
 /// Each input's results file from a pattern such as `results/{stem}-{date}.csv`; the folders

@@ -43,6 +43,8 @@ pub struct Config {
     pub match_by_name: bool,
     /// Rows without id create even when the name exists.
     pub allow_duplicates: bool,
+    /// Replace a results file holding live outcomes (every mode).
+    pub overwrite: bool,
     /// None: a dry run.
     pub submit: Option<SubmitConfig>,
 }
@@ -70,6 +72,8 @@ pub struct LogOptions {
     pub file: Option<PathBuf>,
     /// The profile in use, as "NAME from FILE", for the log.
     pub profile: Option<String>,
+    /// The run's inputs: the log file may be none of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 /// What the command line asks for.
@@ -220,12 +224,17 @@ where
         profile: profile
             .as_ref()
             .map(|p| format!("{} from {}", p.name, p.file.display())),
+        inputs: Vec::new(),
     };
     let name = subcommand_name(&cli.command);
     let command = from_cli_with(cli, &vars).map_err(|e| LoadError {
         kind: e.kind(),
         error: usage(&e.to_string()),
     })?;
+    let mut logs = logs;
+    if let Command::Run(c) = &command {
+        logs.inputs = c.jobs.iter().map(|j| j.input.clone()).collect();
+    }
     Ok(Loaded {
         command,
         logs,
@@ -312,7 +321,6 @@ impl Config {
             (args.pacing.bulk, "--bulk"),
             (args.target.sandbox, "--sandbox"),
             (args.resume, "--resume"),
-            (args.overwrite, "--overwrite"),
             (args.plan, "--plan"),
         ]
         .into_iter()
@@ -321,6 +329,7 @@ impl Config {
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.overwrite = args.overwrite;
         if !ignored.is_empty() {
             config.notes.push(format!(
                 "note: a dry run touches no network; {} ignored",
@@ -354,6 +363,7 @@ impl Config {
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.overwrite = args.overwrite;
         config.submit = Some(submit);
         Ok(config)
     }

@@ -28,10 +28,13 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         EncodingArg::Windows1252 => EncodingChoice::Windows1252,
         EncodingArg::Macintosh => EncodingChoice::MacRoman,
     };
-    let map = match &args.map {
+    let mut map = match &args.map {
         Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
         None => HeaderMap::default(),
     };
+    for header in &args.keep_column {
+        map.keep(header);
+    }
     let bom = match (args.bom, args.no_bom) {
         (true, _) => Some(true),
         (_, true) => Some(false),
@@ -66,6 +69,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         notes,
         match_by_name: false,
         allow_duplicates: false,
+        overwrite: false,
         submit: None,
     })
 }

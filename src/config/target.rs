@@ -36,6 +36,8 @@ pub struct Pacing {
     pub give_up_after: Duration,
     /// Bulk mode's jobs per batch (None: single calls).
     pub batch_size: Option<usize>,
+    /// Bulk mode: the longest a batch may take on the server.
+    pub batch_timeout: Duration,
 }
 
 pub(super) fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, ConfigError> {
@@ -48,6 +50,10 @@ pub(super) fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, Config
         max_wait: Duration::from_secs_f64(p.max_wait),
         give_up_after: Duration::from_secs_f64(p.give_up_after),
         batch_size: p.bulk.then_some(usize::from(p.batch_size)),
+        batch_timeout: p.batch_timeout.map_or_else(
+            || (Duration::from_secs_f64(p.max_wait) * 4).max(Duration::from_secs(1)),
+            Duration::from_secs_f64,
+        ),
     })
 }
 

@@ -32,7 +32,13 @@ pub(super) struct Extent {
     /// The cell furthest down, and the cell furthest right, to name in a message.
     lowest: (u64, u64),
     rightmost: (u64, u64),
+    /// Merged ranges (ODS), 0-based: first row, first column, last row, last column.
+    merges: Vec<Merge>,
 }
+
+/// A merged range of cells, 0-based and inclusive: first row, first column, last row, last
+/// column.
+pub(crate) type Merge = (u32, u32, u32, u32);
 
 impl Extent {
     fn new(sheet: String) -> Extent {
@@ -42,6 +48,7 @@ impl Extent {
             cells: 0,
             lowest: (0, 0),
             rightmost: (0, 0),
+            merges: Vec::new(),
         }
     }
 
@@ -137,19 +144,33 @@ fn format(path: &Path) -> Format {
     if is_ods { Format::Ods } else { Format::Other }
 }
 
-/// The sheets of an XLS or ODS file whose used area is refused, with why (empty for other
-/// formats, and for files this survey cannot read: calamine then reports on them).
-pub(super) fn refusals(path: &Path) -> Vec<(String, String)> {
+/// What the survey of a workbook found.
+#[derive(Debug, Default)]
+pub(super) struct Survey {
+    /// The sheets whose used area is refused, with why.
+    pub refusals: Vec<(String, String)>,
+    /// An ODS file's merged ranges by sheet (calamine does not report them).
+    pub merges: HashMap<String, Vec<Merge>>,
+}
+
+/// Surveys an XLS or ODS file (nothing for other formats, and for files this survey cannot
+/// read: calamine then reports on them).
+pub(super) fn survey(path: &Path) -> Survey {
     let extents = match format(path) {
         Format::Xls => xls_extents(path),
         Format::Ods => ods_extents(path),
-        Format::Other => return Vec::new(),
+        Format::Other => return Survey::default(),
     };
-    extents
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|e| e.refusal().map(|why| (e.sheet, why)))
-        .collect()
+    let mut out = Survey::default();
+    for e in extents.unwrap_or_default() {
+        if let Some(why) = e.refusal() {
+            out.refusals.push((e.sheet.clone(), why));
+        }
+        if !e.merges.is_empty() {
+            out.merges.insert(e.sheet, e.merges);
+        }
+    }
+    out
 }
 
 fn u16_at(d: &[u8], at: usize) -> Option<u64> {
@@ -317,6 +338,17 @@ fn ods_extents(path: &Path) -> std::io::Result<Vec<Extent>> {
                             || attr(e, "table:formula").is_some();
                         if holds && let Some(x) = current.as_mut() {
                             x.add(row, col, row_repeats, n);
+                        }
+                        let rows = repeats(e, "table:number-rows-spanned");
+                        let cols = repeats(e, "table:number-columns-spanned");
+                        if (rows > 1 || cols > 1)
+                            && let Some(x) = current.as_mut()
+                            && let (Ok(r), Ok(c)) = (u32::try_from(row), u32::try_from(col))
+                        {
+                            let last = |first: u32, n: u64| {
+                                first.saturating_add(u32::try_from(n - 1).unwrap_or(u32::MAX))
+                            };
+                            x.merges.push((r, c, last(r, rows), last(c, cols)));
                         }
                         col = col.saturating_add(n);
                     }

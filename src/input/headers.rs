@@ -65,9 +65,6 @@ impl Field {
 pub(crate) struct ValueRules {
     /// `--decimal-comma`: costs use `,` as the decimal mark and `.`/space as thousands groups.
     pub decimal_comma: bool,
-    /// The file is a `;`-delimited CSV file, where a decimal comma is likely: the message of
-    /// an ambiguous cost then names `--decimal-comma`.
-    pub semicolon_file: bool,
     /// Why no row of the table may be sent (its sheet or headers say the other kind than
     /// `--kind`): the first problem of every row.
     pub wrong_kind: Option<String>,
@@ -107,15 +104,53 @@ fn field_by_name(name: &str) -> Option<Field> {
     alias(name)
 }
 
-/// The field an unrecognised header probably means: a misspelling or near form of one of a
-/// field's names (`Nmae`, `Csot`, `Apply`). Compared in the normalised form; Damerau–
-/// Levenshtein distance at most 2 (at most 1 for names of four letters or fewer, so `Date` is
-/// not taken for `name`) or Jaro–Winkler similarity at least 0.9. `id` is too short to guess.
+/// Field names as spreadsheets in other languages head them (German, French, Dutch, Spanish,
+/// Italian, Portuguese), normalised.
+const FOREIGN: &[(&str, Field)] = &[
+    ("nombre", Field::Name),
+    ("nom", Field::Name),
+    ("naam", Field::Name),
+    ("nome", Field::Name),
+    ("bezeichnung", Field::Name),
+    ("beschreibung", Field::Description),
+    ("descripción", Field::Description),
+    ("descripcion", Field::Description),
+    ("beschrijving", Field::Description),
+    ("descrizione", Field::Description),
+    ("descrição", Field::Description),
+    ("kosten", Field::Cost),
+    ("coste", Field::Cost),
+    ("costo", Field::Cost),
+    ("coût", Field::Cost),
+    ("cout", Field::Cost),
+    ("custo", Field::Cost),
+    ("farbe", Field::Colour),
+    ("couleur", Field::Colour),
+    ("kleur", Field::Colour),
+    ("colore", Field::Colour),
+    ("cor", Field::Colour),
+];
+
+/// The field an unrecognised header probably means: a field's name with a unit or a note in
+/// brackets (`Cost (AUD)`, `Cost\n(AUD)`), in another language (`Kosten`, `Couleur`), or a
+/// misspelling or near form of one of a field's names (`Nmae`, `Csot`, `Apply`). Compared in
+/// the normalised form; Damerau–Levenshtein distance at most 2 (at most 1 for names of four
+/// letters or fewer, so `Date` is not taken for `name`) or Jaro–Winkler similarity at least
+/// 0.9. `id` is too short to guess.
 pub(crate) fn looks_like(header: &str) -> Option<Field> {
     let n = normalise(header);
     let len = n.chars().count();
     if len < 3 || alias(header).is_some() {
         return None;
+    }
+    if let Some(stem) = n.split(['(', '[']).next()
+        && stem.len() < n.len()
+        && let Some(f) = alias(stem).or_else(|| foreign(stem))
+    {
+        return Some(f);
+    }
+    if let Some(f) = foreign(&n) {
+        return Some(f);
     }
     let mut best: Option<(Field, usize, f64)> = None;
     for f in Field::ALL {
@@ -137,6 +172,11 @@ pub(crate) fn looks_like(header: &str) -> Option<Field> {
         }
     }
     best.map(|(f, _, _)| f)
+}
+
+/// The field a normalised header names in another language.
+fn foreign(n: &str) -> Option<Field> {
+    FOREIGN.iter().find(|(w, _)| *w == n).map(|&(_, f)| f)
 }
 
 /// The candidate most like `target` (Jaro–Winkler on the normalised forms), if any.
@@ -246,6 +286,8 @@ pub(crate) struct ColumnPlan {
     pub echo: Vec<usize>,
     /// Columns no field uses (echoed), for the one warning.
     pub unknown: Vec<usize>,
+    /// Unknown columns `--keep-column` names: kept although they look like a field's.
+    pub kept: Vec<usize>,
     /// Columns that map to a field an earlier column already took.
     pub clashes: Vec<Clash>,
     /// The table is a results file fed back in.
@@ -296,6 +338,9 @@ pub(crate) fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
             None => {
                 p.unknown.push(i);
                 p.echo.push(i);
+                if map.keeps(h) {
+                    p.kept.push(i);
+                }
             }
         }
     }

@@ -143,6 +143,39 @@ fn check_required(
     Ok(())
 }
 
+/// Stops when a column's header looks like a field that no column of the table fills
+/// (`Csot`, `Cost (AUD)`, `Kosten`) and `--keep-column` does not name it: its values would
+/// silently not be sent. Says both ways out.
+fn check_look_alikes(
+    place: &str,
+    columns: &ColumnPlan,
+    headers: &[String],
+) -> Result<(), PlanError> {
+    let found: Vec<String> = columns
+        .unknown
+        .iter()
+        .filter(|i| !columns.kept.contains(i))
+        .filter_map(|&i| {
+            let field = looks_like(&headers[i]).filter(|f| !columns.fields.has(*f))?;
+            let shown = headers[i].split_whitespace().collect::<Vec<_>>().join(" ");
+            Some(format!(
+                "column {} {:?} looks like {} but is not read as it: map it (a --map file line {} = {shown:?}) or keep it as a column of its own (--keep-column {shown:?})",
+                column_letters(i),
+                headers[i],
+                field.name(),
+                field.name(),
+            ))
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(PlanError(format!(
+        "{place}: {}; nothing was sent",
+        found.join("; ")
+    )))
+}
+
 /// The note on columns no field uses, with a suggestion for those that look like one.
 fn unknown_columns(place: &str, columns: &ColumnPlan, headers: &[String]) -> Option<String> {
     if columns.unknown.is_empty() {
@@ -151,19 +184,42 @@ fn unknown_columns(place: &str, columns: &ColumnPlan, headers: &[String]) -> Opt
     let list: Vec<String> = columns
         .unknown
         .iter()
-        .map(|&i| match looks_like(&headers[i]) {
-            Some(f) => format!(
-                "{} (looks like {}: rename it or map it with --map)",
-                headers[i],
-                f.name()
-            ),
-            None => headers[i].clone(),
-        })
+        .map(
+            |&i| match looks_like(&headers[i]).filter(|_| !columns.kept.contains(&i)) {
+                Some(f) => format!(
+                    "{} (looks like {}: rename it or map it with --map)",
+                    headers[i],
+                    f.name()
+                ),
+                None => headers[i].clone(),
+            },
+        )
         .collect();
     Some(format!(
         "{place}: columns kept as they are (not sent): {}",
         list.join(", ")
     ))
+}
+
+/// Gives each column without a header a generated one (`column F`), so its cells are echoed,
+/// never dropped; one note per table names them.
+fn name_headerless(input: &mut Input) {
+    for t in &mut input.tables {
+        let mut named = Vec::new();
+        for (i, h) in t.headers.iter_mut().enumerate() {
+            if h.trim().is_empty() {
+                *h = format!("column {}", column_letters(i));
+                named.push(h.clone());
+            }
+        }
+        if !named.is_empty() {
+            input.notes.push(format!(
+                "{}: cells under no header are kept, under {}",
+                place(&input.path, t.sheet.as_deref()),
+                named.join(", ")
+            ));
+        }
+    }
 }
 
 /// Every `--map` entry must name a column of some input of the run: a plain line (or a kind
@@ -231,9 +287,9 @@ pub(crate) fn plan_file(
     map: &HeaderMap,
     decimal_comma: bool,
 ) -> Result<FilePlan, PlanError> {
+    name_headerless(input);
     let rules = ValueRules {
         decimal_comma,
-        semicolon_file: input.dialect.is_some_and(|d| d.delimiter == b';'),
         wrong_kind: None,
     };
     // Per table: its plan, or why it cannot be read (kept for the message).
@@ -255,6 +311,10 @@ pub(crate) fn plan_file(
     }
     let mut warnings = Vec::new();
     let mut plans = keep_read(input, planned, usable, &mut warnings);
+    for (p, table) in plans.iter().zip(&input.tables) {
+        let place = place(&input.path, table.sheet.as_deref());
+        check_look_alikes(&place, &p.columns, &table.headers)?;
+    }
     let echo = echo_columns(&mut plans, &input.tables);
     Ok((plans, echo, warnings))
 }

@@ -78,7 +78,8 @@ pub(crate) enum Action {
     Create,
     Update(u64),
     Unchanged(u64),
-    Conflict(String),
+    /// Why, and the words of it that label the problem.
+    Conflict(String, &'static str),
 }
 
 fn ids_text(ids: &[u64]) -> String {
@@ -108,10 +109,10 @@ impl Account {
         let existing = self.kinds.get(&kind).unwrap_or(&empty);
         if let Some(id) = record.id() {
             return match existing.records.get(&id) {
-                None => Action::Conflict(format!(
-                    "id {id} is not a {} on this account",
-                    singular(kind)
-                )),
+                None => Action::Conflict(
+                    format!("id {id} is not a {} on this account", singular(kind)),
+                    "not on this account",
+                ),
                 Some(l) if holds(l, record) => Action::Unchanged(id),
                 Some(_) => Action::Update(id),
             };
@@ -143,19 +144,28 @@ impl Account {
                     Action::Update(*id)
                 }
             }
-            (ids, Matching { by_name: true, .. }) => Action::Conflict(format!(
-                "name matches {} existing {}: ids {}; give the row the id to update",
-                ids.len(),
-                kind.plural(),
-                ids_text(ids)
-            )),
-            ([id], _) => Action::Conflict(format!(
-                "already exists as id {id}; pass --match-by-name to update it, or --allow-duplicates to create another"
-            )),
-            (ids, _) => Action::Conflict(format!(
-                "already exists as ids {}; pass --allow-duplicates to create another",
-                ids_text(ids)
-            )),
+            (ids, Matching { by_name: true, .. }) => Action::Conflict(
+                format!(
+                    "name matches {} existing {}: ids {}; give the row the id to update",
+                    ids.len(),
+                    kind.plural(),
+                    ids_text(ids)
+                ),
+                "name matches",
+            ),
+            ([id], _) => Action::Conflict(
+                format!(
+                    "already exists as id {id}; pass --match-by-name to update it, or --allow-duplicates to create another"
+                ),
+                "already exists",
+            ),
+            (ids, _) => Action::Conflict(
+                format!(
+                    "already exists as ids {}; pass --allow-duplicates to create another",
+                    ids_text(ids)
+                ),
+                "already exists",
+            ),
         }
     }
 }
@@ -240,7 +250,7 @@ mod tests {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(None, "google ads", "5"), Matching::default(), None);
         assert!(
-            matches!(&got, Action::Conflict(m) if m.contains("id 1001") && m.contains("--match-by-name")),
+            matches!(&got, Action::Conflict(m, _) if m.contains("id 1001") && m.contains("--match-by-name")),
             "{got:?}"
         );
     }
@@ -267,7 +277,7 @@ mod tests {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(Some(7), "X", "1"), Matching::default(), None);
         assert!(
-            matches!(&got, Action::Conflict(m) if m.contains("id 7")),
+            matches!(&got, Action::Conflict(m, _) if m.contains("id 7")),
             "{got:?}"
         );
     }

@@ -50,6 +50,26 @@ impl Budget {
         s.failures = 0;
     }
 
+    /// A retried request succeeded: its retry's cost comes back (the success itself is
+    /// counted by [`Budget::success`] when it is progress).
+    pub(crate) fn refund(&self) {
+        let mut s = lock(&self.state);
+        s.tokens = (s.tokens + RETRY_COST).min(CAPACITY);
+    }
+
+    /// A wait that brought no progress (a batch polled without moving): Err with the reason
+    /// the run must stop once nothing has succeeded for `--give-up-after`.
+    pub(crate) fn idle(&self, what: &str) -> Result<(), String> {
+        let quiet_for = lock(&self.state).last_success.elapsed();
+        if quiet_for >= self.give_up_after {
+            return Err(format!(
+                "{what}: no progress for {:.0} s (--give-up-after); stopped; run again with --resume later",
+                quiet_for.as_secs_f64()
+            ));
+        }
+        Ok(())
+    }
+
     /// A request failed in a way worth retrying: Ok when a retry may be made, Err with the
     /// reason the run must stop.
     pub(crate) fn retry(&self, failure: &str, costs_tokens: bool) -> Result<(), String> {
@@ -100,6 +120,20 @@ mod tests {
         assert_eq!(allowed, (CAPACITY / RETRY_COST) as usize);
         let why = b.retry("HTTP 500", true).unwrap_err();
         assert!(why.contains("--resume"), "{why}");
+    }
+
+    #[test]
+    fn waiting_without_progress_counts_toward_giving_up() {
+        let b = Budget::new(Duration::from_millis(30));
+        assert!(b.idle("batch 1").is_ok());
+        std::thread::sleep(Duration::from_millis(40));
+        let why = b.idle("batch 1").unwrap_err();
+        assert!(
+            why.contains("batch 1") && why.contains("--give-up-after"),
+            "{why}"
+        );
+        b.success(false);
+        assert!(b.idle("batch 1").is_ok());
     }
 
     #[test]

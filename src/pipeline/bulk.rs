@@ -1,44 +1,59 @@
 //! Bulk mode: rows packed into iVvy's batch namespace, up to 200 jobs a request.
 //!
-//! `batch?action=run` starts the jobs and answers an id; `progress` is polled with a growing
-//! pause until 100; `results` gives each job's answer in job order, read exactly as a single
-//! call's answer. Every request goes through the same gate, throttle, retries and budget as
-//! single calls. A `run` whose answer was lost may have been applied: its creates are looked
-//! up with one list pass before any is sent again. 24448 (too many jobs) halves the batch
-//! size for the rest of the run; 24092/24093 (a bad job) split the batch until the bad job is
-//! alone, and only its row fails.
+//! Before each `batch?action=run` the batch's jobs are journalled as about to run, with the
+//! time. `run` starts the jobs and answers an id; the batch is then polled (`poll.rs`) until
+//! its results come, within `--batch-timeout`. Each result counts only if it matches the job
+//! sent (action, name, id): results are never matched to rows by position alone.
+//!
+//! iVvy applies a batch's jobs while it runs, possibly long after `run` answered. So a batch
+//! whose outcome is unknown (the `run` answer lost, results that do not match) never has its
+//! creates sent again in this run: once the server's batch time has passed (at least
+//! `--max-wait`, and twice the longest batch so far) they are looked up by list passes that
+//! agree; those not found fail with "run --resume after N s" and the journal is kept.
+//! 24448 (too many jobs) halves the batch size for the rest of the run; 24092/24093 (a bad
+//! job) split the batch until the bad job is alone, and only its row fails.
 
-use std::collections::HashMap;
+mod poll;
+
+pub(crate) use poll::Poller;
+
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Submitted, Submitter, failed, lock, verdict};
-use crate::api::Failure;
 use crate::api::client::job_outcome;
 use crate::api::wire::codes;
-use crate::kind::Kind;
+use crate::api::{Failure, JobSent, result_matches};
 use crate::outcome::Status;
 use crate::record::Record;
-use crate::record::names::fold_name;
-
-/// The first pause between progress polls, and the longest.
-const POLL_FIRST: Duration = Duration::from_millis(500);
-const POLL_MAX: Duration = Duration::from_secs(3);
 
 /// What a journal records of a batch.
 pub(crate) trait BatchJournal: Sync {
-    /// Before the batch is sent: these records (indexes into the batch) are creates.
+    /// Before the batch is sent: this record (an index into the batch) is a create.
     fn sent(&self, index: usize) -> std::io::Result<()>;
+    /// Before each `run`: the batch's records (indexes into the batch) are about to run.
+    fn about_to_run(&self, records: &[(usize, &Record)]) -> std::io::Result<()>;
     /// The server's id of the batch holding these records.
     fn started(&self, async_id: &str, indexes: &[usize]) -> std::io::Result<()>;
 }
 
 /// Why a batch's outcome is not known.
 enum Lost {
-    /// The run may have been applied: reconcile its creates, resend the rest.
-    Unknown(Failure),
+    /// The `run` (sent at `since`) may have started the batch: its answer was lost, or its
+    /// polls failed.
+    Unanswered { failure: Failure, since: Instant },
+    /// The batch finished, but its results do not match the jobs sent.
+    Mismatched(String),
+    /// The batch did not finish within `--batch-timeout`.
+    Unfinished(String),
     /// The run was refused as a whole: these rows get this failure.
     Refused(Failure),
+}
+
+/// A chunk of a batch waiting to be sent, and how many times its rows were sent before.
+struct Chunk {
+    rows: Vec<usize>,
+    tries: u32,
 }
 
 /// Records in the journal that each create is about to be sent; a row whose line cannot be
@@ -57,6 +72,18 @@ fn journal_creates(records: &[Record], journal: &dyn BatchJournal, out: &mut [Op
     }
 }
 
+/// A row whose outcome stays unknown: failed, not sent again, with when to resume.
+fn unknown(why: &str, resume_after: Option<Duration>) -> Submitted {
+    let when = match resume_after {
+        Some(d) => format!("run --resume after {} s", d.as_secs_f64().ceil().max(1.0)),
+        None => "run --resume later".to_string(),
+    };
+    super::local_failure(
+        format!("outcome unknown — {when} ({why}); not sent again"),
+        "outcome unknown",
+    )
+}
+
 impl Submitter {
     /// Sends `records` as batches; one outcome per record, in order. `was_sent`: creates an
     /// earlier run may have sent (they are looked up first).
@@ -72,32 +99,47 @@ impl Submitter {
         }
         self.find_earlier(records, was_sent, &mut out).await;
         journal_creates(records, journal, &mut out);
-        let mut queue: Vec<Vec<usize>> =
-            vec![(0..records.len()).filter(|&i| out[i].is_none()).collect()];
-        while let Some(mut chunk) = queue.pop() {
-            if chunk.is_empty() {
+        let mut queue = vec![Chunk {
+            rows: (0..records.len()).filter(|&i| out[i].is_none()).collect(),
+            tries: 0,
+        }];
+        while let Some(Chunk { mut rows, tries }) = queue.pop() {
+            if rows.is_empty() {
                 continue;
             }
             let size = self.batch_size.load(Ordering::Relaxed).max(1);
-            if chunk.len() > size {
-                let rest = chunk.split_off(size);
-                queue.push(rest);
+            if rows.len() > size {
+                let rest = rows.split_off(size);
+                queue.push(Chunk { rows: rest, tries });
             }
             if self.is_stopping() {
-                for i in chunk {
+                for i in rows {
                     out[i] = Some(self.skipped());
                 }
                 continue;
             }
-            match self.run_chunk(records, &chunk, journal).await {
+            match self.run_chunk(records, &rows, journal).await {
                 Ok(results) => {
                     for (i, s) in results {
                         out[i] = Some(s);
                     }
                 }
-                Err(Lost::Refused(f)) => self.refused(&f, chunk, &mut queue, &mut out),
-                Err(Lost::Unknown(f)) => {
-                    self.lost(records, &f, chunk, &mut queue, &mut out).await;
+                Err(Lost::Refused(f)) => self.refused(&f, rows, tries, &mut queue, &mut out),
+                Err(Lost::Unfinished(why)) => {
+                    for i in rows {
+                        out[i] = Some(unknown(&why, None));
+                    }
+                }
+                Err(Lost::Mismatched(why)) => {
+                    let chunk = Chunk { rows, tries };
+                    self.lost(records, chunk, &why, None, &mut queue, &mut out)
+                        .await;
+                }
+                Err(Lost::Unanswered { failure, since }) => {
+                    let chunk = Chunk { rows, tries };
+                    let why = failure.describe();
+                    self.lost(records, chunk, &why, Some(since), &mut queue, &mut out)
+                        .await;
                 }
             }
         }
@@ -139,86 +181,127 @@ impl Submitter {
     fn refused(
         &self,
         f: &Failure,
-        mut chunk: Vec<usize>,
-        queue: &mut Vec<Vec<usize>>,
+        mut rows: Vec<usize>,
+        tries: u32,
+        queue: &mut Vec<Chunk>,
         out: &mut [Option<Submitted>],
     ) {
         let code = f.api_error().and_then(|e| e.specific_code);
         match code {
-            Some(codes::BATCH_TOO_MANY) if chunk.len() > 1 => {
-                let half = chunk.len().div_ceil(2);
+            Some(codes::BATCH_TOO_MANY) if rows.len() > 1 => {
+                let half = rows.len().div_ceil(2);
                 self.batch_size.store(half, Ordering::Relaxed);
-                let second = chunk.split_off(half);
-                queue.push(second);
-                queue.push(chunk);
+                let second = rows.split_off(half);
+                queue.push(Chunk {
+                    rows: second,
+                    tries,
+                });
+                queue.push(Chunk { rows, tries });
             }
-            Some(codes::BATCH_BAD_JOB | codes::BATCH_EMPTY_PARAMS) if chunk.len() > 1 => {
-                let second = chunk.split_off(chunk.len() / 2);
-                queue.push(second);
-                queue.push(chunk);
+            Some(codes::BATCH_BAD_JOB | codes::BATCH_EMPTY_PARAMS) if rows.len() > 1 => {
+                let second = rows.split_off(rows.len() / 2);
+                queue.push(Chunk {
+                    rows: second,
+                    tries,
+                });
+                queue.push(Chunk { rows, tries });
             }
             _ => {
                 let s = if matches!(f, Failure::Fatal(_)) {
                     self.fail_or_stop(f)
+                } else if self.is_stopping() {
+                    self.skipped()
                 } else {
                     failed(f)
                 };
-                for i in chunk {
+                for i in rows {
                     out[i] = Some(s.clone());
                 }
             }
         }
     }
 
-    /// A batch whose outcome is not known: applied or not? A started batch runs later on the
-    /// server, so first wait as long as batches have taken (twice over), then look the
-    /// creates up once and resend what is not there.
+    /// How long the server may still be applying a batch whose `run` answer was lost: at
+    /// least `--max-wait` (and a second), and twice the longest batch of this run.
+    fn batch_bound(&self) -> Duration {
+        let longest = *lock(&self.batch_took);
+        self.policy
+            .max_wait
+            .max(longest * 2)
+            .max(Duration::from_secs(1))
+    }
+
+    /// A batch whose outcome is not known. Its creates are never sent again in this run:
+    /// once the server's batch time has passed (`since`: when its `run` was sent; None: the
+    /// batch has finished) they are looked up by list passes that agree, and those not
+    /// found fail with when to resume. Its updates (the same values again) are queued again
+    /// while retries last.
     async fn lost(
         &self,
         records: &[Record],
-        f: &Failure,
-        chunk: Vec<usize>,
-        queue: &mut Vec<Vec<usize>>,
+        chunk: Chunk,
+        why: &str,
+        since: Option<Instant>,
+        queue: &mut Vec<Chunk>,
         out: &mut [Option<Submitted>],
     ) {
-        self.stop.sleep(self.settle_time()).await;
-        let creates: Vec<usize> = chunk
-            .iter()
-            .copied()
-            .filter(|&i| records[i].id().is_none())
-            .collect();
-        match self.reconcile_many(records, &creates).await {
-            Ok(found) => {
-                let found: HashMap<usize, u64> = found.into_iter().collect();
-                let mut again = Vec::new();
-                for i in chunk {
-                    match found.get(&i) {
-                        Some(&id) => out[i] = Some(verdict(Status::Created, Some(id))),
-                        None => again.push(i),
-                    }
+        let (creates, updates): (Vec<usize>, Vec<usize>) =
+            chunk.rows.iter().partition(|&&i| records[i].id().is_none());
+        if !updates.is_empty() {
+            if chunk.tries < self.policy.retries && !self.is_stopping() {
+                queue.push(Chunk {
+                    rows: updates,
+                    tries: chunk.tries + 1,
+                });
+            } else {
+                for i in updates {
+                    out[i] = Some(unknown(why, Some(Duration::ZERO)));
                 }
-                if !self.may_retry(f, true) {
-                    for i in again {
-                        out[i] =
-                            Some(self.out_of_retries(Some(f.clone()), records[i].id().is_none()));
-                    }
-                } else {
-                    queue.push(again);
+            }
+        }
+        if creates.is_empty() {
+            return;
+        }
+        let resume_after = since.map(|t| self.policy.batch_timeout.saturating_sub(t.elapsed()));
+        let waited = match since {
+            Some(t) => {
+                let wait = self.batch_bound().saturating_sub(t.elapsed());
+                tracing::debug!(
+                    wait_s = wait.as_secs_f64(),
+                    "batch outcome unknown: waiting"
+                );
+                self.stop.sleep(wait).await
+            }
+            None => true,
+        };
+        if !waited {
+            for i in creates {
+                out[i] = Some(unknown(why, resume_after));
+            }
+            return;
+        }
+        let wanted: Vec<_> = creates
+            .iter()
+            .map(|&i| (records[i].kind(), records[i].name().unwrap_or_default()))
+            .collect();
+        match self.look_up_agreed(&wanted).await {
+            Ok(found) => {
+                for (i, id) in creates.into_iter().zip(found) {
+                    out[i] = Some(match id {
+                        Some(id) => verdict(Status::Created, Some(id)),
+                        None => unknown(why, resume_after),
+                    });
                 }
             }
             Err(lookup) => {
-                for i in chunk {
-                    out[i] = Some(if records[i].id().is_none() {
-                        self.lookup_failed(&lookup)
-                    } else {
-                        failed(f)
-                    });
+                for i in creates {
+                    out[i] = Some(self.lookup_failed(&lookup));
                 }
             }
         }
     }
 
-    /// One `run` with its retries, then its polls and results.
+    /// One `run` with its retries, then its polls and results, each matched to its job.
     async fn run_chunk(
         &self,
         records: &[Record],
@@ -226,29 +309,33 @@ impl Submitter {
         journal: &dyn BatchJournal,
     ) -> Result<Vec<(usize, Submitted)>, Lost> {
         let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
-        let started = std::time::Instant::now();
+        let listed: Vec<(usize, &Record)> = chunk.iter().map(|&i| (i, &records[i])).collect();
         let mut attempt = 0u32;
-        let async_id = loop {
+        let (async_id, since) = loop {
             if !self.gate().await {
                 return Err(Lost::Refused(Failure::Transient(format!(
                     "not sent: the run stopped ({})",
                     self.stop.reason()
                 ))));
             }
+            if let Err(e) = journal.about_to_run(&listed) {
+                return Err(Lost::Refused(Failure::Transient(format!(
+                    "cannot write the journal: {e}"
+                ))));
+            }
+            let since = Instant::now();
             let f = match self.client.batch_run(&batch).await {
                 Ok(id) => {
                     self.budget.success(attempt > 0);
-                    break id;
+                    break (id, since);
                 }
                 Err(f) => f,
             };
             match &f {
                 Failure::Throttled { retry_after, .. } => {
-                    let costs = self.on_throttled(*retry_after, attempt);
-                    if !self.may_retry(&f, costs) {
+                    if !self.throttled_may_retry(&f, *retry_after, attempt) {
                         return Err(Lost::Refused(f));
                     }
-                    attempt += u32::from(costs);
                     continue;
                 }
                 Failure::Transient(_) if attempt < self.policy.retries => {
@@ -256,7 +343,7 @@ impl Submitter {
                         return Err(Lost::Refused(f));
                     }
                 }
-                Failure::Unknown(_) => return Err(Lost::Unknown(f)),
+                Failure::Unknown(_) => return Err(Lost::Unanswered { failure: f, since }),
                 _ => return Err(Lost::Refused(f)),
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -264,21 +351,27 @@ impl Submitter {
         };
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = journal.started(&async_id, chunk) {
-            return Err(Lost::Refused(Failure::Transient(format!(
-                "cannot write the journal: {e}"
-            ))));
+            return Err(Lost::Unanswered {
+                failure: Failure::Unknown(format!("cannot write the journal: {e}")),
+                since,
+            });
         }
-        let results = self.await_batch(&async_id).await?;
+        let results = self.await_batch(&async_id, since).await?;
         {
             let mut longest = lock(&self.batch_took);
-            *longest = (*longest).max(started.elapsed());
+            *longest = (*longest).max(since.elapsed());
         }
-        if results.len() != chunk.len() {
-            return Err(Lost::Unknown(Failure::Unknown(format!(
-                "batch {async_id} answered {} results for {} jobs",
+        let matches = results.len() == chunk.len()
+            && results
+                .iter()
+                .zip(&batch)
+                .all(|(r, record)| result_matches(r, JobSent::of(record)));
+        if !matches {
+            return Err(Lost::Mismatched(format!(
+                "batch {async_id} answered {} results that do not match its {} jobs",
                 results.len(),
                 chunk.len()
-            ))));
+            )));
         }
         let mut out = Vec::with_capacity(chunk.len());
         for (&i, r) in chunk.iter().zip(&results) {
@@ -290,6 +383,14 @@ impl Submitter {
                 }
                 Ok(id) => verdict(Status::Updated, Some(id)),
                 Err(f @ Failure::Fatal(_)) => self.fail_or_stop(&f),
+                // A create said done without a usable id: look it up like a lost answer.
+                Err(f @ Failure::Unknown(_)) if record.id().is_none() => {
+                    match self.reconcile(record).await {
+                        Ok(Some(id)) => verdict(Status::Created, Some(id)),
+                        Ok(None) => unknown(&f.describe(), Some(Duration::ZERO)),
+                        Err(lookup) => self.lookup_failed(&lookup),
+                    }
+                }
                 Err(f) => failed(&f),
             };
             out.push((i, s));
@@ -298,109 +399,5 @@ impl Submitter {
             .jobs
             .fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
-    }
-
-    /// Waits for a started batch and returns its results. Results are asked for first
-    /// (one request when the batch is done in time); "not completed yet" (24114) turns to
-    /// polling progress with a growing pause until 100. A lost or failed poll is simply asked
-    /// again: results are kept for days.
-    async fn await_batch(
-        &self,
-        async_id: &str,
-    ) -> Result<Vec<crate::api::wire::BatchJobResult>, Lost> {
-        let mut pause = POLL_FIRST;
-        loop {
-            // A stop does not abandon a started batch: its outcome is what the rows need.
-            tokio::time::sleep(pause).await;
-            match self.batch_outcomes(async_id).await {
-                Ok(Some(r)) => return Ok(r),
-                Ok(None) => {}
-                // No such batch (24105/24115), or polls that keep failing: applied or not is
-                // unknown, so the creates are looked up.
-                Err(f) => return Err(Lost::Unknown(f)),
-            }
-            loop {
-                tokio::time::sleep(pause).await;
-                pause = pause.mul_f64(1.5).min(POLL_MAX);
-                let p = self
-                    .with_retries(|| self.client.batch_progress(async_id))
-                    .await
-                    .map_err(Lost::Unknown)?;
-                if p >= 100.0 {
-                    break;
-                }
-            }
-            pause = Duration::ZERO;
-        }
-    }
-
-    /// A batch's results; None while it is not completed (24114).
-    pub(crate) async fn batch_outcomes(
-        &self,
-        async_id: &str,
-    ) -> Result<Option<Vec<crate::api::wire::BatchJobResult>>, Failure> {
-        match self
-            .with_retries(|| self.client.batch_results(async_id))
-            .await
-        {
-            Ok(r) => Ok(Some(r)),
-            Err(f)
-                if f.api_error().and_then(|e| e.specific_code)
-                    == Some(codes::BATCH_NOT_COMPLETED) =>
-            {
-                Ok(None)
-            }
-            Err(f) => Err(f),
-        }
-    }
-
-    /// How long to wait after a lost `run` answer before looking its creates up: twice the
-    /// longest a batch has taken in this run, plus a second, within --max-wait.
-    fn settle_time(&self) -> Duration {
-        let longest = *lock(&self.batch_took);
-        (longest * 2 + Duration::from_secs(1)).min(self.policy.max_wait)
-    }
-
-    /// Looks up, with one list pass per kind, the records creates may have made: same name,
-    /// not there before the first run, not another row's. (index, id) for those found.
-    pub(crate) async fn reconcile_many(
-        &self,
-        records: &[Record],
-        creates: &[usize],
-    ) -> Result<Vec<(usize, u64)>, Failure> {
-        let mut found = Vec::new();
-        for kind in Kind::ALL {
-            let mine: Vec<usize> = creates
-                .iter()
-                .copied()
-                .filter(|&i| records[i].kind() == kind)
-                .collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let listed = self.list_all(kind, None).await?;
-            let pre = self.pre_ids(kind);
-            let mut by_name: HashMap<String, Vec<u64>> = HashMap::new();
-            for l in listed {
-                if pre.as_ref().is_some_and(|p| p.contains(&l.id)) {
-                    continue;
-                }
-                by_name.entry(fold_name(&l.name)).or_default().push(l.id);
-            }
-            let mut claimed = lock(&self.claimed);
-            for i in mine {
-                let name = fold_name(records[i].name().unwrap_or_default());
-                let Some(ids) = by_name.get_mut(&name) else {
-                    continue;
-                };
-                ids.sort_unstable();
-                if let Some(pos) = ids.iter().position(|id| !claimed.contains(&(kind, *id))) {
-                    let id = ids.remove(pos);
-                    claimed.insert((kind, id));
-                    found.push((i, id));
-                }
-            }
-        }
-        Ok(found)
     }
 }

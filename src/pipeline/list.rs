@@ -1,7 +1,13 @@
 //! Reading what exists: every record of a kind, page by page. Each page is its own
-//! rate-limited request with its own retries; after the first page tells the total, the rest
-//! are fetched several at a time. A page that does not advance ends the listing with an error
-//! instead of asking forever.
+//! rate-limited request with its own retries; after the first page tells the page size, the
+//! rest are fetched several at a time.
+//!
+//! The listing checks itself: every page must report the first page's `totalResults` (a
+//! record added or deleted meanwhile shifts the offsets: the listing starts over, a few
+//! times at most, then stops naming it); every page must start where it was asked to and
+//! hold the records the total promises; an id seen twice, or a page that does not advance,
+//! ends the listing with an error instead of asking forever. Memory follows the pages
+//! received, never the total a server claims.
 
 use std::collections::HashSet;
 
@@ -15,11 +21,21 @@ use crate::kind::Kind;
 /// Records asked for per page; the server may cap it lower (its answer says how many came).
 pub(crate) const PER_PAGE: u64 = 1000;
 
+/// How many times a listing whose total changed is started over.
+const RELISTS: u32 = 3;
+
 fn broken(kind: Kind, why: &str) -> Failure {
     Failure::fatal(format!(
         "the list of {} does not advance ({why}); the server's paging is broken",
         kind.plural()
     ))
+}
+
+/// One reading of the whole list.
+enum Listing {
+    Done(Vec<Listed>),
+    /// The total changed between pages: what was read may miss or repeat records.
+    Changed(String),
 }
 
 impl Submitter {
@@ -29,6 +45,25 @@ impl Submitter {
         kind: Kind,
         filter: Option<&serde_json::Map<String, serde_json::Value>>,
     ) -> Result<Vec<Listed>, Failure> {
+        let mut why = String::new();
+        for _ in 0..=RELISTS {
+            match self.list_once(kind, filter).await? {
+                Listing::Done(records) => return Ok(records),
+                Listing::Changed(w) => why = w,
+            }
+        }
+        Err(Failure::fatal(format!(
+            "the list of {} changed while it was read, {} times ({why}); run again when the account is quiet",
+            kind.plural(),
+            RELISTS + 1
+        )))
+    }
+
+    async fn list_once(
+        &self,
+        kind: Kind,
+        filter: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<Listing, Failure> {
         let first = self
             .with_retries(|| self.client.list_page(kind, filter, 0, PER_PAGE))
             .await?;
@@ -37,7 +72,7 @@ impl Submitter {
         let mut seen: HashSet<u64> = first.results.iter().map(|l| l.id).collect();
         let mut out = first.results;
         if page == 0 || page >= total {
-            return Ok(out);
+            return Ok(Listing::Done(out));
         }
         if first.meta.start != 0 {
             return Err(broken(
@@ -45,8 +80,11 @@ impl Submitter {
                 &format!("asked from 0, answered from {}", first.meta.start),
             ));
         }
-        let starts: Vec<u64> = (1..total.div_ceil(page)).map(|i| i * page).collect();
-        let mut pages = futures::stream::iter(starts.into_iter().map(|start| async move {
+        // Lazily: a claimed total of 10^12 costs nothing until pages actually come.
+        let starts = (1..)
+            .map(move |i: u64| i.saturating_mul(page))
+            .take_while(move |s| *s < total);
+        let mut pages = futures::stream::iter(starts.map(|start| async move {
             let answer = self
                 .with_retries(|| self.client.list_page(kind, filter, start, page))
                 .await;
@@ -55,10 +93,26 @@ impl Submitter {
         .buffered(self.policy.concurrency.max(1));
         while let Some((start, answer)) = pages.next().await {
             let answer = answer?;
+            if answer.meta.total_results != total {
+                return Ok(Listing::Changed(format!(
+                    "{total} records at first, {} at the page from {start}",
+                    answer.meta.total_results
+                )));
+            }
             if answer.meta.start != start {
                 return Err(broken(
                     kind,
                     &format!("asked from {start}, answered from {}", answer.meta.start),
+                ));
+            }
+            let want = page.min(total - start);
+            if answer.results.len() as u64 != want {
+                return Err(broken(
+                    kind,
+                    &format!(
+                        "the page from {start} holds {} records, not the {want} its total of {total} promises",
+                        answer.results.len()
+                    ),
                 ));
             }
             for l in answer.results {
@@ -71,6 +125,6 @@ impl Submitter {
                 out.push(l);
             }
         }
-        Ok(out)
+        Ok(Listing::Done(out))
     }
 }

@@ -160,6 +160,16 @@ impl Submitter {
         lock(&self.claimed).insert((kind, id));
     }
 
+    /// Bulk mode: the longest a batch may take on the server.
+    pub(crate) fn batch_timeout(&self) -> Duration {
+        self.policy.batch_timeout
+    }
+
+    /// Sleeps, waking early when the run stops; false when it stopped.
+    pub(crate) async fn wait(&self, d: Duration) -> bool {
+        self.stop.sleep(d).await
+    }
+
     pub(crate) fn is_stopping(&self) -> bool {
         self.stop.is_stopping()
     }
@@ -175,12 +185,28 @@ impl Submitter {
         }
     }
 
-    /// A 429: everyone pauses and the pace drops. It costs the row no retry unless the
-    /// server asks for a wait longer than `--max-wait`.
-    fn on_throttled(&self, retry_after: Option<Duration>, attempt: u32) -> bool {
+    /// A 429: everyone pauses and the pace drops; it costs the row no retry. A Retry-After
+    /// beyond `--max-wait` stops the run at once (false): waiting it out is the user's call.
+    fn throttled_may_retry(
+        &self,
+        f: &Failure,
+        retry_after: Option<Duration>,
+        attempt: u32,
+    ) -> bool {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        if let Some(wait) = retry_after.filter(|w| *w > self.policy.max_wait) {
+            self.stop.stop(
+                StopKind::Fatal,
+                format!(
+                    "the server asks to wait {} s, more than --max-wait ({} s): run --resume later",
+                    secs(wait),
+                    secs(self.policy.max_wait)
+                ),
+            );
+            return false;
+        }
         self.throttle.on_throttled(retry_after, attempt);
-        retry_after.is_some_and(|w| w > self.policy.max_wait)
+        self.may_retry(f, false)
     }
 
     /// Sleeps a backoff; false when the run stopped meanwhile.
@@ -200,8 +226,21 @@ impl Submitter {
         }
     }
 
-    /// Runs an idempotent call (a read) with the gate and retries.
+    /// Runs an idempotent call (a read) with the gate and retries; an answer counts as
+    /// progress for `--give-up-after`.
     pub(crate) async fn with_retries<T, F, Fut>(&self, call: F) -> Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let v = self.with_retries_quiet(call).await?;
+        self.budget.success(false);
+        Ok(v)
+    }
+
+    /// Runs an idempotent call with the gate and retries; an answer alone is no progress (a
+    /// poll): the caller says when it is.
+    pub(crate) async fn with_retries_quiet<T, F, Fut>(&self, call: F) -> Result<T, Failure>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
@@ -217,20 +256,17 @@ impl Submitter {
             let try_span = tracing::debug_span!("attempt", attempt = attempt + 1);
             let failure = match tracing::Instrument::instrument(call(), try_span).await {
                 Ok(v) => {
-                    self.budget.success(attempt > 0);
+                    if attempt > 0 {
+                        self.budget.refund();
+                    }
                     return Ok(v);
                 }
                 Err(f) => f,
             };
             match &failure {
                 Failure::Throttled { retry_after, .. } => {
-                    let costs = self.on_throttled(*retry_after, attempt);
-                    if !self.may_retry(&failure, costs) || (costs && attempt >= self.policy.retries)
-                    {
+                    if !self.throttled_may_retry(&failure, *retry_after, attempt) {
                         return Err(failure);
-                    }
-                    if costs {
-                        attempt += 1;
                     }
                 }
                 Failure::Transient(_) | Failure::Unknown(_) if attempt < self.policy.retries => {
@@ -312,12 +348,13 @@ impl Submitter {
                 Failure::Rejected(_) => return failed(&f),
                 Failure::Fatal(_) => return self.fail_or_stop(&f),
                 Failure::Throttled { retry_after, .. } => {
-                    let costs = self.on_throttled(*retry_after, attempt);
-                    if !self.may_retry(&f, costs) {
-                        return failed(&f);
-                    }
-                    if costs {
-                        attempt += 1;
+                    if !self.throttled_may_retry(&f, *retry_after, attempt) {
+                        // Refused, so not applied: the row was not done.
+                        return if self.is_stopping() {
+                            self.skipped()
+                        } else {
+                            failed(&f)
+                        };
                     }
                     last = Some(f);
                     continue;
@@ -377,6 +414,16 @@ impl Submitter {
             verdict: v,
             error_label: Some("not sent: the run stopped".into()),
         }
+    }
+}
+
+/// Whole seconds, for messages.
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1e9 {
+        "more than 10^9".to_string()
+    } else {
+        format!("{}", s.ceil())
     }
 }
 

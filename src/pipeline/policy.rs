@@ -17,6 +17,8 @@ pub(crate) struct Policy {
     pub give_up_after: Duration,
     /// Bulk mode: jobs per batch request (None: one request per row).
     pub batch_size: Option<usize>,
+    /// Bulk mode: the longest a batch may take on the server.
+    pub batch_timeout: Duration,
 }
 
 /// Live counts of a run's requests, for the progress display and the summary.

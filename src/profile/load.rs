@@ -37,6 +37,7 @@ impl Profile {
         };
         let text = std::fs::read_to_string(&file)
             .map_err(|e| err(format!("--config {}: {e}", file.display())))?;
+        refuse_shared(&file)?;
         Profile::from_text(&text, &file, wanted.as_deref())
     }
 
@@ -103,6 +104,39 @@ impl Profile {
     }
 }
 
+/// A profile anyone else may write is refused: it says where results go and which variables
+/// hold the credentials.
+fn refuse_shared(file: &Path) -> Result<(), ProfileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)
+            .map_err(|e| err(format!("--config {}: {e}", file.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(err(format!(
+                "{}: others may write it (mode {:o}); a profile says where results go and which variables hold the credentials: chmod go-w {}",
+                file.display(),
+                mode & 0o777,
+                file.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+/// Whether a value named as an environment variable looks like a secret pasted in by mistake
+/// (long, mixed letters and digits, no `_`): it is then never shown.
+fn looks_secret(s: &str) -> bool {
+    s.len() >= 16
+        && !s.contains('_')
+        && s.chars().any(|c| c.is_ascii_digit())
+        && s.chars().any(|c| c.is_ascii_lowercase())
+}
+
 /// Keys named like credentials are refused; any other unknown key names the closest known one.
 fn unknown_key(key: &str) -> String {
     let k = key.to_ascii_lowercase();
@@ -149,9 +183,11 @@ fn typed(
         (Ty::Number, toml::Value::Float(x)) => Value::Text(x.to_string()),
         (Ty::Number, _) => return Err(wrong("a number")),
         (Ty::Text, toml::Value::String(s)) => {
-            if key.ends_with("_env") && !is_env_name(s) {
+            if key.ends_with("_env") && (!is_env_name(s) || looks_secret(s)) {
+                // Never echoed: a secret pasted here by mistake must not reach the terminal.
                 return Err(err(format!(
-                    "{place}: `{key}` names an environment variable (letters, digits and _), not {s:?}"
+                    "{place}: `{key}` names an environment variable (letters, digits and _, e.g. VENUE_A_IVVY_SECRET); its value of {} characters is not one (not shown: it may be a secret)",
+                    s.chars().count()
                 )));
             }
             Value::Text(s.clone())
@@ -159,6 +195,11 @@ fn typed(
         (Ty::Text, _) => return Err(wrong("a string")),
         (Ty::Path, toml::Value::String(s)) => {
             let p = Path::new(s);
+            if p.components().any(|c| c == std::path::Component::ParentDir) {
+                return Err(err(format!(
+                    "{place}: `{key}` = {s:?} leaves the profile's folder (`..`); name a path inside it, or an absolute one"
+                )));
+            }
             let p = if p.is_absolute() || dir.as_os_str().is_empty() {
                 p.to_path_buf()
             } else {
@@ -251,6 +292,46 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(p.name, "default");
+    }
+
+    #[test]
+    fn a_secret_pasted_as_a_variable_name_is_refused_and_never_shown() {
+        for value in ["s3cr3t-value/with+chars", "a1b2c3d4e5f6a7b8c9d0e1f2"] {
+            let text = format!("[profile.a]\napi_secret_env = \"{value}\"\n");
+            let e = parse(&text, Some("a")).unwrap_err();
+            assert!(!e.0.contains(value), "{e}");
+            assert!(e.0.contains("not shown"), "{e}");
+        }
+        assert!(
+            parse(
+                "[profile.a]\napi_secret_env = \"VENUE_A_IVVY_SECRET\"\n",
+                Some("a")
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_path_leaving_the_profiles_folder_is_refused() {
+        let e = parse(
+            "[profile.a]\noutput = \"../../escaped-{stem}.csv\"\n",
+            Some("a"),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("leaves the profile's folder"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_profile_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("ivvy-import.toml");
+        std::fs::write(&f, "[profile.a]\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(refuse_shared(&f).unwrap_err().0.contains("chmod go-w"));
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(refuse_shared(&f).is_ok());
     }
 
     #[test]

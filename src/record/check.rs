@@ -36,7 +36,7 @@ impl<C: Cells> Check<'_, C> {
         let (i, header) = self.cols.get(field)?;
         match self.cells.cell(i) {
             CellRef::Empty => None,
-            CellRef::Text(t) if trim(t).is_empty() => None,
+            CellRef::Text(t) if trim(t).is_empty() || invisible(trim(t)) => None,
             CellRef::Text(t) if t.len() > MAX_CELL_BYTES => {
                 self.problem(header, ProblemKind::TooLong { bytes: t.len() });
                 None
@@ -106,6 +106,63 @@ impl<C: Cells> Check<'_, C> {
     }
 }
 
+/// Text that shows nothing: only format characters (zero-width spaces and joiners, the
+/// byte-order mark, direction marks, soft hyphens) and whitespace. Such a cell is empty.
+fn invisible(t: &str) -> bool {
+    // Every such character is outside ASCII; visible ASCII text is answered by its first byte.
+    t.as_bytes().first().is_some_and(|b| !b.is_ascii())
+        && t.chars().all(|c| c.is_whitespace() || is_format_char(c))
+}
+
+/// Unicode's format characters (general category Cf) and the other characters that render as
+/// nothing: the combining grapheme joiner, Hangul fillers, the Mongolian vowel separator.
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+            | '\u{e0100}'..='\u{e01ef}'
+    )
+}
+
+/// The example row earlier templates carried under their header, still in the file.
+fn is_template_example(record: &Record) -> bool {
+    use crate::template::{EXAMPLE_COLOUR, EXAMPLE_DESCRIPTION, EXAMPLE_NAME};
+    let example = |name: &Option<Text>, colour: &Option<Text>| {
+        name.as_deref() == Some(EXAMPLE_NAME) && colour.as_deref() == Some(EXAMPLE_COLOUR)
+    };
+    match record {
+        Record::Source(s) => {
+            example(&s.name, &s.colour) && s.description.as_deref() == Some(EXAMPLE_DESCRIPTION)
+        }
+        Record::Stage(s) => {
+            example(&s.name, &s.colour) && s.apply_to == Some(super::ApplyTo::Opportunity)
+        }
+    }
+}
+
 /// Validates one row as a record of `kind`. Every problem in the row is reported.
 pub(crate) fn validate<C: Cells>(
     kind: Kind,
@@ -168,6 +225,14 @@ pub(crate) fn validate<C: Cells>(
             })
         }
     };
+    if is_template_example(&record) {
+        ck.problems.push(Problem {
+            column: cols
+                .get(Field::Name)
+                .map_or("name".to_string(), |(_, h)| h.to_string()),
+            kind: ProblemKind::TemplateExample,
+        });
+    }
     if ck.problems.is_empty() && problems.is_empty() {
         return Ok(record);
     }

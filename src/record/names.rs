@@ -1,4 +1,6 @@
-//! Names as they are compared: trimmed and Unicode case folded; 64-bit keys of them.
+//! Names as they are compared: trimmed, Unicode case folded and in canonical form (NFC), so a
+//! name typed (`é`) and the same name pasted from a macOS file name (`e` + U+0301) are one;
+//! 64-bit keys of them.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -6,18 +8,27 @@ use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::{Problem, ProblemKind, Record};
 use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 
-/// The form names are compared in: trimmed, Unicode case folded.
+/// The form names are compared in: trimmed, Unicode case folded, NFC.
 pub(crate) fn fold_name(name: &str) -> String {
     let t = name.trim();
     if t.is_ascii() {
         t.to_ascii_lowercase()
     } else {
-        caseless::default_case_fold_str(t)
+        fold_unicode(t)
     }
+}
+
+/// Canonical caseless form of a name with non-ASCII characters: decomposed (so a precomposed
+/// capital and its decomposed form fold alike), case folded, then composed again (NFC).
+fn fold_unicode(t: &str) -> String {
+    let folded: String = caseless::Caseless::default_case_fold(t.nfd()).collect();
+    folded.nfc().collect()
 }
 
 /// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
@@ -29,17 +40,8 @@ pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
     if t.is_ascii() {
         t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
     } else {
-        // Default case folding maps each character on its own: ASCII ones need no table.
-        let mut buf = [0u8; 4];
-        for c in t.chars() {
-            if c.is_ascii() {
-                h.write_u8((c as u8).to_ascii_lowercase());
-            } else {
-                for f in caseless::Caseless::default_case_fold(std::iter::once(c)) {
-                    h.write(f.encode_utf8(&mut buf).as_bytes());
-                }
-            }
-        }
+        // Rare enough (a name with an accent) to afford the folded text.
+        h.write(fold_unicode(t).as_bytes());
     }
     h.finish()
 }
@@ -198,5 +200,28 @@ mod tests {
             name_key(Kind::Source, "STRASSE Expo"),
             name_key(Kind::Source, "straße expo")
         );
+    }
+
+    /// A name typed (NFC) and pasted from a macOS file name (NFD) are one name, in any case.
+    #[test]
+    fn composed_and_decomposed_names_are_one() {
+        let typed = "Caf\u{e9} Ol\u{e9}";
+        let pasted = "Cafe\u{301} Ole\u{301}";
+        assert_ne!(typed, pasted);
+        assert_eq!(fold_name(typed), fold_name(pasted));
+        assert_eq!(fold_name(pasted), "caf\u{e9} ol\u{e9}");
+        assert_eq!(
+            name_key(Kind::Source, typed),
+            name_key(Kind::Source, pasted)
+        );
+        assert_eq!(
+            name_key(Kind::Source, "CAF\u{c9} OL\u{c9}"),
+            name_key(Kind::Source, pasted)
+        );
+        // Å as one character, as A + ring, and as the Ångström sign all fold alike.
+        let a = name_key(Kind::Stage, "\u{c5}land");
+        assert_eq!(a, name_key(Kind::Stage, "A\u{30a}LAND"));
+        assert_eq!(a, name_key(Kind::Stage, "\u{212b}land"));
+        assert_ne!(a, name_key(Kind::Stage, "Aland"));
     }
 }

@@ -46,8 +46,38 @@ fn float_to_id(f: f64) -> Option<u64> {
 /// Why a text amount is refused.
 enum AmountError {
     Bad,
-    /// `7,5`: a decimal comma or a thousands separator; not guessed.
+    /// `7,5` or `2.500`: a decimal mark or a thousands separator; not guessed.
     Ambiguous,
+    /// `2.500,00`, `1.200.000`: thousands dots, as `--decimal-comma` reads them.
+    DecimalComma,
+}
+
+/// `d.ddd`, `dd.ddd` or `ddd.ddd` (no leading zero): 2.5 with a decimal point, 2500 where the
+/// dot groups thousands (`2.500`, `€ 2.500`).
+fn dot_thousands(int: &str, frac: &str) -> bool {
+    let b = int.as_bytes();
+    frac.len() == 3
+        && (1..=3).contains(&b.len())
+        && b[0] != b'0'
+        && b.iter().all(u8::is_ascii_digit)
+        && frac.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Thousands grouped with dots, with or without a decimal comma (`1.200.000`, `2.500,00`):
+/// an amount as `--decimal-comma` reads it.
+fn dotted_european(s: &str) -> bool {
+    let (int, frac) = match s.split_once(',') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = int.split('.').collect();
+    parts.len() >= 2
+        && parts[0].len() <= 3
+        && digits(parts[0])
+        && parts[1..].iter().all(|g| g.len() == 3 && digits(g))
+        && frac.is_none_or(digits)
+        && (parts.len() > 2 || frac.is_some())
 }
 
 /// Spaces that group thousands with `--decimal-comma` (`1 200,50`): space, no-break space,
@@ -57,6 +87,9 @@ const SPACE_GROUPS: [char; 3] = [' ', '\u{a0}', '\u{202f}'];
 /// `int[<decimal>frac]` with optional thousands groups in `int` → `digits[.digits]`.
 fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError> {
     let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if decimal == '.' && dotted_european(s) {
+        return Err(AmountError::DecimalComma);
+    }
     let (int, frac) = match s.split_once(decimal) {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
@@ -65,6 +98,12 @@ fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError
         && !digits(f)
     {
         return Err(AmountError::Bad);
+    }
+    if decimal == '.'
+        && let Some(f) = frac
+        && dot_thousands(int, f)
+    {
+        return Err(AmountError::Ambiguous);
     }
     let int_digits = if int.contains(groups) {
         let parts: Vec<&str> = int.split(groups).collect();
@@ -98,8 +137,9 @@ fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError
 }
 
 /// A non-negative amount. Currency signs `$ € £` (before or after) and real thousands groups
-/// are accepted; a decimal comma is refused as ambiguous unless `rules.decimal_comma`, which
-/// reads `,` as the decimal mark and `.`, space or no-break space as thousands groups.
+/// are accepted; a decimal comma (`7,5`) and a dot before exactly three digits (`2.500`) are
+/// refused as ambiguous unless `rules.decimal_comma`, which reads `,` as the decimal mark and
+/// `.`, space or no-break space as thousands groups. A percentage (`12%`) is not a cost.
 pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money, ProblemKind> {
     let raw = cell.display();
     match cell {
@@ -116,7 +156,15 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
     // The common case first: plain digits with an optional decimal point, no allocation but
     // the result's.
     if !rules.decimal_comma && plain_decimal(s) {
-        return Ok(Money(s.into()));
+        return match s.split_once('.') {
+            Some((int, frac)) if dot_thousands(int, frac) => Err(ProblemKind::AmbiguousCost {
+                value: raw.into_owned(),
+            }),
+            _ => Ok(Money(s.into())),
+        };
+    }
+    if s.ends_with('%') {
+        return Err(ProblemKind::PercentCost(raw.into_owned()));
     }
     let negative = s.starts_with('-');
     if negative {
@@ -144,8 +192,8 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
         Ok(m) => Ok(Money(m.into())),
         Err(AmountError::Ambiguous) => Err(ProblemKind::AmbiguousCost {
             value: raw.into_owned(),
-            semicolon_file: rules.semicolon_file,
         }),
+        Err(AmountError::DecimalComma) => Err(ProblemKind::DecimalCommaCost(raw.into_owned())),
         Err(AmountError::Bad) => Err(ProblemKind::BadCost(raw.into_owned())),
     }
 }

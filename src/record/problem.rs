@@ -37,11 +37,14 @@ pub(crate) enum ProblemKind {
     WrongKind(String),
     BadId(String),
     BadCost(String),
+    /// `7,5`, `2.500`: 7.5 or 7500, 2.5 or 2500.
     AmbiguousCost {
         value: String,
-        /// The file is `;`-delimited: the message names `--decimal-comma`.
-        semicolon_file: bool,
     },
+    /// `2.500,00`: written with a decimal comma, read only with `--decimal-comma`.
+    DecimalCommaCost(String),
+    /// `12%`: a share, not an amount.
+    PercentCost(String),
     NegativeCost(String),
     BadColour(String),
     BadBool(String),
@@ -55,6 +58,8 @@ pub(crate) enum ProblemKind {
         name: String,
         of: String,
     },
+    /// The example row of an earlier template, left in the file.
+    TemplateExample,
 }
 
 impl ProblemKind {
@@ -70,7 +75,9 @@ impl ProblemKind {
             ProblemKind::WrongKind(_) => "nothing of this table is sent",
             ProblemKind::BadId(_) => "not a positive whole number",
             ProblemKind::BadCost(_) => "not an amount",
-            ProblemKind::AmbiguousCost { .. } => "decimal comma",
+            ProblemKind::AmbiguousCost { .. } => "is ambiguous",
+            ProblemKind::DecimalCommaCost(_) => "is written with a decimal comma",
+            ProblemKind::PercentCost(_) => "is a percentage",
             ProblemKind::NegativeCost(_) => "is negative",
             ProblemKind::BadColour(_) => "not a colour",
             ProblemKind::BadBool(_) => "not true/false/yes/no/1/0",
@@ -78,6 +85,7 @@ impl ProblemKind {
             ProblemKind::BadKind(_) => "not source or stage",
             ProblemKind::ExtraCells { .. } => "cell(s) beyond the header",
             ProblemKind::Duplicate { .. } => "is a duplicate",
+            ProblemKind::TemplateExample => "the template's example row",
         })
     }
 }
@@ -117,7 +125,9 @@ impl Problem {
             column: Some(self.column.clone()),
             remedy: match &self.kind {
                 ProblemKind::Duplicate { .. } => Remedy::Duplicate,
-                ProblemKind::AmbiguousCost { .. } => Remedy::DecimalComma,
+                ProblemKind::AmbiguousCost { .. } | ProblemKind::DecimalCommaCost(_) => {
+                    Remedy::DecimalComma
+                }
                 ProblemKind::WrongKind(_) => Remedy::OtherKind,
                 ProblemKind::FormulaNoValue { .. } => Remedy::SaveInSpreadsheet,
                 _ => Remedy::FixCell,
@@ -151,23 +161,21 @@ impl fmt::Display for Problem {
                 write!(f, "{c}: {} is not a positive whole number", quote(v))
             }
             ProblemKind::BadCost(v) => write!(f, "{c}: {} is not an amount", quote(v)),
-            ProblemKind::AmbiguousCost {
-                value,
-                semicolon_file,
-            } => {
-                write!(
-                    f,
-                    "{c}: {} is ambiguous (decimal comma or thousands separator?); write it with a decimal point, e.g. 7.5 or 7500",
-                    quote(value)
-                )?;
-                if *semicolon_file {
-                    write!(
-                        f,
-                        ", or pass --decimal-comma if the file's amounts use a decimal comma"
-                    )?;
-                }
-                Ok(())
-            }
+            ProblemKind::AmbiguousCost { value } => write!(
+                f,
+                "{c}: {} is ambiguous (a decimal mark or a thousands separator?); write it with a decimal point and no thousands separator (7.5 or 7500), or pass --decimal-comma if the file's amounts use a decimal comma",
+                quote(value)
+            ),
+            ProblemKind::DecimalCommaCost(v) => write!(
+                f,
+                "{c}: {} is written with a decimal comma; pass --decimal-comma to read the file's amounts that way",
+                quote(v)
+            ),
+            ProblemKind::PercentCost(v) => write!(
+                f,
+                "{c}: {} is a percentage; a cost is an amount, not a share",
+                quote(v)
+            ),
             ProblemKind::NegativeCost(v) => write!(f, "{c}: {} is negative", quote(v)),
             ProblemKind::BadColour(v) => {
                 write!(
@@ -191,6 +199,10 @@ impl fmt::Display for Problem {
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
+            ProblemKind::TemplateExample => write!(
+                f,
+                "{c}: this is the template's example row (Website, #1f77b4), not a record: delete it"
+            ),
         }
     }
 }
@@ -223,8 +235,9 @@ mod tests {
             ProblemKind::BadCost("abc".into()),
             ProblemKind::AmbiguousCost {
                 value: "7,5".into(),
-                semicolon_file: true,
             },
+            ProblemKind::DecimalCommaCost("2.500,00".into()),
+            ProblemKind::PercentCost("12%".into()),
             ProblemKind::NegativeCost("-2".into()),
             ProblemKind::BadColour("blue".into()),
             ProblemKind::BadBool("maybe".into()),
@@ -238,6 +251,7 @@ mod tests {
                 name: "A".into(),
                 of: "row 2".into(),
             },
+            ProblemKind::TemplateExample,
         ]
     }
 

@@ -4,6 +4,7 @@ mod fixtures;
 mod page_xml;
 
 use std::collections::HashMap;
+use std::fs;
 
 use crate::outcome::Status;
 use fixtures::{Row, count_statuses, feed, input, sample, sample_rows};

@@ -6,8 +6,9 @@
 //! new file is created beside the old one and renamed over it, and the old one (held open, so
 //! the rename does not free it) is let go on a thread of its own while the run reads.
 //!
-//! Only a plain file that is ours alone is replaced so: a link, a file with other names, one
-//! owned by someone else, or anything that is not a file is truncated in place as before.
+//! Only a plain file that is ours alone is replaced so: a file with other names, or one owned
+//! by someone else, is truncated in place as before. Every open goes through
+//! `guard::open_output`: never through a symbolic link, never onto an input.
 
 use std::fs::File;
 use std::io;
@@ -31,7 +32,8 @@ pub(crate) fn create(path: &Path) -> io::Result<(File, Released)> {
     if let Some(done) = replace(path) {
         return Ok(done);
     }
-    Ok((File::create(path)?, Released(None)))
+    let file = crate::guard::open_output(path, crate::guard::How::Truncate)?;
+    Ok((file, Released(None)))
 }
 
 /// Replaces a plain file of ours by a new empty one; `None` when that cannot be done (the
@@ -48,11 +50,7 @@ fn replace(path: &Path) -> Option<(File, Released)> {
     name.push(path.file_name()?);
     name.push(format!(".{}.new", std::process::id()));
     let tmp = path.with_file_name(name);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .ok()?;
+    let file = crate::guard::open_output(&tmp, crate::guard::How::New).ok()?;
     let swapped = (|| {
         let new = file.metadata().ok()?;
         if (new.uid(), new.gid()) != (old.uid(), old.gid()) {

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use super::file::FileRun;
 use super::send::{Next, ToSend, finished, problems};
 use crate::input::plan::TablePlan;
-use crate::outcome::{RowProblem, Status, Verdict};
+use crate::outcome::{Remedy, RowProblem, Status, Verdict};
 use crate::pipeline::Submitted;
 use crate::pipeline::account::Action;
 use crate::pipeline::stop::Stop;
@@ -54,11 +54,19 @@ impl FileRun<'_> {
                     d.id
                 ),
             );
-            let problem = RowProblem::whole("changed since resumed run".into(), &v);
+            let problem = RowProblem {
+                remedy: Remedy::Changed,
+                ..RowProblem::whole("row changed since".into(), &v)
+            };
             return ControlFlow::Break((v, vec![problem]));
         }
         if let Some(&(status, id)) = r.batch_done.get(key) {
             return ControlFlow::Break((Verdict::kept(status, id), vec![]));
+        }
+        if let Some(why) = r.held.get(key) {
+            let v = Verdict::with_error(Status::Failed, why.clone());
+            let problem = RowProblem::whole("outcome unknown".into(), &v);
+            return ControlFlow::Break((v, vec![problem]));
         }
         ControlFlow::Continue(
             r.sent.contains(key) || (r.reconcile_by_name && record.id().is_none()),
@@ -158,9 +166,9 @@ impl FileRun<'_> {
             ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
         };
         let (status_if_plan, id) = match self.action(&record, was_sent) {
-            Action::Conflict(why) => {
+            Action::Conflict(why, words) => {
                 let v = Verdict::with_error(Status::Conflict, why);
-                let problem = RowProblem::whole("conflict with the account".into(), &v);
+                let problem = RowProblem::whole(words.into(), &v);
                 return Next::Done(finished(seq, item, v, vec![problem]));
             }
             Action::Unchanged(id) => {

@@ -24,13 +24,15 @@ use crate::summary::{Mode, Summary};
 
 mod decide;
 mod file;
+mod recover;
 mod report;
 mod resume;
 mod send;
 
 use file::FileRun;
+use recover::recover_batches;
 use report::write_report;
-use resume::{ADVICE, ResumeState, apply_resume, load_resume, recover_batches, verify_resume};
+use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_resume};
 
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
@@ -114,6 +116,8 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     if let Some(path) = &config.report {
         check_report_folder(path)?;
     }
+    let _inputs = crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
+    let _locks = take_run_locks(&config, mode)?;
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -166,6 +170,33 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     summary.stopped = stop.stopped();
     finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
+}
+
+/// An import's locks, held for the whole run, before any request: one run per account and
+/// per input file on this machine.
+fn take_run_locks(config: &Config, mode: Mode) -> Result<Vec<crate::guard::Held>, FatalError> {
+    let mut held = Vec::new();
+    if mode != Mode::Import {
+        return Ok(held);
+    }
+    if let Some(SubmitConfig {
+        target:
+            crate::config::Target::Remote {
+                endpoint,
+                credentials,
+            },
+        ..
+    }) = &config.submit
+    {
+        held.push(crate::guard::lock_account(
+            endpoint.base(),
+            &credentials.key,
+        )?);
+    }
+    for job in &config.jobs {
+        held.extend(crate::guard::lock_input(&job.input)?);
+    }
+    Ok(held)
 }
 
 /// What an earlier run left of each file, when resuming.
@@ -238,19 +269,15 @@ impl FileRuns<'_> {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
-                    recover_batches(&l.submitter, &mut state, &rec).await;
+                    recover_batches(&l.submitter, &mut state, &rec, progress).await;
                     Some(state)
                 }
                 _ => None,
             };
-            let _lock = match self.mode {
-                Mode::Import => Some(crate::guard::lock_output(&job.output)?),
-                _ => None,
-            };
-            if self.mode == Mode::Import
-                && resume.is_none()
-                && !config.submit.as_ref().is_some_and(|s| s.overwrite)
-            {
+            // Every mode: one run writes a results file, and live outcomes are never
+            // replaced silently (a dry run and a plan included).
+            let _lock = crate::guard::lock_output(&job.output)?;
+            if resume.is_none() && !config.overwrite {
                 crate::guard::refuse_to_overwrite(&job.output)?;
             }
             let run = FileRun {
@@ -360,6 +387,7 @@ pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
         max_wait: p.max_wait,
         give_up_after: p.give_up_after,
         batch_size: p.batch_size,
+        batch_timeout: p.batch_timeout,
     }
 }
 

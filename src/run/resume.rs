@@ -27,6 +27,8 @@ pub(super) struct ResumeState {
     pub(super) reconcile_by_name: bool,
     /// Rows whose outcome the server kept for a batch an earlier run started.
     pub(super) batch_done: HashMap<RowKey, (Status, u64)>,
+    /// Creates of a batch whose outcome is still unknown: failed with this, not sent.
+    pub(super) held: HashMap<RowKey, String>,
 }
 
 pub(super) const ADVICE: &str = "run again with --resume --reconcile-by-name to look every unfinished create up by name first (a record someone else created with the same name is then taken as this row's)";
@@ -76,6 +78,7 @@ pub(super) fn load_resume(
         sent: rec.sent.clone(),
         reconcile_by_name,
         batch_done: HashMap::new(),
+        held: HashMap::new(),
     };
     Ok(Some((state, rec)))
 }
@@ -93,54 +96,6 @@ pub(super) fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Rec
     }
     for d in state.done.values() {
         submitter.claim(d.kind, d.id);
-    }
-}
-
-/// Asks the server for the outcome of every batch an earlier run started and did not
-/// record, instead of sending its rows again. A batch the server no longer knows leaves its
-/// rows to be looked up by name.
-pub(super) async fn recover_batches(
-    submitter: &Submitter,
-    state: &mut ResumeState,
-    rec: &Recovered,
-) {
-    for (async_id, rows) in &rec.batches {
-        if rows.iter().all(|k| state.done.contains_key(k)) {
-            continue;
-        }
-        // A batch still running is waited for: looking its rows up by name too early would
-        // miss records it is about to create.
-        let mut results = None;
-        for _ in 0..240 {
-            match submitter.batch_outcomes(async_id).await {
-                Ok(Some(r)) => {
-                    results = Some(r);
-                    break;
-                }
-                Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
-                Err(_) => break,
-            }
-        }
-        let Some(results) = results else { continue };
-        if results.len() != rows.len() {
-            continue;
-        }
-        for (key, r) in rows.iter().zip(results) {
-            let ok = r
-                .response
-                .get("success")
-                .and_then(serde_json::Value::as_bool)
-                == Some(true);
-            let id = r.response.get("id").and_then(serde_json::Value::as_u64);
-            if let (true, Some(id)) = (ok, id) {
-                let status = if state.sent.contains(key) {
-                    Status::Created
-                } else {
-                    Status::Updated
-                };
-                state.batch_done.insert(key.clone(), (status, id));
-            }
-        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
 use crate::results::collector::{Done, Finished};
-use crate::resume::{Journal, RowKey};
+use crate::resume::{Journal, RowKey, RunJob};
 use crate::source::Item;
 
 /// What to do with one row.
@@ -102,6 +102,26 @@ impl BatchJournal for RowsJournal {
             Some(j) => j.sent(&self.keys[index]),
             None => Ok(()),
         }
+    }
+
+    fn about_to_run(&self, records: &[(usize, &Record)]) -> std::io::Result<()> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        let jobs = records
+            .iter()
+            .map(|&(i, r)| {
+                let (sheet, row) = self.keys[i].clone();
+                RunJob {
+                    sheet,
+                    row,
+                    kind: r.kind().as_str().to_string(),
+                    name: r.name().map(str::to_string),
+                    id: r.id(),
+                }
+            })
+            .collect();
+        j.run(jobs)
     }
 
     fn started(&self, async_id: &str, indexes: &[usize]) -> std::io::Result<()> {

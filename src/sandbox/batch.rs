@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::answer::{Answer, Moment, error};
+use super::faults::Misreport;
 use super::store::Store;
 use crate::api::wire::{BatchJob, codes};
 
@@ -162,8 +163,31 @@ impl Store {
                 None,
             );
         };
+        let misreport = self.batches.misreport;
         match results {
-            Some(results) => (200, json!({"asyncId": id, "results": results})),
+            Some(results) => {
+                let mut results = results.to_vec();
+                match misreport {
+                    Misreport::None => {}
+                    Misreport::Reverse => results.reverse(),
+                    Misreport::NoId => {
+                        for r in &mut results {
+                            if let Some(resp) = r.get_mut("response").and_then(Value::as_object_mut)
+                            {
+                                resp.remove("id");
+                            }
+                        }
+                    }
+                    Misreport::Foreign => {
+                        if let Some(last) = results.last_mut() {
+                            *last = json!({"namespace": "crm", "action": "addOrUpdateLeadSource",
+                                "request": {"id": 3, "name": "Google"},
+                                "response": {"success": true, "id": 3}});
+                        }
+                    }
+                }
+                (200, json!({"asyncId": id, "results": results}))
+            }
             None => error(
                 400,
                 Some(BATCH_NOT_COMPLETED),

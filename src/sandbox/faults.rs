@@ -33,6 +33,14 @@ pub struct Faults {
     pub batch_delay: Duration,
     /// The most jobs one `batch?action=run` takes (more: specific code 24448).
     pub batch_max: usize,
+    /// How `batch?action=results` misreports a finished batch.
+    pub batch_results: Misreport,
+    /// Batches are accepted and never finish.
+    pub batch_stuck: Stuck,
+    /// On this list call (from 1), a record of the listed kind is deleted before answering.
+    pub list_delete_at: Option<u64>,
+    /// Every list answer claims this many results.
+    pub list_total: Option<u64>,
     /// Answer a progress/results poll 500.
     pub poll_error: f64,
     /// Close the connection of a progress/results poll without answering.
@@ -63,6 +71,10 @@ impl Default for Faults {
             revoke_after: None,
             batch_delay: Duration::ZERO,
             batch_max: DEFAULT_BATCH_MAX,
+            batch_results: Misreport::None,
+            batch_stuck: Stuck::No,
+            list_delete_at: None,
+            list_total: None,
             poll_error: 0.0,
             poll_reset: 0.0,
             clock_offset_secs: 0,
@@ -70,6 +82,31 @@ impl Default for Faults {
             preload_stages: 0,
         }
     }
+}
+
+/// How a server may misreport a finished batch's results (`batch-results=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Misreport {
+    /// One result per job, in job order.
+    #[default]
+    None,
+    /// The results in reverse order.
+    Reverse,
+    /// The last result replaced by the answer to a job never sent (an update of record 3).
+    Foreign,
+    /// Every job applied, its answer `{"success": true}` without the record's id.
+    NoId,
+}
+
+/// A batch that never finishes (`batch-stuck=…`): it is accepted and never applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stuck {
+    #[default]
+    No,
+    /// Progress stays at 50.
+    Half,
+    /// Progress says 100 while results answer "not completed yet" (24114).
+    Done,
 }
 
 /// What to do with one write (or one poll, which draws only `Error` or `Reset`).
@@ -96,6 +133,10 @@ impl Faults {
     /// | `revoke-after` | accepted writes before every call answers 463 | never |
     /// | `batch-delay-ms` | delay before a batch's jobs are applied | 0 |
     /// | `batch-max` | most jobs per batch run (at least 1) | 200 |
+    /// | `batch-results` | `reverse`, `foreign` or `noid`: misreport finished batches | as sent |
+    /// | `batch-stuck` | `half` or `done`: batches never finish (progress 50, or 100 with 24114) | no |
+    /// | `list-delete-at` | the list call (from 1) before which a record is deleted | never |
+    /// | `list-total` | the totalResults every list answer claims | the true count |
     /// | `poll-error`, `poll-reset` | rate of each fault on batch progress/results polls | 0 |
     /// | `clock-offset-s` | server clock minus machine clock, seconds (signed) | 0 |
     /// | `preload-sources`, `preload-stages` | records present at start | 0 |
@@ -149,7 +190,10 @@ impl Faults {
             "hang-ms" => self.hang_for = ms(v)?,
             "latency-ms" => self.latency = ms(v)?,
             "limit" => self.limit = Some(num(v)? as u32).filter(|l| *l > 0),
-            "retry-after" => self.retry_after = Some(Duration::from_secs_f64(num(v)?)),
+            "retry-after" => {
+                self.retry_after =
+                    Some(Duration::try_from_secs_f64(num(v)?).unwrap_or(Duration::MAX));
+            }
             "revoke-after" => self.revoke_after = Some(num(v)? as u64),
             "batch-delay-ms" => self.batch_delay = ms(v)?,
             "batch-max" => {
@@ -157,6 +201,23 @@ impl Faults {
                     .filter(|m| *m > 0)
                     .ok_or_else(|| format!("fault spec {k}: at least 1"))?;
             }
+            "batch-results" => {
+                self.batch_results = match v {
+                    "reverse" => Misreport::Reverse,
+                    "foreign" => Misreport::Foreign,
+                    "noid" => Misreport::NoId,
+                    _ => return Err(format!("fault spec {k}: reverse, foreign or noid")),
+                };
+            }
+            "batch-stuck" => {
+                self.batch_stuck = match v {
+                    "half" => Stuck::Half,
+                    "done" => Stuck::Done,
+                    _ => return Err(format!("fault spec {k}: half or done")),
+                };
+            }
+            "list-delete-at" => self.list_delete_at = Some(num(v)? as u64),
+            "list-total" => self.list_total = Some(num(v)? as u64),
             "poll-error" => self.poll_error = rate(v)?,
             "poll-reset" => self.poll_reset = rate(v)?,
             "clock-offset-s" => {
@@ -265,6 +326,13 @@ mod tests {
         assert_eq!((f.preload_sources, f.preload_stages), (100_000, 7));
         assert_eq!(Faults::default().batch_max, 200);
         assert!(Faults::parse("batch-max=0").is_err());
+        assert_eq!(
+            Faults::parse("batch-results=reverse")
+                .unwrap()
+                .batch_results,
+            Misreport::Reverse
+        );
+        assert!(Faults::parse("batch-results=shuffle").is_err());
         assert!(Faults::parse("clock-offset-s=1.5").is_err());
         assert!(Faults::parse("poll-error=0.6,poll-reset=0.6").is_err());
     }

@@ -15,7 +15,7 @@ use crate::api::wire::codes;
 pub const MAX_PER_PAGE: u64 = 100;
 
 /// The ids of one kind of record, in id order (for offsets) and by lowercased name (for the
-/// equality filter). Records are never deleted.
+/// equality filter). Records are deleted only by the `list-delete-at` fault.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
     order: Vec<u64>,
@@ -42,6 +42,17 @@ impl Index {
     pub(crate) fn insert(&mut self, id: u64, name: &str) {
         insert_sorted(&mut self.order, id);
         insert_sorted(self.by_name.entry(name_key(name)).or_default(), id);
+    }
+
+    pub(crate) fn remove(&mut self, id: u64, name: &str) {
+        self.order.retain(|i| *i != id);
+        let key = name_key(name);
+        if let Some(ids) = self.by_name.get_mut(&key) {
+            ids.retain(|i| *i != id);
+            if ids.is_empty() {
+                self.by_name.remove(&key);
+            }
+        }
     }
 
     pub(crate) fn rename(&mut self, id: u64, old: &str, new: &str) {

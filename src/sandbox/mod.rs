@@ -113,6 +113,10 @@ impl Sandbox {
         let f = &opts.faults;
         let mut store = Store::new();
         store.configure_batches(f.batch_max, f.batch_delay);
+        store.batches.misreport = f.batch_results;
+        store.batches.stuck = f.batch_stuck;
+        store.list_faults.delete_at = f.list_delete_at;
+        store.list_faults.claim_total = f.list_total;
         store.preload_sources(f.preload_sources);
         store.preload_stages(f.preload_stages);
         let state = Arc::new(State {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::faults::DEFAULT_BATCH_MAX;
+use super::faults::{DEFAULT_BATCH_MAX, Misreport, Stuck};
 use crate::api::wire::BatchJob;
 
 /// The batches a store was given, and its batch limits.
@@ -16,6 +16,10 @@ pub(crate) struct Batches {
     pub max_jobs: usize,
     /// How long after a run its jobs are applied.
     pub delay: Duration,
+    /// How finished batches' results are reported.
+    pub misreport: Misreport,
+    /// Batches never finish (fault injection).
+    pub stuck: Stuck,
     next: u64,
     kept: HashMap<String, Batch>,
     /// Accepted, not yet applied, in the order they are due (the delay is the same for all).
@@ -27,6 +31,8 @@ impl Default for Batches {
         Batches {
             max_jobs: DEFAULT_BATCH_MAX,
             delay: Duration::ZERO,
+            misreport: Misreport::None,
+            stuck: Stuck::No,
             next: 1,
             kept: HashMap::new(),
             pending: VecDeque::new(),
@@ -97,6 +103,9 @@ impl Batches {
     /// The oldest batch not yet applied, if it is due by `now`: taken off the queue, its id and
     /// its jobs.
     pub(crate) fn take_due(&mut self, now: Instant) -> Option<(String, Vec<BatchJob>)> {
+        if self.stuck != Stuck::No {
+            return None;
+        }
         while self.next_due().is_some_and(|due| due <= now) {
             let Some(id) = self.pending.pop_front() else {
                 break;
@@ -117,7 +126,12 @@ impl Batches {
 
     /// A batch's progress at `now` (see [`Batch::progress`]); `None` for an unknown id.
     pub(crate) fn progress(&self, id: &str, now: Instant) -> Option<u64> {
-        self.kept.get(id).map(|b| b.progress(now))
+        let b = self.kept.get(id)?;
+        Some(match self.stuck {
+            Stuck::No => b.progress(now),
+            Stuck::Half => 50,
+            Stuck::Done => 100,
+        })
     }
 
     /// A batch's id as kept, and its results once applied; `None` for an unknown id.

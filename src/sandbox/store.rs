@@ -47,6 +47,17 @@ pub struct Store {
     pub(crate) stage_index: Index,
     #[serde(skip)]
     pub(crate) batches: Batches,
+    #[serde(skip)]
+    pub(crate) list_faults: ListFaults,
+}
+
+/// How list calls misbehave (fault injection).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListFaults {
+    /// On this list call (counting from 1), a record of the listed kind is deleted first.
+    pub delete_at: Option<u64>,
+    /// Every list answer claims this many results.
+    pub claim_total: Option<u64>,
 }
 
 /// A kind of record the store keeps: where its records and their index are.
@@ -96,6 +107,7 @@ impl Store {
             source_index: Index::default(),
             stage_index: Index::default(),
             batches: Batches::default(),
+            list_faults: ListFaults::default(),
         };
         for name in ["iVvy Marketplace", "Website Widget", "Google"] {
             let id = s.insert_source(name, None, None, false);
@@ -269,8 +281,25 @@ impl Store {
 
     fn list<T: Kept>(&mut self, p: &Map<String, Value>) -> Answer {
         self.list_calls += 1;
+        if self.list_faults.delete_at == Some(self.list_calls) {
+            let (map, index) = T::table(self);
+            let victim = map
+                .iter()
+                .find(|(_, r)| !r.built_in())
+                .map(|(id, r)| (*id, r.name().to_string()));
+            if let Some((id, name)) = victim {
+                map.remove(&id);
+                index.remove(id, &name);
+            }
+        }
         let (map, index) = T::table_ref(self);
-        list::list(map, index, p)
+        let mut answer = list::list(map, index, p);
+        if let Some(total) = self.list_faults.claim_total
+            && let Some(meta) = answer.1.get_mut("meta")
+        {
+            meta["totalResults"] = Value::from(total);
+        }
+        answer
     }
 }
 

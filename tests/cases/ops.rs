@@ -53,7 +53,14 @@ fn ivvy(dir: &Path, a: &[&str]) -> Out {
 
 /// Writes the profile file `ivvy-import.toml` into `dir`.
 fn write_profile(dir: &Path, toml: impl AsRef<str>) {
-    std::fs::write(dir.join("ivvy-import.toml"), toml.as_ref()).unwrap();
+    let f = dir.join("ivvy-import.toml");
+    std::fs::write(&f, toml.as_ref()).unwrap();
+    // Whatever the umask: a profile others may write is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 }
 
 /// A sources file of `n` rows, named after the file (so two files hold no duplicates).

@@ -480,6 +480,8 @@ fn a_lost_batch_answer_is_reconciled_not_resent() {
             "500",
             "--timeout",
             "2",
+            "--max-wait",
+            "1",
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -533,6 +535,10 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
         "400",
         "--timeout",
         "2",
+        "--max-wait",
+        "1",
+        "--batch-timeout",
+        "2",
     ];
     // Killed five times, each once the emulator has made more records: never a fixed sleep.
     for (i, made) in [150u64, 450, 750, 1050, 1350].into_iter().enumerate() {
@@ -551,7 +557,15 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
     }
     let mut a: Vec<&str> = args.to_vec();
     a.push("--resume");
-    let o = e.run(dir.path(), &a);
+    // A create whose outcome stays unknown (a reset `run`) fails and is never resent in its
+    // run: a later --resume settles it.
+    let mut o = e.run(dir.path(), &a);
+    for _ in 0..4 {
+        if o.status.code() != Some(1) {
+            break;
+        }
+        o = e.run(dir.path(), &a);
+    }
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(e.sandbox.store().creates, 2000);
     assert_each_name_once(&e, "Bulk", 1500);
@@ -655,9 +669,8 @@ fn templates_come_from_the_kind_or_the_file_name_and_import_cleanly() {
         "a CSV needs a kind"
     );
     assert!(run(&["template", "crm.xlsx"]).status.success());
-    // The workbook's example rows validate as they are.
+    // The workbook reads as it is, and has no row to import (its examples are notes).
     let o = run(&["validate", "crm.xlsx"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let l = lines(&dir.path().join("crm.results.csv"));
-    assert!(l.iter().any(|l| l["kind"] == "source") && l.iter().any(|l| l["kind"] == "stage"));
+    assert!(lines(&dir.path().join("crm.results.csv")).is_empty());
 }

@@ -538,7 +538,7 @@ fn decimal_comma_reads_european_costs_and_without_it_the_message_names_it() {
     );
     let (_dir, path) = csv_file("name,cost\nD,\"7,5\"\n");
     let r = validate(&path, &[]);
-    assert!(!r.row("", 2)[7].contains("--decimal-comma"));
+    assert!(r.row("", 2)[7].contains("--decimal-comma"));
 }
 
 #[test]
@@ -604,14 +604,21 @@ fn a_misspelt_required_column_stops_with_a_suggestion() {
 }
 
 #[test]
-fn unknown_columns_that_look_like_a_field_say_so_in_the_note() {
+fn unknown_columns_that_look_like_a_field_stop_unless_kept() {
     let (_dir, path) = csv_file("name,cost,Colur,Notes\nExpo,5,#fff,x\n");
     let r = validate(&path, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(r#"column C "Colur" looks like colour but is not read as it"#),
+        "{}",
+        r.stderr
+    );
+    let r = validate(&path, &["--keep-column", "Colur"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains(
-            "columns kept as they are (not sent): Colur (looks like colour: rename it or map it with --map), Notes"
-        ),
+        r.stderr
+            .contains("columns kept as they are (not sent): Colur, Notes"),
         "{}",
         r.stderr
     );

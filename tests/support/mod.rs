@@ -86,6 +86,8 @@ enum Backend {
 
 pub(crate) struct Case {
     dir: tempfile::TempDir,
+    /// The per-user folders (XDG_RUNTIME_DIR, XDG_STATE_HOME) of every run of the case.
+    xdg: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
     command: Option<String>,
@@ -105,6 +107,7 @@ impl Case {
     pub(crate) fn new() -> Case {
         Case {
             dir: tempfile::tempdir().expect("a temporary directory"),
+            xdg: tempfile::tempdir().expect("a temporary directory"),
             inputs: Vec::new(),
             command: None,
             args: Vec::new(),
@@ -260,7 +263,9 @@ impl Case {
     /// itself; it must bound its own waits.
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = binary();
-        c.current_dir(self.dir.path());
+        c.current_dir(self.dir.path())
+            .env("XDG_RUNTIME_DIR", self.xdg.path().join("run"))
+            .env("XDG_STATE_HOME", self.xdg.path().join("state"));
         let sub = self.subcommand();
         c.arg(sub);
         if matches!(sub, "import" | "validate" | "plan") {

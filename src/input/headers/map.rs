@@ -29,8 +29,9 @@ impl MapEntry {
 /// A user's mapping file.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderMap {
-    /// normalised header → field, every line of the file (to tell a table's kind).
-    by_header: HashMap<String, Field>,
+    /// normalised header → field, every line of the file (to tell a table's kind); None for
+    /// a header kept as an echoed column although it looks like a field's (`--keep-column`).
+    by_header: HashMap<String, Option<Field>>,
     entries: Vec<MapEntry>,
     /// The map for each kind (plain lines and that kind's table), when the file has kind
     /// tables; empty otherwise.
@@ -104,7 +105,7 @@ impl HeaderMap {
             if let Some(f) = field_by_name(&e.field) {
                 // A kind's own line wins over a plain one for the same header.
                 if e.kind.is_some() || !by_header.contains_key(&normalise(&e.header)) {
-                    by_header.insert(normalise(&e.header), f);
+                    by_header.insert(normalise(&e.header), Some(f));
                 }
             }
         }
@@ -128,12 +129,25 @@ impl HeaderMap {
             .map_or(self, |(_, m)| m)
     }
 
+    /// Keeps a column whose header looks like a field's as an echoed column, for every kind.
+    pub fn keep(&mut self, header: &str) {
+        self.by_header.entry(normalise(header)).or_insert(None);
+        for (_, m) in &mut self.kinds {
+            m.keep(header);
+        }
+    }
+
+    /// Whether `--keep-column` names this header.
+    pub fn keeps(&self, header: &str) -> bool {
+        !self.by_header.is_empty() && self.by_header.get(&normalise(header)) == Some(&None)
+    }
+
     /// The field the map gives a header, if it names it.
     pub fn field(&self, header: &str) -> Option<Field> {
         if self.by_header.is_empty() {
             return None;
         }
-        self.by_header.get(&normalise(header)).copied()
+        self.by_header.get(&normalise(header)).copied().flatten()
     }
 
     /// The map's lines, as written.

@@ -6,6 +6,7 @@
 //! workbook's own date system (1900 or 1904), formulas as their saved result, and a formula
 //! saved without a result (openpyxl, pandas) as [`Cell::Formula`].
 
+mod merged;
 mod sheets;
 mod values;
 
@@ -14,19 +15,45 @@ use std::io::BufReader;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, DataRef, Range, Reader, Sheets, XlsxError, open_workbook_auto};
+use calamine::{Data, DataRef, Dimensions, Range, Reader, Sheets, XlsxError, open_workbook_auto};
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use super::plan::place;
 use super::{Cell, InputError, Row, RowCells, Table, extent};
+use merged::Merges;
 use sheets::{skip_headerless, visible_sheets, wanted_sheets};
-use values::{from_data, from_data_ref};
+use values::{from_data, from_data_ref, percent_decimals, percent_text};
 
 pub(crate) struct WorkbookSource {
     path: PathBuf,
     book: Sheets<BufReader<File>>,
     /// The workbook counts dates from 1904-01-01 (old Mac Excel), not 1900.
     is_1904: bool,
+    /// Merged ranges in the data rows of the sheets read.
+    merges: Merges,
+}
+
+/// A merged region as a 0-based (first row, first column, last row, last column).
+fn merge_of(d: &Dimensions) -> extent::Merge {
+    (d.start.0, d.start.1, d.end.0, d.end.1)
+}
+
+/// The one line said of a workbook calamine cannot read: the format, the reason when it is
+/// a sentence (not a dump of the parser's state), and what to do.
+fn unreadable(path: &Path, reason: &str) -> String {
+    let format = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map_or_else(|| "workbook".to_string(), str::to_ascii_uppercase);
+    let reason = reason.lines().next().unwrap_or_default().trim();
+    let shown = if reason.is_empty() || reason.contains(['{', '}']) || reason.len() > 120 {
+        String::new()
+    } else {
+        format!(" ({reason})")
+    };
+    format!(
+        "this {format} file cannot be read{shown}; open it in the application that made it and save it as an Excel workbook (.xlsx)"
+    )
 }
 
 /// Why a sheet could not be scanned.
@@ -86,7 +113,8 @@ impl WorkbookSource {
         map: &HeaderMap,
     ) -> Result<(WorkbookSource, Vec<Table>, Vec<String>), InputError> {
         // XLS and ODS are read whole by calamine when opened: check their used area first.
-        if let Some((sheet, why)) = extent::refusals(path).into_iter().next() {
+        let mut survey = extent::survey(path);
+        if let Some((sheet, why)) = std::mem::take(&mut survey.refusals).into_iter().next() {
             return Err(InputError::Sheet {
                 place: place(path, Some(&sheet)),
                 message: why,
@@ -94,7 +122,7 @@ impl WorkbookSource {
         }
         let book = open_workbook_auto(path).map_err(|e| InputError::Workbook {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: unreadable(path, &e.to_string()),
         })?;
         let is_1904 = match &book {
             Sheets::Xlsx(x) => x.has_1904_epoch(),
@@ -113,6 +141,7 @@ impl WorkbookSource {
             path: path.to_path_buf(),
             book,
             is_1904,
+            merges: Merges::default(),
         };
         let mut tables = Vec::new();
         let mut no_header: Vec<(String, Vec<String>)> = Vec::new();
@@ -129,7 +158,7 @@ impl WorkbookSource {
                 Err(ScanError::Other(message)) => {
                     return Err(InputError::Workbook {
                         path: path.to_path_buf(),
-                        message: format!("sheet {name:?}: {message}"),
+                        message: format!("sheet {name:?}: {}", unreadable(path, &message)),
                     });
                 }
             };
@@ -143,12 +172,8 @@ impl WorkbookSource {
                             place(path, Some(&name))
                         ));
                     }
-                    tables.push(Table {
-                        rows_hint: source.rows_hint(&name, header_row),
-                        sheet: Some(name),
-                        header_row,
-                        headers,
-                    });
+                    let table = source.table(name, header_row, headers, &mut survey, &mut notes);
+                    tables.push(table);
                 }
                 Err(NoHeader::Blank) => {}
                 Err(NoHeader::NotFound { first }) => no_header.push((name, first)),
@@ -180,6 +205,67 @@ impl WorkbookSource {
         // file that declares more is not believed.
         let rows = (u64::from(last) + 1).min(1 << 20);
         (rows > u64::from(header_row)).then(|| rows - u64::from(header_row))
+    }
+
+    /// A sheet's table from its header: the header widened to the sheet's width (cells right
+    /// of its last cell are kept, under generated headers), and its merged ranges noted.
+    fn table(
+        &mut self,
+        name: String,
+        header_row: u32,
+        mut headers: Vec<String>,
+        survey: &mut extent::Survey,
+        notes: &mut Vec<String>,
+    ) -> Table {
+        let width = self.width(&name);
+        if headers.len() < width {
+            headers.resize(width, String::new());
+        }
+        let ranges = self.merged(&name, survey);
+        for note in self.merges.keep(&name, header_row, ranges) {
+            notes.push(format!("{}: {note}", place(&self.path, Some(&name))));
+        }
+        Table {
+            rows_hint: self.rows_hint(&name, header_row),
+            sheet: Some(name),
+            header_row,
+            headers,
+        }
+    }
+
+    /// The sheet's merged ranges: from calamine for XLSX and XLS, from the survey for ODS;
+    /// calamine reports none for XLSB.
+    fn merged(&mut self, sheet: &str, survey: &mut extent::Survey) -> Vec<extent::Merge> {
+        match &mut self.book {
+            Sheets::Xlsx(x) => x
+                .merged_regions_of_sheet(sheet)
+                .unwrap_or_default()
+                .iter()
+                .map(merge_of)
+                .collect(),
+            Sheets::Xls(x) => x
+                .merge_cells_by_sheet_name(sheet)
+                .unwrap_or_default()
+                .iter()
+                .map(merge_of)
+                .collect(),
+            Sheets::Ods(_) => survey.merges.remove(sheet).unwrap_or_default(),
+            Sheets::Xlsb(_) => Vec::new(),
+        }
+    }
+
+    /// How many columns the sheet's cells span from column A, by the dimension an XLSX or XLSB
+    /// sheet declares (0 when unknown; XLS and ODS rows come at their full width).
+    fn width(&mut self, sheet: &str) -> usize {
+        let dimensions = match &mut self.book {
+            Sheets::Xlsx(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
+            Sheets::Xlsb(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
+            Sheets::Xls(_) | Sheets::Ods(_) => None,
+        };
+        // A dimension wider than Excel's 16,384 columns is not believed.
+        dimensions
+            .filter(|d| d.end.1 < 16_384 && d != &Dimensions::default())
+            .map_or(0, |d| d.end.1 as usize + 1)
     }
 
     /// The sheet's rows as text (1-based row number, cells), from its first up to
@@ -215,30 +301,7 @@ impl WorkbookSource {
         let is_1904 = self.is_1904;
         let other = |e: &dyn std::fmt::Display| ScanError::Other(e.to_string());
         match &mut self.book {
-            Sheets::Xlsx(x) => {
-                let mut rows = RowBuilder { current: None, f };
-                let mut reader = match x.worksheet_cells_reader(sheet) {
-                    Ok(r) => r,
-                    Err(XlsxError::NotAWorksheet(typ)) => {
-                        return Err(ScanError::NotAWorksheet(typ));
-                    }
-                    Err(e) => return Err(other(&e)),
-                };
-                while let Some(c) = reader.next_cell_with_formula().map_err(|e| other(&e))? {
-                    let value = match (&c.value, c.formula) {
-                        // openpyxl and pandas write formulas with no saved result.
-                        (DataRef::Empty, Some(formula)) if !formula.is_empty() => {
-                            Cell::Formula(formula)
-                        }
-                        (v, _) => from_data_ref(v, is_1904),
-                    };
-                    if rows.push(c.pos, value).is_break() {
-                        return Ok(());
-                    }
-                }
-                rows.finish();
-                Ok(())
-            }
+            Sheets::Xlsx(x) => scan_xlsx(x, sheet, is_1904, f),
             Sheets::Xlsb(x) => {
                 let mut rows = RowBuilder { current: None, f };
                 let mut reader = x.worksheet_cells_reader(sheet).map_err(|e| other(&e))?;
@@ -298,19 +361,25 @@ impl WorkbookSource {
     ) -> Result<(), InputError> {
         let sheet = table.sheet.clone().unwrap_or_default();
         let header_row = table.header_row;
-        let scanned = self.scan(&sheet, &mut |number, cells| {
+        // Taken out while the sheet is scanned (the scan borrows the whole source).
+        let merges = std::mem::take(&mut self.merges);
+        let mut filler = merges.filler(&sheet);
+        let scanned = self.scan(&sheet, &mut |number, mut cells| {
             if number <= header_row {
                 return ControlFlow::Continue(());
             }
+            filler.apply(number, &mut cells);
             f(Row {
                 number,
                 cells: RowCells::Sheet(cells),
             })
         });
+        drop(filler);
+        self.merges = merges;
         scanned.map_err(|e| {
             let message = match e {
                 ScanError::NotAWorksheet(typ) => format!("not a worksheet: {typ}"),
-                ScanError::Other(m) => m,
+                ScanError::Other(m) => unreadable(&self.path, &m),
             };
             InputError::Workbook {
                 path: self.path.clone(),
@@ -318,4 +387,57 @@ impl WorkbookSource {
             }
         })
     }
+}
+
+/// Streams an XLSX sheet's cells into rows. A percentage is read as it shows (`12%`), so a
+/// cost is never a share.
+fn scan_xlsx(
+    x: &mut calamine::Xlsx<BufReader<File>>,
+    sheet: &str,
+    is_1904: bool,
+    f: &mut dyn FnMut(u32, Vec<Cell>) -> ControlFlow<()>,
+) -> Result<(), ScanError> {
+    let mut rows = RowBuilder { current: None, f };
+    let mut reader = match x.worksheet_cells_reader(sheet) {
+        Ok(r) => r,
+        Err(XlsxError::NotAWorksheet(typ)) => {
+            return Err(ScanError::NotAWorksheet(typ));
+        }
+        Err(e) => return Err(ScanError::Other(e.to_string())),
+    };
+    // For each style, the decimals of its percentage format, if it is one.
+    let percent: Vec<Option<usize>> = reader
+        .styles()
+        .iter()
+        .map(|s| {
+            s.number_format
+                .as_ref()
+                .and_then(|f| percent_decimals(&f.format_code))
+        })
+        .collect();
+    while let Some(c) = reader
+        .next_cell_with_formula()
+        .map_err(|e| ScanError::Other(e.to_string()))?
+    {
+        let shown_as = percent.get(c.style_id).copied().flatten();
+        let value = match (&c.value, c.formula) {
+            // openpyxl and pandas write formulas with no saved result.
+            (DataRef::Empty, Some(formula)) if !formula.is_empty() => Cell::Formula(formula),
+            // A percentage is read as it shows (`12%`): a cost is not a share.
+            (&DataRef::Float(f), _) if let Some(d) = shown_as => Cell::Text(percent_text(f, d)),
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "a percentage cell's whole number is small"
+            )]
+            (&DataRef::Int(i), _) if let Some(d) = shown_as => {
+                Cell::Text(percent_text(i as f64, d))
+            }
+            (v, _) => from_data_ref(v, is_1904),
+        };
+        if rows.push(c.pos, value).is_break() {
+            return Ok(());
+        }
+    }
+    rows.finish();
+    Ok(())
 }

@@ -122,6 +122,39 @@ pub(crate) fn iso_duration_text(s: &str) -> String {
     }
 }
 
+/// The decimals a number format shows a percentage with (`0%` → 0, `0.00%` → 2), or None
+/// when its first section shows no percentage. Quoted text, escaped characters and bracketed
+/// parts (`[Red]`, `[$€-2]`) are not the format's own.
+pub(super) fn percent_decimals(code: &str) -> Option<usize> {
+    let (mut quoted, mut escaped, mut bracket) = (false, false, false);
+    let (mut percent, mut after_point, mut decimals) = (false, false, 0);
+    for c in code.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            '\\' | '_' | '*' => escaped = true,
+            '[' => bracket = true,
+            ']' => bracket = false,
+            _ if bracket => {}
+            ';' => break,
+            '%' => percent = true,
+            '.' => after_point = true,
+            '0' | '#' | '?' if after_point => decimals += 1,
+            _ => {}
+        }
+    }
+    percent.then_some(decimals)
+}
+
+/// A number in a percentage format as it shows: `0.12` with two decimals is `12.00%`.
+pub(super) fn percent_text(value: f64, decimals: usize) -> String {
+    // Halves round away from zero, as spreadsheets show them (12.5% with no decimals: 13%).
+    let scale = 10f64.powi(i32::try_from(decimals.min(15)).unwrap_or(15));
+    let shown = (value * 100.0 * scale).round() / scale;
+    format!("{shown:.decimals$}%")
+}
+
 pub(super) fn from_data_ref(d: &DataRef<'_>, is_1904: bool) -> Cell {
     match d {
         DataRef::Empty => Cell::Empty,
@@ -171,6 +204,20 @@ mod tests {
         assert_eq!(serial_date_text(61.0, false, false), "1900-03-01");
         assert_eq!(serial_date_text(0.75, false, false), "18:00");
         assert_eq!(serial_date_text(1.5, true, false), "36:00");
+    }
+
+    #[test]
+    fn percentage_formats_show_their_decimals() {
+        assert_eq!(percent_decimals("0%"), Some(0));
+        assert_eq!(percent_decimals("0.00%"), Some(2));
+        assert_eq!(percent_decimals("#,##0.0%;[Red]-#,##0.0%"), Some(1));
+        assert_eq!(percent_decimals("General"), None);
+        assert_eq!(percent_decimals("0.00\"%\""), None);
+        assert_eq!(percent_decimals("0\\%"), None);
+        assert_eq!(percent_decimals("[$€-2] #,##0.00"), None);
+        assert_eq!(percent_text(0.12, 0), "12%");
+        assert_eq!(percent_text(0.125, 2), "12.50%");
+        assert_eq!(percent_text(0.125, 0), "13%");
     }
 
     #[test]

@@ -151,3 +151,26 @@ fn problems_found_before_come_first() {
     assert_eq!(p.len(), 3, "{p:?}");
     assert_eq!(ProblemKind::Required.label(), "is required");
 }
+
+#[test]
+fn a_name_of_only_invisible_characters_is_empty() {
+    let c = sources();
+    for name in [
+        "\u{200b}",
+        "\u{200d}\u{feff}\u{2060}",
+        " \u{200c} ",
+        "\u{ad}\u{200e}",
+    ] {
+        assert_eq!(
+            problems(Kind::Source, &c, vec!["", name]),
+            vec!["Source Name: is required when there is no id"],
+            "{name:?}"
+        );
+    }
+    // Invisible characters beside visible ones are kept as typed.
+    let r = validate(Kind::Source, &Row(vec!["", "Ex\u{200b}po"]), &c, Vec::new());
+    assert_eq!(
+        r.ok().and_then(|r| r.name().map(str::to_string)).as_deref(),
+        Some("Ex\u{200b}po")
+    );
+}

@@ -1,5 +1,4 @@
 use super::*;
-use crate::input::headers::ValueRules;
 
 /// A row of cells for the tests, at row 5.
 struct TestRow(Vec<crate::input::Cell>);
@@ -109,16 +108,15 @@ fn a_cell_over_64_kib_is_refused_and_long_values_are_cut_in_messages() {
 }
 
 #[test]
-fn ambiguous_cost_names_decimal_comma_in_a_semicolon_file() {
-    let mut c = cols(&[Field::Name, Field::Description, Field::Cost]);
-    let e = errors(Kind::Source, &c, vec![text("Expo"), text(""), text("7,5")]);
-    assert!(!e[0].contains("--decimal-comma"), "{e:?}");
-    c.rules = ValueRules {
-        semicolon_file: true,
-        ..ValueRules::default()
-    };
-    let e = errors(Kind::Source, &c, vec![text("Expo"), text(""), text("7,5")]);
-    assert!(e[0].contains("--decimal-comma"), "{e:?}");
+fn ambiguous_cost_names_decimal_comma() {
+    let c = cols(&[Field::Name, Field::Description, Field::Cost]);
+    for v in ["7,5", "2.500"] {
+        let e = errors(Kind::Source, &c, vec![text("Expo"), text(""), text(v)]);
+        assert!(
+            e[0].contains("is ambiguous") && e[0].contains("--decimal-comma"),
+            "{e:?}"
+        );
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::record::names::{fold_name, name_key};
-use crate::record::{Kind, LeadSource, LeadStage, Record};
+use crate::record::{Kind, LeadSource, LeadStage, Problem, Record};
 
 impl Money {
     fn as_str(&self) -> &str {
@@ -50,6 +50,60 @@ fn cost_accepts_currency_and_real_thousands_groups() {
     assert_eq!(cost(t(".5")).unwrap().as_str(), "0.5");
     assert_eq!(cost(CellRef::Float(12.5)).unwrap().as_str(), "12.5");
     assert_eq!(cost(CellRef::Int(7)).unwrap().as_str(), "7");
+}
+
+#[test]
+fn a_dot_before_exactly_three_digits_is_ambiguous() {
+    for s in ["2.500", "€ 2.500", "1.200", "999.000", "$ 12.500"] {
+        assert!(
+            matches!(cost(t(s)), Err(ProblemKind::AmbiguousCost { .. })),
+            "{s}"
+        );
+    }
+    // Not a thousands group: a leading zero, more or fewer than three digits, four before.
+    assert_eq!(cost(t("0.500")).unwrap().as_str(), "0.500");
+    assert_eq!(cost(t("2.50")).unwrap().as_str(), "2.50");
+    assert_eq!(cost(t("2.5000")).unwrap().as_str(), "2.5000");
+    assert_eq!(cost(t("1200.500")).unwrap().as_str(), "1200.500");
+    assert_eq!(cost(t("1,200.500")).unwrap().as_str(), "1200.500");
+    let rules = ValueRules {
+        decimal_comma: true,
+        ..ValueRules::default()
+    };
+    assert_eq!(parse_cost(t("€ 2.500"), &rules).unwrap().as_str(), "2500");
+}
+
+#[test]
+fn thousands_dots_suggest_decimal_comma_and_a_percentage_is_not_a_cost() {
+    for s in ["2.500,00", "1.200.000", "€ 1.200.000,5"] {
+        assert!(
+            matches!(cost(t(s)), Err(ProblemKind::DecimalCommaCost(_))),
+            "{s}"
+        );
+    }
+    let p = Problem {
+        column: "cost".into(),
+        kind: cost(t("2.500,00")).unwrap_err(),
+    };
+    assert!(p.to_string().contains("--decimal-comma"), "{p}");
+    let p = Problem {
+        column: "cost".into(),
+        kind: cost(t("2.500")).unwrap_err(),
+    };
+    assert!(p.to_string().contains("--decimal-comma"), "{p}");
+    assert!(matches!(cost(t("12%")), Err(ProblemKind::PercentCost(_))));
+    assert!(matches!(
+        cost(t("12.5 %")),
+        Err(ProblemKind::PercentCost(_))
+    ));
+    let p = Problem {
+        column: "cost".into(),
+        kind: cost(t("12%")).unwrap_err(),
+    };
+    assert_eq!(
+        p.to_string(),
+        "cost: \"12%\" is a percentage; a cost is an amount, not a share"
+    );
 }
 
 #[test]
