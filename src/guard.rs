@@ -72,22 +72,9 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
                 dir.display()
             ))));
         }
-        let partial = {
-            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
-            n.push(".partial");
-            job.output.with_file_name(n)
-        };
-        let lock = {
-            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
-            n.push(".lock");
-            job.output.with_file_name(n)
-        };
-        let mut outputs = vec![
-            job.output.clone(),
-            resume::path_for(&job.output),
-            partial,
-            lock,
-        ];
+        let paths = job.paths();
+        let mut outputs: Vec<std::path::PathBuf> =
+            paths.all().iter().map(|p| p.to_path_buf()).collect();
         outputs.extend(job.workbook.clone());
         outputs.extend(config.report.clone());
         for out in &outputs {
@@ -113,9 +100,7 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
 
 /// Takes the lock beside `results` (one run writes it) or says which process holds it.
 pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
-    let mut name = results.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    let path = results.with_file_name(name);
+    let path = crate::results::paths::Paths::of(results).lock;
     lock::take(&path, &|pid| {
         let who = match pid {
             Some(p) => format!("another ivvy-import (pid {p})"),
@@ -131,7 +116,7 @@ pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
 /// Refuses to replace a results file that holds outcomes of an earlier live run, or whose
 /// journal holds creates sent with no known outcome.
 pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
-    let jpath = resume::path_for(results);
+    let jpath = crate::results::paths::Paths::of(results).journal;
     let outcomes = if results.exists() {
         read_done(results).map(|d| d.len()).unwrap_or(0)
     } else {

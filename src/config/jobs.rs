@@ -18,6 +18,13 @@ pub struct Job {
     pub workbook: Option<PathBuf>,
 }
 
+impl Job {
+    /// The files beside its results file (journal, `.partial`, lock), named in one place.
+    pub(crate) fn paths(&self) -> crate::results::paths::Paths {
+        crate::results::paths::Paths::of(&self.output)
+    }
+}
+
 /// The default results file name of an input: `x.csv` → `x.results.csv`; a results file
 /// fed back in, `x.results.csv` → `x.results.2.csv`, `x.results.N.csv` → `x.results.N+1.csv`.
 pub fn results_name(input: &Path) -> String {

@@ -4,6 +4,7 @@
 
 pub(crate) mod collector;
 pub(crate) mod line;
+pub(crate) mod paths;
 pub(crate) mod read;
 mod replace;
 pub(crate) mod tally;

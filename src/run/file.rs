@@ -24,7 +24,7 @@ use crate::report::Collected;
 use crate::results::collector::{Collector, Done, Finished, WINDOW};
 use crate::results::writer::ResultsWriter;
 use crate::results_xlsx::Book;
-use crate::resume::{self as journal_file, Journal};
+use crate::resume::Journal;
 use crate::source::{Channels, Item, Spent, read_file};
 
 /// One input file's run.
@@ -58,14 +58,7 @@ impl FileRun<'_> {
         // A resumed run writes beside the old results and replaces them at the end, so a
         // crash mid-way leaves the old file (and the journal) to resume from again.
         let write_path = if self.resume.is_some() {
-            let mut n = self
-                .job
-                .output
-                .file_name()
-                .unwrap_or_default()
-                .to_os_string();
-            n.push(".partial");
-            self.job.output.with_file_name(n)
+            self.job.paths().partial
         } else {
             self.job.output.clone()
         };
@@ -147,7 +140,7 @@ impl FileRun<'_> {
     }
 
     fn open_journal(&self, submitter: &Submitter) -> Result<Arc<Journal>, FatalError> {
-        let jpath = journal_file::path_for(&self.job.output);
+        let jpath = self.job.paths().journal;
         let journal =
             Journal::open(&jpath, self.resume.is_none()).map_err(FatalError::output(&jpath))?;
         if self.resume.is_none() {

@@ -19,7 +19,7 @@ use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
-use crate::resume::{self as journal_file, Recovered};
+use crate::resume::Recovered;
 use crate::summary::{Mode, Summary};
 
 mod decide;
@@ -221,7 +221,7 @@ async fn check_resumes(
             if left > 0 && !rec.found && !submit.reconcile_by_name {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
-                    journal_file::path_for(&job.output).display()
+                    job.paths().journal.display()
                 )));
             }
             to_do += left;
@@ -320,7 +320,7 @@ fn finish_summary(
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
             for job in &config.jobs {
-                let _ = std::fs::remove_file(journal_file::path_for(&job.output));
+                let _ = std::fs::remove_file(job.paths().journal);
             }
         }
     }
