@@ -250,7 +250,7 @@ mod tests {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(None, "google ads", "5"), Matching::default(), None);
         assert!(
-            matches!(&got, Action::Conflict(m, _) if m.contains("id 1001") && m.contains("--match-by-name")),
+            matches!(&got, Action::Conflict(m, w) if m.contains(w) && m.contains("id 1001") && m.contains("--match-by-name")),
             "{got:?}"
         );
     }
@@ -277,7 +277,7 @@ mod tests {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
         let got = a.classify(&source(Some(7), "X", "1"), Matching::default(), None);
         assert!(
-            matches!(&got, Action::Conflict(m, _) if m.contains("id 7")),
+            matches!(&got, Action::Conflict(m, w) if m.contains(w) && m.contains("id 7")),
             "{got:?}"
         );
     }

@@ -309,46 +309,7 @@ impl Submitter {
         journal: &dyn BatchJournal,
     ) -> Result<Vec<(usize, Submitted)>, Lost> {
         let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
-        let listed: Vec<(usize, &Record)> = chunk.iter().map(|&i| (i, &records[i])).collect();
-        let mut attempt = 0u32;
-        let (async_id, since) = loop {
-            if !self.gate().await {
-                return Err(Lost::Refused(Failure::Transient(format!(
-                    "not sent: the run stopped ({})",
-                    self.stop.reason()
-                ))));
-            }
-            if let Err(e) = journal.about_to_run(&listed) {
-                return Err(Lost::Refused(Failure::Transient(format!(
-                    "cannot write the journal: {e}"
-                ))));
-            }
-            let since = Instant::now();
-            let f = match self.client.batch_run(&batch).await {
-                Ok(id) => {
-                    self.budget.success(attempt > 0);
-                    break (id, since);
-                }
-                Err(f) => f,
-            };
-            match &f {
-                Failure::Throttled { retry_after, .. } => {
-                    if !self.throttled_may_retry(&f, *retry_after, attempt) {
-                        return Err(Lost::Refused(f));
-                    }
-                    continue;
-                }
-                Failure::Transient(_) if attempt < self.policy.retries => {
-                    if !self.may_retry(&f, true) || !self.back_off(attempt).await {
-                        return Err(Lost::Refused(f));
-                    }
-                }
-                Failure::Unknown(_) => return Err(Lost::Unanswered { failure: f, since }),
-                _ => return Err(Lost::Refused(f)),
-            }
-            self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            attempt += 1;
-        };
+        let (async_id, since) = self.start_batch(records, chunk, journal).await?;
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = journal.started(&async_id, chunk) {
             return Err(Lost::Unanswered {
@@ -375,29 +336,83 @@ impl Submitter {
         }
         let mut out = Vec::with_capacity(chunk.len());
         for (&i, r) in chunk.iter().zip(&results) {
-            let record = &records[i];
-            let s = match job_outcome(&r.response, record) {
-                Ok(id) if record.id().is_none() => {
-                    self.claim(record.kind(), id);
-                    verdict(Status::Created, Some(id))
-                }
-                Ok(id) => verdict(Status::Updated, Some(id)),
-                Err(f @ Failure::Fatal(_)) => self.fail_or_stop(&f),
-                // A create said done without a usable id: look it up like a lost answer.
-                Err(f @ Failure::Unknown(_)) if record.id().is_none() => {
-                    match self.reconcile(record).await {
-                        Ok(Some(id)) => verdict(Status::Created, Some(id)),
-                        Ok(None) => unknown(&f.describe(), Some(Duration::ZERO)),
-                        Err(lookup) => self.lookup_failed(&lookup),
-                    }
-                }
-                Err(f) => failed(&f),
-            };
-            out.push((i, s));
+            out.push((i, self.job_result(&records[i], r).await));
         }
         self.stats
             .jobs
             .fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// `batch?action=run` with its retries, each attempt journalled first: the batch's id
+    /// and when its `run` was sent.
+    async fn start_batch(
+        &self,
+        records: &[Record],
+        chunk: &[usize],
+        journal: &dyn BatchJournal,
+    ) -> Result<(String, Instant), Lost> {
+        let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
+        let listed: Vec<(usize, &Record)> = chunk.iter().map(|&i| (i, &records[i])).collect();
+        let mut attempt = 0u32;
+        loop {
+            if !self.gate().await {
+                return Err(Lost::Refused(Failure::Transient(format!(
+                    "not sent: the run stopped ({})",
+                    self.stop.reason()
+                ))));
+            }
+            if let Err(e) = journal.about_to_run(&listed) {
+                return Err(Lost::Refused(Failure::Transient(format!(
+                    "cannot write the journal: {e}"
+                ))));
+            }
+            let since = Instant::now();
+            let f = match self.client.batch_run(&batch).await {
+                Ok(id) => {
+                    self.budget.success(attempt > 0);
+                    return Ok((id, since));
+                }
+                Err(f) => f,
+            };
+            match &f {
+                Failure::Throttled { retry_after, .. } => {
+                    if !self.throttled_may_retry(&f, *retry_after, attempt) {
+                        return Err(Lost::Refused(f));
+                    }
+                    continue;
+                }
+                Failure::Transient(_) if attempt < self.policy.retries => {
+                    if !self.may_retry(&f, true) || !self.back_off(attempt).await {
+                        return Err(Lost::Refused(f));
+                    }
+                }
+                Failure::Unknown(_) => return Err(Lost::Unanswered { failure: f, since }),
+                _ => return Err(Lost::Refused(f)),
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            attempt += 1;
+        }
+    }
+
+    /// What one job's answer means for its row.
+    async fn job_result(&self, record: &Record, r: &crate::api::wire::BatchJobResult) -> Submitted {
+        match job_outcome(&r.response, record) {
+            Ok(id) if record.id().is_none() => {
+                self.claim(record.kind(), id);
+                verdict(Status::Created, Some(id))
+            }
+            Ok(id) => verdict(Status::Updated, Some(id)),
+            Err(f @ Failure::Fatal(_)) => self.fail_or_stop(&f),
+            // A create said done without a usable id: look it up like a lost answer.
+            Err(f @ Failure::Unknown(_)) if record.id().is_none() => {
+                match self.reconcile(record).await {
+                    Ok(Some(id)) => verdict(Status::Created, Some(id)),
+                    Ok(None) => unknown(&f.describe(), Some(Duration::ZERO)),
+                    Err(lookup) => self.lookup_failed(&lookup),
+                }
+            }
+            Err(f) => failed(&f),
+        }
     }
 }

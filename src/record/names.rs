@@ -24,6 +24,16 @@ pub(crate) fn fold_name(name: &str) -> String {
     }
 }
 
+/// A character that neither decomposes nor combines with the one before it (`–`, `ß`, `€`):
+/// a name of only such characters folds to its canonical form character by character.
+fn already_composed(c: char) -> bool {
+    use unicode_normalization::char::canonical_combining_class;
+    use unicode_normalization::{IsNormalized, is_nfd_quick};
+    c.is_ascii()
+        || (canonical_combining_class(c) == 0
+            && is_nfd_quick(std::iter::once(c)) == IsNormalized::Yes)
+}
+
 /// Canonical caseless form of a name with non-ASCII characters: decomposed (so a precomposed
 /// capital and its decomposed form fold alike), case folded, then composed again (NFC).
 fn fold_unicode(t: &str) -> String {
@@ -39,8 +49,20 @@ pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
     let t = crate::input::trim(name);
     if t.is_ascii() {
         t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+    } else if t.chars().all(already_composed) {
+        // Folding each character on its own gives the canonical form: ASCII ones need no
+        // table, and nothing is allocated.
+        let mut buf = [0u8; 4];
+        for c in t.chars() {
+            if c.is_ascii() {
+                h.write_u8((c as u8).to_ascii_lowercase());
+            } else {
+                for f in caseless::Caseless::default_case_fold(std::iter::once(c)) {
+                    h.write(f.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
     } else {
-        // Rare enough (a name with an accent) to afford the folded text.
         h.write(fold_unicode(t).as_bytes());
     }
     h.finish()
@@ -190,6 +212,9 @@ mod tests {
             "İstanbul Fair",
             "ΣΑΣ",
             "a\u{0085}b",
+            "Referral – Past Client",
+            "Cafe\u{301} \u{c9}T\u{c9}",
+            "\u{130}stanbul",
         ] {
             let mut h = Fnv1a::default();
             h.write_u8(Kind::Stage as u8);
@@ -200,6 +225,20 @@ mod tests {
             name_key(Kind::Source, "STRASSE Expo"),
             name_key(Kind::Source, "straße expo")
         );
+    }
+
+    proptest::proptest! {
+        /// The quick key (character by character) is the key of the canonical folded form,
+        /// whatever the name mixes: ASCII, precomposed and decomposed letters, combining marks.
+        #[test]
+        fn the_key_is_the_hash_of_the_folded_name(
+            name in "[ a-zA-Z\u{e9}\u{c9}\u{301}\u{308}\u{130}\u{df}\u{1e9e}\u{212b}\u{2013}\u{3a3}]{0,8}"
+        ) {
+            let mut h = Fnv1a::default();
+            h.write_u8(Kind::Source as u8);
+            h.write(fold_name(&name).as_bytes());
+            proptest::prop_assert_eq!(name_key(Kind::Source, &name), h.finish());
+        }
     }
 
     /// A name typed (NFC) and pasted from a macOS file name (NFD) are one name, in any case.

@@ -118,3 +118,25 @@ fn a_record_deleted_while_the_account_is_listed_is_caught_and_listed_again() {
         );
     }
 }
+
+#[test]
+fn resume_polls_a_journalled_batch_within_the_same_deadline_and_never_resends_it() {
+    let case = Case::new().sources(4).emulator("batch-stuck=half").args([
+        "--bulk",
+        "--rate",
+        "100",
+        "--batch-timeout",
+        "2",
+    ]);
+    case.run().expect_code(1);
+    let start = Instant::now();
+    let o = case.run_with(["--resume"]).expect_code(1);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(o.count("failed"), 4, "{}", o.results);
+    o.expect_error(2, "did not finish");
+    assert_eq!(case.store().batch_runs, 1, "never sent again");
+}

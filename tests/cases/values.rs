@@ -19,6 +19,19 @@ fn error_cells_are_problems_in_ods_xlsx_and_xls() {
     }
 }
 
+/// An XLSB formula whose saved result is an error (record BrtFmlaError) is that error, not an
+/// empty cell (`tests/fixtures/src/make_xlsb.py`).
+#[test]
+fn an_xlsb_error_formula_is_an_error_cell() {
+    let o = Case::new()
+        .fixture("vals_error_formula.xlsb")
+        .run()
+        .expect_code(1);
+    assert_eq!(o.line(2)["error"], "cost: cell B2 is #N/A");
+    assert_eq!(o.line(3)["status"], "valid");
+    assert_eq!(o.line(4)["error"], "cost: cell B4 is #DIV/0!");
+}
+
 /// Gnumeric's ODS: whitespace between cells is read (no parser dump), and an error result
 /// written as text beside its formula is an error.
 #[test]
@@ -240,6 +253,19 @@ fn a_look_alike_header_stops_the_run_with_both_ways_out() {
     case.run().expect_code(0);
 }
 
+/// `keep_column` in a profile keeps the column as the flag does.
+#[test]
+fn keep_column_is_a_profile_key() {
+    Case::new()
+        .fixture("vals_lookalike.csv")
+        .file(
+            "ivvy-import.toml",
+            "[profile.default]\nkeep_column = \"Csot\"\n",
+        )
+        .run()
+        .expect_code(0);
+}
+
 /// A field's name with a unit (on a second line of the header cell) or in another language
 /// is pointed out the same way; `--keep-column` and `--map` name it with a space.
 #[test]
@@ -376,4 +402,31 @@ fn a_csv_export_starts_with_a_bom() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let text = std::fs::read_to_string(case.path("export.csv")).expect("the export");
     assert!(text.starts_with("\u{feff}id,name,"), "{text}");
+}
+
+/// A workbook calamine cannot read gets one line naming its format and the way out, never a
+/// dump of the parser's state.
+#[test]
+fn an_unreadable_workbook_gets_one_line_suggesting_xlsx() {
+    // An ODS whose content stops inside a row: the parser's state is no message for a user.
+    let o = Case::new()
+        .input_made("broken.ods", |p| {
+            write_ods(
+                p,
+                r#"<table:table-row><table:table-cell office:value-type="string"><text:p>name</text:p></table:table-cell><table:table-column/></table:table-row>"#,
+            );
+        })
+        .run()
+        .expect_code(2);
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("broken.ods"))
+        .unwrap_or_else(|| panic!("{}", o.stderr));
+    assert!(
+        line.contains("this ODS file cannot be read")
+            && line.contains("save it as an Excel workbook (.xlsx)")
+            && !line.contains('{'),
+        "{line}"
+    );
 }

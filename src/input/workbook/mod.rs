@@ -33,6 +33,9 @@ pub(crate) struct WorkbookSource {
     merges: Merges,
 }
 
+/// The most XML of an XLSX sheet searched for merged cells (16 MiB, about 100,000 rows).
+const MERGES_SEARCHED_BYTES: u64 = 16 << 20;
+
 /// A merged region as a 0-based (first row, first column, last row, last column).
 fn merge_of(d: &Dimensions) -> extent::Merge {
     (d.start.0, d.start.1, d.end.0, d.end.1)
@@ -221,7 +224,7 @@ impl WorkbookSource {
         if headers.len() < width {
             headers.resize(width, String::new());
         }
-        let ranges = self.merged(&name, survey);
+        let ranges = self.merged(&name, survey, notes);
         for note in self.merges.keep(&name, header_row, ranges) {
             notes.push(format!("{}: {note}", place(&self.path, Some(&name))));
         }
@@ -234,15 +237,28 @@ impl WorkbookSource {
     }
 
     /// The sheet's merged ranges: from calamine for XLSX and XLS, from the survey for ODS;
-    /// calamine reports none for XLSB.
-    fn merged(&mut self, sheet: &str, survey: &mut extent::Survey) -> Vec<extent::Merge> {
+    /// calamine reports none for XLSB. An XLSX sheet's merges follow its data: they are
+    /// looked for in sheets of up to [`MERGES_SEARCHED_BYTES`] of XML only, so that a large
+    /// sheet is not read twice (a note says so).
+    fn merged(
+        &mut self,
+        sheet: &str,
+        survey: &mut extent::Survey,
+        notes: &mut Vec<String>,
+    ) -> Vec<extent::Merge> {
         match &mut self.book {
-            Sheets::Xlsx(x) => x
-                .merged_regions_of_sheet(sheet)
-                .unwrap_or_default()
-                .iter()
-                .map(merge_of)
-                .collect(),
+            Sheets::Xlsx(x) => match x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES) {
+                Ok(Some(found)) => found.iter().map(merge_of).collect(),
+                Ok(None) => {
+                    notes.push(format!(
+                        "{}: merged cells are not looked for in a sheet this large (over {} MiB of XML): unmerge any in its data rows",
+                        place(&self.path, Some(sheet)),
+                        MERGES_SEARCHED_BYTES >> 20
+                    ));
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            },
             Sheets::Xls(x) => x
                 .merge_cells_by_sheet_name(sheet)
                 .unwrap_or_default()

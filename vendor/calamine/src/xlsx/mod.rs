@@ -1607,8 +1607,13 @@ impl<RS: Read + Seek> Xlsx<RS> {
 
     /// The merged regions of one sheet, found by a byte search of its XML instead of parsing
     /// it (ivvy-import patch: `<mergeCells>` follows the sheet's data, and parsing a large
-    /// sheet twice to reach it costs as much as reading it).
-    pub fn merged_regions_of_sheet(&mut self, name: &str) -> Result<Vec<Dimensions>, XlsxError> {
+    /// sheet twice to reach it costs as much as reading it). `None` when the sheet's XML is
+    /// over `max_bytes`, and not searched.
+    pub fn merged_regions_of_sheet(
+        &mut self,
+        name: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<Dimensions>>, XlsxError> {
         const TAG: &[u8] = b"<mergeCell ";
         let Some(path) = self
             .sheets
@@ -1616,14 +1621,17 @@ impl<RS: Read + Seek> Xlsx<RS> {
             .find(|(n, _)| n == name)
             .map(|(_, p)| p.clone())
         else {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         };
         let zip_path = cached_zip_path(&self.zip_path_cache, &path).to_string();
         let mut file = match self.zip.by_name(&zip_path) {
             Ok(f) => f,
-            Err(ZipError::FileNotFound) => return Ok(Vec::new()),
+            Err(ZipError::FileNotFound) => return Ok(Some(Vec::new())),
             Err(e) => return Err(e.into()),
         };
+        if file.size() > max_bytes {
+            return Ok(None);
+        }
         let finder = memchr::memmem::Finder::new(TAG);
         let mut buf = vec![0u8; 1 << 16];
         let mut tail = Vec::new();
@@ -1653,7 +1661,7 @@ impl<RS: Read + Seek> Xlsx<RS> {
                 regions.push(get_dimension(&rest[..end])?);
             }
         }
-        Ok(regions)
+        Ok(Some(regions))
     }
 
     /// Get the merged regions in a workbook by the sheet name.
