@@ -56,6 +56,14 @@ pub enum Command {
         ivvy-import plan crm.xlsx --region us --match-by-name\n  \
         ivvy-import plan sources.csv --profile venue-a -o plan.csv")]
     Plan(ImportArgs),
+    /// Do a reviewed plan exactly: only its create and update rows, with the values it shows.
+    /// Each row is checked against the account again first; a record, name or row that
+    /// changed since the plan is a conflict, not sent. A plan edited in the tool's columns is
+    /// refused.
+    #[command(after_help = "Examples:\n  \
+        ivvy-import plan sources.csv --region au --match-by-name -o plan.csv\n  \
+        ivvy-import apply plan.csv --region au")]
+    Apply(ImportArgs),
     /// Write every record of a kind on the account to a CSV or XLSX file that can be edited
     /// and imported back.
     #[command(after_help = "Examples:\n  \
@@ -248,6 +256,14 @@ pub struct ImportArgs {
     /// Create rows whose name already exists on the account (default: a conflict).
     #[arg(long, help_heading = "Matching", conflicts_with = "match_by_name")]
     pub allow_duplicates: bool,
+    /// An empty cell in a mapped column clears that field (a text sends "", a cost 0,
+    /// isReferral false); by default it leaves the field as it is.
+    #[arg(long, help_heading = "Matching")]
+    pub clear_empty: bool,
+    /// Do not compare fields the API cannot read back (colours, a stage's applyTo) with what
+    /// this tool last wrote there: send them whenever a row sets them.
+    #[arg(long, help_heading = "Matching")]
+    pub no_ledger: bool,
     /// Keep the created/updated/unchanged lines of an existing results file and do the rest.
     #[arg(long, help_heading = "Output")]
     pub resume: bool,

@@ -147,7 +147,10 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     let columns = kind.info().export_columns;
     CsvLine::record(&mut w, columns).map_err(&io)?;
     for l in listed {
-        let cells: Vec<String> = columns.iter().map(|c| export_cell(l, c).text()).collect();
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| export_cell(kind, l, c).text())
+            .collect();
         CsvLine::record(&mut w, &cells).map_err(&io)?;
     }
     std::io::Write::flush(&mut w).map_err(io)
@@ -175,8 +178,9 @@ impl ExportCell {
     }
 }
 
-/// A listed record's cell for one of a kind's export columns.
-fn export_cell(l: &Listed, column: &str) -> ExportCell {
+/// A listed record's cell for one of a kind's export columns. Every export says its kind
+/// (`kind`), so it imports back without --kind.
+fn export_cell(kind: Kind, l: &Listed, column: &str) -> ExportCell {
     let or_empty = |c: Option<ExportCell>| c.unwrap_or(ExportCell::Empty);
     match column {
         "id" => ExportCell::Id(l.id),
@@ -184,6 +188,7 @@ fn export_cell(l: &Listed, column: &str) -> ExportCell {
         "description" => or_empty(l.description.clone().map(ExportCell::Text)),
         "cost" => or_empty(l.cost().map(ExportCell::Number)),
         "isReferral" => or_empty(l.is_referral().map(ExportCell::Bool)),
+        "kind" => ExportCell::Text(kind.as_str().to_string()),
         _ => ExportCell::Empty,
     }
 }
@@ -217,7 +222,7 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
     }
     for (r, l) in (1u32..).zip(listed) {
         for (c, column) in (0u16..).zip(info.export_columns) {
-            match export_cell(l, column) {
+            match export_cell(kind, l, column) {
                 #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
                 ExportCell::Id(n) => sheet.write_number(r, c, n as f64),
                 ExportCell::Text(t) => sheet.write_string(r, c, &t),

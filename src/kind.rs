@@ -30,7 +30,8 @@ pub struct KindInfo {
     pub list_action: &'static str,
     /// The columns of a template to fill in, in order.
     pub template_headers: &'static [&'static str],
-    /// The columns an export writes, in order: the fields the API lets a client read.
+    /// The columns an export writes, in order: the fields the API lets a client read, and
+    /// the kind.
     pub export_columns: &'static [&'static str],
 }
 
@@ -43,7 +44,7 @@ const SOURCE: KindInfo = KindInfo {
     save_action: "addOrUpdateLeadSource",
     list_action: "getLeadSourceList",
     template_headers: &["name", "description", "cost", "colour", "isReferral"],
-    export_columns: &["id", "name", "description", "cost", "isReferral"],
+    export_columns: &["id", "name", "description", "cost", "isReferral", "kind"],
 };
 
 const STAGE: KindInfo = KindInfo {
@@ -55,7 +56,7 @@ const STAGE: KindInfo = KindInfo {
     save_action: "addOrUpdateLeadStage",
     list_action: "getLeadStageList",
     template_headers: &["name", "colour", "applyTo"],
-    export_columns: &["id", "name"],
+    export_columns: &["id", "name", "kind"],
 };
 
 impl Kind {

@@ -18,6 +18,7 @@ mod fnv;
 mod guard;
 mod input;
 mod kind;
+mod ledger;
 pub mod logging;
 mod outcome;
 mod pipeline;

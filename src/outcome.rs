@@ -1,7 +1,7 @@
 //! What became of a row: its status and the columns of its results line. Known to the
 //! pipeline, the results writer and `--resume` alike.
 
-/// The results file's fixed columns, in order.
+/// The results file's fixed columns, in order; [`TOOL_COLUMNS`] follow them.
 pub(crate) const RESULT_COLUMNS: [&str; 8] = [
     "row",
     "sheet",
@@ -12,6 +12,30 @@ pub(crate) const RESULT_COLUMNS: [&str; 8] = [
     "specific_code",
     "error",
 ];
+
+/// The columns after [`RESULT_COLUMNS`], before the user's: what an update changes, the values
+/// the row sends, and a plan line's checksum (so `apply` refuses a line edited by hand). A
+/// results file fed back in may have them or not; they are never echoed.
+pub(crate) const TOOL_COLUMNS: [&str; 3] = ["changes", "sent", "checksum"];
+
+/// How many leading columns of a results file's header are the tool's own: the fixed ones,
+/// then those of [`TOOL_COLUMNS`] that follow in order. (0: not a results file.)
+pub(crate) fn own_columns<S: AsRef<str>>(headers: &[S]) -> usize {
+    let fixed = headers.len() >= RESULT_COLUMNS.len()
+        && headers
+            .iter()
+            .zip(RESULT_COLUMNS)
+            .all(|(h, r)| h.as_ref().eq_ignore_ascii_case(r));
+    if !fixed {
+        return 0;
+    }
+    RESULT_COLUMNS.len()
+        + headers[RESULT_COLUMNS.len()..]
+            .iter()
+            .zip(TOOL_COLUMNS)
+            .take_while(|(h, t)| h.as_ref().eq_ignore_ascii_case(t))
+            .count()
+}
 
 /// What became of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -257,6 +281,9 @@ pub(crate) struct Verdict {
     pub error: String,
     /// Done by the earlier run that `--resume` finishes: its outcome is kept, not made now.
     pub kept: bool,
+    /// What the row changes on its record, field by field (`cost: 150 → 999`), or why fields
+    /// are left as they are; empty when there is nothing to say.
+    pub changes: String,
 }
 
 impl Verdict {
@@ -268,6 +295,7 @@ impl Verdict {
             specific_code: None,
             error: String::new(),
             kept: false,
+            changes: String::new(),
         }
     }
 
@@ -291,5 +319,56 @@ impl Verdict {
             error: error.into(),
             ..Verdict::new(status)
         }
+    }
+}
+
+/// A plan line's checksum over the columns the tool wrote (row, sheet, kind, status, id,
+/// changes, sent), so `apply` can tell a line edited by hand. It guards against edits, not
+/// forgery: anyone may recompute it.
+pub(crate) fn line_checksum(fields: &[&str]) -> String {
+    use std::hash::Hasher;
+    let mut h = crate::fnv::Fnv1a::default();
+    h.write(b"ivvy-import plan 1");
+    for f in fields {
+        h.write(&[0x1f]);
+        h.write(f.as_bytes());
+    }
+    format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_results_header_with_or_without_the_tool_columns_is_recognised() {
+        let mut h: Vec<&str> = RESULT_COLUMNS.to_vec();
+        h.push("name");
+        assert_eq!(own_columns(&h), 8, "an earlier version's results file");
+        let mut h: Vec<&str> = RESULT_COLUMNS
+            .iter()
+            .chain(&TOOL_COLUMNS)
+            .copied()
+            .collect();
+        h.push("sent");
+        assert_eq!(
+            own_columns(&h),
+            11,
+            "a user's own `sent` column after them is echoed"
+        );
+        assert_eq!(own_columns(&["name", "cost"]), 0);
+    }
+
+    #[test]
+    fn the_checksum_changes_with_any_tool_column() {
+        let base = ["2", "", "source", "update", "7", "cost: 1 → 2", "cost=2"];
+        let sum = line_checksum(&base);
+        for i in 0..base.len() {
+            let mut edited = base;
+            edited[i] = "x";
+            assert_ne!(line_checksum(&edited), sum, "column {i}");
+        }
+        // Fields are separated: moving text from one to the next changes it too.
+        assert_ne!(line_checksum(&["ab", "c"]), line_checksum(&["a", "bc"]));
     }
 }

@@ -190,6 +190,9 @@ pub struct Summary {
     pub calls_to_make: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
+    /// Plan: how long reading the account took (an import reads it again first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_secs: Option<f64>,
 }
 
 impl Summary {
@@ -219,8 +222,17 @@ impl Summary {
             ),
             Mode::Plan => {
                 let calls = self.calls_to_make.unwrap_or(t.create + t.update);
+                let listing = self.listing_secs.unwrap_or(0.0);
                 let eta = self.rate.map_or(String::new(), |r| {
-                    format!(", about {} at --rate {r}", human_secs(calls as f64 / r))
+                    let reading = if listing >= 0.5 {
+                        format!(", reading the account included ({})", human_secs(listing))
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        ", about {} at --rate {r}{reading}",
+                        human_secs(calls as f64 / r + listing)
+                    )
                 });
                 writeln!(
                     s,

@@ -21,6 +21,7 @@ mod cases {
     mod one_run;
     mod ops;
     mod outputs;
+    mod plan;
     mod progress;
     mod props;
     mod read_validate;

@@ -43,6 +43,8 @@ pub struct Config {
     pub match_by_name: bool,
     /// Rows without id create even when the name exists.
     pub allow_duplicates: bool,
+    /// An empty mapped cell clears its field.
+    pub clear_empty: bool,
     /// Replace a results file holding live outcomes (every mode).
     pub overwrite: bool,
     /// None: a dry run.
@@ -61,6 +63,10 @@ pub struct SubmitConfig {
     pub overwrite: bool,
     /// Read the account and write nothing.
     pub plan: bool,
+    /// Ignore what this tool wrote to fields the API cannot read back.
+    pub no_ledger: bool,
+    /// `apply`: the input is a reviewed plan, done exactly as it reads.
+    pub apply: bool,
 }
 
 /// Where diagnostics go.
@@ -253,6 +259,7 @@ fn subcommand_name(c: &CliCommand) -> &'static str {
         CliCommand::Sandbox(_) => "sandbox",
         CliCommand::Completions(_) => "completions",
         CliCommand::Man(_) => "man",
+        CliCommand::Apply(_) => "apply",
     }
 }
 
@@ -274,6 +281,7 @@ pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigE
         CliCommand::Import(args) => Command::Run(Box::new(Config::from_import(args, vars)?)),
         CliCommand::Validate(args) => Command::Run(Box::new(Config::from_validate(args)?)),
         CliCommand::Plan(args) => Command::Run(Box::new(Config::from_plan(args, vars)?)),
+        CliCommand::Apply(args) => Command::Run(Box::new(Config::from_apply(args, vars)?)),
         CliCommand::Export(args) => Command::Export(export_config(args, vars)?),
         CliCommand::Template(args) => Command::Template {
             file: args.file,
@@ -329,6 +337,7 @@ impl Config {
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.clear_empty = args.clear_empty;
         config.overwrite = args.overwrite;
         if !ignored.is_empty() {
             config.notes.push(format!(
@@ -359,12 +368,35 @@ impl Config {
             reconcile_by_name: args.reconcile_by_name,
             overwrite: args.overwrite,
             plan,
+            no_ledger: args.no_ledger,
+            apply: false,
         };
         let mut config = read_config(args.read)?;
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
+        config.clear_empty = args.clear_empty;
         config.overwrite = args.overwrite;
         config.submit = Some(submit);
+        Ok(config)
+    }
+
+    /// `apply`: an import of a reviewed plan results file, doing only what it shows.
+    pub fn from_apply(mut args: ImportArgs, vars: &CredentialVars) -> Result<Config, ConfigError> {
+        if args.read.files.len() != 1 {
+            return Err(invalid(
+                "apply takes one plan file (the results of `ivvy-import plan`)",
+            ));
+        }
+        if args.plan || args.dry_run || args.resume {
+            return Err(invalid(
+                "apply does the plan: --plan, --dry-run and --resume do not go with it",
+            ));
+        }
+        args.plan = false;
+        let mut config = Config::from_import(args, vars)?;
+        if let Some(s) = config.submit.as_mut() {
+            s.apply = true;
+        }
         Ok(config)
     }
 

@@ -69,6 +69,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         notes,
         match_by_name: false,
         allow_duplicates: false,
+        clear_empty: false,
         overwrite: false,
         submit: None,
     })

@@ -2,7 +2,7 @@
 //! finding the header row below title rows; headers that look like a field's name.
 
 use crate::kind::normalise;
-use crate::outcome::RESULT_COLUMNS;
+use crate::outcome::{RESULT_COLUMNS, own_columns};
 
 /// The fields a column can be mapped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -297,11 +297,8 @@ pub(crate) struct ColumnPlan {
 /// Maps a table's headers to fields: the mapping file wins for the headers it names, then the
 /// built-in aliases. A results file's own columns are recognised and not echoed.
 pub(crate) fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
-    let is_results_file = headers.len() >= RESULT_COLUMNS.len()
-        && headers
-            .iter()
-            .zip(RESULT_COLUMNS)
-            .all(|(h, r)| h.eq_ignore_ascii_case(r));
+    let own = own_columns(headers);
+    let is_results_file = own > 0;
     let mut p = ColumnPlan {
         is_results_file,
         ..ColumnPlan::default()
@@ -313,6 +310,10 @@ pub(crate) fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
                 "kind" => p.fields.set(Field::Kind, i, h),
                 _ => {}
             }
+            continue;
+        }
+        // The tool's other columns (changes, sent, checksum) are never echoed.
+        if i < own {
             continue;
         }
         if h.is_empty() {

@@ -3,32 +3,20 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::Arc;
+
+use super::changes::{Changes, Known, compare};
 use crate::api::wire::Listed;
 use crate::kind::Kind;
+use crate::ledger::Ledger;
+use crate::record::Record;
 use crate::record::names::name_key;
-use crate::record::{LeadSource, LeadStage, Record};
-
-/// What the listing says of one record, kept compact: hashes of its texts (an account of
-/// 100,000 records then takes a few MiB).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Known {
-    name: u64,
-    description: Option<u64>,
-    cost: Option<f64>,
-    is_referral: Option<bool>,
-}
-
-fn text_hash(s: &str) -> u64 {
-    let mut h = crate::fnv::Fnv1a::default();
-    std::hash::Hasher::write(&mut h, s.trim().as_bytes());
-    std::hash::Hasher::finish(&h)
-}
 
 impl Known {
     fn of(l: &Listed) -> Known {
         Known {
-            name: text_hash(&l.name),
-            description: l.description.as_deref().map(text_hash),
+            name: l.name.trim().into(),
+            description: l.description.as_deref().map(|d| d.trim().into()),
             cost: l.cost(),
             is_referral: l.is_referral(),
         }
@@ -76,8 +64,8 @@ pub(crate) struct Matching {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Action {
     Create,
-    Update(u64),
-    Unchanged(u64),
+    Update(u64, Changes),
+    Unchanged(u64, Changes),
     /// Why, and the words of it that label the problem.
     Conflict(String, &'static str),
 }
@@ -93,17 +81,30 @@ fn ids_text(ids: &[u64]) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct Account {
     pub kinds: HashMap<Kind, Existing>,
+    /// What this tool last wrote to fields the API cannot read back (None: `--no-ledger`).
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 impl Account {
     /// What `record` would do. `visible` limits the records a create may collide with (a
     /// resumed create that may have been applied looks only at records from before the run).
+    /// `empty`: the mapped fields whose cell was empty in the row.
     pub(crate) fn classify(
         &self,
         record: &Record,
         matching: Matching,
         visible: Option<&HashSet<u64>>,
+        empty: &[&'static str],
     ) -> Action {
+        let judge = |id: u64, known: &Known| {
+            let written = self.ledger.as_ref().and_then(|l| l.get(record.kind(), id));
+            let changes = compare(known, record, written, empty);
+            if changes.sends() {
+                Action::Update(id, changes)
+            } else {
+                Action::Unchanged(id, changes)
+            }
+        };
         let kind = record.kind();
         let empty = Existing::default();
         let existing = self.kinds.get(&kind).unwrap_or(&empty);
@@ -111,10 +112,12 @@ impl Account {
             return match existing.records.get(&id) {
                 None => Action::Conflict(
                     format!("id {id} is not a {} on this account", singular(kind)),
-                    "not on this account",
+                    match kind {
+                        Kind::Source => "is not a lead source on this account",
+                        Kind::Stage => "is not a lead stage on this account",
+                    },
                 ),
-                Some(l) if holds(l, record) => Action::Unchanged(id),
-                Some(_) => Action::Update(id),
+                Some(l) => judge(id, l),
             };
         }
         let name = name_key(kind, record.name().unwrap_or_default());
@@ -137,13 +140,10 @@ impl Account {
                     ..
                 },
             ) => Action::Create,
-            ([id], Matching { by_name: true, .. }) => {
-                if holds(&existing.records[id], record) {
-                    Action::Unchanged(*id)
-                } else {
-                    Action::Update(*id)
-                }
-            }
+            ([id], Matching { by_name: true, .. }) => match existing.records.get(id) {
+                Some(l) => judge(*id, l),
+                None => Action::Create,
+            },
             (ids, Matching { by_name: true, .. }) => Action::Conflict(
                 format!(
                     "name matches {} existing {}: ids {}; give the row the id to update",
@@ -174,49 +174,10 @@ fn singular(kind: Kind) -> &'static str {
     kind.info().singular
 }
 
-fn same_text(have: Option<u64>, want: &str) -> bool {
-    have == Some(text_hash(want))
-}
-
-/// The listed record already holds every value the row would send. Fields the listing does
-/// not show (a source's colour; a stage's colour and applyTo) count as changed.
-fn holds(l: &Known, record: &Record) -> bool {
-    match record {
-        Record::Source(LeadSource {
-            id: _,
-            name,
-            description,
-            cost,
-            colour,
-            is_referral,
-        }) => {
-            name.as_deref().is_none_or(|n| same_text(Some(l.name), n))
-                && description
-                    .as_deref()
-                    .is_none_or(|d| same_text(l.description, d))
-                && cost
-                    .as_ref()
-                    .is_none_or(|c| l.cost.is_some_and(|have| (have - c.to_f64()).abs() < 1e-9))
-                && is_referral.is_none_or(|b| l.is_referral == Some(b))
-                && colour.is_none()
-        }
-        Record::Stage(LeadStage {
-            id: _,
-            name,
-            colour,
-            apply_to,
-        }) => {
-            name.as_deref().is_none_or(|n| same_text(Some(l.name), n))
-                && colour.is_none()
-                && apply_to.is_none()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Money;
+    use crate::record::{LeadSource, Money};
 
     fn listed(id: u64, name: &str, cost: f64) -> Listed {
         Listed {
@@ -248,7 +209,12 @@ mod tests {
     #[test]
     fn a_create_whose_name_exists_is_a_conflict_by_default() {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
-        let got = a.classify(&source(None, "google ads", "5"), Matching::default(), None);
+        let got = a.classify(
+            &source(None, "google ads", "5"),
+            Matching::default(),
+            None,
+            &[],
+        );
         assert!(
             matches!(&got, Action::Conflict(m, w) if m.contains(w) && m.contains("id 1001") && m.contains("--match-by-name")),
             "{got:?}"
@@ -262,20 +228,20 @@ mod tests {
             by_name: true,
             allow_duplicates: false,
         };
-        assert_eq!(
-            a.classify(&source(None, "Google Ads", "5.00"), m, None),
-            Action::Unchanged(1001)
-        );
-        assert_eq!(
-            a.classify(&source(None, "Google Ads", "6"), m, None),
-            Action::Update(1001)
-        );
+        assert!(matches!(
+            a.classify(&source(None, "Google Ads", "5.00"), m, None, &[]),
+            Action::Unchanged(1001, _)
+        ));
+        assert!(matches!(
+            a.classify(&source(None, "Google Ads", "6"), m, None, &[]),
+            Action::Update(1001, c) if c.text() == "cost: 5 → 6"
+        ));
     }
 
     #[test]
     fn an_id_not_on_the_account_is_a_conflict() {
         let a = account(&[listed(1001, "Google Ads", 5.0)]);
-        let got = a.classify(&source(Some(7), "X", "1"), Matching::default(), None);
+        let got = a.classify(&source(Some(7), "X", "1"), Matching::default(), None, &[]);
         assert!(
             matches!(&got, Action::Conflict(m, w) if m.contains(w) && m.contains("id 7")),
             "{got:?}"
@@ -289,9 +255,9 @@ mod tests {
         if let Record::Source(s) = &mut r {
             s.colour = Some("#ffffff".into());
         }
-        assert_eq!(
-            a.classify(&r, Matching::default(), None),
-            Action::Update(1001)
-        );
+        assert!(matches!(
+            a.classify(&r, Matching::default(), None, &[]),
+            Action::Update(1001, c) if c.text() == "colour: sent (cannot be read back)"
+        ));
     }
 }

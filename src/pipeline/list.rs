@@ -69,6 +69,15 @@ impl Submitter {
             .await?;
         let total = first.meta.total_results;
         let page = first.results.len() as u64;
+        let page_count = if page == 0 {
+            1
+        } else {
+            total.div_ceil(page).max(1)
+        };
+        let mut read = 1;
+        if let Some(f) = self.on_page.as_ref().filter(|_| filter.is_none()) {
+            f(kind, read, page_count);
+        }
         let mut seen: HashSet<u64> = first.results.iter().map(|l| l.id).collect();
         let mut out = first.results;
         if page == 0 || page >= total {
@@ -93,6 +102,10 @@ impl Submitter {
         .buffered(self.policy.concurrency.max(1));
         while let Some((start, answer)) = pages.next().await {
             let answer = answer?;
+            read += 1;
+            if let Some(f) = self.on_page.as_ref().filter(|_| filter.is_none()) {
+                f(kind, read.min(page_count), page_count);
+            }
             if answer.meta.total_results != total {
                 return Ok(Listing::Changed(format!(
                     "{total} records at first, {} at the page from {start}",

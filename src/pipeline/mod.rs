@@ -5,6 +5,7 @@
 pub(crate) mod account;
 mod budget;
 pub(crate) mod bulk;
+pub(crate) mod changes;
 mod list;
 mod policy;
 mod reconcile;
@@ -46,7 +47,12 @@ pub(crate) struct Submitter {
     batch_size: AtomicUsize,
     /// Bulk mode: the longest a batch took from `run` to its results.
     batch_took: Mutex<Duration>,
+    /// Told of each page read while the account is listed: (kind, pages read, pages).
+    pub(crate) on_page: Option<OnPage>,
 }
+
+/// Told of each page read while the account is listed: (kind, pages read, pages).
+pub(crate) type OnPage = Box<dyn Fn(Kind, u64, u64) + Send + Sync>;
 
 /// What became of a row, and the label its error is counted under in the summary.
 #[derive(Debug, Clone)]
@@ -112,6 +118,7 @@ impl Submitter {
             stats: Arc::new(Stats::default()),
             batch_size: AtomicUsize::new(policy_batch),
             batch_took: Mutex::new(Duration::ZERO),
+            on_page: None,
         }
     }
 

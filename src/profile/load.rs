@@ -8,7 +8,7 @@ use clap::ArgMatches;
 use super::{DEFAULT_PROFILE, FILE_NAME, KEYS, Profile, ProfileError, Ty, Value, err};
 
 /// The subcommands a profile applies to.
-const COMMANDS: &[&str] = &["import", "validate", "plan", "export", "ping"];
+const COMMANDS: &[&str] = &["import", "validate", "plan", "apply", "export", "ping"];
 
 impl Profile {
     /// The profile the command line asks for: `--profile NAME` from `--config FILE` or

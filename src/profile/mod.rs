@@ -63,6 +63,8 @@ const KEYS: &[(&str, Ty)] = &[
     ("delimiter", Ty::Text),
     ("match_by_name", Ty::Bool),
     ("allow_duplicates", Ty::Bool),
+    ("clear_empty", Ty::Bool),
+    ("no_ledger", Ty::Bool),
     ("output", Ty::Path),
     ("report", Ty::Path),
     ("bom", Ty::Bool),

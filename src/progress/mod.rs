@@ -18,11 +18,13 @@ use crate::pipeline::StatsSnapshot;
 use crate::summary::{KindCounts, Mode, Summary};
 
 mod bars;
+mod listing;
 mod plain;
 mod problems;
 mod words;
 
 pub(crate) use bars::write_stderr;
+pub(crate) use listing::Listing;
 
 use bars::{ActiveGuard, Display, active, choose_display, table_bar};
 use plain::{PLAIN_EVERY, TableLive, Ticker};
@@ -152,6 +154,12 @@ impl Progress {
                     .unwrap_or_default(),
             );
         }
+    }
+
+    /// Progress of reading the account (nothing shown when quiet).
+    pub(crate) fn listing(&self) -> Listing {
+        let every = self.ticker.as_ref().map_or(PLAIN_EVERY, Ticker::every);
+        Listing::new(self.multi.as_ref(), self.ticker.is_some(), every)
     }
 
     /// Prints a message line unless quiet.
@@ -298,6 +306,7 @@ impl Progress {
             stopped: None,
             calls_to_make: None,
             rate: None,
+            listing_secs: None,
         }
     }
 }

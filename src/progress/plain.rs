@@ -83,6 +83,7 @@ pub(super) struct Ticker {
     shared: Arc<(Mutex<Shared>, Condvar)>,
     pub(super) counts: Arc<LiveCounts>,
     thread: Option<JoinHandle<()>>,
+    every: Duration,
 }
 
 impl Ticker {
@@ -101,7 +102,13 @@ impl Ticker {
             shared,
             counts,
             thread,
+            every,
         }
+    }
+
+    /// How often a plain line is printed.
+    pub(super) fn every(&self) -> Duration {
+        self.every
     }
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {

@@ -8,6 +8,7 @@ mod check;
 pub(crate) mod names;
 pub(crate) mod parse;
 mod problem;
+pub(crate) mod show;
 
 use compact_str::CompactString;
 use serde::{Serialize, Serializer};
@@ -29,6 +30,11 @@ impl Money {
     #[cfg(test)]
     pub(crate) fn parse_canonical(s: &str) -> Money {
         Money(s.into())
+    }
+
+    /// The cost a cleared cell sends: 0 (the list call shows a cost as a number, never none).
+    pub(crate) fn zero() -> Money {
+        Money("0".into())
     }
 
     pub(crate) fn to_f64(&self) -> f64 {

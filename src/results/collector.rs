@@ -246,7 +246,15 @@ impl Collector<'_> {
         };
         let id = input_id(plan, item);
         self.writer
-            .write(row, sheet, item.kind, o.verdict, &id, echo.clone())
+            .write(
+                row,
+                sheet,
+                item.kind,
+                o.verdict,
+                &id,
+                item.checked.as_ref().ok(),
+                echo.clone(),
+            )
             .map_err(FatalError::output(&self.path))?;
         let at = crate::progress::RowAt {
             file: &self.label,

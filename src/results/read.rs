@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::kind::Kind;
-use crate::outcome::{RESULT_COLUMNS, Status};
+use crate::outcome::{RESULT_COLUMNS, Status, own_columns};
 use crate::resume::{RowKey, fingerprint};
 
 /// A row an earlier run created or updated.
@@ -31,9 +31,9 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         .headers()
         .map_err(|e| format!("{}: {e}", path.display()))?
         .clone();
-    let fixed = headers.len() >= RESULT_COLUMNS.len()
-        && headers.iter().zip(RESULT_COLUMNS).all(|(a, b)| a == b);
-    if !fixed {
+    // The tool's own columns (the fixed ones, and changes, sent, checksum when present).
+    let own = own_columns(&headers.iter().collect::<Vec<_>>());
+    if own == 0 {
         return Err(format!(
             "{}: not a results file (its header does not start {})",
             path.display(),
@@ -43,7 +43,7 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
     let name_col = headers
         .iter()
         .enumerate()
-        .skip(RESULT_COLUMNS.len())
+        .skip(own)
         .find(|(_, h)| crate::input::headers::alias(h) == Some(crate::input::headers::Field::Name))
         .map(|(i, _)| i);
     let mut done = HashMap::new();
@@ -65,11 +65,7 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         if !status.is_done() {
             continue;
         }
-        let echo: Vec<Cow<'_, str>> = rec
-            .iter()
-            .skip(RESULT_COLUMNS.len())
-            .map(Cow::Borrowed)
-            .collect();
+        let echo: Vec<Cow<'_, str>> = rec.iter().skip(own).map(Cow::Borrowed).collect();
         let sheet = rec.get(1).unwrap_or("").to_string();
         done.insert(
             (sheet, row),

@@ -8,7 +8,8 @@ use std::path::Path;
 use super::replace::{self, Released};
 use crate::bytes::any_byte;
 use crate::kind::Kind;
-use crate::outcome::{RESULT_COLUMNS, Verdict};
+use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum};
+use crate::record::{Record, show};
 
 /// Writes the results file of one input file.
 ///
@@ -19,6 +20,10 @@ pub(crate) struct ResultsWriter {
     out: BufWriter<File>,
     line: CsvLine,
     echo_len: usize,
+    /// The `sent` text of the line being written.
+    sent: String,
+    /// Plan lines carry a checksum over the tool's columns.
+    checksum: bool,
     /// The file this one replaced, being let go (see [`replace`]).
     _released: Released,
 }
@@ -36,10 +41,13 @@ impl ResultsWriter {
             out,
             line: CsvLine::default(),
             echo_len: echo.len(),
+            sent: String::with_capacity(128),
+            checksum: false,
             _released: released,
         };
         for h in RESULT_COLUMNS
             .iter()
+            .chain(&TOOL_COLUMNS)
             .copied()
             .chain(echo.iter().map(String::as_str))
         {
@@ -49,6 +57,12 @@ impl ResultsWriter {
         // On disk at once: a crash before the first row still leaves a results file.
         w.flush()?;
         Ok(w)
+    }
+
+    /// Plan lines carry a checksum over the columns the tool wrote.
+    pub(crate) fn with_checksum(mut self, on: bool) -> ResultsWriter {
+        self.checksum = on;
+        self
     }
 
     fn plain(&mut self, f: &[u8]) {
@@ -64,6 +78,11 @@ impl ResultsWriter {
         self.line.end(&mut self.out)
     }
 
+    /// Writes one line. `sent`: the record the row sends (or would send).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one line's columns, each its own kind"
+    )]
     pub(crate) fn write<S: AsRef<str>>(
         &mut self,
         row: u32,
@@ -71,21 +90,48 @@ impl ResultsWriter {
         kind: Option<Kind>,
         v: &Verdict,
         input_id: &str,
+        sent: Option<&Record>,
         echo: impl IntoIterator<Item = S>,
     ) -> io::Result<()> {
         let mut itoa = itoa::Buffer::new();
-        self.plain(itoa.format(row).as_bytes());
+        let mut row_text = itoa::Buffer::new();
+        let row_text = row_text.format(row);
+        self.plain(row_text.as_bytes());
         self.field(sheet.as_bytes());
-        self.plain(kind.map_or("", Kind::as_str).as_bytes());
+        let kind_text = kind.map_or("", Kind::as_str);
+        self.plain(kind_text.as_bytes());
         self.plain(v.status.as_str().as_bytes());
         // The returned id, else the row's own id cell (so the file can be fed back in).
-        match v.id {
-            Some(id) => self.plain(itoa.format(id).as_bytes()),
-            None => self.field(input_id.as_bytes()),
-        }
+        let id_text = match v.id {
+            Some(id) => itoa.format(id),
+            None => input_id,
+        };
+        self.field(id_text.as_bytes());
         self.plain(opt_num(v.error_code).as_bytes());
         self.plain(opt_num(v.specific_code).as_bytes());
         self.field(v.error.as_bytes());
+        self.field(v.changes.as_bytes());
+        let mut sent_text = std::mem::take(&mut self.sent);
+        sent_text.clear();
+        if let Some(r) = sent {
+            show::write_sent(r, &mut sent_text);
+        }
+        self.field(sent_text.as_bytes());
+        if self.checksum {
+            let sum = line_checksum(&[
+                row_text,
+                sheet,
+                kind_text,
+                v.status.as_str(),
+                id_text,
+                &v.changes,
+                &sent_text,
+            ]);
+            self.plain(sum.as_bytes());
+        } else {
+            self.plain(b"");
+        }
+        self.sent = sent_text;
         let mut n = 0;
         for cell in echo {
             self.field(cell.as_ref().as_bytes());
@@ -187,13 +233,15 @@ mod tests {
         let mut v = Verdict::new(Status::Created);
         v.id = Some(42);
         let echo = [Cow::Borrowed("Expo, \"big\""), Cow::Borrowed("12")];
-        w.write(2, "", Some(Kind::Source), &v, "", &echo).unwrap();
+        w.write(2, "", Some(Kind::Source), &v, "", None, &echo)
+            .unwrap();
         w.write(
             3,
             "",
             Some(Kind::Source),
             &Verdict::new(Status::Failed),
             "7",
+            None,
             &echo,
         )
         .unwrap();
@@ -232,12 +280,12 @@ mod tests {
             let header = vec!["name".to_string(), "note, \"x\"".to_string()];
             let mut w = ResultsWriter::create(&p, &header, false).unwrap();
             let v = Verdict::with_error(Status::Failed, error.clone());
-            w.write(7, &sheet, Some(Kind::Stage), &v, "12", &echo).unwrap();
+            w.write(7, &sheet, Some(Kind::Stage), &v, "12", None, &echo).unwrap();
             w.flush().unwrap();
             let mut expected = csv::Writer::from_writer(Vec::new());
-            let fixed = RESULT_COLUMNS.iter().map(ToString::to_string);
+            let fixed = RESULT_COLUMNS.iter().chain(&TOOL_COLUMNS).map(ToString::to_string);
             expected.write_record(fixed.chain(header.iter().cloned())).unwrap();
-            let line = ["7", &sheet, "stage", "failed", "12", "", "", &error];
+            let line = ["7", &sheet, "stage", "failed", "12", "", "", &error, "", "", ""];
             expected
                 .write_record(line.iter().map(ToString::to_string).chain(echo.iter().cloned()))
                 .unwrap();
@@ -263,8 +311,16 @@ mod tests {
         let p = dir.path().join("r.csv");
         let mut w = ResultsWriter::create(&p, &["name".into()], true).unwrap();
         let v = Verdict::with_id(Status::Created, 7);
-        w.write(2, "", Some(Kind::Source), &v, "", &[Cow::Borrowed("Expo")])
-            .unwrap();
+        w.write(
+            2,
+            "",
+            Some(Kind::Source),
+            &v,
+            "",
+            None,
+            &[Cow::Borrowed("Expo")],
+        )
+        .unwrap();
         w.flush().unwrap();
         let bytes = std::fs::read(&p).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBFrow,"), "{bytes:?}");

@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use super::clear::{clear, empty_fields};
 use super::file::FileRun;
 use super::send::{Next, ToSend, finished, problems};
 use crate::input::plan::TablePlan;
@@ -75,7 +76,7 @@ impl FileRun<'_> {
 
     /// What the account says to do with a record. One an earlier run may have sent
     /// (`was_sent`) is matched only against the records that existed before that run.
-    fn action(&self, record: &Record, was_sent: bool) -> Action {
+    fn action(&self, record: &Record, was_sent: bool, empty: &[&'static str]) -> Action {
         match self.live.as_deref() {
             Some(s) => {
                 let visible = if was_sent {
@@ -83,7 +84,8 @@ impl FileRun<'_> {
                 } else {
                     None
                 };
-                s.account.classify(record, self.matching, visible.as_ref())
+                s.account
+                    .classify(record, self.matching, visible.as_ref(), empty)
             }
             None => Action::Create,
         }
@@ -111,6 +113,9 @@ impl FileRun<'_> {
             .zip(keys)
             .map(|(item, key)| {
                 self.admit(item, key, names);
+                if self.clear_empty {
+                    self.clear_empties(item);
+                }
                 let (verdict, labels) = match &item.checked {
                     Err(p) => problems_verdict(p),
                     Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
@@ -126,6 +131,20 @@ impl FileRun<'_> {
             items,
             outcomes,
         }
+    }
+
+    /// With `--clear-empty`, a valid row's empty mapped cells clear their fields. Returns the
+    /// fields whose cells are empty.
+    fn clear_empties(&self, item: &mut Item) -> Vec<&'static str> {
+        let plan = &self.plans[item.table];
+        let Ok(record) = &mut item.checked else {
+            return Vec::new();
+        };
+        let empty = empty_fields(plan, &item.cells, record.kind());
+        if self.clear_empty {
+            clear(record, &empty);
+        }
+        empty
     }
 
     /// Checks the row (if the reader left that) and claims its name.
@@ -148,6 +167,11 @@ impl FileRun<'_> {
     /// Checks the row (if the reader left that), claims its name, and decides what to do.
     pub(super) fn decide(&self, seq: u64, mut item: Item, names: &mut Names) -> Next {
         self.check(&mut item, names);
+        let empty = if self.clear_empty || self.live.is_some() {
+            self.clear_empties(&mut item)
+        } else {
+            Vec::new()
+        };
         let plan = &self.plans[item.table];
         let record = match &item.checked {
             Err(p) => {
@@ -160,33 +184,21 @@ impl FileRun<'_> {
             Ok(r) => r.clone(),
         };
         let key: RowKey = (plan.sheet.to_string(), item.number);
+        // Cleared fields are sent: none is left "kept".
+        let kept: &[&'static str] = if self.clear_empty { &[] } else { &empty };
         let mut record = record;
         let was_sent = match self.resumed(plan, &item, &key, &record) {
             ControlFlow::Continue(was_sent) => was_sent,
             ControlFlow::Break((v, labels)) => return Next::Done(finished(seq, item, v, labels)),
         };
-        let (status_if_plan, id) = match self.action(&record, was_sent) {
-            Action::Conflict(why, words) => {
-                let v = Verdict::with_error(Status::Conflict, why);
-                let problem = RowProblem::whole(words.into(), &v);
-                return Next::Done(finished(seq, item, v, vec![problem]));
-            }
-            Action::Unchanged(id) => {
-                return Next::Done(finished(
-                    seq,
-                    item,
-                    Verdict::with_id(Status::Unchanged, id),
-                    vec![],
-                ));
-            }
-            Action::Create => (Status::Create, None),
-            Action::Update(id) => (Status::Update, Some(id)),
+        let decided = match self.apply.as_deref() {
+            Some(planned) => self.apply_step(planned, &item, &mut record, kept),
+            None => self.decided(&record, was_sent, kept),
         };
-        if self.plan {
-            let mut v = Verdict::new(status_if_plan);
-            v.id = id;
-            return Next::Done(finished(seq, item, v, vec![]));
-        }
+        let (id, changes) = match decided {
+            Step::Done(v, labels) => return Next::Done(finished(seq, item, v, labels)),
+            Step::Send(id, changes) => (id, changes),
+        };
         if let Some(id) = id {
             record.set_id(id);
         }
@@ -201,8 +213,43 @@ impl FileRun<'_> {
             record,
             was_sent,
             key,
+            changes,
         })
     }
+
+    /// What the account says of a row outside `apply`: done (a conflict, unchanged, or a
+    /// plan's line), or sent to the id it updates (None: a create) with what it changes.
+    fn decided(&self, record: &Record, was_sent: bool, kept: &[&'static str]) -> Step {
+        let (status_if_plan, id, changes) = match self.action(record, was_sent, kept) {
+            Action::Conflict(why, words) => {
+                let v = Verdict::with_error(Status::Conflict, why);
+                let problem = RowProblem::whole(words.into(), &v);
+                return Step::Done(v, vec![problem]);
+            }
+            Action::Unchanged(id, changes) => {
+                let mut v = Verdict::with_id(Status::Unchanged, id);
+                v.changes = changes.text();
+                return Step::Done(v, vec![]);
+            }
+            Action::Create => (Status::Create, None, String::new()),
+            Action::Update(id, changes) => (Status::Update, Some(id), changes.text()),
+        };
+        if self.plan {
+            let mut v = Verdict::new(status_if_plan);
+            v.id = id;
+            v.changes = changes;
+            return Step::Done(v, vec![]);
+        }
+        Step::Send(id, changes)
+    }
+}
+
+/// What becomes of a row the account was asked about.
+pub(super) enum Step {
+    /// Done without a request: its verdict and problems.
+    Done(Verdict, Vec<RowProblem>),
+    /// To send: the id it updates (None: a create) and what it changes.
+    Send(Option<u64>, String),
 }
 
 fn skipped(stop: &Stop) -> Submitted {

@@ -39,6 +39,10 @@ pub(super) struct FileRun<'a> {
     /// Read the account, send nothing.
     pub(super) plan: bool,
     pub(super) matching: Matching,
+    /// Empty mapped cells clear their fields.
+    pub(super) clear_empty: bool,
+    /// `apply`: the plan being applied.
+    pub(super) apply: Option<Arc<super::apply::Plan>>,
 }
 
 impl FileRun<'_> {
@@ -63,7 +67,8 @@ impl FileRun<'_> {
             self.job.output.clone()
         };
         let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
-            .map_err(FatalError::output(&write_path))?;
+            .map_err(FatalError::output(&write_path))?
+            .with_checksum(self.plan);
         let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();

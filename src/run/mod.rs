@@ -13,6 +13,7 @@ use crate::error::FatalError;
 use crate::input::Input;
 use crate::input::plan::{KindSource, TablePlan, check_map, plan_file};
 use crate::kind::Kind;
+use crate::ledger::Ledger;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
 use crate::pipeline::{Policy, StopKind, Submitter};
@@ -22,6 +23,8 @@ use crate::report::Collected;
 use crate::resume::Recovered;
 use crate::summary::{Mode, Summary};
 
+mod apply;
+mod clear;
 mod decide;
 mod file;
 mod recover;
@@ -104,6 +107,8 @@ fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
 struct Live {
     submitter: Arc<Submitter>,
     _backend: Backend,
+    /// How long reading the account took.
+    listing_secs: f64,
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
@@ -133,6 +138,13 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     for (job, input) in config.jobs.iter().zip(inputs) {
         opened.push(open_file(job, input, &config, &progress)?);
     }
+    // A plan being applied is checked line by line before any request.
+    let applied = match (&config.submit, config.jobs.first()) {
+        (Some(s), Some(job)) if s.apply => Some(Arc::new(apply::read_plan(&job.input)?)),
+        _ => None,
+    };
+    // Everything that can be refused without the account is refused before the first request.
+    let _outputs = lock_outputs(&config)?;
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
             .jobs
@@ -160,6 +172,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         mode,
         live: live.as_ref(),
         stop: &stop,
+        applied,
     };
     let mut report = config.report.as_ref().map(|_| Collected::default());
     let results_files = files
@@ -168,8 +181,25 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
+    if mode == Mode::Plan {
+        summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
+    }
     finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
+}
+
+/// Every run's results files, locked for the run, before any request; one that holds live
+/// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
+fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::Held>, FatalError> {
+    let keep = config.overwrite || config.submit.as_ref().is_some_and(|s| s.resume);
+    let mut locks = Vec::new();
+    for job in &config.jobs {
+        locks.push(crate::guard::lock_output(&job.output)?);
+        if !keep {
+            crate::guard::refuse_to_overwrite(&job.output)?;
+        }
+    }
+    Ok(locks)
 }
 
 /// An import's locks, held for the whole run, before any request: one run per account and
@@ -246,6 +276,8 @@ struct FileRuns<'a> {
     mode: Mode,
     live: Option<&'a Live>,
     stop: &'a Arc<Stop>,
+    /// `apply`: the plan.
+    applied: Option<Arc<apply::Plan>>,
 }
 
 impl FileRuns<'_> {
@@ -274,12 +306,6 @@ impl FileRuns<'_> {
                 }
                 _ => None,
             };
-            // Every mode: one run writes a results file, and live outcomes are never
-            // replaced silently (a dry run and a plan included).
-            let _lock = crate::guard::lock_output(&job.output)?;
-            if resume.is_none() && !config.overwrite {
-                crate::guard::refuse_to_overwrite(&job.output)?;
-            }
             let run = FileRun {
                 file_index: fi,
                 job,
@@ -289,6 +315,8 @@ impl FileRuns<'_> {
                 resume,
                 plan: self.mode == Mode::Plan,
                 matching,
+                clear_empty: config.clear_empty,
+                apply: self.applied.clone(),
             };
             run.go(file, &mut names, progress, report.as_deref_mut())
                 .await?;
@@ -339,9 +367,16 @@ async fn start_live(
     }
     let mut submitter =
         Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
+    submitter.account.ledger = open_ledger(submit, progress);
+    let listing = Arc::new(progress.listing());
+    let shown = listing.clone();
+    submitter.on_page = Some(Box::new(move |kind, read, pages| {
+        shown.page(kind, read, pages);
+    }));
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
         if let Err(f) = submitter.load_existing(k).await {
+            listing.finish();
             return Err(FatalError::Api(format!(
                 "cannot read the existing {}: {}",
                 k.plural(),
@@ -349,10 +384,43 @@ async fn start_live(
             )));
         }
     }
+    listing.finish();
+    submitter.on_page = None;
     Ok(Live {
         submitter: Arc::new(submitter),
         _backend: backend,
+        listing_secs: listing.elapsed().as_secs_f64(),
     })
+}
+
+/// The ledger of the account (none for the built-in emulator, which starts empty each run, or
+/// with `--no-ledger`). One that cannot be read is a warning: rows are then compared as
+/// without it.
+fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>> {
+    let crate::config::Target::Remote {
+        endpoint,
+        credentials,
+    } = &submit.target
+    else {
+        return None;
+    };
+    if submit.no_ledger {
+        return None;
+    }
+    let Some(folder) = crate::ledger::folder() else {
+        progress.warn("no state folder (neither XDG_STATE_HOME nor HOME is set): colours are sent whenever a row sets them");
+        return None;
+    };
+    match Ledger::open_in(&folder, endpoint.base(), &credentials.key) {
+        Ok(l) => Some(Arc::new(l)),
+        Err(e) => {
+            progress.warn(&format!(
+                "the ledger in {} cannot be read ({e}): colours are sent whenever a row sets them",
+                folder.display()
+            ));
+            None
+        }
+    }
 }
 
 /// The report's folder must be there before any row is read or request made, so a long run

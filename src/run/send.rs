@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::ledger::Ledger;
 use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::bulk::BatchJournal;
 use crate::pipeline::stop::Stop;
@@ -29,6 +30,8 @@ pub(super) struct ToSend {
     /// An earlier run may have sent this create.
     pub(super) was_sent: bool,
     pub(super) key: RowKey,
+    /// What an update changes (its results line says it when the update is made).
+    pub(super) changes: String,
 }
 
 pub(super) fn finished(
@@ -58,16 +61,25 @@ pub(super) async fn submit(
         record,
         was_sent,
         key,
+        changes,
     } = row;
+    let ledger = submitter.account.ledger.clone();
+    let written = ledger.is_some().then(|| record.clone());
     let journal_sent = || match &journal {
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
     let rows = tracing::debug_span!("rows", row = item.number);
-    let s = tokio::select! {
+    let mut s = tokio::select! {
         s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),
     };
+    if let (Some(l), Some(r)) = (&ledger, &written) {
+        remember(l, &mut s, r);
+    }
+    if s.verdict.status == Status::Updated {
+        s.verdict.changes = changes;
+    }
     let problems = problems(&s);
     finished(seq, item, s.verdict, problems)
 }
@@ -78,6 +90,20 @@ pub(super) fn problems(s: &Submitted) -> Vec<RowProblem> {
         .iter()
         .map(|l| RowProblem::whole(l.clone(), &s.verdict))
         .collect()
+}
+
+/// A successful write of a field the API cannot read back goes into the ledger. A ledger that
+/// cannot be written costs the row nothing but a note on its line.
+fn remember(ledger: &Ledger, s: &mut Submitted, record: &Record) {
+    let (Status::Created | Status::Updated, Some(id)) = (s.verdict.status, s.verdict.id) else {
+        return;
+    };
+    if let Err(e) = ledger.wrote(id, record) {
+        s.verdict.error = format!(
+            "written, but not recorded in the ledger {}: {e}",
+            ledger.path().display()
+        );
+    }
 }
 
 pub(super) fn abandoned() -> Submitted {
@@ -154,9 +180,16 @@ pub(super) async fn submit_batch(
         o = submitter.submit_batch(&records, &was_sent, &jr).instrument(span) => o,
         () = stop.abandoned() => rows.iter().map(|_| abandoned()).collect(),
     };
+    let ledger = submitter.account.ledger.clone();
     rows.into_iter()
         .zip(outcomes)
-        .map(|(r, s)| {
+        .map(|(r, mut s)| {
+            if let Some(l) = &ledger {
+                remember(l, &mut s, &r.record);
+            }
+            if s.verdict.status == Status::Updated {
+                s.verdict.changes = r.changes;
+            }
             let problems = problems(&s);
             finished(r.seq, r.item, s.verdict, problems)
         })

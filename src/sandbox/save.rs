@@ -123,9 +123,10 @@ fn read_field(
             f.cost = Some(c);
         }
         Check::Colour => {
+            // An empty string clears the colour, as an empty description clears that.
             let s = v
                 .as_str()
-                .filter(|s| is_colour(s))
+                .filter(|s| s.is_empty() || is_colour(s))
                 .ok_or_else(|| bad("must be #rrggbb"))?;
             f.colour = Some(s.to_ascii_lowercase());
         }

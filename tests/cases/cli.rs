@@ -141,6 +141,7 @@ fn secret_never_appears_in_any_output() {
     let o = case.run().expect_code(2).expect_stderr("credentials");
     let mut everything = o.stdout + &o.stderr;
     everything += &every_file(case.dir());
+    everything += &every_file(case.xdg_dir());
     assert!(!everything.contains(secret));
 
     // And with the right secret, nothing shows it either.
@@ -152,6 +153,7 @@ fn secret_never_appears_in_any_output() {
     let o = case.run().expect_code(0);
     let mut everything = o.stdout + &o.stderr;
     everything += &every_file(case.dir());
+    everything += &every_file(case.xdg_dir());
     assert!(!everything.contains(&right));
 }
 

@@ -128,9 +128,9 @@ fn exports_write_each_kinds_columns_in_csv_and_in_a_sheet_named_for_it() {
         (
             "sources",
             "Lead Sources",
-            "id,name,description,cost,isReferral",
+            "id,name,description,cost,isReferral,kind",
         ),
-        ("stage", "Lead Stages", "id,name"),
+        ("stage", "Lead Stages", "id,name,kind"),
     ] {
         let case = Case::new()
             .cmd("export")

@@ -263,12 +263,10 @@ impl Case {
     /// itself; it must bound its own waits.
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = binary();
-        c.current_dir(self.dir.path())
-            .env("XDG_RUNTIME_DIR", self.xdg.path().join("run"))
-            .env("XDG_STATE_HOME", self.xdg.path().join("state"));
+        c.current_dir(self.dir.path());
         let sub = self.subcommand();
         c.arg(sub);
-        if matches!(sub, "import" | "validate" | "plan") {
+        if matches!(sub, "import" | "validate" | "plan" | "apply") {
             c.args(&self.inputs);
         }
         c.args(&self.args).args(extra);
@@ -289,7 +287,7 @@ impl Case {
             }
         }
         // Per-user state (ledger, locks, config) lives in the case's own folders.
-        xdg_in(&mut c, self.dir.path());
+        xdg_in(&mut c, self.xdg.path());
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -330,6 +328,11 @@ impl Case {
     /// The case's directory.
     pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The folder holding the case's XDG folders (state, runtime, config).
+    pub(crate) fn xdg_dir(&self) -> &Path {
+        self.xdg.path()
     }
 
     /// A path in the case's directory.

@@ -1,0 +1,182 @@
+//! A record's values as they are sent, in words a person can check: the results' `sent`
+//! column (`name="Google Ads"; cost=2500; isReferral=true`) and the values of a `changes`
+//! entry. Texts are quoted and escaped as JSON strings, so a `;` or a quote inside a value
+//! never reads as a separator; numbers and booleans are written bare, as the API gets them.
+
+use std::fmt::Write as _;
+
+use super::{LeadSource, LeadStage, Record};
+use crate::input::number_text;
+
+/// One value a record sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Value<'a> {
+    Text(&'a str),
+    Number(f64),
+    Bool(bool),
+    Code(u8),
+}
+
+impl Value<'_> {
+    /// Appends the value in the form the results show.
+    pub(crate) fn write_to(&self, out: &mut String) {
+        match self {
+            Value::Text(s) => quote(s, out),
+            // The shortest text that reads back as the number: a cost's canonical decimal
+            // (at most 15 significant digits) without trailing zeros.
+            Value::Number(n) if n.is_finite() => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Number(n) => out.push_str(&number_text(*n)),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Code(c) => {
+                let _ = write!(out, "{c}");
+            }
+        }
+    }
+
+    pub(crate) fn shown(&self) -> String {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        s
+    }
+}
+
+/// Appends `s` as a JSON string.
+pub(crate) fn quote(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    // Most texts are plain ASCII with nothing to escape: copied whole.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The fields a record sends (its id aside: the results' `id` column shows it), in the
+/// order of the API's documentation, with their API names.
+pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
+    let mut v = Vec::with_capacity(6);
+    each_field(record, |name, value| v.push((name, value)));
+    v
+}
+
+/// Calls `f` with each field a record sends, as [`fields`] lists them, without collecting.
+fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)) {
+    let mut push = |name, value| f(name, value);
+    match record {
+        Record::Source(LeadSource {
+            id: _,
+            name,
+            description,
+            cost,
+            colour,
+            is_referral,
+        }) => {
+            if let Some(n) = name {
+                push("name", Value::Text(n));
+            }
+            if let Some(d) = description {
+                push("description", Value::Text(d));
+            }
+            if let Some(c) = cost {
+                push("cost", Value::Number(c.to_f64()));
+            }
+            if let Some(c) = colour {
+                push("colour", Value::Text(c));
+            }
+            if let Some(b) = is_referral {
+                push("isReferral", Value::Bool(*b));
+            }
+        }
+        Record::Stage(LeadStage {
+            id: _,
+            name,
+            colour,
+            apply_to,
+        }) => {
+            if let Some(n) = name {
+                push("name", Value::Text(n));
+            }
+            if let Some(c) = colour {
+                push("colour", Value::Text(c));
+            }
+            if let Some(a) = apply_to {
+                push("applyTo", Value::Code(a.code()));
+            }
+        }
+    }
+}
+
+/// Appends the `sent` text of a record: `name="Google Ads"; cost=2500; isReferral=true`.
+pub(crate) fn write_sent(record: &Record, out: &mut String) {
+    let start = out.len();
+    each_field(record, |name, value| {
+        if out.len() > start {
+            out.push_str("; ");
+        }
+        out.push_str(name);
+        out.push('=');
+        value.write_to(out);
+    });
+}
+
+/// The `sent` text of a record.
+pub(crate) fn sent(record: &Record) -> String {
+    let mut s = String::new();
+    write_sent(record, &mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{ApplyTo, Money};
+
+    #[test]
+    fn sent_text_names_each_field_in_the_api_form() {
+        let r = Record::Source(LeadSource {
+            id: Some(7),
+            name: Some("Expo; \"big\"".into()),
+            description: Some(String::new().into()),
+            cost: Some(Money::parse_canonical("2500.00")),
+            colour: Some("#7ee546".into()),
+            is_referral: Some(true),
+        });
+        assert_eq!(
+            sent(&r),
+            r##"name="Expo; \"big\""; description=""; cost=2500; colour="#7ee546"; isReferral=true"##
+        );
+        let s = Record::Stage(LeadStage {
+            id: None,
+            name: Some("Won".into()),
+            colour: None,
+            apply_to: Some(ApplyTo::Lead),
+        });
+        assert_eq!(sent(&s), r#"name="Won"; applyTo=2"#);
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let mut s = String::new();
+        quote("a\tb\u{1}", &mut s);
+        assert_eq!(s, r#""a\tb\u0001""#);
+    }
+}
