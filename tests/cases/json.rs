@@ -104,7 +104,7 @@ fn warnings_are_carried() {
 
 #[test]
 fn a_missing_input_file_is_an_input_error() {
-    for cmd in ["validate", "import", "plan"] {
+    for cmd in ["validate", "import", "plan", "apply"] {
         let o = Case::new()
             .cmd(cmd)
             .args(["nosuch.csv", "--sandbox", "--json"])
