@@ -12,7 +12,7 @@ pub(crate) use open::{How, open_output, register_inputs};
 
 use crate::config::Config;
 use crate::error::FatalError;
-use crate::resume::{self, read_done};
+use crate::results::journal::{self, read_done};
 
 /// A file's identity: device and inode where the platform has them, else its canonical path.
 #[derive(Debug, PartialEq, Eq)]
@@ -122,7 +122,7 @@ pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
     } else {
         0
     };
-    let unfinished = resume::Journal::recover(&jpath)
+    let unfinished = journal::Journal::recover(&jpath)
         .map(|r| r.unfinished())
         .unwrap_or(0);
     if outcomes == 0 && unfinished == 0 {

@@ -28,7 +28,6 @@ mod record;
 mod report;
 mod results;
 mod results_xlsx;
-mod resume;
 mod run;
 pub mod sandbox;
 pub mod shell;

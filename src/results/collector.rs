@@ -20,8 +20,8 @@ use crate::outcome::{RowProblem, Status, Verdict};
 use crate::progress::Progress;
 use crate::record::Record;
 use crate::report::Collected;
+use crate::results::journal::{Journal, RowKey, fingerprint};
 use crate::results_xlsx::Book;
-use crate::resume::{Journal, RowKey, fingerprint};
 use crate::source::{Item, Spent};
 
 /// How many finished rows may wait behind a slow one before the run stops taking rows.

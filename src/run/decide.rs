@@ -15,8 +15,8 @@ use crate::pipeline::stop::Stop;
 use crate::record::names::Names;
 use crate::record::{Problem, Record};
 use crate::results::collector::{Done, Outcome, echo_cells};
-use crate::resume::RowKey;
-use crate::resume::fingerprint;
+use crate::results::journal::RowKey;
+use crate::results::journal::fingerprint;
 use crate::source::{Item, claim};
 
 fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {

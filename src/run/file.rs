@@ -22,9 +22,9 @@ use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
 use crate::results::collector::{Collector, Done, Finished, WINDOW};
+use crate::results::journal::Journal;
 use crate::results::writer::ResultsWriter;
 use crate::results_xlsx::Book;
-use crate::resume::Journal;
 use crate::source::{Channels, Item, Spent, read_file};
 
 /// One input file's run.

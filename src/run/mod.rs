@@ -20,7 +20,7 @@ use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
-use crate::resume::Recovered;
+use crate::results::journal::Recovered;
 use crate::summary::{Mode, Summary};
 
 mod apply;

@@ -15,8 +15,8 @@ use crate::outcome::Status;
 use crate::pipeline::Submitter;
 use crate::progress::Progress;
 use crate::results::collector::echo_cells;
-use crate::resume::fingerprint;
-use crate::resume::{Done, Journal, Recovered, RowKey, read_done};
+use crate::results::journal::fingerprint;
+use crate::results::journal::{Done, Journal, Recovered, RowKey, read_done};
 use crate::source::{Channels, Item, claimed_name, read_file};
 
 /// What `--resume` knows of one file.

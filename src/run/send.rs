@@ -12,7 +12,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
 use crate::results::collector::{Done, Finished};
-use crate::resume::{Journal, RowKey, RunJob};
+use crate::results::journal::{Journal, RowKey, RunJob};
 use crate::source::Item;
 
 /// What to do with one row.
