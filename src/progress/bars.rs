@@ -115,6 +115,12 @@ pub(super) fn table_bar(
     bar
 }
 
+/// A stopped table's bar: where it stopped, no rate or ETA.
+pub(super) fn stopped_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {prefix} {wide_bar} {pos}/{len} rows, stopped: {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 /// `00:01:05`, as indicatif's `elapsed_precise` shows it.
 fn clock(d: Duration) -> String {
     let s = d.as_secs();

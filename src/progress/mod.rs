@@ -132,6 +132,7 @@ impl Progress {
             let words = live_words(&counts, &self.stats, self.mode);
             if counts.skipped > 0 {
                 // A stopped run: the bar stays where it stopped.
+                bar.set_style(bars::stopped_style());
                 bar.abandon_with_message(words);
             } else {
                 bar.set_length(bar.position());
