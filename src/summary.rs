@@ -142,7 +142,7 @@ impl KindCounts {
 pub struct ProblemCount {
     pub label: String,
     pub count: u64,
-    /// The status of the rows it was found on (`failed`, `invalid`, `conflict`, `skipped`).
+    /// The status of the first row with it (`failed`, `invalid`, `conflict`, `skipped`).
     pub status: String,
     /// The first rows that have it, in the order they were written (at most five).
     pub first_rows: Vec<RowRef>,

@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use crate::kind::Kind;
 use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::StatsSnapshot;
+use crate::results::tally::Tally;
 use crate::summary::{KindCounts, Mode, Summary};
 
 mod bars;
@@ -30,7 +31,7 @@ use bars::{ActiveGuard, Display, active, choose_display, table_bar};
 use plain::{PLAIN_EVERY, TableLive, Ticker};
 use words::live_words;
 
-use problems::Problems;
+use problems::FirstRows;
 pub(crate) use problems::RowAt;
 
 /// The tracing target of the run's messages to the user (progress lines), mirrored into the
@@ -42,7 +43,10 @@ pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
     none_kind: KindCounts,
-    errors: Problems,
+    /// Rows by problem: the summary's top problems (what failed first).
+    problems: Tally,
+    /// The first rows of each problem, for `--json`.
+    first_rows: FirstRows,
     /// The current table's rows kept from an earlier run, for the bar's rate.
     kept: Arc<AtomicU64>,
     /// The warnings shown, for the summary.
@@ -92,7 +96,8 @@ impl Progress {
             started,
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
-            errors: Problems::default(),
+            problems: Tally::default(),
+            first_rows: FirstRows::default(),
             kept: Arc::default(),
             warnings: std::sync::Mutex::default(),
             multi,
@@ -225,7 +230,10 @@ impl Progress {
             Some(k) => add(self.counts.entry(k).or_default()),
             None => add(&mut self.none_kind),
         }
-        self.errors.note(problems, status, at);
+        if !problems.is_empty() {
+            self.problems.add(verdict, problems);
+            self.first_rows.note(problems, at);
+        }
         let Some(table) = &mut self.table else { return };
         add(&mut table.counts);
         let rows = table.counts.rows;
@@ -265,12 +273,14 @@ impl Progress {
         self._active.take();
         let totals = self.total();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let problems = self.errors.into_list();
-        let top: Vec<(String, u64)> = problems
-            .iter()
+        let top: Vec<(String, u64)> = self
+            .problems
+            .by_problem()
+            .into_iter()
             .take(10)
-            .map(|p| (p.label.clone(), p.count))
+            .map(|p| (p.label.to_string(), p.rows))
             .collect();
+        let problems = self.first_rows.list(&self.problems);
         let warnings = self
             .warnings
             .into_inner()

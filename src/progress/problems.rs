@@ -1,9 +1,10 @@
-//! The run's problems as the summary lists them: each label counted once, with its first
-//! rows, failed rows' problems first.
+//! The first rows of each problem, for `--json`'s `problems`: the counts and their order come
+//! from the run's one tally (`results::tally`), the rows from here.
 
 use std::collections::HashMap;
 
-use crate::outcome::{RowProblem, Status};
+use crate::outcome::RowProblem;
+use crate::results::tally::Tally;
 use crate::summary::{ProblemCount, RowRef};
 
 /// How many rows of each problem the summary names.
@@ -17,36 +18,20 @@ pub(crate) struct RowAt<'a> {
     pub row: u64,
 }
 
-/// One problem's count so far.
-struct ProblemTally {
-    count: u64,
-    status: Status,
-    first_rows: Vec<RowRef>,
-}
-
-/// The problems met so far, by label.
+/// The first rows met with each problem, by label.
 #[derive(Default)]
-pub(super) struct Problems(HashMap<String, ProblemTally>);
+pub(super) struct FirstRows(HashMap<String, Vec<RowRef>>);
 
-impl Problems {
-    /// Counts a written row's problems.
-    pub(super) fn note(&mut self, problems: &[RowProblem], status: Status, at: RowAt<'_>) {
-        for p in problems {
-            let t = self
-                .0
-                .entry(p.label.to_string())
-                .or_insert_with(|| ProblemTally {
-                    count: 0,
-                    status,
-                    first_rows: Vec::new(),
-                });
-            t.count += 1;
-            // A label met on a failed row counts as one a person must act on.
-            if status == Status::Failed {
-                t.status = Status::Failed;
+impl FirstRows {
+    /// Notes a written row's problems (a problem twice on one row counts once).
+    pub(super) fn note(&mut self, problems: &[RowProblem], at: RowAt<'_>) {
+        for (i, p) in problems.iter().enumerate() {
+            if problems[..i].iter().any(|q| q.label == p.label) {
+                continue;
             }
-            if t.first_rows.len() < FIRST_ROWS {
-                t.first_rows.push(RowRef {
+            let rows = self.0.entry(p.label.to_string()).or_default();
+            if rows.len() < FIRST_ROWS {
+                rows.push(RowRef {
                     file: at.file.to_string(),
                     sheet: at.sheet.to_string(),
                     row: at.row,
@@ -55,38 +40,24 @@ impl Problems {
         }
     }
 
-    /// The list the summary shows.
-    pub(super) fn into_list(self) -> Vec<ProblemCount> {
-        problem_list(self.0)
+    /// The tally's problems, in its order (what failed first, then the biggest groups), each
+    /// with its first rows.
+    pub(super) fn list(mut self, tally: &Tally) -> Vec<ProblemCount> {
+        tally
+            .by_problem()
+            .into_iter()
+            .take(MAX_PROBLEMS)
+            .map(|p| {
+                let label = p.label.to_string();
+                ProblemCount {
+                    first_rows: self.0.remove(&label).unwrap_or_default(),
+                    label,
+                    count: p.rows,
+                    status: p.status.as_str().to_string(),
+                }
+            })
+            .collect()
     }
-}
-
-/// The problems in the order a person should read them: those of failed rows first (the
-/// rows to act on), then conflicts, then invalid rows, then the rest; each group most
-/// frequent first.
-fn problem_list(errors: HashMap<String, ProblemTally>) -> Vec<ProblemCount> {
-    let rank = |s: Status| match s {
-        Status::Failed => 0,
-        Status::Conflict => 1,
-        Status::Invalid => 2,
-        _ => 3,
-    };
-    let mut list: Vec<(String, ProblemTally)> = errors.into_iter().collect();
-    list.sort_by(|(la, a), (lb, b)| {
-        rank(a.status)
-            .cmp(&rank(b.status))
-            .then(b.count.cmp(&a.count))
-            .then(la.cmp(lb))
-    });
-    list.into_iter()
-        .take(MAX_PROBLEMS)
-        .map(|(label, t)| ProblemCount {
-            label,
-            count: t.count,
-            status: t.status.as_str().to_string(),
-            first_rows: t.first_rows,
-        })
-        .collect()
 }
 
 /// The most problems a summary lists.
@@ -95,37 +66,40 @@ const MAX_PROBLEMS: usize = 100;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{Status, Verdict};
 
-    fn tally(count: u64, status: Status) -> ProblemTally {
-        ProblemTally {
-            count,
-            status,
-            first_rows: Vec::new(),
+    fn at(row: u64) -> RowAt<'static> {
+        RowAt {
+            file: "a.csv",
+            sheet: "",
+            row,
         }
     }
 
     #[test]
-    fn failed_rows_problems_come_before_more_frequent_invalid_ones() {
-        let mut errors = HashMap::new();
-        for i in 0..6 {
-            errors.insert(
-                format!("column {i}: invalid"),
-                tally(10 + i, Status::Invalid),
-            );
+    fn each_problem_keeps_its_first_five_rows_in_the_tallys_order() {
+        let mut tally = Tally::default();
+        let mut first = FirstRows::default();
+        let invalid = Verdict::new(Status::Invalid);
+        let cost = crate::outcome::RowProblem::whole("cost: not an amount".into(), &invalid);
+        for row in 2..12 {
+            let problems = [cost.clone(), cost.clone()];
+            tally.add(&invalid, &problems);
+            first.note(&problems, at(row));
         }
-        errors.insert(
+        let failed = Verdict::with_error(Status::Failed, "lead source is not editable");
+        let refused = crate::outcome::RowProblem::whole(
             "lead source is not editable (400/24326)".into(),
-            tally(1, Status::Failed),
+            &failed,
         );
-        errors.insert(
-            "conflict with the account".into(),
-            tally(2, Status::Conflict),
-        );
-        let list = problem_list(errors);
+        tally.add(&failed, std::slice::from_ref(&refused));
+        first.note(std::slice::from_ref(&refused), at(40));
+        let list = first.list(&tally);
         assert_eq!(list[0].label, "lead source is not editable (400/24326)");
         assert_eq!(list[0].status, "failed");
-        assert_eq!(list[1].label, "conflict with the account");
-        assert_eq!(list[2].label, "column 5: invalid");
-        assert_eq!(list.len(), 8);
+        assert_eq!(list[0].first_rows[0].row, 40);
+        assert_eq!(list[1].count, 10);
+        let rows: Vec<u64> = list[1].first_rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 3, 4, 5, 6]);
     }
 }

@@ -307,3 +307,36 @@ fn a_report_into_a_missing_folder_stops_before_any_request() {
     assert!(case.log().arrivals.is_empty(), "no request was made");
     assert_eq!(case.store().creates, 0);
 }
+
+#[test]
+fn the_summary_lists_a_failed_rows_problem_before_bigger_groups_of_invalid_rows() {
+    let long = "L".repeat(300);
+    let mut csv = String::from("name,cost,colour,isReferral\n");
+    // Six kinds of cell problem, two rows each: more rows than the one refusal.
+    for i in 0..2 {
+        csv.push_str(&format!(
+            "A{i},abc,,\n,{i},,\nC{i},-1,,\nD{i},1,blue,\nE{i},1,,maybe\nF{i},7.5.5,,\n"
+        ));
+    }
+    csv.push_str(&format!("{long},5,,\n"));
+    let case = Case::new()
+        .input("s.csv", csv)
+        .sandbox("")
+        .args(["--concurrency", "1"]);
+    let o = case.run().expect_code(1);
+    let labels = summary_labels(&o);
+    assert_eq!(labels.len(), 5, "five shown, of six groups: {}", o.stderr);
+    let shown: Vec<&str> = o
+        .stderr
+        .lines()
+        .skip_while(|l| l.trim() != "top problems:")
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    assert_eq!(
+        shown.first().map(|l| l.trim()),
+        Some("1 × invalid lead source data (400/24328)"),
+        "{}",
+        o.stderr
+    );
+}
