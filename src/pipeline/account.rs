@@ -112,7 +112,10 @@ impl Account {
             return match existing.records.get(&id) {
                 None => Action::Conflict(
                     format!("id {id} is not a {} on this account", singular(kind)),
-                    "not on this account",
+                    match kind {
+                        Kind::Source => "not a lead source on this account",
+                        Kind::Stage => "not a lead stage on this account",
+                    },
                 ),
                 Some(l) => judge(id, l),
             };
