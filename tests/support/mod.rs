@@ -12,7 +12,8 @@
 //!
 //! A case owns a fresh directory; its inputs are written or copied there and the binary runs
 //! with that directory as its working directory, so paths in its output are the inputs' plain
-//! names. The environment is cleared of `IVVY_*` and progress is forced to plain lines. Every
+//! names. The environment is cleared of `IVVY_*` and progress is forced to plain lines; the
+//! per-user folders (`XDG_RUNTIME_DIR`, `XDG_STATE_HOME`: locks, state) are the case's own. Every
 //! child process is killed, and the test fails, if it runs longer than the case's timeout.
 
 #![allow(dead_code)]
