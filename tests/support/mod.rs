@@ -13,7 +13,7 @@
 //! A case owns a fresh directory; its inputs are written or copied there and the binary runs
 //! with that directory as its working directory, so paths in its output are the inputs' plain
 //! names. The environment is cleared of `IVVY_*` and progress is forced to plain lines; the
-//! per-user folders (`XDG_RUNTIME_DIR`, `XDG_STATE_HOME`: locks, state) are the case's own. Every
+//! runtime folder (`XDG_RUNTIME_DIR`, the locks) is the case's own, shared by its runs. Every
 //! child process is killed, and the test fails, if it runs longer than the case's timeout.
 
 #![allow(dead_code)]
@@ -71,7 +71,7 @@ enum Backend {
 
 pub(crate) struct Case {
     dir: tempfile::TempDir,
-    /// The per-user folders (XDG_RUNTIME_DIR, XDG_STATE_HOME) of every run of the case.
+    /// The runtime folder (XDG_RUNTIME_DIR: the locks) every run of the case shares.
     xdg: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
@@ -249,8 +249,7 @@ impl Case {
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = binary();
         c.current_dir(self.dir.path())
-            .env("XDG_RUNTIME_DIR", self.xdg.path().join("run"))
-            .env("XDG_STATE_HOME", self.xdg.path().join("state"));
+            .env("XDG_RUNTIME_DIR", self.xdg.path().join("run"));
         let sub = self.subcommand();
         c.arg(sub);
         if matches!(sub, "import" | "validate" | "plan" | "apply") {
