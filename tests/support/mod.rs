@@ -86,7 +86,7 @@ enum Backend {
 
 pub(crate) struct Case {
     dir: tempfile::TempDir,
-    /// The runtime folder (XDG_RUNTIME_DIR: the locks) every run of the case shares.
+    /// The case's XDG folders (state, runtime, config), shared by its runs.
     xdg: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
