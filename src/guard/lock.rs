@@ -104,19 +104,44 @@ pub(crate) fn take(path: &Path, busy: &dyn Fn(Option<&str>) -> String) -> Result
     Err(FatalError::Resume(busy(None)))
 }
 
-/// The folder of this user's locks: `$XDG_RUNTIME_DIR/ivvy-import`, else
-/// `$XDG_STATE_HOME/ivvy-import/locks`, else `~/.local/state/ivvy-import/locks`.
-pub(crate) fn lock_dir() -> Option<PathBuf> {
+/// The folders of this user's locks: `$XDG_RUNTIME_DIR/ivvy-import` when the session has
+/// one, and always `$XDG_STATE_HOME/ivvy-import/locks` (else `~/.local/state/…`): a cron job
+/// has no runtime folder, so a lock there alone would not see an interactive run.
+pub(crate) fn lock_dirs() -> Vec<PathBuf> {
     let abs = |v: &str| {
         std::env::var_os(v)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     };
-    if let Some(run) = abs("XDG_RUNTIME_DIR") {
-        return Some(run.join("ivvy-import"));
+    let mut dirs: Vec<PathBuf> = abs("XDG_RUNTIME_DIR")
+        .map(|run| run.join("ivvy-import"))
+        .into_iter()
+        .collect();
+    if let Some(state) =
+        abs("XDG_STATE_HOME").or_else(|| abs("HOME").map(|h| h.join(".local/state")))
+    {
+        dirs.push(state.join("ivvy-import").join("locks"));
     }
-    let state = abs("XDG_STATE_HOME").or_else(|| abs("HOME").map(|h| h.join(".local/state")))?;
-    Some(state.join("ivvy-import").join("locks"))
+    dirs
+}
+
+/// Takes the lock `name` in every lock folder.
+fn take_everywhere(
+    name: &str,
+    busy: &dyn Fn(Option<&str>) -> String,
+) -> Result<Vec<Held>, FatalError> {
+    let dirs = lock_dirs();
+    if dirs.is_empty() {
+        return Err(FatalError::Start(
+            "no folder for locks: set XDG_RUNTIME_DIR, XDG_STATE_HOME or HOME".to_string(),
+        ));
+    }
+    let mut held = Vec::new();
+    for dir in dirs {
+        ensure_dir(&dir)?;
+        held.push(take(&dir.join(name), busy)?);
+    }
+    Ok(held)
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), FatalError> {
@@ -141,14 +166,8 @@ pub(crate) fn account_key(base_url: &str, api_key: &str) -> String {
 }
 
 /// One import per account at a time on this machine.
-pub(crate) fn lock_account(base_url: &str, api_key: &str) -> Result<Held, FatalError> {
-    let dir = lock_dir().ok_or_else(|| {
-        FatalError::Start(
-            "no folder for locks: set XDG_RUNTIME_DIR, XDG_STATE_HOME or HOME".to_string(),
-        )
-    })?;
-    ensure_dir(&dir)?;
-    take(&dir.join(account_key(base_url, api_key)), &|pid| {
+pub(crate) fn lock_account(base_url: &str, api_key: &str) -> Result<Vec<Held>, FatalError> {
+    take_everywhere(&account_key(base_url, api_key), &|pid| {
         format!(
             "{} is importing into this account ({base_url}); wait for it to finish (runs on other machines are not seen)",
             holder(pid)
@@ -157,29 +176,24 @@ pub(crate) fn lock_account(base_url: &str, api_key: &str) -> Result<Held, FatalE
 }
 
 /// One import of an input file at a time on this machine, whatever its results file.
-pub(crate) fn lock_input(input: &Path) -> Result<Option<Held>, FatalError> {
+pub(crate) fn lock_input(input: &Path) -> Result<Vec<Held>, FatalError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let Some(dir) = lock_dir() else {
-            return Ok(None);
-        };
         let meta = std::fs::metadata(input).map_err(FatalError::output(input))?;
-        ensure_dir(&dir)?;
-        let path = dir.join(format!("input-{}-{}.lock", meta.dev(), meta.ino()));
-        take(&path, &|pid| {
+        let name = format!("input-{}-{}.lock", meta.dev(), meta.ino());
+        take_everywhere(&name, &|pid| {
             format!(
                 "{} is importing {}; wait for it to finish",
                 holder(pid),
                 input.display()
             )
         })
-        .map(Some)
     }
     #[cfg(not(unix))]
     {
         let _ = input;
-        Ok(None)
+        Ok(Vec::new())
     }
 }
 

@@ -218,7 +218,7 @@ fn take_run_locks(config: &Config, mode: Mode) -> Result<Vec<crate::guard::Held>
         ..
     }) = &config.submit
     {
-        held.push(crate::guard::lock_account(
+        held.extend(crate::guard::lock_account(
             endpoint.base(),
             &credentials.key,
         )?);

@@ -86,7 +86,7 @@ enum Backend {
 
 pub(crate) struct Case {
     dir: tempfile::TempDir,
-    /// The per-user folders (XDG_RUNTIME_DIR, XDG_STATE_HOME) of every run of the case.
+    /// The case's XDG folders (state, runtime, config), shared by its runs.
     xdg: tempfile::TempDir,
     /// Input file names, relative to `dir`.
     inputs: Vec<String>,
