@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -109,9 +109,13 @@ pub struct ManArgs {
     pub command: Option<String>,
 }
 
+/// A kind of record; the singular is taken too (`source`, as the results' `kind` column
+/// says it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
+    #[value(alias = "source")]
     Sources,
+    #[value(alias = "stage")]
     Stages,
 }
 
@@ -165,7 +169,7 @@ pub struct ReadArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub encoding: EncodingArg,
     /// CSV delimiter: auto, `,`, `;`, `tab` or `|`.
-    #[arg(long, default_value = "auto", value_name = "DELIM")]
+    #[arg(long, default_value = "auto", value_name = "DELIM", value_parser = delimiters())]
     pub delimiter: String,
     /// Results as a workbook too (`-o results.xlsx` does the same): a Summary sheet, the
     /// results with each problem's cell marked and noted. The CSV stays beside it.
@@ -187,7 +191,7 @@ pub struct ReadArgs {
     /// Never start the results file with a byte-order mark.
     #[arg(long, help_heading = "Output")]
     pub no_bom: bool,
-    /// Print the final summary as one JSON object on stdout.
+    /// Print one JSON object on stdout on every exit: the summary, or why the run failed.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// No progress and no summary on stderr (warnings and errors still shown).
@@ -310,29 +314,13 @@ pub struct PacingArgs {
     pub batch_timeout: Option<f64>,
 }
 
-/// The shell completion script of the command line.
-pub fn completions(
-    shell: clap_complete::Shell,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    // clap_complete panics on a failed write: it writes to memory, and we to `out`.
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "ivvy-import", &mut script);
-    out.write_all(&script)
-}
-
-/// The manual page (roff) of the command, or of one subcommand. None: no such subcommand.
-pub fn man(subcommand: Option<&str>, out: &mut dyn std::io::Write) -> Option<std::io::Result<()>> {
-    let cmd = Cli::command();
-    let page = match subcommand {
-        None => cmd,
-        Some(name) => {
-            let sub = cmd.find_subcommand(name)?.clone();
-            sub.display_name(format!("ivvy-import-{name}"))
-                .bin_name(format!("ivvy-import {name}"))
-        }
-    };
-    Some(clap_mangen::Man::new(page).render(out))
+/// The delimiters `--delimiter` takes (the words and `\t` too, not offered for completion).
+fn delimiters() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    let shown = ["auto", ",", ";", "tab", "|"].map(PossibleValue::new);
+    let hidden =
+        ["comma", "semicolon", "pipe", "\\t", "\t"].map(|v| PossibleValue::new(v).hide(true));
+    clap::builder::PossibleValuesParser::new(shown.into_iter().chain(hidden))
 }
 
 /// A parser of a number of seconds (or a rate) within `[min, max]`.
@@ -371,13 +359,16 @@ pub struct ExportArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print one JSON object on stdout (what was written, or why not).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PingArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Print the result as JSON on stdout.
+    /// Print one JSON object on stdout: the answer, or why there was none.
     #[arg(long)]
     pub json: bool,
 }

@@ -63,11 +63,9 @@ pub fn serve(config: SandboxConfig, ready: impl FnOnce(&Sandbox)) -> Result<(), 
 }
 
 impl Ping {
-    /// Prints the answer for people, or as JSON; the exit code.
-    pub fn print(&self, json: bool) -> u8 {
-        if json {
-            println!("{}", serde_json::to_string(self).unwrap_or_default());
-        } else {
+    /// Prints the answer for people; the exit code.
+    pub fn print(&self) -> u8 {
+        {
             let skew = self
                 .clock_skew_secs
                 .map_or("unknown (the server gave no time)".to_string(), |s| {
@@ -137,7 +135,7 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     })
 }
 
-/// Writes the listed records as CSV, as the results are written.
+/// Writes the listed records as CSV, as the results are written: the kind's export columns.
 fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
     use crate::results::writer::CsvLine;
     let io = FatalError::output(out);
@@ -146,52 +144,59 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     );
     // A byte-order mark first, so Excel opens the export with its accents intact.
     std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
-    match kind {
-        Kind::Source => {
-            CsvLine::record(
-                &mut w,
-                ["id", "name", "description", "cost", "isReferral", "kind"],
-            )
-            .map_err(&io)?;
-            for l in listed {
-                let cost = l.cost().map(|c| c.to_string()).unwrap_or_default();
-                let referral = l.is_referral().map_or(String::new(), |b| b.to_string());
-                let id = l.id.to_string();
-                let description = l.description.clone().unwrap_or_default();
-                CsvLine::record(
-                    &mut w,
-                    [
-                        id.as_str(),
-                        &l.name,
-                        &description,
-                        &cost,
-                        &referral,
-                        kind.as_str(),
-                    ],
-                )
-                .map_err(&io)?;
-            }
-        }
-        Kind::Stage => {
-            CsvLine::record(&mut w, ["id", "name", "kind"]).map_err(&io)?;
-            for l in listed {
-                CsvLine::record(&mut w, [l.id.to_string().as_str(), &l.name, kind.as_str()])
-                    .map_err(&io)?;
-            }
-        }
+    let columns = kind.info().export_columns;
+    CsvLine::record(&mut w, columns).map_err(&io)?;
+    for l in listed {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| export_cell(kind, l, c).text())
+            .collect();
+        CsvLine::record(&mut w, &cells).map_err(&io)?;
     }
     std::io::Write::flush(&mut w).map_err(io)
 }
 
+/// One cell of an export: what the account holds for a column.
+enum ExportCell {
+    Id(u64),
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Empty,
+}
+
+impl ExportCell {
+    /// As a CSV cell.
+    fn text(&self) -> String {
+        match self {
+            ExportCell::Id(n) => n.to_string(),
+            ExportCell::Text(t) => t.clone(),
+            ExportCell::Number(n) => n.to_string(),
+            ExportCell::Bool(b) => b.to_string(),
+            ExportCell::Empty => String::new(),
+        }
+    }
+}
+
+/// A listed record's cell for one of a kind's export columns. Every export says its kind
+/// (`kind`), so it imports back without --kind.
+fn export_cell(kind: Kind, l: &Listed, column: &str) -> ExportCell {
+    let or_empty = |c: Option<ExportCell>| c.unwrap_or(ExportCell::Empty);
+    match column {
+        "id" => ExportCell::Id(l.id),
+        "name" => ExportCell::Text(l.name.clone()),
+        "description" => or_empty(l.description.clone().map(ExportCell::Text)),
+        "cost" => or_empty(l.cost().map(ExportCell::Number)),
+        "isReferral" => or_empty(l.is_referral().map(ExportCell::Bool)),
+        "kind" => ExportCell::Text(kind.as_str().to_string()),
+        _ => ExportCell::Empty,
+    }
+}
+
 /// Writes a template to fill in; the kind comes from `kind` or the file's name.
 pub fn template(file: &std::path::Path, kind: Option<Kind>) -> Result<(), FatalError> {
-    use crate::template::{TemplateKind, kind_from_file_name, write_template};
-    let kind = kind
-        .map(|k| match k {
-            Kind::Source => TemplateKind::Sources,
-            Kind::Stage => TemplateKind::Stages,
-        })
-        .or_else(|| kind_from_file_name(file));
+    use crate::template::{kind_from_file_name, write_template};
+    let kind = kind.or_else(|| kind_from_file_name(file));
     write_template(file, kind).map_err(|e| FatalError::Start(e.to_string()))?;
     eprintln!("template written: {}", file.display());
     Ok(())
@@ -207,40 +212,26 @@ fn export_xlsx(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErr
     let mut book = Workbook::new();
     // Rows go out in order: the sheet is streamed to a temporary file, not held in memory.
     let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
-    let (name, headers): (&str, &[&str]) = match kind {
-        Kind::Source => (
-            "Lead Sources",
-            &["id", "name", "description", "cost", "isReferral", "kind"],
-        ),
-        Kind::Stage => ("Lead Stages", &["id", "name", "kind"]),
-    };
-    // Every export says its kind, so it imports back without --kind.
-    let kind_column = u16::try_from(headers.len() - 1).unwrap_or(0);
-    sheet.set_name(name).map_err(err)?;
+    let info = kind.info();
+    sheet.set_name(info.sheet).map_err(err)?;
     let bold = Format::new().set_bold();
-    for (c, h) in (0u16..).zip(headers) {
+    for (c, h) in (0u16..).zip(info.export_columns) {
         sheet
             .write_string_with_format(0, c, *h, &bold)
             .map_err(err)?;
     }
     for (r, l) in (1u32..).zip(listed) {
-        #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
-        sheet.write_number(r, 0, l.id as f64).map_err(err)?;
-        sheet.write_string(r, 1, &l.name).map_err(err)?;
-        if kind == Kind::Source {
-            if let Some(d) = &l.description {
-                sheet.write_string(r, 2, d).map_err(err)?;
+        for (c, column) in (0u16..).zip(info.export_columns) {
+            match export_cell(kind, l, column) {
+                #[expect(clippy::cast_precision_loss, reason = "record ids are far below 2^53")]
+                ExportCell::Id(n) => sheet.write_number(r, c, n as f64),
+                ExportCell::Text(t) => sheet.write_string(r, c, &t),
+                ExportCell::Number(n) => sheet.write_number(r, c, n),
+                ExportCell::Bool(b) => sheet.write_boolean(r, c, b),
+                ExportCell::Empty => continue,
             }
-            if let Some(c) = l.cost() {
-                sheet.write_number(r, 3, c).map_err(err)?;
-            }
-            if let Some(b) = l.is_referral() {
-                sheet.write_boolean(r, 4, b).map_err(err)?;
-            }
-        }
-        sheet
-            .write_string(r, kind_column, kind.as_str())
             .map_err(err)?;
+        }
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
     let file = crate::guard::open_output(out, crate::guard::How::Truncate)

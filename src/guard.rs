@@ -12,7 +12,7 @@ pub(crate) use open::{How, open_output, register_inputs};
 
 use crate::config::Config;
 use crate::error::FatalError;
-use crate::resume::{self, read_done};
+use crate::results::journal::{self, read_done};
 
 /// A file's identity: device and inode where the platform has them, else its canonical path.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +46,8 @@ fn would_be(path: &Path) -> Option<PathBuf> {
     Some(parent.canonicalize().ok()?.join(path.file_name()?))
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths are one file: by identity when both exist, else by where they would be.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (identity(a), identity(b)) {
         (Some(x), Some(y)) => x == y,
         _ => would_be(a).is_some_and(|x| would_be(b).is_some_and(|y| x == y)),
@@ -71,22 +72,9 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
                 dir.display()
             ))));
         }
-        let partial = {
-            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
-            n.push(".partial");
-            job.output.with_file_name(n)
-        };
-        let lock = {
-            let mut n = job.output.file_name().unwrap_or_default().to_os_string();
-            n.push(".lock");
-            job.output.with_file_name(n)
-        };
-        let mut outputs = vec![
-            job.output.clone(),
-            resume::path_for(&job.output),
-            partial,
-            lock,
-        ];
+        let paths = job.paths();
+        let mut outputs: Vec<std::path::PathBuf> =
+            paths.all().iter().map(|p| p.to_path_buf()).collect();
         outputs.extend(job.workbook.clone());
         outputs.extend(config.report.clone());
         for out in &outputs {
@@ -112,9 +100,7 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
 
 /// Takes the lock beside `results` (one run writes it) or says which process holds it.
 pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
-    let mut name = results.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    let path = results.with_file_name(name);
+    let path = crate::results::paths::Paths::of(results).lock;
     lock::take(&path, &|pid| {
         let who = match pid {
             Some(p) => format!("another ivvy-import (pid {p})"),
@@ -130,13 +116,13 @@ pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
 /// Refuses to replace a results file that holds outcomes of an earlier live run, or whose
 /// journal holds creates sent with no known outcome.
 pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
-    let jpath = resume::path_for(results);
+    let jpath = crate::results::paths::Paths::of(results).journal;
     let outcomes = if results.exists() {
         read_done(results).map(|d| d.len()).unwrap_or(0)
     } else {
         0
     };
-    let unfinished = resume::Journal::recover(&jpath)
+    let unfinished = journal::Journal::recover(&jpath)
         .map(|r| r.unfinished())
         .unwrap_or(0);
     if outcomes == 0 && unfinished == 0 {

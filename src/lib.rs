@@ -11,6 +11,7 @@ mod bytes;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod envelope;
 mod error;
 mod figures;
 mod fnv;
@@ -27,9 +28,9 @@ mod record;
 mod report;
 mod results;
 mod results_xlsx;
-mod resume;
 mod run;
 pub mod sandbox;
+pub mod shell;
 mod source;
 mod summary;
 mod template;
@@ -43,36 +44,64 @@ pub use error::{
     EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED, FatalError,
 };
 pub use run::run;
-pub use summary::{KindCounts, Mode, StopKind, Stopped, Summary};
+pub use summary::{KindCounts, Mode, ProblemCount, RowRef, StopKind, Stopped, Summary};
 
 use std::io::Write;
 
 /// Does what the command line asked; the exit code. Output that is the command's product
 /// (a summary with `--json`, completions, the manual) goes to stdout; a closed stdout (`| head`)
-/// is not an error.
-pub fn execute(command: config::Command) -> Result<u8, FatalError> {
+/// is not an error. With `--json`, every exit prints one [`envelope::Envelope`], fatal errors
+/// included; `name` is the subcommand it names.
+pub fn execute(name: &str, command: config::Command) -> Result<u8, FatalError> {
+    let json = command.json();
+    let result = execute_command(name, command);
+    if json && let Err(e) = &result {
+        envelope::Envelope::from_error(name, e).print();
+    }
+    result
+}
+
+fn execute_command(name: &str, command: config::Command) -> Result<u8, FatalError> {
     use config::Command;
     match command {
         Command::Run(c) => {
             let (json, quiet) = (c.json, c.quiet);
-            let summary = run(c).inspect_err(|e| {
-                if json {
-                    let o =
-                        serde_json::json!({ "error": e.to_string(), "exit_code": e.exit_code() });
-                    println!("{o}");
-                }
-            })?;
-            Ok(summary.print(json, quiet))
+            let summary = run(*c)?;
+            if json {
+                envelope::Envelope::from_summary(name, &summary).print();
+            }
+            Ok(summary.print(quiet))
         }
-        Command::Ping(p) => ping(&p).map(|ping| ping.print(p.json)),
+        Command::Ping(p) => ping(&p).map(|ping| {
+            if p.json {
+                let mut env = envelope::Envelope::new(name, EXIT_OK);
+                env.ping = Some(ping);
+                env.print();
+                EXIT_OK
+            } else {
+                ping.print()
+            }
+        }),
         Command::Serve(s) => {
             let generated = s.secret.is_none();
             serve(s, |sb| sb.print_banner(generated)).map(|()| EXIT_OK)
         }
-        Command::Export(e) => export(&e).map(|_| EXIT_OK),
+        Command::Export(e) => export(&e).map(|records| {
+            if e.json {
+                let mut env = envelope::Envelope::new(name, EXIT_OK);
+                env.results_files = vec![e.output.display().to_string()];
+                env.export = Some(envelope::Exported {
+                    kind: e.kind.as_str().to_string(),
+                    records,
+                    file: e.output.display().to_string(),
+                });
+                env.print();
+            }
+            EXIT_OK
+        }),
         Command::Template { file, kind } => template(&file, kind).map(|()| EXIT_OK),
-        Command::Completions(shell) => stdout(|out| cli::completions(shell, out)),
-        Command::Man(page) => stdout(|out| match cli::man(page.as_deref(), out) {
+        Command::Completions(shell) => stdout(|out| shell::completions(shell, out)),
+        Command::Man(page) => stdout(|out| match shell::man(page.as_deref(), out) {
             Some(r) => r,
             None => Err(std::io::Error::other(format!(
                 "no subcommand {:?}: see ivvy-import --help",

@@ -3,9 +3,10 @@
 //! Two outputs, each with its own filter:
 //! - stderr, for people: warnings by default, `-v` adds the start and end of a run, `-vv` every
 //!   request. Lines go around the progress bars, never through them.
-//! - `--log-file FILE`, for machines: JSON lines, appended — one per request (action, attempt,
-//!   HTTP status, codes, latency, rows), one at the start of a run (base URL, each input's size
-//!   and SHA-1) and one at its end (the counts), plus every message the run printed.
+//! - `--log-file FILE`, for machines: flat JSON lines, appended — one per request (action,
+//!   attempt, HTTP status, codes, latency, row), one at the start of a run (base URL, each
+//!   input's size and SHA-1) and one at its end (the counts), plus every message the run
+//!   printed. Every line has `event`, and `run`, `row` and `attempt` when it has them.
 //!
 //! Nothing here ever sees the API secret or the signed headers: the client hands over the
 //! action, the status and the timing only.
@@ -31,6 +32,8 @@ use crate::summary::Summary;
 
 pub(crate) use crate::config::LogOptions;
 use crate::progress::MESSAGE;
+
+mod json;
 
 /// The start and end of a run.
 pub(crate) const RUN: &str = "ivvy_import::run";
@@ -68,10 +71,8 @@ pub fn init(o: &LogOptions) -> Result<(), FatalError> {
         None => None,
         Some(path) => Some(
             fmt::layer()
-                .json()
-                .flatten_event(true)
-                .with_current_span(false)
-                .with_span_list(true)
+                .fmt_fields(fmt::format::JsonFields::new())
+                .event_format(json::FlatJson)
                 .with_writer(Mutex::new(open_log(path, &o.inputs)?))
                 .with_filter(
                     Targets::new()
@@ -261,6 +262,7 @@ pub(crate) fn run_finished(result: &Result<Summary, FatalError>) {
                 failed = t.failed,
                 skipped = t.skipped,
                 conflict = t.conflict,
+                kept = t.kept,
                 requests = s.requests,
                 retries = s.retries,
                 throttled = s.throttled,

@@ -279,6 +279,8 @@ pub(crate) struct Verdict {
     pub error_code: Option<u32>,
     pub specific_code: Option<u32>,
     pub error: String,
+    /// Done by the earlier run that `--resume` finishes: its outcome is kept, not made now.
+    pub kept: bool,
     /// What the row changes on its record, field by field (`cost: 150 → 999`), or why fields
     /// are left as they are; empty when there is nothing to say.
     pub changes: String,
@@ -292,7 +294,16 @@ impl Verdict {
             error_code: None,
             specific_code: None,
             error: String::new(),
+            kept: false,
             changes: String::new(),
+        }
+    }
+
+    /// The outcome of a row the earlier run did, kept by `--resume`.
+    pub(crate) fn kept(status: Status, id: u64) -> Verdict {
+        Verdict {
+            kept: true,
+            ..Verdict::with_id(status, id)
         }
     }
 

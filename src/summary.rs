@@ -37,6 +37,8 @@ pub struct KindCounts {
     pub conflict: u64,
     pub create: u64,
     pub update: u64,
+    /// Rows an earlier run did, kept by `--resume` (counted here, not as created or updated).
+    pub kept: u64,
 }
 
 impl KindCounts {
@@ -60,6 +62,18 @@ impl KindCounts {
         *slot += 1;
     }
 
+    /// A row the earlier run did, kept by `--resume`.
+    pub(crate) fn add_kept(&mut self) {
+        self.rows += 1;
+        self.valid += 1;
+        self.kept += 1;
+    }
+
+    /// Rows this run moved: neither kept from an earlier run nor skipped by a stop.
+    pub(crate) fn handled(&self) -> u64 {
+        self.rows.saturating_sub(self.kept + self.skipped)
+    }
+
     pub(crate) fn merge(&mut self, o: &KindCounts) {
         self.rows += o.rows;
         self.valid += o.valid;
@@ -72,9 +86,11 @@ impl KindCounts {
         self.conflict += o.conflict;
         self.create += o.create;
         self.update += o.update;
+        self.kept += o.kept;
     }
 
-    /// The counts as people read them, for this mode.
+    /// The counts as people read them, for this mode. After `--resume`, rows created now
+    /// and rows kept from the earlier run are said apart.
     pub(crate) fn words(&self, mode: Mode) -> String {
         let parts: Vec<(u64, Status)> = match mode {
             Mode::Validate => vec![(self.valid, Status::Valid), (self.invalid, Status::Invalid)],
@@ -95,7 +111,7 @@ impl KindCounts {
                 (self.skipped, Status::Skipped),
             ],
         };
-        parts
+        let mut words: Vec<String> = parts
             .iter()
             .filter(|(n, s)| {
                 *n > 0
@@ -104,15 +120,42 @@ impl KindCounts {
                         Status::Valid | Status::Invalid | Status::Created | Status::Create
                     )
             })
-            .map(|(n, s)| format!("{n} {}", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|(n, s)| match s {
+                Status::Created if self.kept > 0 => format!("{n} created now"),
+                s => format!("{n} {}", s.as_str()),
+            })
+            .collect();
+        if self.kept > 0 {
+            words.insert(1, format!("{} kept from the earlier run", self.kept));
+        }
+        words.join(", ")
     }
 
     /// Rows that did not end well.
     fn not_done(&self) -> u64 {
         self.invalid + self.failed + self.skipped + self.conflict
     }
+}
+
+/// One problem of a run: its label, how many rows have it, and where the first few are.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProblemCount {
+    pub label: String,
+    pub count: u64,
+    /// The status of the first row with it (`failed`, `invalid`, `conflict`, `skipped`).
+    pub status: String,
+    /// The first rows that have it, in the order they were written (at most five).
+    pub first_rows: Vec<RowRef>,
+}
+
+/// A row of an input, as the results file names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowRef {
+    pub file: String,
+    /// The sheet of a workbook (empty for a CSV file).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sheet: String,
+    pub row: u64,
 }
 
 /// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
@@ -123,8 +166,12 @@ pub struct Summary {
     pub rows: u64,
     pub totals: KindCounts,
     pub by_kind: BTreeMap<String, KindCounts>,
-    /// Problem and error kinds, most frequent first.
+    /// Problem and error kinds: failed rows' first, then the most frequent.
     pub top_errors: Vec<(String, u64)>,
+    /// Each problem with its first rows, in the order of `top_errors`.
+    pub problems: Vec<ProblemCount>,
+    /// The warnings shown during the run.
+    pub warnings: Vec<String>,
     /// API requests made (writes, lists, pings), retries included.
     pub requests: u64,
     pub retries: u64,
@@ -239,12 +286,9 @@ impl Summary {
         s
     }
 
-    /// Prints the summary: for people on stderr (unless quiet), as one JSON object on stdout
-    /// with `--json`. Returns the exit code.
-    pub fn print(&self, json: bool, quiet: bool) -> u8 {
-        if json {
-            println!("{}", serde_json::to_string(self).unwrap_or_default());
-        }
+    /// Prints the summary for people on stderr (unless quiet); `--json` output is
+    /// [`crate::envelope::Envelope`]'s. Returns the exit code.
+    pub fn print(&self, quiet: bool) -> u8 {
         if !quiet {
             eprint!("{}", self.render());
         }

@@ -11,35 +11,12 @@ use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use crate::kind::Kind;
+
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, Format, FormatBorder, Note, Workbook,
     Worksheet, XlsxError,
 };
-
-/// Which records a template is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TemplateKind {
-    Sources,
-    Stages,
-}
-
-impl TemplateKind {
-    /// The template's columns, in order.
-    pub(crate) fn headers(self) -> &'static [&'static str] {
-        match self {
-            TemplateKind::Sources => &["name", "description", "cost", "colour", "isReferral"],
-            TemplateKind::Stages => &["name", "colour", "applyTo"],
-        }
-    }
-
-    /// The worksheet's name in an `.xlsx` template.
-    pub(crate) fn sheet_name(self) -> &'static str {
-        match self {
-            TemplateKind::Sources => "Lead Sources",
-            TemplateKind::Stages => "Lead Stages",
-        }
-    }
-}
 
 /// Why no template was written.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +44,7 @@ const LAST_ROW: u32 = 1_048_575;
 /// `kind` picks the records; `None` is allowed for `.xlsx` only (both sheets). The caller may
 /// fill it from [`kind_from_file_name`]. An existing file is never replaced: the template is
 /// built in memory and the file created only if it does not exist yet.
-pub(crate) fn write_template(out: &Path, kind: Option<TemplateKind>) -> Result<(), Error> {
+pub(crate) fn write_template(out: &Path, kind: Option<Kind>) -> Result<(), Error> {
     let extension = out
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -81,7 +58,7 @@ pub(crate) fn write_template(out: &Path, kind: Option<TemplateKind>) -> Result<(
         (Some("xlsx"), kind) => {
             let kinds = match kind {
                 Some(k) => vec![k],
-                None => vec![TemplateKind::Sources, TemplateKind::Stages],
+                None => Kind::ALL.to_vec(),
             };
             xlsx_template(&kinds).map_err(|source| Error::Xlsx {
                 path: out.to_path_buf(),
@@ -115,19 +92,18 @@ pub(crate) fn write_template(out: &Path, kind: Option<TemplateKind>) -> Result<(
 /// The kind a file's name asks for: the word `source(s)` or `stage(s)` in its stem, any case,
 /// as a whole word (`Lead Sources.csv`, `lead-stages.xlsx`, `LeadSources.xlsx`). `None` when
 /// it has neither or both.
-pub(crate) fn kind_from_file_name(path: &Path) -> Option<TemplateKind> {
+pub(crate) fn kind_from_file_name(path: &Path) -> Option<Kind> {
     let stem = path.file_stem()?.to_string_lossy();
-    let (mut sources, mut stages) = (false, false);
-    for word in words(&stem) {
-        match word.to_lowercase().as_str() {
-            "source" | "sources" => sources = true,
-            "stage" | "stages" => stages = true,
-            _ => {}
-        }
-    }
-    match (sources, stages) {
-        (true, false) => Some(TemplateKind::Sources),
-        (false, true) => Some(TemplateKind::Stages),
+    let words: Vec<String> = words(&stem).iter().map(|w| w.to_lowercase()).collect();
+    let named: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| {
+            let i = k.info();
+            words.iter().any(|w| w == i.word || w == i.cli)
+        })
+        .collect();
+    match named.as_slice() {
+        [k] => Some(*k),
         _ => None,
     }
 }
@@ -153,18 +129,18 @@ fn words(stem: &str) -> Vec<&str> {
     out
 }
 
-fn csv_template(kind: TemplateKind) -> Vec<u8> {
+fn csv_template(kind: Kind) -> Vec<u8> {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     // Writing to a Vec cannot fail.
-    let _ = crate::results::writer::CsvLine::record(&mut bytes, kind.headers());
+    let _ = crate::results::writer::CsvLine::record(&mut bytes, kind.info().template_headers);
     bytes
 }
 
-fn xlsx_template(kinds: &[TemplateKind]) -> Result<Vec<u8>, XlsxError> {
+fn xlsx_template(kinds: &[Kind]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     for kind in kinds {
         let sheet = workbook.add_worksheet();
-        sheet.set_name(kind.sheet_name())?;
+        sheet.set_name(kind.info().sheet)?;
         fill_sheet(sheet, *kind)?;
     }
     workbook.save_to_buffer()
@@ -200,12 +176,12 @@ fn column(name: &str) -> (f64, &'static str) {
     }
 }
 
-fn fill_sheet(sheet: &mut Worksheet, kind: TemplateKind) -> Result<(), XlsxError> {
+fn fill_sheet(sheet: &mut Worksheet, kind: Kind) -> Result<(), XlsxError> {
     let header = Format::new()
         .set_bold()
         .set_background_color(Color::RGB(0xF3F5F7))
         .set_border_bottom(FormatBorder::Thin);
-    for (c, name) in kind.headers().iter().enumerate() {
+    for (c, name) in kind.info().template_headers.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         let (width, note) = column(name);
         sheet.write_string_with_format(0, c, *name, &header)?;

@@ -228,10 +228,7 @@ impl Client {
 
 /// The action that saves a record of a kind.
 pub(crate) fn save_action(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Source => "addOrUpdateLeadSource",
-        Kind::Stage => "addOrUpdateLeadStage",
-    }
+    kind.info().save_action
 }
 
 impl Client {
@@ -244,10 +241,7 @@ impl Client {
         start: u64,
         per_page: u64,
     ) -> Result<ListAnswer<Listed>, Failure> {
-        let action = match kind {
-            Kind::Source => "getLeadSourceList",
-            Kind::Stage => "getLeadStageList",
-        };
+        let action = kind.info().list_action;
         let params = ListParams {
             per_page: Some(per_page),
             start: Some(start),

@@ -18,6 +18,13 @@ pub struct Job {
     pub workbook: Option<PathBuf>,
 }
 
+impl Job {
+    /// The files beside its results file (journal, `.partial`, lock), named in one place.
+    pub(crate) fn paths(&self) -> crate::results::paths::Paths {
+        crate::results::paths::Paths::of(&self.output)
+    }
+}
+
 /// The default results file name of an input: `x.csv` → `x.results.csv`; a results file
 /// fed back in, `x.results.csv` → `x.results.2.csv`, `x.results.N.csv` → `x.results.N+1.csv`.
 pub fn results_name(input: &Path) -> String {
@@ -89,13 +96,20 @@ pub(super) fn jobs(
     output: Option<&Path>,
     bom: Option<bool>,
     format: ResultsFormat,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Job>, ConfigError> {
     for f in files {
         if !f.is_file() {
-            return Err(invalid(format!("{}: no such file", f.display())));
+            return Err(ConfigError::NoInput(format!(
+                "{}: no such file",
+                f.display()
+            )));
         }
     }
     let default_name = |f: &Path| results_name(f);
+    if let Some(o) = output.filter(|o| !profile::is_pattern(o)) {
+        refuse_missing_folder(o)?;
+    }
     let pairs: Vec<(PathBuf, PathBuf)> = match output {
         Some(o) if profile::is_pattern(o) => pattern_jobs(files, o)?,
         None => files
@@ -123,7 +137,7 @@ pub(super) fn jobs(
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
             let (output, workbook) = if named {
-                (output.with_extension("csv"), Some(output))
+                (csv_beside(&output, files, notes), Some(output))
             } else if format == ResultsFormat::Xlsx {
                 (output.clone(), Some(output.with_extension("xlsx")))
             } else {
@@ -153,6 +167,51 @@ pub(super) fn jobs(
         }
     }
     Ok(jobs)
+}
+
+/// The results CSV written beside a workbook asked for by name: `x.xlsx` → `x.csv`, unless
+/// that is an input of the run (`validate leads.csv -o leads.xlsx`): then `x.results.csv`,
+/// and a note says so.
+fn csv_beside(workbook: &Path, inputs: &[PathBuf], notes: &mut Vec<String>) -> PathBuf {
+    let plain = workbook.with_extension("csv");
+    if !inputs.iter().any(|i| crate::guard::same_file(i, &plain)) {
+        return plain;
+    }
+    let stem = workbook
+        .file_stem()
+        .map_or_else(|| "results".into(), |s| s.to_string_lossy().into_owned());
+    let csv = workbook.with_file_name(format!("{stem}.results.csv"));
+    notes.push(format!(
+        "{}: the results CSV beside it is {} ({} is an input)",
+        workbook.display(),
+        csv.display(),
+        plain.display()
+    ));
+    csv
+}
+
+/// An `-o` whose folder does not exist is refused before anything is read, naming it:
+/// `-o nosuch/` or `-o nosuch/out.csv`.
+fn refuse_missing_folder(o: &Path) -> Result<(), ConfigError> {
+    let text = o.to_string_lossy();
+    let names_a_folder = text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
+    if names_a_folder && !o.is_dir() {
+        return Err(invalid(format!(
+            "-o {}: no such folder (create it first)",
+            o.display()
+        )));
+    }
+    if let Some(dir) = o.parent().filter(|d| !d.as_os_str().is_empty())
+        && !names_a_folder
+        && !dir.is_dir()
+    {
+        return Err(invalid(format!(
+            "-o {}: the folder {} does not exist (create it first)",
+            o.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

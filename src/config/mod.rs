@@ -85,8 +85,8 @@ pub struct LogOptions {
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    /// Validate, or import.
-    Run(Config),
+    /// Validate, or import (boxed: a run's config is by far the largest).
+    Run(Box<Config>),
     Ping(PingConfig),
     /// Serve the emulator.
     Serve(SandboxConfig),
@@ -102,17 +102,97 @@ pub enum Command {
     Man(Option<String>),
 }
 
+impl Command {
+    /// Whether the command answers with one JSON object on stdout.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Run(c) => c.json,
+            Command::Ping(p) => p.json,
+            Command::Export(e) => e.json,
+            _ => false,
+        }
+    }
+}
+
 /// The command line, read: what to do and where diagnostics go.
 #[derive(Debug)]
 pub struct Loaded {
     pub command: Command,
     pub logs: LogOptions,
+    /// The subcommand's name, as `--json` output names it.
+    pub name: &'static str,
 }
+
+/// A command line that cannot be used: clap's error (printed by [`LoadError::exit`]) and its
+/// kind for `--json` output.
+#[derive(Debug)]
+pub struct LoadError {
+    pub error: clap::Error,
+    /// `usage`, `input` or `credentials`.
+    pub kind: &'static str,
+}
+
+impl LoadError {
+    /// `--help` and `--version` come back as errors too: they are no failure.
+    pub fn is_failure(&self) -> bool {
+        !matches!(
+            self.error.kind(),
+            clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    }
+
+    /// The message alone, without clap's `error: ` prefix and usage lines.
+    pub fn message(&self) -> String {
+        let text = self.error.render().to_string();
+        let first = text.split("\n\n").next().unwrap_or_default().trim();
+        first.strip_prefix("error: ").unwrap_or(first).to_string()
+    }
+
+    /// The exit code clap gives it (2 for a usage error).
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(self.error.exit_code()).unwrap_or(crate::error::EXIT_FATAL)
+    }
+
+    /// Prints the message (or the help) and exits.
+    pub fn exit(&self) -> ! {
+        self.error.exit()
+    }
+}
+
+impl From<clap::Error> for LoadError {
+    fn from(error: clap::Error) -> Self {
+        LoadError {
+            error,
+            kind: "usage",
+        }
+    }
+}
+
+/// The subcommand a raw command line names, and whether it asks for `--json`: for the JSON
+/// answer to a command line that does not parse.
+pub fn json_requested(argv: &[OsString]) -> Option<&'static str> {
+    let args = argv.iter().skip(1).take_while(|a| *a != "--");
+    let mut json = false;
+    let mut name = None;
+    for a in args {
+        if a == "--json" {
+            json = true;
+        } else if name.is_none() {
+            name = JSON_COMMANDS.iter().copied().find(|c| a == *c);
+        }
+    }
+    json.then(|| name.unwrap_or("ivvy-import"))
+}
+
+/// The subcommands that answer with one JSON object under `--json`.
+const JSON_COMMANDS: [&str; 6] = ["import", "validate", "plan", "apply", "export", "ping"];
 
 /// Reads the command line and the profile it selects (flags win over the profile, the
 /// profile over the defaults) into a checked command. Every error is a usage error (exit 2);
 /// `--help` and `--version` come back as clap's own "errors" too.
-pub fn load<I, T>(argv: I) -> Result<Loaded, clap::Error>
+pub fn load<I, T>(argv: I) -> Result<Loaded, LoadError>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
@@ -152,12 +232,35 @@ where
             .map(|p| format!("{} from {}", p.name, p.file.display())),
         inputs: Vec::new(),
     };
-    let command = from_cli_with(cli, &vars).map_err(|e| usage(&e.to_string()))?;
+    let name = subcommand_name(&cli.command);
+    let command = from_cli_with(cli, &vars).map_err(|e| LoadError {
+        kind: e.kind(),
+        error: usage(&e.to_string()),
+    })?;
     let mut logs = logs;
     if let Command::Run(c) = &command {
         logs.inputs = c.jobs.iter().map(|j| j.input.clone()).collect();
     }
-    Ok(Loaded { command, logs })
+    Ok(Loaded {
+        command,
+        logs,
+        name,
+    })
+}
+
+fn subcommand_name(c: &CliCommand) -> &'static str {
+    match c {
+        CliCommand::Import(_) => "import",
+        CliCommand::Validate(_) => "validate",
+        CliCommand::Plan(_) => "plan",
+        CliCommand::Export(_) => "export",
+        CliCommand::Template(_) => "template",
+        CliCommand::Ping(_) => "ping",
+        CliCommand::Sandbox(_) => "sandbox",
+        CliCommand::Completions(_) => "completions",
+        CliCommand::Man(_) => "man",
+        CliCommand::Apply(_) => "apply",
+    }
 }
 
 fn usage(message: &str) -> clap::Error {
@@ -175,10 +278,10 @@ pub fn from_cli(cli: Cli) -> Result<Command, ConfigError> {
 /// Checks the command line as a whole, credentials from the named environment variables.
 pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigError> {
     Ok(match cli.command {
-        CliCommand::Import(args) => Command::Run(Config::from_import(args, vars)?),
-        CliCommand::Validate(args) => Command::Run(Config::from_validate(args)?),
-        CliCommand::Plan(args) => Command::Run(Config::from_plan(args, vars)?),
-        CliCommand::Apply(args) => Command::Run(Config::from_apply(args, vars)?),
+        CliCommand::Import(args) => Command::Run(Box::new(Config::from_import(args, vars)?)),
+        CliCommand::Validate(args) => Command::Run(Box::new(Config::from_validate(args)?)),
+        CliCommand::Plan(args) => Command::Run(Box::new(Config::from_plan(args, vars)?)),
+        CliCommand::Apply(args) => Command::Run(Box::new(Config::from_apply(args, vars)?)),
         CliCommand::Export(args) => Command::Export(export_config(args, vars)?),
         CliCommand::Template(args) => Command::Template {
             file: args.file,
@@ -193,8 +296,26 @@ pub fn from_cli_with(cli: Cli, vars: &CredentialVars) -> Result<Command, ConfigE
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A flag, or flags together, that cannot be used.
     #[error("{0}")]
     Invalid(String),
+    /// An input file that does not exist or is not a file.
+    #[error("{0}")]
+    NoInput(String),
+    /// Credentials missing or unusable.
+    #[error("{0}")]
+    Credentials(String),
+}
+
+impl ConfigError {
+    /// The error's kind in `--json` output: `usage`, `input` or `credentials`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConfigError::Invalid(_) => "usage",
+            ConfigError::NoInput(_) => "input",
+            ConfigError::Credentials(_) => "credentials",
+        }
+    }
 }
 
 fn invalid(s: impl Into<String>) -> ConfigError {

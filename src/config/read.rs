@@ -40,11 +40,13 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         (_, true) => Some(false),
         _ => None,
     };
+    let mut notes = Vec::new();
     let jobs = jobs(
         &args.files,
         args.output.as_deref(),
         bom,
         args.results_format,
+        &mut notes,
     )?;
     Ok(Config {
         jobs,
@@ -64,7 +66,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             .as_deref()
             .map(|r| report_path(r, &args.files))
             .transpose()?,
-        notes: Vec::new(),
+        notes,
         match_by_name: false,
         allow_duplicates: false,
         clear_empty: false,

@@ -60,6 +60,8 @@ pub struct ExportConfig {
     pub target: Target,
     pub pacing: Pacing,
     pub quiet: bool,
+    /// Print one JSON object on stdout.
+    pub json: bool,
 }
 
 pub(super) fn export_config(
@@ -87,5 +89,6 @@ pub(super) fn export_config(
         )?,
         pacing: pacing(&args.pacing, args.target.timeout)?,
         quiet: args.quiet,
+        json: args.json,
     })
 }

@@ -97,7 +97,7 @@ pub fn target_config(
 /// IVVY_API_KEY and IVVY_API_SECRET).
 fn credentials(vars: &CredentialVars) -> Result<Credentials, ConfigError> {
     if *vars == CredentialVars::default() {
-        return Credentials::from_env().map_err(invalid);
+        return Credentials::from_env().map_err(ConfigError::Credentials);
     }
     let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
     let (key, secret) = (get(&vars.key), get(&vars.secret));
@@ -107,14 +107,14 @@ fn credentials(vars: &CredentialVars) -> Result<Credentials, ConfigError> {
         .map(|(_, n)| n.as_str())
         .collect();
     let (Some(key), Some(secret)) = (key, secret) else {
-        return Err(invalid(format!(
+        return Err(ConfigError::Credentials(format!(
             "set {} in the environment (the profile names it with api_key_env / api_secret_env)",
             missing.join(" and ")
         )));
     };
     for (name, v) in [(&vars.key, &key), (&vars.secret, &secret)] {
         if v.trim().chars().any(char::is_control) {
-            return Err(invalid(format!(
+            return Err(ConfigError::Credentials(format!(
                 "{name} holds a control character (a pasted line break or tab?): set it again without one"
             )));
         }

@@ -1,9 +1,6 @@
 //! Header names → fields: built-in aliases, a mapping file, and a results file's own columns;
 //! finding the header row below title rows; headers that look like a field's name.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use crate::kind::normalise;
 use crate::outcome::{RESULT_COLUMNS, own_columns};
 
@@ -196,99 +193,6 @@ pub(crate) fn closest<'a>(
         .map(|(_, c)| c)
 }
 
-/// One `field = "Header"` line of a mapping file, as written.
-#[derive(Debug, Clone)]
-pub struct MapEntry {
-    pub field: String,
-    pub header: String,
-}
-
-/// A user's mapping file: `field = "Header In File"` lines (TOML).
-#[derive(Debug, Clone, Default)]
-pub struct HeaderMap {
-    /// normalised header → field; None for a header kept as an echoed column although it
-    /// looks like a field's (`--keep-column`).
-    by_header: HashMap<String, Option<Field>>,
-    entries: Vec<MapEntry>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MapError {
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
-    #[error(
-        "{path}: unknown field {field:?}; the fields are id, name, description, cost, colour, isReferral, applyTo, kind"
-    )]
-    UnknownField { path: String, field: String },
-}
-
-impl HeaderMap {
-    pub fn load(path: &Path) -> Result<HeaderMap, MapError> {
-        let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| MapError::Parse {
-            path: p.clone(),
-            message: e.to_string(),
-        })?;
-        Self::parse(&text).map_err(|e| match e {
-            MapError::Parse { message, .. } => MapError::Parse { path: p, message },
-            MapError::UnknownField { field, .. } => MapError::UnknownField { path: p, field },
-        })
-    }
-
-    pub fn parse(text: &str) -> Result<HeaderMap, MapError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| MapError::Parse {
-            path: String::new(),
-            message: e.message().to_string(),
-        })?;
-        let mut by_header = HashMap::new();
-        let mut entries = Vec::new();
-        for (field, header) in table {
-            let f = field_by_name(&field).ok_or_else(|| MapError::UnknownField {
-                path: String::new(),
-                field: field.clone(),
-            })?;
-            let header = header.as_str().ok_or_else(|| MapError::Parse {
-                path: String::new(),
-                message: format!("{field}: the header must be a string"),
-            })?;
-            by_header.insert(normalise(header), Some(f));
-            entries.push(MapEntry {
-                field,
-                header: header.to_string(),
-            });
-        }
-        Ok(HeaderMap { by_header, entries })
-    }
-
-    /// Keeps a column whose header looks like a field's as an echoed column.
-    pub fn keep(&mut self, header: &str) {
-        self.by_header.entry(normalise(header)).or_insert(None);
-    }
-
-    /// Whether `--keep-column` names this header.
-    pub fn keeps(&self, header: &str) -> bool {
-        !self.by_header.is_empty() && self.by_header.get(&normalise(header)) == Some(&None)
-    }
-
-    /// The field the map gives a header, if it names it.
-    pub fn field(&self, header: &str) -> Option<Field> {
-        if self.by_header.is_empty() {
-            return None;
-        }
-        self.by_header.get(&normalise(header)).copied().flatten()
-    }
-
-    /// The map's lines, as written.
-    pub fn entries(&self) -> &[MapEntry] {
-        &self.entries
-    }
-
-    /// Whether an entry names this header (compared as headers are).
-    pub fn names(entry: &MapEntry, header: &str) -> bool {
-        normalise(&entry.header) == normalise(header)
-    }
-}
-
 /// The field a header names: the map first, then the built-in aliases.
 pub(crate) fn recognised(header: &str, map: &HeaderMap) -> Option<Field> {
     map.field(header).or_else(|| alias(header))
@@ -444,5 +348,10 @@ pub(crate) fn plan(headers: &[String], map: &HeaderMap) -> ColumnPlan {
     p
 }
 
+mod map;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use map::HeaderMap;
+#[cfg(test)]
+use map::MapError;

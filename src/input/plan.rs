@@ -82,10 +82,7 @@ fn told(sheet: Option<&str>, columns: &ColumnPlan, headers: &[String]) -> Told {
 }
 
 fn kind_arg(k: Kind) -> &'static str {
-    match k {
-        Kind::Source => "sources",
-        Kind::Stage => "stages",
-    }
+    k.info().cli
 }
 
 /// `file` or `file (sheet "X")`.
@@ -225,30 +222,55 @@ fn name_headerless(input: &mut Input) {
     }
 }
 
-/// Every `--map` entry must name a column of the file.
-fn check_map(input: &Input, map: &HeaderMap) -> Result<(), PlanError> {
-    let mut seen: Vec<&str> = Vec::new();
-    for t in &input.tables {
-        for h in &t.headers {
-            if !h.is_empty() && !seen.contains(&h.as_str()) {
-                seen.push(h);
+/// Every `--map` entry must name a column of some input of the run: a plain line (or a kind
+/// table's) applies to the inputs whose headers it fits, and a line naming no column of one
+/// file is no error for that file.
+pub(crate) fn check_map(inputs: &[&Input], map: &HeaderMap) -> Result<(), PlanError> {
+    let headers_of = |input: &Input| {
+        let mut seen: Vec<String> = Vec::new();
+        for t in &input.tables {
+            for h in &t.headers {
+                if !h.is_empty() && !seen.contains(h) {
+                    seen.push(h.clone());
+                }
             }
         }
-    }
+        seen
+    };
+    let files: Vec<(&Input, Vec<String>)> = inputs.iter().map(|i| (*i, headers_of(i))).collect();
     for e in map.entries() {
-        if seen.iter().any(|h| HeaderMap::names(e, h)) {
+        if files
+            .iter()
+            .any(|(_, seen)| seen.iter().any(|h| HeaderMap::names(e, h)))
+        {
             continue;
         }
-        let near = closest(&e.header, seen.iter().copied())
-            .map(|c| format!("; the closest is {c:?}"))
-            .unwrap_or_default();
-        return Err(PlanError(format!(
-            "{}: the --map entry {} = {:?} names no column of the file; the headers are: {}{near}",
-            input.path.display(),
-            e.field,
-            e.header,
-            seen.join(", ")
-        )));
+        let near = closest(
+            &e.header,
+            files
+                .iter()
+                .flat_map(|(_, seen)| seen.iter().map(String::as_str)),
+        )
+        .map(|c| format!("; the closest is {c:?}"))
+        .unwrap_or_default();
+        let message = match files.as_slice() {
+            [(input, seen)] => format!(
+                "{}: the --map entry {} names no column of the file; the headers are: {}{near}",
+                input.path.display(),
+                e.describe(),
+                seen.join(", ")
+            ),
+            _ => format!(
+                "the --map entry {} names no column of any input; the headers are: {}{near}",
+                e.describe(),
+                files
+                    .iter()
+                    .map(|(i, seen)| format!("{}: {}", i.path.display(), seen.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        return Err(PlanError(message));
     }
     Ok(())
 }
@@ -265,7 +287,6 @@ pub(crate) fn plan_file(
     map: &HeaderMap,
     decimal_comma: bool,
 ) -> Result<FilePlan, PlanError> {
-    check_map(input, map)?;
     name_headerless(input);
     let rules = ValueRules {
         decimal_comma,
@@ -313,16 +334,22 @@ fn plan_table(
 ) -> Result<Result<TablePlan, String>, PlanError> {
     let place = place(path, table.sheet.as_deref());
     let headers = &table.headers;
-    let mut columns = plan(headers, map);
-    if let Some(c) = columns.clashes.first() {
-        return Err(PlanError(format!(
+    let clash = |columns: &ColumnPlan| match columns.clashes.first() {
+        Some(c) => Err(PlanError(format!(
             "{place}: columns {} ({:?}) and {} ({:?}) both map to {}: rename or remove one, or map one with --map",
             column_letters(c.first),
             headers[c.first],
             column_letters(c.second),
             headers[c.second],
             c.field.name()
-        )));
+        ))),
+        None => Ok(()),
+    };
+    // With kind tables in the map, the whole map tells the table's kind, and that kind's
+    // map reads its columns.
+    let mut columns = plan(headers, map);
+    if !map.has_kinds() {
+        clash(&columns)?;
     }
     columns.fields.rules = rules.clone();
     let kind = match (told(table.sheet.as_deref(), &columns, headers), given) {
@@ -345,6 +372,14 @@ fn plan_table(
         KindSource::Fixed(k) => Some(k),
         KindSource::Column(_) => None,
     };
+    if map.has_kinds() {
+        if let Some(k) = fixed {
+            let rules = columns.fields.rules.clone();
+            columns = plan(headers, map.for_kind(k));
+            columns.fields.rules = rules;
+        }
+        clash(&columns)?;
+    }
     check_required(&place, &columns, headers, fixed)?;
     Ok(Ok(TablePlan {
         sheet: Arc::from(table.sheet.as_deref().unwrap_or("")),

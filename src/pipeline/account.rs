@@ -171,10 +171,7 @@ impl Account {
 }
 
 fn singular(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Source => "lead source",
-        Kind::Stage => "lead stage",
-    }
+    kind.info().singular
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@
 //! agree (`look_up_agreed`): an asynchronous server may still be applying it, and a record
 //! that appears between two passes means the answer is not settled yet.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{Submitter, lock};
 use crate::api::Failure;
+use crate::api::wire::Listed;
 use crate::kind::Kind;
 use crate::record::Record;
 use crate::record::names::fold_name;
@@ -22,30 +23,19 @@ const AGREE_PAUSE: Duration = Duration::from_millis(700);
 /// A create to look up: its kind and the name it sent.
 pub(crate) type Wanted<'a> = (Kind, &'a str);
 
+/// What a look-up listed: each kind's records.
+type Listing = Vec<(Kind, Vec<Listed>)>;
+
 impl Submitter {
     /// Looks for a record a lost create may have made: same name, not there before the run,
     /// not given to another row. Ok(None): none, the create may be sent again.
     pub(crate) async fn reconcile(&self, record: &Record) -> Result<Option<u64>, Failure> {
         let kind = record.kind();
-        let name = record.name().unwrap_or_default().trim().to_string();
+        let name = record.name().unwrap_or_default().trim();
         let mut filter = serde_json::Map::new();
-        filter.insert("name".into(), serde_json::Value::String(name.clone()));
-        let found = self.list_all(kind, Some(&filter)).await?;
-        let want = fold_name(&name);
-        let pre_all = lock(&self.pre);
-        let pre = pre_all.get(&kind);
-        let mut claimed = lock(&self.claimed);
-        let candidate = found
-            .iter()
-            .filter(|l| fold_name(&l.name) == want)
-            .map(|l| l.id)
-            .filter(|id| !pre.is_some_and(|p| p.contains(id)))
-            .filter(|id| !claimed.contains(&(kind, *id)))
-            .min();
-        if let Some(id) = candidate {
-            claimed.insert((kind, id));
-        }
-        Ok(candidate)
+        filter.insert("name".into(), serde_json::Value::String(name.to_string()));
+        let listed = vec![(kind, self.list_all(kind, Some(&filter)).await?)];
+        Ok(self.pick(&listed, &[(kind, name)], true)[0])
     }
 
     /// Looks up, with one list pass per kind, the records creates may have made: same name,
@@ -59,8 +49,8 @@ impl Submitter {
             .iter()
             .map(|&i| (records[i].kind(), records[i].name().unwrap_or_default()))
             .collect();
-        let found = self.match_pass(&wanted).await?;
-        let found = self.claim_found(&wanted, found);
+        let listed = self.list_kinds(&wanted).await?;
+        let found = self.pick(&listed, &wanted, true);
         Ok(creates
             .iter()
             .zip(found)
@@ -78,12 +68,14 @@ impl Submitter {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let mut last = self.match_pass(wanted).await?;
+        let mut listed = self.list_kinds(wanted).await?;
+        let mut last = self.pick(&listed, wanted, false);
         for _ in 1..AGREE_PASSES {
             tokio::time::sleep(AGREE_PAUSE).await;
-            let now = self.match_pass(wanted).await?;
+            listed = self.list_kinds(wanted).await?;
+            let now = self.pick(&listed, wanted, false);
             if now == last {
-                return Ok(self.claim_found(wanted, now));
+                return Ok(self.pick(&listed, wanted, true));
             }
             last = now;
         }
@@ -92,19 +84,29 @@ impl Submitter {
         )))
     }
 
-    /// One list pass per kind: for each wanted create, a record of its name that was not
-    /// there before the first run and is not another row's. Claims nothing.
-    async fn match_pass(&self, wanted: &[Wanted<'_>]) -> Result<Vec<Option<u64>>, Failure> {
-        let mut out = vec![None; wanted.len()];
+    /// Every record of each kind a wanted create has (one list pass per kind).
+    async fn list_kinds(&self, wanted: &[Wanted<'_>]) -> Result<Listing, Failure> {
+        let mut out = Vec::new();
         for kind in [Kind::Source, Kind::Stage] {
-            if !wanted.iter().any(|w| w.0 == kind) {
-                continue;
+            if wanted.iter().any(|w| w.0 == kind) {
+                out.push((kind, self.list_all(kind, None).await?));
             }
-            let listed = self.list_all(kind, None).await?;
-            let pre = self.pre_ids(kind);
-            let claimed = lock(&self.claimed).clone();
+        }
+        Ok(out)
+    }
+
+    /// The one rule of every look-up, single or bulk: each wanted create gets the lowest id
+    /// among the listed records of its kind and name that were not there before the first run
+    /// and are not another row's, each id once. `claim`: the ids are claimed, chosen and
+    /// claimed under one lock, so two lost creates of one name never take one id.
+    fn pick(&self, listed: &Listing, wanted: &[Wanted<'_>], claim: bool) -> Vec<Option<u64>> {
+        let mut out = vec![None; wanted.len()];
+        let pres: Vec<_> = listed.iter().map(|(k, _)| self.pre_ids(*k)).collect();
+        let mut claimed = lock(&self.claimed);
+        for ((kind, records), pre) in listed.iter().zip(pres) {
+            let kind = *kind;
             let mut by_name: HashMap<String, Vec<u64>> = HashMap::new();
-            for l in listed {
+            for l in records {
                 if pre.as_ref().is_some_and(|p| p.contains(&l.id))
                     || claimed.contains(&(kind, l.id))
                 {
@@ -121,20 +123,13 @@ impl Submitter {
                 }
             }
         }
-        Ok(out)
-    }
-
-    /// Claims the ids a look-up found; one another row claimed meanwhile is not found.
-    fn claim_found(&self, wanted: &[Wanted<'_>], found: Vec<Option<u64>>) -> Vec<Option<u64>> {
-        let mut claimed = lock(&self.claimed);
-        let mut taken: HashSet<(Kind, u64)> = HashSet::new();
-        found
-            .into_iter()
-            .zip(wanted)
-            .map(|(id, (kind, _))| {
-                let id = id?;
-                (taken.insert((*kind, id)) && claimed.insert((*kind, id))).then_some(id)
-            })
-            .collect()
+        if claim {
+            for (id, (kind, _)) in out.iter().zip(wanted) {
+                if let Some(id) = id {
+                    claimed.insert((*kind, *id));
+                }
+            }
+        }
+        out
     }
 }

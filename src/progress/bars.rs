@@ -2,10 +2,14 @@
 //! around them while they are on screen.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use super::words::short_secs;
 
 /// The bars on screen, if any: diagnostics from other threads are printed around them.
 static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
@@ -65,21 +69,62 @@ pub(super) fn choose_display(
     }
 }
 
-/// A table's bar, added below the finished ones.
-pub(super) fn table_bar(multi: &MultiProgress, label: &str, total: Option<u64>) -> ProgressBar {
+/// A table's bar, added below the finished ones. Its clock is the run's (`run_started`, the
+/// summary's too); its rate and ETA count only rows this run handles, not the `kept` rows an
+/// earlier run did.
+pub(super) fn table_bar(
+    multi: &MultiProgress,
+    label: &str,
+    total: Option<u64>,
+    run_started: Instant,
+    kept: &Arc<AtomicU64>,
+) -> ProgressBar {
     let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
+    let rate = {
+        let kept = kept.clone();
+        move |s: &indicatif::ProgressState| {
+            let moved = s.pos().saturating_sub(kept.load(Ordering::Relaxed));
+            let secs = s.elapsed().as_secs_f64();
+            if secs > 0.0 { moved as f64 / secs } else { 0.0 }
+        }
+    };
+    let eta_rate = rate.clone();
     bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} eta {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}/s", s.per_sec());
-            }),
-        );
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{run_elapsed}] {wide_bar} {pos}/{len} rows {rate} eta {run_eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", rate(s));
+        })
+        .with_key("run_eta", move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let left = s.len().unwrap_or(0).saturating_sub(s.pos());
+            let r = eta_rate(s);
+            let _ = match (left, r > 0.0) {
+                (0, _) => write!(w, "0s"),
+                (_, true) => write!(w, "{}", short_secs(left as f64 / r)),
+                (_, false) => write!(w, "?"),
+            };
+        })
+        .with_key("run_elapsed", move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}", clock(run_started.elapsed()));
+        }),
+    );
     bar.set_prefix(label.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// A stopped table's bar: where it stopped, no rate or ETA.
+pub(super) fn stopped_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {prefix} {wide_bar} {pos}/{len} rows, stopped: {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// `00:01:05`, as indicatif's `elapsed_precise` shows it.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::kind::Kind;
-use crate::outcome::{RowProblem, Verdict};
+use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::StatsSnapshot;
 use crate::results::tally::Tally;
 use crate::summary::{KindCounts, Mode, Summary};
@@ -19,6 +21,7 @@ use crate::summary::{KindCounts, Mode, Summary};
 mod bars;
 mod listing;
 mod plain;
+mod problems;
 mod words;
 
 pub(crate) use bars::write_stderr;
@@ -27,6 +30,9 @@ pub(crate) use listing::Listing;
 use bars::{ActiveGuard, Display, active, choose_display, table_bar};
 use plain::{PLAIN_EVERY, TableLive, Ticker};
 use words::live_words;
+
+use problems::FirstRows;
+pub(crate) use problems::RowAt;
 
 /// The tracing target of the run's messages to the user (progress lines), mirrored into the
 /// log file only.
@@ -39,6 +45,12 @@ pub(crate) struct Progress {
     none_kind: KindCounts,
     /// Rows by problem: the summary's top problems (what failed first).
     problems: Tally,
+    /// The first rows of each problem, for `--json`.
+    first_rows: FirstRows,
+    /// The current table's rows kept from an earlier run, for the bar's rate.
+    kept: Arc<AtomicU64>,
+    /// The warnings shown, for the summary.
+    warnings: std::sync::Mutex<Vec<String>>,
     /// Bars, one per table (a CSV file, or a sheet), when stderr is a terminal.
     multi: Option<MultiProgress>,
     /// The current table's bar.
@@ -85,6 +97,9 @@ impl Progress {
             counts: BTreeMap::new(),
             none_kind: KindCounts::default(),
             problems: Tally::default(),
+            first_rows: FirstRows::default(),
+            kept: Arc::default(),
+            warnings: std::sync::Mutex::default(),
             multi,
             bar: None,
             table: None,
@@ -108,7 +123,8 @@ impl Progress {
         });
         self.publish();
         let Some(multi) = &self.multi else { return };
-        self.bar = Some(table_bar(multi, label, total));
+        self.kept = Arc::new(AtomicU64::new(0));
+        self.bar = Some(table_bar(multi, label, total, self.started, &self.kept));
     }
 
     fn finish_bar(&mut self) {
@@ -118,8 +134,15 @@ impl Progress {
                 .as_ref()
                 .map(|t| t.counts.clone())
                 .unwrap_or_default();
-            bar.set_length(bar.position());
-            bar.finish_with_message(live_words(&counts, &self.stats, self.mode));
+            let words = live_words(&counts, &self.stats, self.mode);
+            if counts.skipped > 0 {
+                // A stopped run: the bar stays where it stopped.
+                bar.set_style(bars::stopped_style());
+                bar.abandon_with_message(words);
+            } else {
+                bar.set_length(bar.position());
+                bar.finish_with_message(words);
+            }
         }
     }
 
@@ -147,7 +170,12 @@ impl Progress {
 
     /// Prints a message line unless quiet.
     pub(crate) fn say(&self, line: &str) {
-        tracing::info!(target: MESSAGE, "{line}");
+        self.say_as("message", line);
+    }
+
+    /// Prints a message line unless quiet; the log names it `event`.
+    pub(crate) fn say_as(&self, event: &str, line: &str) {
+        tracing::info!(target: MESSAGE, event, "{line}");
         if !self.quiet {
             self.print(line);
         }
@@ -155,7 +183,11 @@ impl Progress {
 
     /// Prints `warning: …`, even when quiet.
     pub(crate) fn warn(&self, line: &str) {
-        tracing::warn!(target: MESSAGE, "{line}");
+        tracing::warn!(target: MESSAGE, event = "warning", "{line}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(line.to_string());
         self.print(&format!("warning: {line}"));
     }
 
@@ -178,26 +210,41 @@ impl Progress {
         }
     }
 
-    /// One results line was written.
+    /// One results line was written, for the row `at`.
     pub(crate) fn record(
         &mut self,
         kind: Option<Kind>,
         verdict: &Verdict,
+        at: RowAt<'_>,
         problems: &[RowProblem],
     ) {
         let status = verdict.status;
+        let add = |c: &mut KindCounts| {
+            if verdict.kept {
+                c.add_kept();
+            } else {
+                c.add(status);
+            }
+        };
         match kind {
-            Some(k) => self.counts.entry(k).or_default().add(status),
-            None => self.none_kind.add(status),
+            Some(k) => add(self.counts.entry(k).or_default()),
+            None => add(&mut self.none_kind),
         }
         if !problems.is_empty() {
             self.problems.add(verdict, problems);
+            self.first_rows.note(problems, at);
         }
         let Some(table) = &mut self.table else { return };
-        table.counts.add(status);
+        add(&mut table.counts);
         let rows = table.counts.rows;
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            // Rows skipped after a stop are not progress: the bar stays where the run stopped.
+            if status != Status::Skipped {
+                bar.inc(1);
+            }
+            if verdict.kept {
+                self.kept.fetch_add(1, Ordering::Relaxed);
+            }
             if bar.position() > bar.length().unwrap_or(0) {
                 bar.set_length(bar.position());
             }
@@ -233,6 +280,11 @@ impl Progress {
             .take(10)
             .map(|p| (p.label.to_string(), p.rows))
             .collect();
+        let problems = self.first_rows.list(&self.problems);
+        let warnings = self
+            .warnings
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut by_kind: BTreeMap<String, KindCounts> = self
             .counts
             .into_iter()
@@ -244,14 +296,17 @@ impl Progress {
         Summary {
             mode: self.mode,
             rows: totals.rows,
+            // Rows kept from an earlier run or skipped after a stop took no time.
             rows_per_sec: if elapsed > 0.0 {
-                totals.rows as f64 / elapsed
+                totals.handled() as f64 / elapsed
             } else {
                 0.0
             },
             totals,
             by_kind,
             top_errors: top,
+            problems,
+            warnings,
             requests: stats.requests,
             retries: stats.retries,
             throttled: stats.throttled,

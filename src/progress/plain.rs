@@ -36,7 +36,7 @@ pub(super) struct Shared {
 
 /// [`KindCounts`] as atomics.
 #[derive(Debug, Default)]
-pub(super) struct LiveCounts([AtomicU64; 11]);
+pub(super) struct LiveCounts([AtomicU64; 12]);
 
 impl LiveCounts {
     pub(super) fn store(&self, c: &KindCounts) {
@@ -52,6 +52,7 @@ impl LiveCounts {
             c.conflict,
             c.create,
             c.update,
+            c.kept,
         ];
         for (slot, v) in self.0.iter().zip(values) {
             slot.store(v, Ordering::Relaxed);
@@ -72,6 +73,7 @@ impl LiveCounts {
             conflict: v[8],
             create: v[9],
             update: v[10],
+            kept: v[11],
         }
     }
 }
@@ -177,10 +179,16 @@ fn tick(
 }
 
 /// `12,400/50,000 rows (24.8%) 190/s eta 4m10s — crm.csv: 12,300 created, 100 invalid, …`
+/// The rate and ETA count only the rows this run handles: not those kept from an earlier run
+/// (`--resume`), nor those skipped after a stop (which do not move the count either).
 fn plain_line(t: &TableLive, stats: &StatsSnapshot, mode: Mode, now: Instant) -> String {
-    let done = t.counts.rows;
+    let done = t.counts.rows - t.counts.skipped;
     let secs = now.duration_since(t.started).as_secs_f64();
-    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        t.counts.handled() as f64 / secs
+    } else {
+        0.0
+    };
     let head = match t.total.filter(|n| *n > 0) {
         Some(total) => {
             let total = total.max(done);
@@ -250,5 +258,61 @@ mod tests {
         );
         assert!(line.starts_with("12,400 rows 200/s — crm.csv"), "{line}");
         assert!(!line.contains("eta"), "{line}");
+    }
+
+    #[test]
+    fn rows_kept_from_an_earlier_run_count_in_the_position_not_the_rate() {
+        let started = Instant::now();
+        let mut counts = KindCounts::default();
+        for _ in 0..62 {
+            counts.add_kept();
+        }
+        for _ in 0..31 {
+            counts.add(Status::Created);
+        }
+        let t = TableLive {
+            label: "leads.csv".into(),
+            total: Some(200),
+            started,
+            counts,
+        };
+        let line = plain_line(
+            &t,
+            &StatsSnapshot::default(),
+            Mode::Import,
+            started + Duration::from_secs(31),
+        );
+        // 31 rows in 31 s: 1/s, and 107 rows left.
+        assert!(
+            line.starts_with(
+                "93/200 rows (46.5%) 1/s eta 1m47s — leads.csv: 31 created now, 62 kept"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn rows_skipped_after_a_stop_do_not_move_the_count() {
+        let started = Instant::now();
+        let mut counts = KindCounts::default();
+        for _ in 0..40 {
+            counts.add(Status::Created);
+        }
+        for _ in 0..160 {
+            counts.add(Status::Skipped);
+        }
+        let t = TableLive {
+            label: "leads.csv".into(),
+            total: Some(200),
+            started,
+            counts,
+        };
+        let line = plain_line(
+            &t,
+            &StatsSnapshot::default(),
+            Mode::Import,
+            started + Duration::from_secs(4),
+        );
+        assert!(line.starts_with("40/200 rows (20.0%) 10/s"), "{line}");
     }
 }

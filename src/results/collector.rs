@@ -20,8 +20,8 @@ use crate::outcome::{RowProblem, Status, Verdict};
 use crate::progress::Progress;
 use crate::record::Record;
 use crate::report::Collected;
+use crate::results::journal::{Journal, RowKey, fingerprint};
 use crate::results_xlsx::Book;
-use crate::resume::{Journal, RowKey, fingerprint};
 use crate::source::{Item, Spent};
 
 /// How many finished rows may wait behind a slow one before the run stops taking rows.
@@ -256,7 +256,12 @@ impl Collector<'_> {
                 echo.clone(),
             )
             .map_err(FatalError::output(&self.path))?;
-        self.progress.record(item.kind, o.verdict, o.problems);
+        let at = crate::progress::RowAt {
+            file: &self.label,
+            sheet,
+            row: u64::from(row),
+        };
+        self.progress.record(item.kind, o.verdict, at, o.problems);
         if self.report.is_none() && self.book.is_none() {
             return Ok(());
         }

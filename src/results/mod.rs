@@ -3,7 +3,9 @@
 //! display and its counts, and, when asked, the report and the results workbook.
 
 pub(crate) mod collector;
+pub(crate) mod journal;
 pub(crate) mod line;
+pub(crate) mod paths;
 pub(crate) mod read;
 mod replace;
 pub(crate) mod tally;

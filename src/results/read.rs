@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Status, own_columns};
-use crate::resume::{RowKey, fingerprint};
+use crate::results::journal::{RowKey, fingerprint};
 
 /// A row an earlier run created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,10 +46,7 @@ fn replace(path: &Path) -> Option<(File, Released)> {
     if !old.file_type().is_file() || old.nlink() != 1 || old.len() < (1 << 20) {
         return None;
     }
-    let mut name = std::ffi::OsString::from(".");
-    name.push(path.file_name()?);
-    name.push(format!(".{}.new", std::process::id()));
-    let tmp = path.with_file_name(name);
+    let tmp = super::paths::Paths::replacement(path)?;
     let file = crate::guard::open_output(&tmp, crate::guard::How::New).ok()?;
     let swapped = (|| {
         let new = file.metadata().ok()?;

@@ -224,7 +224,7 @@ fn opt_num(n: Option<u32>) -> Cow<'static, str> {
 mod tests {
     use super::*;
     use crate::outcome::Status;
-    use crate::resume::{fingerprint, read_done};
+    use crate::results::journal::{fingerprint, read_done};
     #[test]
     fn written_done_lines_are_read_back_with_their_fingerprint() {
         let dir = tempfile::tempdir().unwrap();

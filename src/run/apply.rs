@@ -17,7 +17,7 @@ use crate::pipeline::Submitter;
 use crate::pipeline::account::{Action, Matching};
 use crate::pipeline::changes::Changes;
 use crate::record::{Record, show};
-use crate::resume::RowKey;
+use crate::results::journal::RowKey;
 use crate::source::Item;
 
 /// What the plan says of one row.

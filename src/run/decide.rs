@@ -15,8 +15,8 @@ use crate::pipeline::stop::Stop;
 use crate::record::names::Names;
 use crate::record::{Problem, Record};
 use crate::results::collector::{Done, Outcome, echo_cells};
-use crate::resume::RowKey;
-use crate::resume::fingerprint;
+use crate::results::journal::RowKey;
+use crate::results::journal::fingerprint;
 use crate::source::{Item, claim};
 
 fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {
@@ -44,7 +44,7 @@ impl FileRun<'_> {
         };
         if let Some(d) = r.done.get(key) {
             if d.fingerprint == fingerprint(echo_cells(plan, item)) {
-                return ControlFlow::Break((Verdict::with_id(d.status, d.id), vec![]));
+                return ControlFlow::Break((Verdict::kept(d.status, d.id), vec![]));
             }
             // The resume check stops a changed input before any request; never send an
             // update of a record to a row that did not create it.
@@ -62,7 +62,7 @@ impl FileRun<'_> {
             return ControlFlow::Break((v, vec![problem]));
         }
         if let Some(&(status, id)) = r.batch_done.get(key) {
-            return ControlFlow::Break((Verdict::with_id(status, id), vec![]));
+            return ControlFlow::Break((Verdict::kept(status, id), vec![]));
         }
         if let Some(why) = r.held.get(key) {
             let v = Verdict::with_error(Status::Failed, why.clone());

@@ -22,9 +22,9 @@ use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
 use crate::results::collector::{Collector, Done, Finished, WINDOW};
+use crate::results::journal::Journal;
 use crate::results::writer::ResultsWriter;
 use crate::results_xlsx::Book;
-use crate::resume::{self as journal_file, Journal};
 use crate::source::{Channels, Item, Spent, read_file};
 
 /// One input file's run.
@@ -62,14 +62,7 @@ impl FileRun<'_> {
         // A resumed run writes beside the old results and replaces them at the end, so a
         // crash mid-way leaves the old file (and the journal) to resume from again.
         let write_path = if self.resume.is_some() {
-            let mut n = self
-                .job
-                .output
-                .file_name()
-                .unwrap_or_default()
-                .to_os_string();
-            n.push(".partial");
-            self.job.output.with_file_name(n)
+            self.job.paths().partial
         } else {
             self.job.output.clone()
         };
@@ -121,7 +114,7 @@ impl FileRun<'_> {
         collected?;
         dispatched?;
         for w in read? {
-            progress.say(&format!("warning: {w}"));
+            progress.warn(&w);
         }
         if write_path != self.job.output {
             std::fs::rename(&write_path, &self.job.output)
@@ -152,7 +145,7 @@ impl FileRun<'_> {
     }
 
     fn open_journal(&self, submitter: &Submitter) -> Result<Arc<Journal>, FatalError> {
-        let jpath = journal_file::path_for(&self.job.output);
+        let jpath = self.job.paths().journal;
         let journal =
             Journal::open(&jpath, self.resume.is_none()).map_err(FatalError::output(&jpath))?;
         if self.resume.is_none() {

@@ -11,7 +11,7 @@ use crate::backend::Backend;
 use crate::config::{Config, Job, SubmitConfig};
 use crate::error::FatalError;
 use crate::input::Input;
-use crate::input::plan::{KindSource, TablePlan, plan_file};
+use crate::input::plan::{KindSource, TablePlan, check_map, plan_file};
 use crate::kind::Kind;
 use crate::ledger::Ledger;
 use crate::pipeline::account::Matching;
@@ -20,7 +20,7 @@ use crate::pipeline::{Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
-use crate::resume::{self as journal_file, Recovered};
+use crate::results::journal::Recovered;
 use crate::summary::{Mode, Summary};
 
 mod apply;
@@ -58,8 +58,12 @@ struct Opened {
     echo: Vec<String>,
 }
 
-fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, FatalError> {
-    let mut input = Input::open(&job.input, &config.read, &config.map)?;
+fn open_file(
+    job: &Job,
+    mut input: Input,
+    config: &Config,
+    progress: &Progress,
+) -> Result<Opened, FatalError> {
     let (plans, echo, warnings) = plan_file(
         &mut input,
         config.kind,
@@ -67,7 +71,10 @@ fn open_file(job: &Job, config: &Config, progress: &Progress) -> Result<Opened, 
         config.read.decimal_comma,
     )?;
     if let Some(d) = input.dialect {
-        progress.say(&format!("{}: read as CSV, {d}", job.input.display()));
+        progress.say_as(
+            "read_as",
+            &format!("{}: read as CSV, {d}", job.input.display()),
+        );
     }
     for note in &input.notes {
         progress.say(note);
@@ -88,7 +95,7 @@ fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
     for p in opened.iter().flat_map(|o| o.plans.iter()) {
         match p.kind {
             KindSource::Fixed(k) => kinds.push(k),
-            KindSource::Column(_) => kinds.extend([Kind::Source, Kind::Stage]),
+            KindSource::Column(_) => kinds.extend(Kind::ALL),
         }
     }
     kinds.sort();
@@ -122,9 +129,14 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
-    let mut opened = Vec::new();
+    let mut inputs = Vec::new();
     for job in &config.jobs {
-        opened.push(open_file(job, &config, &progress)?);
+        inputs.push(Input::open(&job.input, &config.read, &config.map)?);
+    }
+    check_map(&inputs.iter().collect::<Vec<_>>(), &config.map)?;
+    let mut opened = Vec::new();
+    for (job, input) in config.jobs.iter().zip(inputs) {
+        opened.push(open_file(job, input, &config, &progress)?);
     }
     // A plan being applied is checked line by line before any request.
     let applied = match (&config.submit, config.jobs.first()) {
@@ -239,7 +251,7 @@ async fn check_resumes(
             if left > 0 && !rec.found && !submit.reconcile_by_name {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
-                    journal_file::path_for(&job.output).display()
+                    job.paths().journal.display()
                 )));
             }
             to_do += left;
@@ -336,7 +348,7 @@ fn finish_summary(
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
             for job in &config.jobs {
-                let _ = std::fs::remove_file(journal_file::path_for(&job.output));
+                let _ = std::fs::remove_file(job.paths().journal);
             }
         }
     }

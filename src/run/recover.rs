@@ -17,7 +17,7 @@ use crate::outcome::Status;
 use crate::pipeline::Submitter;
 use crate::pipeline::bulk::Poller;
 use crate::progress::Progress;
-use crate::resume::{Recovered, RowKey, RunJob, RunLine, now_ms};
+use crate::results::journal::{Recovered, RowKey, RunJob, RunLine, now_ms};
 
 /// The job a journal line says was sent.
 fn sent(job: &RunJob) -> Option<JobSent<'_>> {

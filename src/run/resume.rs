@@ -15,8 +15,8 @@ use crate::outcome::Status;
 use crate::pipeline::Submitter;
 use crate::progress::Progress;
 use crate::results::collector::echo_cells;
-use crate::resume::fingerprint;
-use crate::resume::{self as journal_file, Done, Journal, Recovered, RowKey, read_done};
+use crate::results::journal::fingerprint;
+use crate::results::journal::{Done, Journal, Recovered, RowKey, read_done};
 use crate::source::{Channels, Item, claimed_name, read_file};
 
 /// What `--resume` knows of one file.
@@ -39,7 +39,7 @@ pub(super) fn load_resume(
     progress: &Progress,
     reconcile_by_name: bool,
 ) -> Result<Option<(ResumeState, Recovered)>, FatalError> {
-    let jpath = journal_file::path_for(&job.output);
+    let jpath = job.paths().journal;
     let rec: Recovered = Journal::recover(&jpath).map_err(FatalError::output(&jpath))?;
     let results_exist = job.output.exists();
     if !results_exist && !rec.found {

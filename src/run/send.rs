@@ -12,7 +12,7 @@ use crate::pipeline::stop::Stop;
 use crate::pipeline::{Submitted, Submitter};
 use crate::record::Record;
 use crate::results::collector::{Done, Finished};
-use crate::resume::{Journal, RowKey, RunJob};
+use crate::results::journal::{Journal, RowKey, RunJob};
 use crate::source::Item;
 
 /// What to do with one row.
@@ -69,7 +69,7 @@ pub(super) async fn submit(
         Some(j) => j.sent(&key),
         None => Ok(()),
     };
-    let rows = tracing::debug_span!("rows", rows = item.number);
+    let rows = tracing::debug_span!("rows", row = item.number);
     let mut s = tokio::select! {
         s = submitter.submit(record, was_sent, journal_sent).instrument(rows) => s,
         () = stop.abandoned() => abandoned(),

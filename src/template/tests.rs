@@ -14,11 +14,11 @@ fn csv_template_is_the_kinds_header_line() {
     let dir = tempfile::tempdir().unwrap();
     for (kind, name, header) in [
         (
-            TemplateKind::Sources,
+            Kind::Source,
             "sources.csv",
             "name,description,cost,colour,isReferral",
         ),
-        (TemplateKind::Stages, "stages.CSV", "name,colour,applyTo"),
+        (Kind::Stage, "stages.CSV", "name,colour,applyTo"),
     ] {
         let out = dir.path().join(name);
         write_template(&out, Some(kind)).unwrap();
@@ -28,7 +28,7 @@ fn csv_template_is_the_kinds_header_line() {
         let mut r = csv::Reader::from_path(&out).unwrap();
         assert_eq!(
             r.headers().unwrap().iter().collect::<Vec<_>>(),
-            kind.headers()
+            kind.info().template_headers
         );
         assert_eq!(r.records().count(), 0);
     }
@@ -53,10 +53,10 @@ fn xlsx_template_without_a_kind_has_both_sheets() {
     assert_eq!(book.sheet_names(), ["Lead Sources", "Lead Stages"]);
     let sources = rows(&out, "Lead Sources");
     let header: Vec<String> = sources[0].iter().map(ToString::to_string).collect();
-    assert_eq!(header, TemplateKind::Sources.headers());
+    assert_eq!(header, Kind::Source.info().template_headers);
     let stages = rows(&out, "Lead Stages");
     let header: Vec<String> = stages[0].iter().map(ToString::to_string).collect();
-    assert_eq!(header, TemplateKind::Stages.headers());
+    assert_eq!(header, Kind::Stage.info().template_headers);
 }
 
 /// No row under the header could be imported: the examples are in the headers' notes.
@@ -85,7 +85,7 @@ fn xlsx_template_has_no_example_row_and_its_examples_are_notes() {
 fn xlsx_template_with_a_kind_has_its_sheet_only() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.xlsx");
-    write_template(&out, Some(TemplateKind::Stages)).unwrap();
+    write_template(&out, Some(Kind::Stage)).unwrap();
     let book: Xlsx<_> = open_workbook(&out).unwrap();
     assert_eq!(book.sheet_names(), ["Lead Stages"]);
 }
@@ -114,7 +114,7 @@ fn xlsx_template_offers_drop_down_lists_below_the_header() {
 fn xlsx_template_header_is_bold_frozen_and_colour_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("template.xlsx");
-    write_template(&out, Some(TemplateKind::Stages)).unwrap();
+    write_template(&out, Some(Kind::Stage)).unwrap();
     let sheet = zipped(&out, "xl/worksheets/sheet1.xml");
     assert!(sheet.contains("state=\"frozen\""));
     assert!(sheet.contains("topLeftCell=\"A2\""));
@@ -131,7 +131,7 @@ fn other_extensions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["t.txt", "t.xls", "t"] {
         let out = dir.path().join(name);
-        let err = write_template(&out, Some(TemplateKind::Sources)).unwrap_err();
+        let err = write_template(&out, Some(Kind::Source)).unwrap_err();
         assert!(matches!(err, Error::UnsupportedExtension { .. }), "{name}");
         assert!(!out.exists());
     }
@@ -143,7 +143,7 @@ fn an_existing_file_is_never_replaced() {
     for name in ["mine.csv", "mine.xlsx"] {
         let out = dir.path().join(name);
         fs::write(&out, "my data").unwrap();
-        let err = write_template(&out, Some(TemplateKind::Sources)).unwrap_err();
+        let err = write_template(&out, Some(Kind::Source)).unwrap_err();
         assert!(matches!(err, Error::Exists { .. }), "{err:?}");
         assert_eq!(fs::read_to_string(&out).unwrap(), "my data");
     }
@@ -152,12 +152,12 @@ fn an_existing_file_is_never_replaced() {
 #[test]
 fn kind_comes_from_a_word_in_the_file_name() {
     let cases = [
-        ("sources.xlsx", Some(TemplateKind::Sources)),
-        ("lead-stages.csv", Some(TemplateKind::Stages)),
-        ("Lead Sources.csv", Some(TemplateKind::Sources)),
-        ("dir/LeadStages.xlsx", Some(TemplateKind::Stages)),
-        ("STAGE.csv", Some(TemplateKind::Stages)),
-        ("2024_source_list.csv", Some(TemplateKind::Sources)),
+        ("sources.xlsx", Some(Kind::Source)),
+        ("lead-stages.csv", Some(Kind::Stage)),
+        ("Lead Sources.csv", Some(Kind::Source)),
+        ("dir/LeadStages.xlsx", Some(Kind::Stage)),
+        ("STAGE.csv", Some(Kind::Stage)),
+        ("2024_source_list.csv", Some(Kind::Source)),
         ("resources.csv", None),
         ("backstage.csv", None),
         ("sources-and-stages.xlsx", None),

@@ -48,7 +48,11 @@ fn fatal_error_with_json_prints_one_error_object() {
         .expect_code(2);
     let v = o.json();
     assert_eq!(v["exit_code"], 2);
-    assert!(v["error"].as_str().unwrap().contains("--kind"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("--kind"),
+        "{v}"
+    );
+    assert_eq!(v["error"]["kind"], "layout");
 }
 
 #[test]
@@ -61,8 +65,11 @@ fn ping_command_against_the_sandbox_succeeds() {
 fn ping_against_an_emulator_reports_json() {
     let case = Case::new().cmd("ping").emulator("").args(["--json"]);
     let v = case.run().expect_code(0).json();
-    assert_eq!(v["base_url"], case.emu().base_url());
-    assert!(v["clock_skew_secs"].as_i64().unwrap().abs() <= 2, "{v}");
+    assert_eq!(v["ping"]["base_url"], case.emu().base_url());
+    assert!(
+        v["ping"]["clock_skew_secs"].as_i64().unwrap().abs() <= 2,
+        "{v}"
+    );
     assert_eq!(case.log().arrivals.len(), 1);
     assert_eq!(case.log().refused, 0);
 }
@@ -117,7 +124,7 @@ fn ping_reports_the_skew_of_a_server_clock_that_differs() {
         let case = Case::new().cmd("ping").emulator("").args(["--json"]);
         case.emu().shift_clock(shift);
         let v = case.run().expect_code(0).json();
-        let skew = v["clock_skew_secs"].as_i64().unwrap();
+        let skew = v["ping"]["clock_skew_secs"].as_i64().unwrap();
         assert!((skew - shift).abs() <= 2, "shift {shift}: skew {skew}");
     }
 }
@@ -133,9 +140,8 @@ fn secret_never_appears_in_any_output() {
     // The wrong secret: the run stops with an auth message.
     let o = case.run().expect_code(2).expect_stderr("credentials");
     let mut everything = o.stdout + &o.stderr;
-    for entry in std::fs::read_dir(case.dir()).unwrap() {
-        everything += &String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap());
-    }
+    everything += &every_file(case.dir());
+    everything += &every_file(case.xdg_dir());
     assert!(!everything.contains(secret));
 
     // And with the right secret, nothing shows it either.
@@ -146,10 +152,23 @@ fn secret_never_appears_in_any_output() {
     let (_, right) = case.emu().key_and_secret();
     let o = case.run().expect_code(0);
     let mut everything = o.stdout + &o.stderr;
-    for entry in std::fs::read_dir(case.dir()).unwrap() {
-        everything += &String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap());
-    }
+    everything += &every_file(case.dir());
+    everything += &every_file(case.xdg_dir());
     assert!(!everything.contains(&right));
+}
+
+/// The text of every file under `dir`, the state folders included.
+fn every_file(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text += &every_file(&path);
+        } else {
+            text += &String::from_utf8_lossy(&std::fs::read(&path).unwrap());
+        }
+    }
+    text
 }
 
 #[test]

@@ -283,14 +283,7 @@ fn a_csv_header_below_title_rows_is_found_and_rows_keep_their_numbers() {
     )
     .unwrap();
     let out = dir.path().join("out.csv");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ivvy-import"))
-        .args(["validate"])
-        .arg(&path)
-        .arg("-o")
-        .arg(&out)
-        .env("IVVY_IMPORT_PROGRESS", "plain")
-        .output()
-        .unwrap();
+    let o = bounded(binary().args(["validate"]).arg(&path).arg("-o").arg(&out));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("header found on row 3"), "{err}");
@@ -303,13 +296,17 @@ fn a_csv_header_below_title_rows_is_found_and_rows_keep_their_numbers() {
     assert_eq!(rows, ["4", "5"]);
     // No header anywhere: the message lists the first row's cells.
     std::fs::write(&path, "Just a title\nmore words\n").unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ivvy-import"))
-        .args(["validate"])
-        .arg(&path)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = bounded(binary().args(["validate"]).arg(&path).arg("-o").arg(&out));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the first row holds: Just a title"));
+}
+
+/// Runs a command to its end, within a minute, its output piped.
+fn bounded(c: &mut std::process::Command) -> std::process::Output {
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    finish(child, std::time::Duration::from_secs(60))
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::support::{Case, Outcome};
+use crate::support::{Case, Outcome, wait_for};
 
 /// Every created/updated line's id is in the store with the row's name; every name of the
 /// store's own (not built-in) records is there exactly once.
@@ -348,13 +348,18 @@ fn killed_run_resumes_to_the_same_store_as_an_uninterrupted_run() {
         .args(args);
     reference.run().expect_code(0);
 
-    for (kill_after_ms, seed) in [(150u64, 1), (450, 2), (800, 3)] {
+    // Killed once the emulator has made this many records: never a fixed sleep.
+    for (kill_after, seed) in [(10u64, 1), (100, 2), (200, 3)] {
         let case = Case::new()
             .sources(ROWS)
             .emulator(&format!("latency-ms=5,seed={seed}"))
             .args(args);
         let mut child = case.spawn();
-        std::thread::sleep(Duration::from_millis(kill_after_ms).saturating_sub(child.elapsed()));
+        wait_for(
+            &format!("{kill_after} records made"),
+            Duration::from_secs(30),
+            || case.store().creates >= kill_after,
+        );
         child.kill();
         let _ = child.wait();
         let before = case.store().creates;
@@ -370,7 +375,7 @@ fn killed_run_resumes_to_the_same_store_as_an_uninterrupted_run() {
         assert_eq!(
             names(&case),
             names(&reference),
-            "killed after {kill_after_ms} ms ({before} created by then)"
+            "killed after {kill_after} records ({before} created by then)"
         );
         let store = case.store();
         assert_eq!(
@@ -405,11 +410,9 @@ fn ctrl_c_finishes_in_flight_marks_the_rest_skipped_and_exits_130() {
     ]);
     let child = case.spawn();
     // Wait until some rows are done, then press Ctrl-C.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while case.store().creates < 10 {
-        assert!(Instant::now() < deadline, "no row created in 20 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for("10 rows created", Duration::from_secs(20), || {
+        case.store().creates >= 10
+    });
     child.signal("INT");
     let o = child.wait().expect_code(130);
     assert_eq!(o.lines.len(), 400, "every row has a line");

@@ -13,7 +13,7 @@ pub(super) fn config_of(args: &[&str]) -> Config {
     let cli = Cli::try_parse_from(std::iter::once("ivvy-import").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     match config::from_cli(cli) {
-        Ok(Command::Run(c)) => c,
+        Ok(Command::Run(c)) => *c,
         Ok(other) => panic!("{args:?} is not a run: {other:?}"),
         Err(e) => panic!("{args:?}: {e}"),
     }

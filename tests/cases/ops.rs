@@ -2,19 +2,19 @@
 //! the summary in words, and results files that Excel opens correctly. Each test runs the
 //! binary in a scratch folder with no IVVY_* variables from the caller's environment.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{binary, finish};
+use crate::support::{Case, binary_in, finish, wait_for};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn bin(dir: &Path) -> Command {
-    let mut c = binary();
-    c.env_remove("CI").current_dir(dir);
+    let mut c = binary_in(dir);
+    c.env_remove("CI");
     c
 }
 
@@ -373,14 +373,41 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     for w in &writes {
         assert_eq!(w["http_status"], 200);
         assert!(w["latency_ms"].is_u64(), "{w}");
-        let spans = w["spans"].as_array().unwrap();
-        assert!(spans.iter().any(|s| s["attempt"] == 1), "{w}");
-        assert!(spans.iter().any(|s| s["rows"].is_u64()), "{w}");
     }
+    assert_flat(&lines, &log);
     let end = of("run_end");
     assert_eq!(end.len(), 1, "{log}");
     assert_eq!(end[0]["created"], 4);
     assert_eq!(end[0]["exit_code"], 0);
+}
+
+/// The log's lines are flat: a write's row and attempt beside its own fields, no spans
+/// array; every line has an event, and the run's lines its id.
+fn assert_flat(lines: &[serde_json::Value], log: &str) {
+    let writes = lines
+        .iter()
+        .filter(|l| l["event"] == "request" && l["action"] == "addOrUpdateLeadSource");
+    for w in writes {
+        assert_eq!(w["attempt"], 1, "{w}");
+        assert!(w["row"].is_u64(), "{w}");
+        assert!(w.get("spans").is_none(), "{w}");
+    }
+    for l in lines {
+        assert!(l["event"].is_string(), "a line without an event: {l}");
+        // Lines of the run carry its id (the profile's line comes before the run).
+        assert!(
+            l["event"] == "profile" || l["run"].is_string(),
+            "a line without the run's id: {l}"
+        );
+    }
+    let read_as: Vec<_> = lines.iter().filter(|l| l["event"] == "read_as").collect();
+    assert_eq!(read_as.len(), 1, "{log}");
+    assert!(
+        read_as[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read as CSV")
+    );
 }
 
 #[test]
@@ -676,45 +703,17 @@ fn a_fatal_stop_ends_with_what_to_run_next() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_ends_with_what_to_run_next() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 40);
-    let mut child = args(
-        bin(dir.path()),
-        &["import", "s.csv", "--sandbox", "--rate", "4"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    std::thread::sleep(Duration::from_millis(1500));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("the run did not stop after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = reader.join().unwrap();
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    let case = Case::new().sources(40).emulator("").args(["--rate", "4"]);
+    let child = case.spawn();
+    // Interrupt once the run is sending, as a person watching it would.
+    wait_for("a row created", LIMIT, || case.store().creates >= 1);
+    child.signal("INT");
+    let o = child.wait().expect_code(130);
+    let last = o.stderr.trim_end().lines().last().unwrap_or_default();
     assert_eq!(
         last, "next: run the same command with --resume to finish",
-        "{stderr}"
+        "{}",
+        o.stderr
     );
 }
 

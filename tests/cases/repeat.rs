@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ivvy_import::sandbox::{Faults, Sandbox, SandboxOptions};
 
-use crate::support::{Line, binary, finish, parse_results};
+use crate::support::{Line, binary_in, finish, parse_results};
 
 /// An emulator on its own runtime, for one test.
 struct Emulator {
@@ -36,9 +36,8 @@ impl Emulator {
     }
 
     fn cmd(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut c = binary();
-        c.current_dir(dir)
-            .args(args)
+        let mut c = binary_in(dir);
+        c.args(args)
             .args(["--base-url", &self.sandbox.base_url()])
             .env("IVVY_API_KEY", "key")
             .env("IVVY_API_SECRET", "secret")
@@ -75,11 +74,8 @@ impl Emulator {
 
 /// The binary run in `dir` with these arguments (no emulator), bounded in time.
 fn ivvy(dir: &Path, args: &[&str]) -> Output {
-    let mut c = binary();
-    c.current_dir(dir)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = binary_in(dir);
+    c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     finish(
         c.spawn().expect("the binary starts"),
         Duration::from_secs(90),

@@ -16,10 +16,17 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-use crate::support::{Line, binary, finish, parse_results};
+use crate::support::{Line, binary, binary_in, finish, parse_results, wait_for};
 
 fn bin() -> Command {
     let mut c = binary();
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+/// [`bin`] run in `dir`, its state folders there.
+fn bin_in(dir: &Path) -> Command {
+    let mut c = binary_in(dir);
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
 }
@@ -141,9 +148,8 @@ fn empty_list() -> Response<Full<Bytes>> {
 }
 
 fn import_against(server: &str, dir: &Path, file: &Path, extra: &[&str]) -> Command {
-    let mut c = bin();
-    c.current_dir(dir)
-        .arg("import")
+    let mut c = bin_in(dir);
+    c.arg("import")
         .arg(file)
         .args(["--base-url", server, "--rate", "1000", "--timeout", "2"])
         .args(extra)
@@ -323,9 +329,7 @@ fn the_results_file_may_not_be_the_input_by_any_spelling() {
         "hard.csv",
     ] {
         let o = run(
-            bin()
-                .current_dir(dir.path())
-                .args(["validate", "sources.csv", "-o", out]),
+            bin_in(dir.path()).args(["validate", "sources.csv", "-o", out]),
             Duration::from_secs(30),
         );
         assert_eq!(o.status.code(), Some(2), "-o {out}: {}", stderr(&o));
@@ -343,9 +347,7 @@ fn the_results_file_may_not_be_the_input_by_any_spelling() {
     // One input's default output is another input.
     std::fs::copy(&file, dir.path().join("sources.results.csv")).unwrap();
     let o = run(
-        bin()
-            .current_dir(dir.path())
-            .args(["validate", "sources.csv", "sources.results.csv"]),
+        bin_in(dir.path()).args(["validate", "sources.csv", "sources.results.csv"]),
         Duration::from_secs(30),
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -433,8 +435,9 @@ fn emulator(faults: &str) -> (Child, String) {
 }
 
 fn import_emulator(url: &str, dir: &Path, extra: &[&str]) -> Command {
-    let mut c = bin();
-    c.current_dir(dir)
+    let mut c = binary_in(dir);
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .args(["import", "sources.csv", "--base-url", url])
         .args(extra)
         .env("IVVY_API_KEY", "k")
@@ -442,7 +445,8 @@ fn import_emulator(url: &str, dir: &Path, extra: &[&str]) -> Command {
     c
 }
 
-fn stored_names(url: &str) -> Vec<String> {
+/// The emulator's `GET /_sandbox/state`.
+fn sandbox_state(url: &str) -> serde_json::Value {
     let addr = url.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     use std::io::Write;
@@ -450,7 +454,16 @@ fn stored_names(url: &str) -> Vec<String> {
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+/// Records the emulator has created so far.
+fn creates(url: &str) -> u64 {
+    sandbox_state(url)["store"]["creates"].as_u64().unwrap_or(0)
+}
+
+fn stored_names(url: &str) -> Vec<String> {
+    let v = sandbox_state(url);
     v["store"]["sources"]
         .as_object()
         .unwrap()
@@ -467,7 +480,9 @@ fn sigterm_stops_like_ctrl_c_and_every_row_gets_a_line() {
     let child = import_emulator(&url, dir.path(), &["--rate", "40"])
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for("10 creates", Duration::from_secs(30), || {
+        creates(&url) >= 10
+    });
     unsafe_kill(child.id(), "TERM");
     let o = finish(child, Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
@@ -501,10 +516,11 @@ fn a_second_run_on_the_same_results_file_is_refused_while_the_first_runs() {
     let (mut sb, url) = emulator("");
     let dir = tempfile::tempdir().unwrap();
     sources_csv(dir.path(), 100);
-    let first = import_emulator(&url, dir.path(), &["--rate", "50"])
+    let first = import_emulator(&url, dir.path(), &["--rate", "20"])
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // The first run holds the lock once it sends.
+    wait_for("a create", Duration::from_secs(30), || creates(&url) >= 1);
     let second = run(
         &mut import_emulator(&url, dir.path(), &["--rate", "50"]),
         Duration::from_secs(30),
@@ -533,7 +549,7 @@ fn a_damaged_journal_stops_the_resume_and_says_what_to_do() {
     let child = import_emulator(&url, dir.path(), &["--rate", "40"])
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(900));
+    wait_for("5 creates", Duration::from_secs(30), || creates(&url) >= 5);
     unsafe_kill(child.id(), "KILL");
     let _ = finish(child, Duration::from_secs(30));
     let jpath = dir.path().join("sources.results.csv.journal");
@@ -574,7 +590,7 @@ fn resuming_a_changed_input_stops_before_any_request() {
     let child = import_emulator(&url, dir.path(), &["--rate", "20"])
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    wait_for("3 creates", Duration::from_secs(30), || creates(&url) >= 3);
     unsafe_kill(child.id(), "KILL");
     let _ = finish(child, Duration::from_secs(30));
     // A row inserted at the top shifts every row.

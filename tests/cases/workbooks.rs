@@ -8,10 +8,11 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ivvy-import");
+use crate::support::binary;
+
 /// The longest any run here may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -102,7 +103,7 @@ fn wait(mut child: Child) -> (i32, String, i64) {
 fn validate(input: &Path, args: &[&str]) -> Ran {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("results.csv");
-    let child = Command::new(BIN)
+    let child = binary()
         .arg("validate")
         .arg(input)
         .arg("-o")
@@ -344,7 +345,7 @@ impl Drop for SandboxProcess {
 }
 
 fn start_sandbox() -> SandboxProcess {
-    let mut child = Command::new(BIN)
+    let mut child = binary()
         .args(["sandbox", "--port", "0", "--key", "k", "--secret", "s"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -392,7 +393,7 @@ fn sandbox_state(url: &str) -> serde_json::Value {
 fn costs_from_number_cells_are_sent_as_excel_shows_them() {
     let sandbox = start_sandbox();
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = Command::new(BIN)
+    let child = binary()
         .arg("import")
         .arg(fixture("wb_numbers.xlsx"))
         .arg("-o")

@@ -12,25 +12,41 @@
 //!
 //! A case owns a fresh directory; its inputs are written or copied there and the binary runs
 //! with that directory as its working directory, so paths in its output are the inputs' plain
-//! names. The environment is cleared of `IVVY_*` and progress is forced to plain lines. Every
-//! child process is killed, and the test fails, if it runs longer than the case's timeout.
+//! names. The environment is cleared of `IVVY_*`, the XDG folders (state, runtime, config)
+//! are the case's own, and progress is forced to plain lines. Every child process is killed,
+//! and the test fails, if it runs longer than the case's timeout.
+//!
+//! A test that drives the process itself starts from [`binary`] or [`binary_in`] (the same
+//! environment), bounds its waits with [`finish`], and waits on something observable (the
+//! emulator's counters) before a signal or a kill, with [`wait_for`]: never a fixed sleep.
 
 #![allow(dead_code)]
 
 mod emulator;
 mod outcome;
+mod process;
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub(crate) use emulator::Emulator;
 pub(crate) use outcome::{Line, Outcome, parse_results};
+pub(crate) use process::{Running, binary, binary_in, finish, wait_for};
+
+use process::xdg_in;
 
 /// How long a child process may run before it is killed and the test fails.
 const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The XDG folders every case points at a folder of its own (hidden, so they are never
+/// taken for inputs or outputs).
+pub(crate) const XDG_DIRS: [(&str, &str); 3] = [
+    ("XDG_STATE_HOME", ".xdg/state"),
+    ("XDG_RUNTIME_DIR", ".xdg/runtime"),
+    ("XDG_CONFIG_HOME", ".xdg/config"),
+];
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -247,9 +263,7 @@ impl Case {
     /// itself; it must bound its own waits.
     pub(crate) fn command(&self, extra: &[OsString]) -> Command {
         let mut c = binary();
-        c.current_dir(self.dir.path())
-            .env("XDG_RUNTIME_DIR", self.xdg.path().join("run"))
-            .env("XDG_STATE_HOME", self.xdg.path().join("state"));
+        c.current_dir(self.dir.path());
         let sub = self.subcommand();
         c.arg(sub);
         if matches!(sub, "import" | "validate" | "plan" | "apply") {
@@ -272,6 +286,8 @@ impl Case {
                     .env("IVVY_API_SECRET", secret);
             }
         }
+        // Per-user state (ledger, locks, config) lives in the case's own folders.
+        xdg_in(&mut c, self.xdg.path());
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -314,6 +330,11 @@ impl Case {
         self.dir.path()
     }
 
+    /// The folder holding the case's XDG folders (state, runtime, config).
+    pub(crate) fn xdg_dir(&self) -> &Path {
+        self.xdg.path()
+    }
+
     /// A path in the case's directory.
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
@@ -348,120 +369,5 @@ impl Case {
 
     pub(crate) fn log(&self) -> ivvy_import::sandbox::Log {
         self.emu().log()
-    }
-}
-
-/// A started child process.
-pub(crate) struct Running {
-    child: Child,
-    started: Instant,
-    timeout: Duration,
-    results: PathBuf,
-}
-
-impl Running {
-    /// How long since it started.
-    pub(crate) fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    /// Sends a signal (`INT`, `TERM`) as a user's terminal or a service manager would.
-    pub(crate) fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs")
-            .success();
-        assert!(ok, "kill -{name} {}", self.child.id());
-    }
-
-    /// Kills it at once (SIGKILL), as a crash or `kill -9` would.
-    pub(crate) fn kill(&mut self) {
-        let _ = self.child.kill();
-    }
-
-    /// Waits for the end, within the timeout; kills it and fails the test past that.
-    #[track_caller]
-    pub(crate) fn wait(mut self) -> Outcome {
-        let output = finish_within(&mut self.child, self.started, self.timeout);
-        Outcome::new(&output, &self.results)
-    }
-}
-
-/// The binary, with no `IVVY_*` variables of the caller's and plain progress lines; stdin
-/// is empty. Every test that runs the binary by hand starts from this.
-pub(crate) fn binary() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("IVVY_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
-    // Per-user state (the ledger) of a run started here is its own, never the user's.
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    c.env(
-        "XDG_STATE_HOME",
-        std::env::temp_dir().join(format!("ivvy-import-test-state-{}-{n}", std::process::id())),
-    );
-    c
-}
-
-/// Waits for a child at most `limit`, then kills it and fails the test.
-#[track_caller]
-pub(crate) fn finish(mut child: Child, limit: Duration) -> std::process::Output {
-    finish_within(&mut child, Instant::now(), limit)
-}
-
-/// Waits for a child until `limit` after `started`, reading its piped output meanwhile (so a
-/// full pipe never stalls it); past that it is killed and the test fails with its stderr.
-#[track_caller]
-fn finish_within(child: &mut Child, started: Instant, limit: Duration) -> std::process::Output {
-    fn drain(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut b);
-            }
-            b
-        })
-    }
-    let out = drain(child.stdout.take());
-    let err = drain(child.stderr.take());
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break Some(status);
-        }
-        if started.elapsed() >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    let Some(status) = status else {
-        panic!(
-            "still running after {limit:?}: killed\nstderr:\n{}",
-            String::from_utf8_lossy(&stderr)
-        );
-    };
-    std::process::Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // A test that fails part-way leaves no process behind.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }

@@ -196,6 +196,20 @@ impl WorkbookSource {
         Ok((source, tables, notes))
     }
 
+    /// About how many rows follow the header, for progress: the last row of the area an XLSX
+    /// or XLSB sheet declares (None for other formats, or a sheet that declares none).
+    fn rows_hint(&mut self, sheet: &str, header_row: u32) -> Option<u64> {
+        let last = match &mut self.book {
+            Sheets::Xlsx(x) => x.worksheet_cells_reader(sheet).ok()?.dimensions().end.0,
+            Sheets::Xlsb(x) => x.worksheet_cells_reader(sheet).ok()?.dimensions().end.0,
+            _ => return None,
+        };
+        // `end` is 0-based; the header row 1-based. A sheet holds at most 1,048,576 rows: a
+        // file that declares more is not believed.
+        let rows = (u64::from(last) + 1).min(1 << 20);
+        (rows > u64::from(header_row)).then(|| rows - u64::from(header_row))
+    }
+
     /// A sheet's table from its header: the header widened to the sheet's width (cells right
     /// of its last cell are kept, under generated headers), and its merged ranges noted.
     fn table(
@@ -215,10 +229,10 @@ impl WorkbookSource {
             notes.push(format!("{}: {note}", place(&self.path, Some(&name))));
         }
         Table {
+            rows_hint: self.rows_hint(&name, header_row),
             sheet: Some(name),
             header_row,
             headers,
-            rows_hint: None,
         }
     }
 

@@ -104,12 +104,6 @@ pub(crate) struct Journal {
     file: Mutex<(File, u32)>,
 }
 
-pub(crate) fn path_for(results: &Path) -> PathBuf {
-    let mut name = results.file_name().unwrap_or_default().to_os_string();
-    name.push(".journal");
-    results.with_file_name(name)
-}
-
 impl Recovered {
     fn apply(&mut self, entry: Entry) {
         match entry {
