@@ -13,13 +13,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{
-    Color, Format, FormatBorder, IgnoreError, Note, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::{Color, Format, FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError};
 
 use crate::outcome::RESULT_COLUMNS;
 use crate::results::line::Line;
-use crate::results::tally::{ProblemCount, Tally};
+use crate::results::tally::Tally;
 
 /// Data rows a worksheet holds below its header.
 const MAX_DATA_ROWS: u64 = 1_048_575;
@@ -297,12 +295,6 @@ enum Cell<'a> {
     Text(&'a str),
 }
 
-/// The files a workbook is about.
-struct Files<'a> {
-    input: &'a Path,
-    results_csv: &'a Path,
-}
-
 /// The Results sheet's header row; the columns' widths so far.
 fn write_header(sheet: &mut Worksheet, headers: &[&str]) -> Result<Vec<usize>, XlsxError> {
     let header_format = Format::new()
@@ -356,146 +348,11 @@ fn finish_results(
     Ok(())
 }
 
-fn write_summary(
-    sheet: &mut Worksheet,
-    files: &Files<'_>,
-    summary: &XlsxSummary,
-    problems: &[ProblemCount],
-) -> Result<(), XlsxError> {
-    sheet.set_name("Summary")?;
-    let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xF3F5F7))
-        .set_border_bottom(FormatBorder::Thin);
-    let muted = Format::new().set_font_color(Color::RGB(0x57606A));
-    let name = files.input.file_name().map_or_else(
-        || files.input.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    sheet.write_string_with_format(0, 0, fit(&format!("Results of {name}")), &title)?;
-    let where_from = format!(
-        "input: {}; results CSV: {}",
-        files.input.display(),
-        files.results_csv.display()
-    );
-    sheet.write_string_with_format(1, 0, fit(&where_from), &muted)?;
-    sheet.write_string(3, 0, "Rows")?;
-    sheet.write_number(3, 1, summary.rows as f64)?;
+mod cells;
+mod summary;
 
-    let mut r = 5;
-    sheet.write_string_with_format(r, 0, "Status", &head)?;
-    sheet.write_string_with_format(r, 1, "Rows", &head)?;
-    for (status, n) in &summary.by_status {
-        r += 1;
-        sheet.write_string(r, 0, fit(status))?;
-        sheet.write_number(r, 1, *n as f64)?;
-    }
-
-    r += 2;
-    sheet.write_string_with_format(r, 0, "Problem", &head)?;
-    sheet.write_string_with_format(r, 1, "Rows", &head)?;
-    sheet.write_string_with_format(r, 2, "First seen as", &head)?;
-    sheet.write_string_with_format(r, 3, "What to do next", &head)?;
-    if problems.is_empty() {
-        r += 1;
-        sheet.write_string_with_format(r, 0, "No problems.", &muted)?;
-    }
-    let mut label_width = 20;
-    let mut first_width = 20;
-    for p in problems {
-        r += 1;
-        sheet.write_string(r, 0, fit(p.label.as_str()))?;
-        sheet.write_number(r, 1, p.rows as f64)?;
-        sheet.write_string(r, 2, fit(&p.first))?;
-        sheet.write_string(r, 3, p.remedy.plain())?;
-        label_width = label_width.max(text_width(p.label.as_str()));
-        first_width = first_width.max(text_width(&p.first));
-    }
-    if summary.notes < summary.marked_cells {
-        r += 2;
-        sheet.write_string_with_format(
-            r,
-            0,
-            format!(
-                "Notes are on the first {} marked cells; the error column holds every problem.",
-                summary.notes
-            ),
-            &muted,
-        )?;
-    }
-    sheet.set_column_width(0, column_width(label_width, 70))?;
-    sheet.set_column_width(1, 10)?;
-    sheet.set_column_width(2, column_width(first_width, 90))?;
-    sheet.set_column_width(3, 60)?;
-    Ok(())
-}
-
-/// A note sized to its text.
-fn note(text: &str) -> Note {
-    const CHARS_PER_LINE: usize = 48;
-    let lines: usize = text
-        .lines()
-        .map(|l| l.chars().count().div_ceil(CHARS_PER_LINE).max(1))
-        .sum();
-    let height = (16 * lines + 14).min(400);
-    Note::new(fit_note(text))
-        .add_author_prefix(false)
-        .set_author("ivvy-import")
-        .set_width(320)
-        .set_height(u32::try_from(height).unwrap_or(400))
-}
-
-/// A whole number in a numeric column, when it is exactly representable.
-fn whole_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t.len() > 15 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // At most 15 digits: exact in an f64.
-    t.parse::<u64>().ok().map(|n| n as f64)
-}
-
-/// A column index as the worksheet's type; callers have checked it against MAX_COLUMNS.
-fn col(c: usize) -> u16 {
-    u16::try_from(c).unwrap_or(u16::MAX)
-}
-
-fn number_width(n: f64) -> usize {
-    format!("{n}").len()
-}
-
-fn text_width(s: &str) -> usize {
-    s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
-}
-
-fn column_width(chars: usize, cap: usize) -> f64 {
-    (chars.clamp(8, cap) + 1) as f64
-}
-
-/// Text cut to what a cell holds.
-fn fit(s: &str) -> Cow<'_, str> {
-    cut(s, MAX_CELL_TEXT)
-}
-
-/// A note's text also carries a prefix of up to 54 units.
-fn fit_note(s: &str) -> Cow<'_, str> {
-    cut(s, MAX_CELL_TEXT - 54)
-}
-
-fn cut(s: &str, max_utf16: usize) -> Cow<'_, str> {
-    if s.len() <= max_utf16 || s.encode_utf16().count() <= max_utf16 {
-        return Cow::Borrowed(s);
-    }
-    let mut units = 0;
-    for (i, c) in s.char_indices() {
-        units += c.len_utf16();
-        if units > max_utf16 - 1 {
-            return Cow::Owned(format!("{}…", &s[..i]));
-        }
-    }
-    Cow::Borrowed(s)
-}
+use cells::{col, column_width, fit, note, number_width, text_width, whole_number};
+use summary::{Files, write_summary};
 
 #[cfg(test)]
 mod tests;
