@@ -46,27 +46,37 @@ impl Value<'_> {
 pub(crate) fn quote(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
-    // Most texts are plain ASCII with nothing to escape: copied whole.
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+    // Runs of characters that need no escape are copied whole; only `"`, `\\`, C0 controls,
+    // DEL and C1 controls (U+0080–U+009F, `0xC2 0x80..=0x9F` in UTF-8) are escaped.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let width = match b {
+            b'"' | b'\\' | 0x00..=0x1f | 0x7f => 1,
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => 2,
+            _ => {
+                i += 1;
+                continue;
             }
-            c => out.push(c),
+        };
+        out.push_str(&s[run..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let c = s[i..i + width].chars().next().map_or(0, u32::from);
+                let _ = write!(out, "\\u{c:04x}");
+            }
         }
+        i += width;
+        run = i;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -171,6 +181,35 @@ mod tests {
             apply_to: Some(ApplyTo::Lead),
         });
         assert_eq!(sent(&s), r#"name="Won"; applyTo=2"#);
+    }
+
+    /// The rule [`quote`] follows, one character at a time.
+    fn quote_by_chars(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoting_copies_runs_as_the_character_rule_would(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\"\\\\é–])*") {
+            let mut got = String::new();
+            quote(&s, &mut got);
+            proptest::prop_assert_eq!(got, quote_by_chars(&s));
+        }
     }
 
     #[test]
