@@ -12,6 +12,7 @@ pub(crate) use open::{How, open_output, register_inputs};
 
 use crate::config::Config;
 use crate::error::FatalError;
+use crate::outcome::Status;
 use crate::results::journal::{self, read_done};
 
 /// A file's identity: device and inode where the platform has them, else its canonical path.
@@ -113,11 +114,44 @@ pub(crate) fn lock_output(results: &Path) -> Result<Held, FatalError> {
     })
 }
 
+/// Whether `results` may hold a done status: false only when the file exists and none of the
+/// done statuses' words occurs anywhere in it. A dry run's or a plan's results (hundreds of
+/// megabytes for a large file) are told apart with a byte search, without parsing each line.
+fn may_hold_outcomes(results: &Path) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(results) else {
+        return false;
+    };
+    let words: Vec<&str> = Status::ALL
+        .into_iter()
+        .filter(|s| s.is_done())
+        .map(Status::as_str)
+        .collect();
+    let finders: Vec<_> = words.iter().map(memchr::memmem::Finder::new).collect();
+    let keep = words.iter().map(|w| w.len()).max().unwrap_or(0);
+    let mut buf = vec![0u8; 1 << 20];
+    // The last bytes of each chunk start the next, so a word across the seam is found.
+    let mut carried = 0;
+    loop {
+        let n = match file.read(&mut buf[carried..]) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(_) => return true,
+        };
+        let filled = carried + n;
+        if finders.iter().any(|f| f.find(&buf[..filled]).is_some()) {
+            return true;
+        }
+        carried = keep.min(filled);
+        buf.copy_within(filled - carried..filled, 0);
+    }
+}
+
 /// Refuses to replace a results file that holds outcomes of an earlier live run, or whose
 /// journal holds creates sent with no known outcome.
 pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
     let jpath = crate::results::paths::Paths::of(results).journal;
-    let outcomes = if results.exists() {
+    let outcomes = if may_hold_outcomes(results) {
         read_done(results).map(|d| d.len()).unwrap_or(0)
     } else {
         0
@@ -142,4 +176,27 @@ pub(crate) fn refuse_to_overwrite(results: &Path) -> Result<(), FatalError> {
     Err(FatalError::Resume(format!(
         "{what}: --resume to finish that run, --overwrite to replace the file, or -o elsewhere"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_hold_outcomes;
+
+    #[test]
+    fn a_done_word_is_found_anywhere_even_across_a_chunk_seam() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let filler = "2,,source,valid,,,,,\n".repeat(60_000);
+        std::fs::write(&path, &filler).unwrap();
+        assert!(!may_hold_outcomes(&path), "a dry run's results hold none");
+        assert!(!may_hold_outcomes(&dir.path().join("missing.csv")));
+        // Put "unchanged" across the 1 MiB seam, at every offset around it.
+        for shift in 0..10 {
+            let mut text = filler.clone().into_bytes();
+            text.truncate((1 << 20) - shift);
+            text.extend_from_slice(b"unchanged,\n");
+            std::fs::write(&path, &text).unwrap();
+            assert!(may_hold_outcomes(&path), "shift {shift}");
+        }
+    }
 }
