@@ -262,12 +262,18 @@ fn the_report_names_the_mapping_file_and_the_workbook_its_input() {
     assert_eq!(summary[0][0], Data::String("Results of leads.csv".into()));
     let results = workbook_text(&case, "Results");
     assert_eq!(
-        results[1][9],
+        results[1][11],
         Data::Float(1.0),
         "a cost is a number: {:?}",
         results[1]
     );
-    assert_eq!(results[1][8], Data::String("A".into()), "a name stays text");
+    assert_eq!(results[1][10], Data::String("A".into()), "a name stays text");
+    assert_eq!(
+        results[1][9],
+        Data::String("name=\"A\"; cost=1".into()),
+        "the values the row would send, as the CSV has them"
+    );
+    assert_eq!(results[0][8], Data::String("changes".into()));
 }
 
 #[test]
