@@ -1,12 +1,14 @@
 //! A one-page HTML report of a run, gathered from its finished rows as they are written (the
 //! report is one of the collector's sinks): when and against what the run ran, rows by status
 //! (a table and an inline SVG bar chart), rows by problem with what to do next, the first rows
-//! of each problem, and the run's parameters and timings.
+//! of each problem, what update rows change (by status, then by field), and the run's
+//! parameters and timings.
 //!
 //! The page stands alone: no script, no external stylesheet, image or font, only an inline
 //! `<style>`; it is also well-formed XML, so it can be checked strictly. Everything from a file
 //! or a parameter is escaped.
 
+mod changes;
 mod collect;
 mod page;
 

@@ -4,6 +4,9 @@
 //! marked on the cell it is about (a light red fill and the problem as a note; the name cell
 //! for a duplicate, the `error` cell for an API refusal).
 //!
+//! After `error` come the CSV's `changes` (what an update changes) and `sent` (the values the
+//! row sends), as text; the plan's `checksum` is the CSV's alone.
+//!
 //! The Results sheet keeps the CSV's header as its first row, so the workbook can be fixed and
 //! fed straight back in like the CSV. Numbers are number cells (`row`, `id`, the error codes,
 //! and a valid row's cost, as the API would get it); every other cell stays text as the user
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError};
 
-use crate::outcome::RESULT_COLUMNS;
+use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS};
 use crate::results::line::Line;
 use crate::results::tally::Tally;
 
@@ -36,8 +39,10 @@ const PROBLEM_FILL: u32 = 0xFFC7CE;
 const KIND_COL: usize = 2;
 const ID_COL: usize = 4;
 const ERROR_COL: usize = 7;
+/// The tool's columns the sheet carries after [`RESULT_COLUMNS`]: `changes` and `sent`.
+const SHOWN_TOOL_COLUMNS: usize = 2;
 /// The first echoed column.
-const ECHO_COL: usize = RESULT_COLUMNS.len();
+const ECHO_COL: usize = RESULT_COLUMNS.len() + SHOWN_TOOL_COLUMNS;
 
 /// What the workbook holds, for the caller to print.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,6 +127,7 @@ impl Book {
         sheet.set_name("Results").map_err(write_error)?;
         let headers: Vec<&str> = RESULT_COLUMNS
             .iter()
+            .chain(&TOOL_COLUMNS[..SHOWN_TOOL_COLUMNS])
             .copied()
             .chain(echo.iter().map(String::as_str))
             .collect();
@@ -214,6 +220,8 @@ impl Book {
             code(v.error_code).map_or(Cell::Text(""), Cell::Number),
             code(v.specific_code).map_or(Cell::Text(""), Cell::Number),
             Cell::Text(&v.error),
+            Cell::Text(&v.changes),
+            Cell::Text(line.sent),
         ];
         let echo = line
             .echo

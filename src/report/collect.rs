@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use super::changes::Changes;
 use super::{EXAMPLES_PER_PROBLEM, MAX_PROBLEMS_WITH_EXAMPLES};
 use crate::outcome::{ProblemLabel, Status};
 use crate::results::line::Line;
@@ -41,6 +42,8 @@ pub(crate) struct Collected {
     /// The echoed columns of every file, in first-seen order.
     pub(super) columns: Vec<String>,
     pub(super) examples: HashMap<ProblemLabel, Vec<Example>>,
+    /// What update rows change, by status and field.
+    pub(super) changes: Changes,
     /// Per file, the headers of its echoed columns.
     headers: Vec<Vec<String>>,
 }
@@ -74,6 +77,7 @@ impl Collected {
         let file = &mut self.files[index];
         file.tally.add(line.verdict, line.problems);
         self.total.add(line.verdict, line.problems);
+        self.changes.row(index, line);
         let headers = &self.headers[index];
         for (i, p) in line.problems.iter().enumerate() {
             if line.problems[..i].iter().any(|q| q.label == p.label) {

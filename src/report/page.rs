@@ -15,6 +15,7 @@ body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: 
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
 h3 { font-size: 1.05em; margin-top: 1.5em; }
+h4 { font-size: 1em; margin: 1em 0 0.2em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.25em 0.6em; text-align: left;
   vertical-align: top; }
@@ -88,6 +89,7 @@ impl Page {
         self.files(seen);
         self.statuses(seen);
         self.problems(seen);
+        self.changes(seen);
         self.pairs("parameters", "Parameters", "Parameter", &report.params);
         self.pairs("timings", "Timings", "Step", &report.timings);
         self.raw("</body>\n</html>\n");
@@ -357,6 +359,8 @@ impl Page {
         self.raw("</tbody>\n</table>\n</section>\n");
     }
 }
+
+mod changes;
 
 fn percent(n: u64, total: u64) -> String {
     if total == 0 {

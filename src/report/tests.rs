@@ -1,5 +1,6 @@
 use super::*;
 
+mod changes;
 mod fixtures;
 mod page_xml;
 

@@ -274,6 +274,7 @@ impl Collector<'_> {
             problems: o.problems,
             echo: echo.collect(),
             cost: cost_of(plan, item),
+            sent: self.writer.last_sent(),
         };
         if let Some(report) = self.report.as_deref_mut() {
             report.row(&line);

@@ -22,4 +22,6 @@ pub(crate) struct Line<'a> {
     pub echo: Vec<&'a str>,
     /// The echoed column holding the row's cost and its amount, when the row is valid.
     pub cost: Option<(usize, f64)>,
+    /// The `sent` column: the values the row sends (or would send), as the results file has them.
+    pub sent: &'a str,
 }

@@ -141,6 +141,11 @@ impl ResultsWriter {
         self.end_line()
     }
 
+    /// The `sent` text of the line written last.
+    pub(crate) fn last_sent(&self) -> &str {
+        &self.sent
+    }
+
     /// Pushes what is written to the file, so a crash leaves only whole, true lines.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

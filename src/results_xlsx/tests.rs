@@ -6,7 +6,8 @@ use std::fs;
 use crate::kind::Kind;
 use crate::outcome::{ProblemLabel, Remedy, RowProblem, Status, Verdict};
 
-const HEADER: &str = "row,sheet,kind,status,id,error_code,specific_code,error,Name,Cost (AUD),Code";
+const HEADER: &str =
+    "row,sheet,kind,status,id,error_code,specific_code,error,changes,sent,Name,Cost (AUD),Code";
 
 /// One finished row, owned.
 struct Row {
@@ -15,6 +16,7 @@ struct Row {
     problems: Vec<RowProblem>,
     echo: [&'static str; 3],
     cost: Option<(usize, f64)>,
+    sent: &'static str,
 }
 
 fn cell_problem(column: &str, words: &str, text: &str, remedy: Remedy) -> RowProblem {
@@ -38,6 +40,7 @@ fn invalid(row: u32, problems: Vec<RowProblem>, echo: [&'static str; 3]) -> Row 
         problems,
         echo,
         cost: None,
+        sent: "",
     }
 }
 
@@ -53,6 +56,7 @@ fn rows() -> Vec<Row> {
     );
     failed.error_code = Some(400);
     failed.specific_code = Some(24325);
+    failed.changes = "cost: 150 → 1; description: \"Old\" → \"New\"".into();
     let refused = RowProblem::whole("lead source does not exist (400/24325)".into(), &failed);
     vec![
         Row {
@@ -61,6 +65,7 @@ fn rows() -> Vec<Row> {
             problems: vec![],
             echo: ["Website", "10", "007"],
             cost: Some((1, 10.0)),
+            sent: "name=\"Website\"; cost=10",
         },
         invalid(
             3,
@@ -96,6 +101,7 @@ fn rows() -> Vec<Row> {
             problems: vec![refused],
             echo: ["Taken", "1", "10"],
             cost: Some((1, 1.0)),
+            sent: "name=\"Taken\"; cost=1",
         },
         Row {
             row: 6,
@@ -103,6 +109,7 @@ fn rows() -> Vec<Row> {
             problems: vec![],
             echo: ["Later", "2", "11"],
             cost: Some((1, 2.0)),
+            sent: "",
         },
         invalid(
             7,
@@ -141,6 +148,7 @@ fn convert(dir: &Path) -> (PathBuf, XlsxSummary) {
             problems: &r.problems,
             echo: r.echo.to_vec(),
             cost: r.cost,
+            sent: r.sent,
         })
         .unwrap();
     }
@@ -213,20 +221,29 @@ fn results_sheet_has_the_csv_columns_and_values() {
             Data::Empty,
             Data::Empty,
             Data::Empty,
+            Data::Empty,
+            s("name=\"Website\"; cost=10"),
             s("Website"),
             Data::Float(10.0),
             s("007"),
         ],
         "a valid row's cost is a number; other cells stay text as written"
     );
-    assert_eq!(rows[2][9], s("7,5"), "an invalid cost stays as written");
+    assert_eq!(rows[2][11], s("7,5"), "an invalid cost stays as written");
     assert_eq!(rows[4][5], Data::Float(400.0));
     assert_eq!(rows[4][6], Data::Float(24325.0));
     assert_eq!(
         rows[4][7],
         s("lead source does not exist (400/24325): The name is in use")
     );
-    assert_eq!(rows[3][8], Data::Empty);
+    assert_eq!(rows[3][10], Data::Empty);
+    assert_eq!(
+        rows[4][8],
+        s("cost: 150 → 1; description: \"Old\" → \"New\""),
+        "changes are the CSV's text"
+    );
+    assert_eq!(rows[4][9], s("name=\"Taken\"; cost=1"));
+    assert_eq!(rows[2][8], Data::Empty, "no changes: an empty cell");
 }
 
 #[test]
@@ -280,13 +297,13 @@ fn summary_sheet_counts_rows_by_status_and_problem() {
 fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let (out, summary) = convert(dir.path());
-    // Row 3: the cost (J3); row 4: name (I4) and cost (J4); row 5: the API error (H5); row
-    // 7: the duplicate name (I7).
+    // Row 3: the cost (L3); row 4: name (K4) and cost (L4); row 5: the API error (H5); row
+    // 7: the duplicate name (K7).
     assert_eq!(summary.marked_cells, 5);
     assert_eq!(summary.notes, 5);
     let notes = comments(&zipped(&out, "xl/comments1.xml"));
     let refs: Vec<&str> = notes.iter().map(|(r, _)| r.as_str()).collect();
-    assert_eq!(refs, ["J3", "I4", "J4", "H5", "I7"]);
+    assert_eq!(refs, ["L3", "K4", "L4", "H5", "K7"]);
     assert!(
         notes[0].1.starts_with("Cost (AUD): \"7,5\" is ambiguous"),
         "{notes:?}"
@@ -329,10 +346,10 @@ fn problem_cells_are_filled_and_carry_the_problem_as_a_note() {
             .unwrap()
             .contains("FFFFC7CE")
     };
-    for cell in ["J3", "I4", "J4", "H5", "I7"] {
+    for cell in ["L3", "K4", "L4", "H5", "K7"] {
         assert!(filled(cell), "{cell} is not filled");
     }
-    for cell in ["J2", "I3", "H3", "I5", "H7"] {
+    for cell in ["L2", "K3", "H3", "K5", "H7", "I5"] {
         assert!(!filled(cell), "{cell} is filled");
     }
 }
@@ -342,7 +359,7 @@ fn header_is_frozen_and_filtered() {
     let dir = tempfile::tempdir().unwrap();
     let (out, _) = convert(dir.path());
     let sheet = zipped(&out, "xl/worksheets/sheet2.xml");
-    assert!(sheet.contains("<autoFilter ref=\"A1:K7\""), "{sheet}");
+    assert!(sheet.contains("<autoFilter ref=\"A1:M7\""), "{sheet}");
     assert!(sheet.contains("state=\"frozen\""));
     assert!(sheet.contains("topLeftCell=\"A2\""));
     assert!(sheet.contains("<col "), "column widths are set");
@@ -362,7 +379,13 @@ fn workbook_reads_back_as_a_results_file() {
         .map(ToString::to_string)
         .collect();
     assert_eq!(first[..8], crate::outcome::RESULT_COLUMNS);
-    assert_eq!(first[8..], ["Name", "Cost (AUD)", "Code"]);
+    assert_eq!(first[8..10], ["changes", "sent"]);
+    assert_eq!(first[10..], ["Name", "Cost (AUD)", "Code"]);
+    assert_eq!(
+        crate::outcome::own_columns(&first),
+        10,
+        "read back: the tool's columns"
+    );
 }
 
 #[test]
@@ -391,7 +414,7 @@ fn too_many_columns_are_refused() {
     )
     .err()
     .unwrap();
-    assert!(matches!(err, Error::TooManyColumns { columns, .. } if columns == MAX_COLUMNS + 8));
+    assert!(matches!(err, Error::TooManyColumns { columns, .. } if columns == MAX_COLUMNS + 10));
     assert!(!out.exists());
 }
 

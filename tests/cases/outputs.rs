@@ -262,12 +262,22 @@ fn the_report_names_the_mapping_file_and_the_workbook_its_input() {
     assert_eq!(summary[0][0], Data::String("Results of leads.csv".into()));
     let results = workbook_text(&case, "Results");
     assert_eq!(
-        results[1][9],
+        results[1][11],
         Data::Float(1.0),
         "a cost is a number: {:?}",
         results[1]
     );
-    assert_eq!(results[1][8], Data::String("A".into()), "a name stays text");
+    assert_eq!(
+        results[1][10],
+        Data::String("A".into()),
+        "a name stays text"
+    );
+    assert_eq!(
+        results[1][9],
+        Data::String("name=\"A\"; cost=1".into()),
+        "the values the row would send, as the CSV has them"
+    );
+    assert_eq!(results[0][8], Data::String("changes".into()));
 }
 
 #[test]
@@ -338,5 +348,39 @@ fn the_summary_lists_a_failed_rows_problem_before_bigger_groups_of_invalid_rows(
         Some("1 × invalid lead source data (400/24328)"),
         "{}",
         o.stderr
+    );
+}
+
+#[test]
+fn a_plan_report_lists_what_updates_change_by_field() {
+    let case = Case::new()
+        .emulator("")
+        .input("week.csv", "name,cost\nA,150\nB <x>,150\nC,150\n");
+    case.run_with(["--rate", "1000"]).expect_code(0);
+    case.write("week.csv", "name,cost\nA,150\nB <x>,999\nC,998\n");
+    case.run_with([
+        "--rate",
+        "1000",
+        "--match-by-name",
+        "--no-ledger",
+        "--plan",
+        "-o",
+        "plan.csv",
+        "--report",
+        "plan.html",
+    ])
+    .expect_code(0)
+    .expect_status(2, "unchanged")
+    .expect_status(3, "update");
+    let html = std::fs::read_to_string(case.path("plan.html")).expect("the report");
+    let doc = page_xml::parse(&html);
+    let changes = doc.by_id("changes").expect("a Changes section");
+    let status = &changes.all("section")[0];
+    assert_eq!(status.attr("data-status"), Some("update"));
+    assert_eq!(status.all("table")[0].rows(), [["cost", "2"]]);
+    let rows = status.all("table")[1].rows();
+    assert_eq!(
+        rows,
+        [["3", "", "cost: 150 → 999"], ["4", "", "cost: 150 → 998"]]
     );
 }

@@ -14,6 +14,7 @@ pub(super) struct Row {
     pub verdict: Verdict,
     pub problems: Vec<RowProblem>,
     pub echo: Vec<String>,
+    pub sent: String,
 }
 
 impl Row {
@@ -24,6 +25,7 @@ impl Row {
             verdict: Verdict::new(status),
             problems: Vec::new(),
             echo: echo.iter().map(ToString::to_string).collect(),
+            sent: String::new(),
         }
     }
 
@@ -59,6 +61,7 @@ pub(super) fn feed(seen: &mut Collected, path: &str, echo: &[&str], rows: &[Row]
             problems: &r.problems,
             echo: r.echo.iter().map(String::as_str).collect(),
             cost: None,
+            sent: &r.sent,
         });
     }
 }
