@@ -24,6 +24,7 @@ use crate::results::journal::Recovered;
 use crate::summary::{Mode, Summary};
 
 mod apply;
+mod checks;
 mod clear;
 mod decide;
 mod file;
@@ -119,10 +120,10 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     };
     crate::guard::check_outputs(&config)?;
     if let Some(path) = &config.report {
-        check_report_folder(path)?;
+        checks::report_folder(path)?;
     }
     let _inputs = crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
-    let _locks = take_run_locks(&config, mode)?;
+    let _locks = checks::run_locks(&config, mode)?;
     let mut progress = Progress::new(config.quiet, mode);
     for note in &config.notes {
         progress.say(note);
@@ -144,7 +145,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
-    let _outputs = lock_outputs(&config)?;
+    let _outputs = checks::lock_outputs(&config)?;
     let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
         let files = config
             .jobs
@@ -186,47 +187,6 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     }
     finish_summary(&config, mode, &mut summary, report.as_ref())?;
     Ok(summary)
-}
-
-/// Every run's results files, locked for the run, before any request; one that holds live
-/// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
-fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::Held>, FatalError> {
-    let keep = config.overwrite || config.submit.as_ref().is_some_and(|s| s.resume);
-    let mut locks = Vec::new();
-    for job in &config.jobs {
-        locks.push(crate::guard::lock_output(&job.output)?);
-        if !keep {
-            crate::guard::refuse_to_overwrite(&job.output)?;
-        }
-    }
-    Ok(locks)
-}
-
-/// An import's locks, held for the whole run, before any request: one run per account and
-/// per input file on this machine.
-fn take_run_locks(config: &Config, mode: Mode) -> Result<Vec<crate::guard::Held>, FatalError> {
-    let mut held = Vec::new();
-    if mode != Mode::Import {
-        return Ok(held);
-    }
-    if let Some(SubmitConfig {
-        target:
-            crate::config::Target::Remote {
-                endpoint,
-                credentials,
-            },
-        ..
-    }) = &config.submit
-    {
-        held.extend(crate::guard::lock_account(
-            endpoint.base(),
-            &credentials.key,
-        )?);
-    }
-    for job in &config.jobs {
-        held.extend(crate::guard::lock_input(&job.input)?);
-    }
-    Ok(held)
 }
 
 /// What an earlier run left of each file, when resuming.
@@ -420,28 +380,6 @@ fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>
             ));
             None
         }
-    }
-}
-
-/// The report's folder must be there before any row is read or request made, so a long run
-/// does not end unable to write it.
-fn check_report_folder(path: &std::path::Path) -> Result<(), FatalError> {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(FatalError::Output {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(format!("--report: {} is not a folder", dir.display())),
-        }),
-        Err(e) => Err(FatalError::Output {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(
-                e.kind(),
-                format!("--report: the folder {} does not exist", dir.display()),
-            ),
-        }),
     }
 }
 
