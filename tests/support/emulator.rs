@@ -41,6 +41,11 @@ impl Emulator {
         (c.key.clone(), c.secret.expose().to_string())
     }
 
+    /// The emulator itself, e.g. to add a record as another user of the account would.
+    pub(crate) fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
     pub(crate) fn store(&self) -> Store {
         self.sandbox.store()
     }

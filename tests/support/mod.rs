@@ -243,8 +243,47 @@ impl Case {
         extra: I,
     ) -> Running {
         let extra: Vec<OsString> = extra.into_iter().map(|a| a.as_ref().to_owned()).collect();
-        let results = self.results_path(&extra);
-        let mut command = self.command(&extra);
+        let all: Vec<&OsString> = self.args.iter().chain(&extra).collect();
+        let results = self.results_path(&all, self.inputs.first().map(String::as_str));
+        self.start(self.command(&extra), results)
+    }
+
+    /// Runs the binary with `line` as its whole command line (the subcommand first, then
+    /// inputs and flags), in the case's directory with its environment and backend; the
+    /// case's own inputs, subcommand and arguments are not added. For a case whose runs
+    /// differ in subcommand or inputs.
+    #[track_caller]
+    pub(crate) fn exec<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, line: I) -> Outcome {
+        self.spawn_exec(line).wait()
+    }
+
+    /// [`Case::exec`], started and returned at once.
+    pub(crate) fn spawn_exec<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(
+        &self,
+        line: I,
+    ) -> Running {
+        let line: Vec<OsString> = line.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let all: Vec<&OsString> = line.iter().collect();
+        // The first input: the argument after the subcommand, when it is a file of the case.
+        let first = line
+            .get(1)
+            .and_then(|a| a.to_str())
+            .filter(|a| self.path(a).is_file());
+        let results = self.results_path(&all, first);
+        self.start(self.exec_command(&line), results)
+    }
+
+    /// The command [`Case::exec`] runs, for a test that drives the process itself; it must
+    /// bound its own waits.
+    pub(crate) fn exec_command(&self, line: &[OsString]) -> Command {
+        let mut c = binary();
+        c.current_dir(self.dir.path()).args(line);
+        let sub = line.first().and_then(|s| s.to_str()).unwrap_or_default();
+        self.environment(&mut c, sub);
+        c
+    }
+
+    fn start(&self, mut command: Command, results: PathBuf) -> Running {
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -270,6 +309,12 @@ impl Case {
             c.args(&self.inputs);
         }
         c.args(&self.args).args(extra);
+        self.environment(&mut c, sub);
+        c
+    }
+
+    /// The backend's flags and credentials, the case's XDG folders and its variables.
+    fn environment(&self, c: &mut Command, sub: &str) {
         match &self.backend {
             Backend::None => {}
             Backend::Sandbox(faults) => {
@@ -287,11 +332,10 @@ impl Case {
             }
         }
         // Per-user state (ledger, locks, config) lives in the case's own folders.
-        xdg_in(&mut c, self.xdg.path());
+        xdg_in(c, self.xdg.path());
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        c
     }
 
     fn subcommand(&self) -> &str {
@@ -303,14 +347,13 @@ impl Case {
     }
 
     /// Where the results of the first input go: `-o` (a file, or a directory), else beside it.
-    fn results_path(&self, extra: &[OsString]) -> PathBuf {
-        let all: Vec<&OsString> = self.args.iter().chain(extra).collect();
+    fn results_path(&self, all: &[&OsString], first: Option<&str>) -> PathBuf {
         let output = all
             .windows(2)
             .find(|w| w[0] == "-o" || w[0] == "--output")
             .map(|w| self.dir.path().join(w[1]));
         let beside = |dir: &Path| {
-            let first = self.inputs.first().map_or("input", String::as_str);
+            let first = first.unwrap_or("input");
             let stem = Path::new(first)
                 .file_stem()
                 .map_or("input".into(), |s| s.to_string_lossy().into_owned());

@@ -33,6 +33,11 @@ impl Running {
         assert!(ok, "kill -{name} {}", self.child.id());
     }
 
+    /// Whether it has ended (by itself or killed).
+    pub(crate) fn ended(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Kills it at once (SIGKILL), as a crash or `kill -9` would.
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
@@ -46,7 +51,8 @@ impl Running {
     }
 }
 
-/// The binary, with no `IVVY_*` variables of the caller's and plain progress lines; stdin
+/// The binary, with no `IVVY_*` variables of the caller's (nor `CI`) and plain progress
+/// lines; stdin
 /// is empty; its XDG folders (state, runtime, config) are a scratch folder of the test
 /// process, never the user's. Every test that runs the binary by hand starts from this, or
 /// from [`binary_in`].
@@ -57,6 +63,7 @@ pub(crate) fn binary() -> Command {
             c.env_remove(k);
         }
     }
+    c.env_remove("CI");
     c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
     xdg_in(&mut c, scratch());
     c
