@@ -1,6 +1,6 @@
 //! The tool in daily use: profiles, logs and the audit trail, packaging, progress when piped,
-//! the summary in words, and results files that Excel opens correctly. Each test runs the
-//! binary in a scratch folder with no IVVY_* variables from the caller's environment.
+//! the summary in words, and results files that Excel opens correctly. Each test is a `Case`
+//! (its own folder and XDG folders, no IVVY_* variables from the caller's environment).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,48 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{Case, binary_in, finish, wait_for};
+use crate::support::{Case, Outcome, finish, wait_for};
 
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn bin(dir: &Path) -> Command {
-    let mut c = binary_in(dir);
-    c.env_remove("CI");
-    c
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs a command to its end, killing it past the time limit.
-fn run(mut c: Command) -> Out {
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let o = finish(child, LIMIT);
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn args(mut c: Command, a: &[&str]) -> Command {
-    c.args(a);
-    c
-}
-
-/// The binary run in `dir` with these arguments.
-fn ivvy(dir: &Path, a: &[&str]) -> Out {
-    let mut c = bin(dir);
-    c.args(a);
-    run(c)
-}
 
 /// Writes the profile file `ivvy-import.toml` into `dir`.
 fn write_profile(dir: &Path, toml: impl AsRef<str>) {
@@ -81,8 +42,9 @@ struct Emulator {
 }
 
 impl Emulator {
-    fn start(dir: &Path, key: &str, secret: &str) -> Emulator {
-        let mut child = args(bin(dir), &["sandbox", "--key", key, "--secret", secret])
+    fn start(case: &Case, key: &str, secret: &str) -> Emulator {
+        let mut child = case
+            .exec_command(&["sandbox", "--key", key, "--secret", secret].map(Into::into))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -114,7 +76,7 @@ impl Drop for Emulator {
     }
 }
 
-fn json_summary(o: &Out) -> serde_json::Value {
+fn json_summary(o: &Outcome) -> serde_json::Value {
     serde_json::from_str(o.stdout.trim()).unwrap_or_else(|e| {
         panic!(
             "stdout is not one JSON object ({e}): {}\n{}",
@@ -127,78 +89,66 @@ fn json_summary(o: &Out) -> serde_json::Value {
 
 #[test]
 fn a_profile_in_the_working_directory_sets_flags_and_the_command_line_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 3);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 3);
     write_profile(
-        dir.path(),
+        case.dir(),
         "[profile.venue-a]\nsandbox = true\nrate = 2\nconcurrency = 1\n",
     );
-    let o = ivvy(
-        dir.path(),
-        &["plan", "s.csv", "--profile", "venue-a", "--json", "-q"],
-    );
+    let o = case.exec(&["plan", "s.csv", "--profile", "venue-a", "--json", "-q"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 2.0);
-    let o = ivvy(
-        dir.path(),
-        &[
-            "plan",
-            "s.csv",
-            "--profile",
-            "venue-a",
-            "--rate",
-            "3",
-            "--json",
-            "-q",
-            "-o",
-            "again.csv",
-        ],
-    );
+    let o = case.exec(&[
+        "plan",
+        "s.csv",
+        "--profile",
+        "venue-a",
+        "--rate",
+        "3",
+        "--json",
+        "-q",
+        "-o",
+        "again.csv",
+    ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 3.0);
 }
 
 #[test]
 fn the_default_profile_applies_without_profile_and_config_names_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 2);
-    let conf = dir.path().join("conf");
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 2);
+    let conf = case.dir().join("conf");
     std::fs::create_dir(&conf).unwrap();
     std::fs::write(
         conf.join("imports.toml"),
         "[profile.default]\nsandbox = true\nrate = 7\n",
     )
     .unwrap();
-    let o = ivvy(
-        dir.path(),
-        &[
-            "plan",
-            "s.csv",
-            "--config",
-            "conf/imports.toml",
-            "--json",
-            "-q",
-        ],
-    );
+    let o = case.exec(&[
+        "plan",
+        "s.csv",
+        "--config",
+        "conf/imports.toml",
+        "--json",
+        "-q",
+    ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 7.0);
 }
 
 #[test]
 fn an_output_pattern_names_each_results_file_by_input_and_date() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "a.csv", 2);
-    sources(dir.path(), "b.csv", 2);
+    let case = Case::new();
+    sources(case.dir(), "a.csv", 2);
+    sources(case.dir(), "b.csv", 2);
     write_profile(
-        dir.path(),
+        case.dir(),
         "[profile.nightly]\noutput = \"results/{stem}-{date}.csv\"\nkind = \"sources\"\n",
     );
-    let o = ivvy(
-        dir.path(),
-        &["validate", "a.csv", "b.csv", "--profile", "nightly"],
-    );
+    let o = case.exec(&["validate", "a.csv", "b.csv", "--profile", "nightly"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("results"))
+    let mut names: Vec<String> = std::fs::read_dir(case.dir().join("results"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -218,10 +168,10 @@ fn an_output_pattern_names_each_results_file_by_input_and_date() {
 
 #[test]
 fn an_unknown_profile_key_is_an_error_naming_the_closest_key() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 1);
-    write_profile(dir.path(), "[profile.a]\nconcurency = 2\n");
-    let o = ivvy(dir.path(), &["validate", "s.csv", "--profile", "a"]);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 1);
+    write_profile(case.dir(), "[profile.a]\nconcurency = 2\n");
+    let o = case.exec(&["validate", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("did you mean `concurrency`"),
@@ -232,11 +182,11 @@ fn an_unknown_profile_key_is_an_error_naming_the_closest_key() {
 
 #[test]
 fn a_secret_in_a_profile_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 1);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 1);
     for key in ["api_key", "api_secret", "secret", "password"] {
-        write_profile(dir.path(), format!("[profile.a]\n{key} = \"hunter2\"\n"));
-        let o = ivvy(dir.path(), &["validate", "s.csv", "--profile", "a"]);
+        write_profile(case.dir(), format!("[profile.a]\n{key} = \"hunter2\"\n"));
+        let o = case.exec(&["validate", "s.csv", "--profile", "a"]);
         assert_eq!(o.code, 2, "{key}: {}", o.stderr);
         assert!(o.stderr.contains("api_secret_env"), "{key}: {}", o.stderr);
         assert!(!o.stderr.contains("hunter2"), "{key}: {}", o.stderr);
@@ -245,26 +195,26 @@ fn a_secret_in_a_profile_is_refused() {
 
 #[test]
 fn a_missing_profile_exits_2_listing_the_profiles_in_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 1);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 1);
     write_profile(
-        dir.path(),
+        case.dir(),
         "[profile.venue-a]\nrate = 1\n[profile.venue-b]\nrate = 2\n",
     );
-    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "venue-c"]);
+    let o = case.exec(&["import", "s.csv", "--profile", "venue-c"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("venue-a, venue-b"), "{}", o.stderr);
 }
 
 #[test]
 fn a_bad_profile_value_is_blamed_on_the_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 1);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 1);
     write_profile(
-        dir.path(),
+        case.dir(),
         "[profile.a]\nsandbox = true\nconcurrency = 9999\n",
     );
-    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "a"]);
+    let o = case.exec(&["import", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("profile `a`") && o.stderr.contains("--concurrency"),
@@ -299,13 +249,13 @@ fn sha1_hex(bytes: &[u8]) -> String {
 
 #[test]
 fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret() {
-    let dir = tempfile::tempdir().unwrap();
+    let case = Case::new();
     let key = "venue-key-123";
     let secret = "s3cr3t-venue-a-5f1e";
-    let emu = Emulator::start(dir.path(), key, secret);
-    let input = sources(dir.path(), "s.csv", 4);
+    let emu = Emulator::start(&case, key, secret);
+    let input = sources(case.dir(), "s.csv", 4);
     write_profile(
-        dir.path(),
+        case.dir(),
         format!(
             "[profile.venue-a]\nbase_url = \"{}\"\nrate = 50\napi_key_env = \"VENUE_A_IVVY_KEY\"\napi_secret_env = \"VENUE_A_IVVY_SECRET\"\n",
             emu.url
@@ -313,13 +263,12 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     );
 
     // Without the variables the profile names, nothing runs.
-    let o = ivvy(dir.path(), &["import", "s.csv", "--profile", "venue-a"]);
+    let o = case.exec(&["import", "s.csv", "--profile", "venue-a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("VENUE_A_IVVY_KEY"), "{}", o.stderr);
 
-    let mut c = args(
-        bin(dir.path()),
-        &[
+    let o = case.exec_env(
+        [
             "import",
             "s.csv",
             "--profile",
@@ -327,13 +276,11 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
             "--log-file",
             "logs/audit.jsonl",
         ],
+        &[("VENUE_A_IVVY_KEY", key), ("VENUE_A_IVVY_SECRET", secret)],
     );
-    c.env("VENUE_A_IVVY_KEY", key)
-        .env("VENUE_A_IVVY_SECRET", secret);
-    let o = run(c);
     assert_eq!(o.code, 0, "{}", o.stderr);
 
-    let log = std::fs::read_to_string(dir.path().join("logs/audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(case.dir().join("logs/audit.jsonl")).unwrap();
     assert!(!log.contains(secret), "the secret is in the log");
     assert!(
         !log.contains("IWS "),
@@ -412,22 +359,19 @@ fn assert_flat(lines: &[serde_json::Value], log: &str) {
 
 #[test]
 fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = sources(dir.path(), "s.csv", 3);
-    let o = ivvy(
-        dir.path(),
-        &[
-            "import",
-            "s.csv",
-            "--sandbox",
-            "--rate",
-            "50",
-            "--log-file",
-            "run.jsonl",
-        ],
-    );
+    let case = Case::new();
+    let input = sources(case.dir(), "s.csv", 3);
+    let o = case.exec(&[
+        "import",
+        "s.csv",
+        "--sandbox",
+        "--rate",
+        "50",
+        "--log-file",
+        "run.jsonl",
+    ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let log = std::fs::read_to_string(dir.path().join("run.jsonl")).unwrap();
+    let log = std::fs::read_to_string(case.dir().join("run.jsonl")).unwrap();
     assert!(!log.contains("IWS "), "{log}");
     let digest = sha1_hex(&std::fs::read(&input).unwrap());
     for h in hex40(&log) {
@@ -447,43 +391,34 @@ fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
 
 #[test]
 fn verbosity_raises_what_stderr_shows() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 2);
-    let quiet = ivvy(
-        dir.path(),
-        &["import", "s.csv", "--sandbox", "--rate", "50"],
-    );
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 2);
+    let quiet = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("info:"), "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("debug:"), "{}", quiet.stderr);
-    let v = ivvy(
-        dir.path(),
-        &[
-            "import",
-            "s.csv",
-            "--sandbox",
-            "--rate",
-            "50",
-            "-v",
-            "-o",
-            "v.csv",
-        ],
-    );
+    let v = case.exec(&[
+        "import",
+        "s.csv",
+        "--sandbox",
+        "--rate",
+        "50",
+        "-v",
+        "-o",
+        "v.csv",
+    ]);
     assert!(v.stderr.contains("info: import starts"), "{}", v.stderr);
     assert!(!v.stderr.contains("debug:"), "{}", v.stderr);
-    let vv = ivvy(
-        dir.path(),
-        &[
-            "import",
-            "s.csv",
-            "--sandbox",
-            "--rate",
-            "50",
-            "-vv",
-            "-o",
-            "vv.csv",
-        ],
-    );
+    let vv = case.exec(&[
+        "import",
+        "s.csv",
+        "--sandbox",
+        "--rate",
+        "50",
+        "-vv",
+        "-o",
+        "vv.csv",
+    ]);
     assert!(
         vv.stderr
             .contains("debug: crm?action=addOrUpdateLeadSource: HTTP 200"),
@@ -496,18 +431,27 @@ fn verbosity_raises_what_stderr_shows() {
 
 #[test]
 fn the_bash_completion_script_is_valid_bash() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivvy(dir.path(), &["completions", "bash"]);
+    let case = Case::new();
+    let o = case.exec(&["completions", "bash"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("--profile") && o.stdout.contains("import"));
-    let script = dir.path().join("ivvy-import.bash");
+    let script = case.dir().join("ivvy-import.bash");
     std::fs::write(&script, &o.stdout).unwrap();
-    let mut c = Command::new("bash");
-    c.arg("-n").arg(&script);
-    let check = run(c);
-    assert_eq!(check.code, 0, "bash -n: {}", check.stderr);
+    let child = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash starts");
+    let check = finish(child, LIMIT);
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     for shell in ["zsh", "fish", "powershell"] {
-        let o = ivvy(dir.path(), &["completions", shell]);
+        let o = case.exec(&["completions", shell]);
         assert_eq!(o.code, 0, "{shell}: {}", o.stderr);
         assert!(o.stdout.contains("ivvy-import"), "{shell}");
     }
@@ -515,21 +459,21 @@ fn the_bash_completion_script_is_valid_bash() {
 
 #[test]
 fn the_man_page_is_roff_on_stdout() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivvy(dir.path(), &["man"]);
+    let case = Case::new();
+    let o = case.exec(&["man"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains(".TH ivvy-import 1"), "{}", o.stdout);
     assert!(o.stdout.contains(".SH SUBCOMMANDS"), "{}", o.stdout);
-    let o = ivvy(dir.path(), &["man", "import"]);
+    let o = case.exec(&["man", "import"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("\\-\\-match\\-by\\-name"), "{}", o.stdout);
-    let o = ivvy(dir.path(), &["man", "nope"]);
+    let o = case.exec(&["man", "nope"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
 }
 
 #[test]
 fn every_subcommand_help_ends_with_examples() {
-    let dir = tempfile::tempdir().unwrap();
+    let case = Case::new();
     for sub in [
         "import",
         "validate",
@@ -540,7 +484,7 @@ fn every_subcommand_help_ends_with_examples() {
         "completions",
         "man",
     ] {
-        let o = ivvy(dir.path(), &[sub, "--help"]);
+        let o = case.exec(&[sub, "--help"]);
         assert_eq!(o.code, 0, "{sub}: {}", o.stderr);
         let tail: Vec<&str> = o
             .stdout
@@ -562,8 +506,8 @@ fn every_subcommand_help_ends_with_examples() {
 
 #[test]
 fn import_help_groups_options_under_headings() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = ivvy(dir.path(), &["import", "--help"]);
+    let case = Case::new();
+    let o = case.exec(&["import", "--help"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let heading = |h: &str| o.stdout.lines().position(|l| l == format!("{h}:"));
     let places: Vec<Option<usize>> = ["Input", "Output", "API", "Pacing", "Matching"]
@@ -596,14 +540,12 @@ fn progress_lines(stderr: &str) -> Vec<&str> {
 
 #[test]
 fn piped_progress_prints_lines_with_the_total_and_an_eta() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 20);
-    let mut c = args(
-        bin(dir.path()),
-        &["import", "s.csv", "--sandbox", "--rate", "4"],
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 20);
+    let o = case.exec_env(
+        ["import", "s.csv", "--sandbox", "--rate", "4"],
+        &[("IVVY_IMPORT_PROGRESS_EVERY", "0.5")],
     );
-    c.env("IVVY_IMPORT_PROGRESS_EVERY", "0.5");
-    let o = run(c);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let lines = progress_lines(&o.stderr);
     // About 5 s of sending at 4 rows/s: a line every half second.
@@ -617,9 +559,9 @@ fn piped_progress_prints_lines_with_the_total_and_an_eta() {
 
 #[test]
 fn a_plain_progress_line_comes_within_five_seconds_by_default() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 28);
-    let o = ivvy(dir.path(), &["import", "s.csv", "--sandbox", "--rate", "4"]);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 28);
+    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "4"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     // 28 rows at 4/s take about 7 s.
     assert!(!progress_lines(&o.stderr).is_empty(), "{}", o.stderr);
@@ -627,11 +569,12 @@ fn a_plain_progress_line_comes_within_five_seconds_by_default() {
 
 #[test]
 fn messages_reach_stderr_when_bars_cannot_be_drawn() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 2);
-    let mut c = args(bin(dir.path()), &["validate", "s.csv"]);
-    c.env("IVVY_IMPORT_PROGRESS", "bar").env("TERM", "dumb");
-    let o = run(c);
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 2);
+    let o = case.exec_env(
+        ["validate", "s.csv"],
+        &[("IVVY_IMPORT_PROGRESS", "bar"), ("TERM", "dumb")],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("read as CSV"), "{}", o.stderr);
     assert!(o.stderr.contains("2 rows read"), "{}", o.stderr);
@@ -639,9 +582,9 @@ fn messages_reach_stderr_when_bars_cannot_be_drawn() {
 
 #[test]
 fn quiet_hides_progress_and_summary_but_not_warnings() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.csv"), "name,cost,notes\nExpo,1,hi\n").unwrap();
-    let o = ivvy(dir.path(), &["validate", "s.csv", "-q"]);
+    let case = Case::new();
+    std::fs::write(case.dir().join("s.csv"), "name,cost,notes\nExpo,1,hi\n").unwrap();
+    let o = case.exec(&["validate", "s.csv", "-q"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("warning: "), "{}", o.stderr);
     assert!(o.stderr.contains("notes"), "{}", o.stderr);
@@ -653,17 +596,14 @@ fn quiet_hides_progress_and_summary_but_not_warnings() {
 
 #[test]
 fn the_summary_names_api_codes_in_words() {
-    let dir = tempfile::tempdir().unwrap();
+    let case = Case::new();
     // Source 1 is one of the emulator's built-in records, which iVvy refuses to edit.
     std::fs::write(
-        dir.path().join("s.csv"),
+        case.dir().join("s.csv"),
         "id,name,cost\n1,Marketplace (ours),5\n1,Marketplace (again),6\n",
     )
     .unwrap();
-    let o = ivvy(
-        dir.path(),
-        &["import", "s.csv", "--sandbox", "--rate", "50"],
-    );
+    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(
         o.stderr
@@ -675,22 +615,19 @@ fn the_summary_names_api_codes_in_words() {
 
 #[test]
 fn a_fatal_stop_ends_with_what_to_run_next() {
-    let dir = tempfile::tempdir().unwrap();
-    sources(dir.path(), "s.csv", 6);
-    let o = ivvy(
-        dir.path(),
-        &[
-            "import",
-            "s.csv",
-            "--sandbox",
-            "--rate",
-            "50",
-            "--concurrency",
-            "1",
-            "--sandbox-faults",
-            "revoke-after=2",
-        ],
-    );
+    let case = Case::new();
+    sources(case.dir(), "s.csv", 6);
+    let o = case.exec(&[
+        "import",
+        "s.csv",
+        "--sandbox",
+        "--rate",
+        "50",
+        "--concurrency",
+        "1",
+        "--sandbox-faults",
+        "revoke-after=2",
+    ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     let last = o.stderr.trim_end().lines().last().unwrap_or_default();
     assert_eq!(
@@ -727,34 +664,28 @@ fn starts_with_bom(p: &Path) -> bool {
 
 #[test]
 fn the_results_start_with_a_bom_when_the_input_had_one() {
-    let dir = tempfile::tempdir().unwrap();
+    let case = Case::new();
     let mut with = BOM.to_vec();
     with.extend_from_slice("name,cost\nSociété,1\n".as_bytes());
-    std::fs::write(dir.path().join("bom.csv"), with).unwrap();
-    std::fs::write(dir.path().join("plain.csv"), "name,cost\nSociétés,1\n").unwrap();
-    let o = ivvy(dir.path(), &["validate", "bom.csv", "plain.csv"]);
+    std::fs::write(case.dir().join("bom.csv"), with).unwrap();
+    std::fs::write(case.dir().join("plain.csv"), "name,cost\nSociétés,1\n").unwrap();
+    let o = case.exec(&["validate", "bom.csv", "plain.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(starts_with_bom(&dir.path().join("bom.results.csv")));
-    assert!(!starts_with_bom(&dir.path().join("plain.results.csv")));
+    assert!(starts_with_bom(&case.dir().join("bom.results.csv")));
+    assert!(!starts_with_bom(&case.dir().join("plain.results.csv")));
 
-    let o = ivvy(
-        dir.path(),
-        &["validate", "plain.csv", "--bom", "-o", "forced.csv"],
-    );
+    let o = case.exec(&["validate", "plain.csv", "--bom", "-o", "forced.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(starts_with_bom(&dir.path().join("forced.csv")));
-    let o = ivvy(
-        dir.path(),
-        &["validate", "bom.csv", "--no-bom", "-o", "none.csv"],
-    );
+    assert!(starts_with_bom(&case.dir().join("forced.csv")));
+    let o = case.exec(&["validate", "bom.csv", "--no-bom", "-o", "none.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(!starts_with_bom(&dir.path().join("none.csv")));
+    assert!(!starts_with_bom(&case.dir().join("none.csv")));
 }
 
 #[test]
 fn a_workbook_gets_results_with_a_bom() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = dir.path().join("crm.xlsx");
+    let case = Case::new();
+    let book = case.dir().join("crm.xlsx");
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Lead Sources").unwrap();
@@ -763,31 +694,28 @@ fn a_workbook_gets_results_with_a_bom() {
     ws.write(1, 0, "Expo").unwrap();
     ws.write(1, 1, 12).unwrap();
     wb.save(&book).unwrap();
-    let o = ivvy(dir.path(), &["validate", "crm.xlsx"]);
+    let o = case.exec(&["validate", "crm.xlsx"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(starts_with_bom(&dir.path().join("crm.results.csv")));
+    assert!(starts_with_bom(&case.dir().join("crm.results.csv")));
 }
 
 #[test]
 fn results_with_a_bom_resume_and_read_back_as_input() {
-    let dir = tempfile::tempdir().unwrap();
+    let case = Case::new();
     let mut with = BOM.to_vec();
     with.extend_from_slice(b"name,cost\nExpo,1\nFair,2\n");
-    std::fs::write(dir.path().join("s.csv"), with).unwrap();
-    let o = ivvy(
-        dir.path(),
-        &["import", "s.csv", "--sandbox", "--rate", "50"],
-    );
+    std::fs::write(case.dir().join("s.csv"), with).unwrap();
+    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let results = dir.path().join("s.results.csv");
+    let results = case.dir().join("s.results.csv");
     assert!(starts_with_bom(&results));
     // --resume reads the created lines back through the BOM: nothing left to do.
-    let o = ivvy(dir.path(), &["import", "s.csv", "--sandbox", "--resume"]);
+    let o = case.exec(&["import", "s.csv", "--sandbox", "--resume"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("nothing to do: 2 rows"), "{}", o.stderr);
     // Fed back in, its columns are recognised (the first header is `row`, not `\u{feff}row`).
-    let o = ivvy(dir.path(), &["validate", "s.results.csv"]);
+    let o = case.exec(&["validate", "s.results.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!o.stderr.contains("columns kept"), "{}", o.stderr);
-    assert!(starts_with_bom(&dir.path().join("s.results.2.csv")));
+    assert!(starts_with_bom(&case.dir().join("s.results.2.csv")));
 }

@@ -257,10 +257,28 @@ impl Case {
         self.spawn_exec(line).wait()
     }
 
+    /// [`Case::exec`] with more environment variables for this run only.
+    #[track_caller]
+    pub(crate) fn exec_env<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(
+        &self,
+        line: I,
+        env: &[(&str, &str)],
+    ) -> Outcome {
+        self.spawn_exec_env(line, env).wait()
+    }
+
     /// [`Case::exec`], started and returned at once.
     pub(crate) fn spawn_exec<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(
         &self,
         line: I,
+    ) -> Running {
+        self.spawn_exec_env(line, &[])
+    }
+
+    fn spawn_exec_env<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(
+        &self,
+        line: I,
+        env: &[(&str, &str)],
     ) -> Running {
         let line: Vec<OsString> = line.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let all: Vec<&OsString> = line.iter().collect();
@@ -270,7 +288,9 @@ impl Case {
             .and_then(|a| a.to_str())
             .filter(|a| self.path(a).is_file());
         let results = self.results_path(&all, first);
-        self.start(self.exec_command(&line), results)
+        let mut command = self.exec_command(&line);
+        command.envs(env.iter().copied());
+        self.start(command, results)
     }
 
     /// The command [`Case::exec`] runs, for a test that drives the process itself; it must
