@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,37 +15,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-use crate::support::{Line, binary, binary_in, finish, parse_results, wait_for};
+use crate::support::{Case, Running, wait_for};
 
-fn bin() -> Command {
-    let mut c = binary();
-    c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    c
-}
-
-/// [`bin`] run in `dir`, its state folders there.
-fn bin_in(dir: &Path) -> Command {
-    let mut c = binary_in(dir);
-    c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    c
-}
-
-fn run(c: &mut Command, limit: Duration) -> Output {
-    finish(c.spawn().expect("the binary starts"), limit)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn sources_csv(dir: &Path, rows: usize) -> PathBuf {
+/// A sources file of `rows` rows, named `Source 0000`, …
+fn sources_csv(rows: usize) -> String {
     let mut s = String::from("name,cost\n");
     for i in 0..rows {
         s.push_str(&format!("Source {i:04},{i}\n"));
     }
-    let p = dir.join("sources.csv");
-    std::fs::write(&p, s).unwrap();
-    p
+    s
 }
 
 /// A loopback server answering every API call with what `answer` says; it counts requests.
@@ -147,19 +124,14 @@ fn empty_list() -> Response<Full<Bytes>> {
     )
 }
 
-fn import_against(server: &str, dir: &Path, file: &Path, extra: &[&str]) -> Command {
-    let mut c = bin_in(dir);
-    c.arg("import")
-        .arg(file)
+/// An import of `sources.csv` (`rows` rows) against `server`.
+fn against(server: &str, rows: usize) -> Case {
+    Case::new()
+        .input("sources.csv", sources_csv(rows))
+        .cmd("import")
         .args(["--base-url", server, "--rate", "1000", "--timeout", "2"])
-        .args(extra)
         .env("IVVY_API_KEY", "key")
-        .env("IVVY_API_SECRET", "secret-never-shown");
-    c
-}
-
-fn results(path: &Path) -> Vec<Line> {
-    parse_results(&std::fs::read_to_string(path).unwrap()).1
+        .env("IVVY_API_SECRET", "secret-never-shown")
 }
 
 #[test]
@@ -178,20 +150,16 @@ fn a_redirect_is_never_followed_and_stops_the_run() {
             .body(Full::new(Bytes::new()))
             .unwrap()
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 5);
-    let o = run(
-        &mut import_against(&server.url(), dir.path(), &file, &[]),
-        Duration::from_secs(30),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("redirect"), "{}", stderr(&o));
+    let case = against(&server.url(), 5);
+    let o = case.timeout(Duration::from_secs(30)).run();
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("redirect"), "{}", o.stderr);
     assert_eq!(
         elsewhere.hits(),
         0,
         "a signed request followed the redirect"
     );
-    let lines = results(&dir.path().join("sources.results.csv"));
+    let lines = o.lines;
     assert_eq!(lines.len(), 5, "every row has its line");
 }
 
@@ -210,36 +178,24 @@ fn a_huge_retry_after_is_capped_and_does_not_panic() {
             )))
             .unwrap()
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 2);
+    let case = against(&server.url(), 2);
     let started = Instant::now();
-    let o = run(
-        &mut import_against(
-            &server.url(),
-            dir.path(),
-            &file,
-            &[
-                "--max-wait",
-                "0.2",
-                "--retries",
-                "2",
-                "--give-up-after",
-                "3",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
-    let err = stderr(&o);
+    let o = case.timeout(Duration::from_secs(30)).run_with(&[
+        "--max-wait",
+        "0.2",
+        "--retries",
+        "2",
+        "--give-up-after",
+        "3",
+    ]);
+    let err = o.stderr;
     assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        o.status.code() == Some(1) || o.status.code() == Some(2),
-        "{err}"
-    );
+    assert!(o.code == 1 || o.code == 2, "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "waits were not capped"
     );
-    assert_eq!(results(&dir.path().join("sources.results.csv")).len(), 2);
+    assert_eq!(o.lines.len(), 2);
 }
 
 #[test]
@@ -253,33 +209,24 @@ fn a_dead_server_ends_the_run_within_give_up_after() {
             &serde_json::json!({"errorCode": 500, "message": "Internal Server Error"}),
         )
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 200);
+    let case = against(&server.url(), 200);
     let started = Instant::now();
-    let o = run(
-        &mut import_against(
-            &server.url(),
-            dir.path(),
-            &file,
-            &[
-                "--give-up-after",
-                "2",
-                "--retries",
-                "50",
-                "--concurrency",
-                "4",
-            ],
-        ),
-        Duration::from_secs(60),
-    );
+    let o = case.timeout(Duration::from_secs(60)).run_with(&[
+        "--give-up-after",
+        "2",
+        "--retries",
+        "50",
+        "--concurrency",
+        "4",
+    ]);
     let took = started.elapsed();
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = o.stderr;
+    assert_eq!(o.code, 2, "{err}");
     assert!(err.contains("--resume"), "{err}");
     // --give-up-after plus one request timeout (2 s), with room for a loaded machine.
     assert!(took < Duration::from_secs(15), "took {took:?}");
     assert!(server.writes() < 200 * 5, "{} writes", server.writes());
-    let lines = results(&dir.path().join("sources.results.csv"));
+    let lines = o.lines;
     assert_eq!(lines.len(), 200);
     assert!(lines.iter().any(|l| l["status"] == "skipped"));
 }
@@ -301,14 +248,10 @@ fn a_list_that_never_ends_is_refused() {
         }
         json(200, &serde_json::json!({"success": true, "id": 9}))
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 3);
-    let o = run(
-        &mut import_against(&server.url(), dir.path(), &file, &[]),
-        Duration::from_secs(30),
-    );
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let case = against(&server.url(), 3);
+    let o = case.timeout(Duration::from_secs(30)).run();
+    let err = o.stderr;
+    assert_eq!(o.code, 2, "{err}");
     assert!(err.contains("does not advance"), "{err}");
     assert!(server.hits() < 50, "{} requests", server.hits());
     assert_eq!(server.writes(), 0);
@@ -316,27 +259,24 @@ fn a_list_that_never_ends_is_refused() {
 
 #[test]
 fn the_results_file_may_not_be_the_input_by_any_spelling() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 3);
+    let case = Case::new().input("sources.csv", sources_csv(3));
+    let file = case.path("sources.csv");
     let before = std::fs::read(&file).unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::os::unix::fs::symlink(&file, dir.path().join("link.csv")).unwrap();
-    std::fs::hard_link(&file, dir.path().join("hard.csv")).unwrap();
+    std::fs::create_dir(case.path("sub")).unwrap();
+    std::os::unix::fs::symlink(&file, case.path("link.csv")).unwrap();
+    std::fs::hard_link(&file, case.path("hard.csv")).unwrap();
     for out in [
         "./sources.csv",
         "sub/../sources.csv",
         "link.csv",
         "hard.csv",
     ] {
-        let o = run(
-            bin_in(dir.path()).args(["validate", "sources.csv", "-o", out]),
-            Duration::from_secs(30),
-        );
-        assert_eq!(o.status.code(), Some(2), "-o {out}: {}", stderr(&o));
+        let o = case.exec(["validate", "sources.csv", "-o", out]);
+        assert_eq!(o.code, 2, "-o {out}: {}", o.stderr);
         assert!(
-            stderr(&o).contains("would overwrite the input"),
+            o.stderr.contains("would overwrite the input"),
             "{}",
-            stderr(&o)
+            o.stderr
         );
         assert_eq!(
             std::fs::read(&file).unwrap(),
@@ -345,16 +285,14 @@ fn the_results_file_may_not_be_the_input_by_any_spelling() {
         );
     }
     // One input's default output is another input.
-    std::fs::copy(&file, dir.path().join("sources.results.csv")).unwrap();
-    let o = run(
-        bin_in(dir.path()).args(["validate", "sources.csv", "sources.results.csv"]),
-        Duration::from_secs(30),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::copy(&file, case.path("sources.results.csv")).unwrap();
+    let o = case.exec(["validate", "sources.csv", "sources.results.csv"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
 }
 
 #[test]
 fn out_of_range_numbers_are_refused_at_parse_time() {
+    let case = Case::new();
     for (flag, value) in [
         ("--rate", "0"),
         ("--rate", "1e-300"),
@@ -362,46 +300,37 @@ fn out_of_range_numbers_are_refused_at_parse_time() {
         ("--concurrency", "0"),
         ("--timeout", "1e300"),
     ] {
-        let o = run(
-            bin().args(["import", "x.csv", "--sandbox", flag, value]),
-            Duration::from_secs(30),
-        );
-        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
-        let err = stderr(&o);
+        let o = case.exec(["import", "x.csv", "--sandbox", flag, value]);
+        assert_eq!(o.code, 2, "{flag} {value}");
+        let err = o.stderr;
         assert!(err.contains(flag) && !err.contains("panicked"), "{err}");
     }
 }
 
 #[test]
 fn base_urls_with_passwords_queries_or_fragments_are_refused_without_echoing_the_password() {
+    let case = Case::new()
+        .env("IVVY_API_KEY", "k")
+        .env("IVVY_API_SECRET", "s");
     for url in [
         "https://user:hunter2@api.example.com",
         "https://api.example.com/?x=1",
         "https://api.example.com/#frag",
     ] {
-        let o = run(
-            bin()
-                .args(["ping", "--base-url", url])
-                .env("IVVY_API_KEY", "k")
-                .env("IVVY_API_SECRET", "s"),
-            Duration::from_secs(30),
-        );
-        assert_eq!(o.status.code(), Some(2), "{url}");
-        assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+        let o = case.exec(["ping", "--base-url", url]);
+        assert_eq!(o.code, 2, "{url}");
+        assert!(!o.stderr.contains("hunter2"), "{}", o.stderr);
     }
 }
 
 #[test]
 fn a_secret_with_a_control_character_is_refused_clearly() {
-    let o = run(
-        bin()
-            .args(["ping", "--base-url", "https://api.example.com"])
-            .env("IVVY_API_KEY", "key")
-            .env("IVVY_API_SECRET", "sec\u{7}ret"),
-        Duration::from_secs(30),
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let o = Case::new()
+        .env("IVVY_API_KEY", "key")
+        .env("IVVY_API_SECRET", "sec\u{7}ret")
+        .exec(["ping", "--base-url", "https://api.example.com"]);
+    assert_eq!(o.code, 2);
+    let err = o.stderr;
     assert!(
         err.contains("IVVY_API_SECRET") && err.contains("control character"),
         "{err}"
@@ -409,210 +338,191 @@ fn a_secret_with_a_control_character_is_refused_clearly() {
     assert!(!err.contains("sec\u{7}ret"));
 }
 
-/// Starts an emulator as its own process and returns it with its URL. Its output is
-/// drained on a thread, so it never blocks on a full pipe.
-fn emulator(faults: &str) -> (Child, String) {
-    let mut c = bin();
-    c.args(["sandbox", "--key", "k", "--secret", "s"])
-        .stderr(Stdio::null());
-    if !faults.is_empty() {
-        c.args(["--faults", faults]);
-    }
-    let mut child = c.spawn().unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the emulator starts");
-    let url = first.rsplit(' ').next().unwrap().to_string();
-    (child, url)
+/// An emulator in its own process (started through `case`), killed on drop.
+struct Emulator {
+    child: Child,
+    url: String,
 }
 
-fn import_emulator(url: &str, dir: &Path, extra: &[&str]) -> Command {
-    let mut c = binary_in(dir);
-    c.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .args(["import", "sources.csv", "--base-url", url])
-        .args(extra)
+impl Emulator {
+    /// Starts it and reads its URL; its output is drained on a thread, so it never blocks on
+    /// a full pipe.
+    fn start(case: &Case) -> Emulator {
+        let line = ["sandbox", "--key", "k", "--secret", "s"].map(Into::into);
+        let mut child = case
+            .exec_command(&line)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the emulator starts");
+        let url = first.rsplit(' ').next().unwrap().to_string();
+        Emulator { child, url }
+    }
+
+    /// Its `GET /_sandbox/state`.
+    fn state(&self) -> serde_json::Value {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::Write;
+        write!(s, "GET /_sandbox/state HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+        serde_json::from_str(body).unwrap()
+    }
+
+    /// Records it has created so far.
+    fn creates(&self) -> u64 {
+        self.state()["store"]["creates"].as_u64().unwrap_or(0)
+    }
+
+    fn stored_names(&self) -> Vec<String> {
+        self.state()["store"]["sources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Every `Source 0000` … of `rows` rows is stored exactly once.
+    #[track_caller]
+    fn assert_each_once(&self, rows: usize) {
+        let names = self.stored_names();
+        for i in 0..rows {
+            let n = format!("Source {i:04}");
+            assert_eq!(names.iter().filter(|s| **s == n).count(), 1, "{n}");
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An import of `sources.csv` (`rows` rows) against an emulator in its own process; the
+/// emulator is started through the same case.
+fn against_emulator(rows: usize) -> (Case, Emulator) {
+    let case = Case::new().input("sources.csv", sources_csv(rows));
+    let emulator = Emulator::start(&case);
+    let case = case
+        .cmd("import")
+        .args(["--base-url", &emulator.url])
         .env("IVVY_API_KEY", "k")
         .env("IVVY_API_SECRET", "s");
-    c
+    (case, emulator)
 }
 
-/// The emulator's `GET /_sandbox/state`.
-fn sandbox_state(url: &str) -> serde_json::Value {
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    use std::io::Write;
-    write!(s, "GET /_sandbox/state HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    serde_json::from_str(body).unwrap()
+/// Waits (bounded) until the emulator has created `n` records.
+fn wait_for_creates(emulator: &Emulator, n: u64) {
+    wait_for(&format!("{n} creates"), Duration::from_secs(30), || {
+        emulator.creates() >= n
+    });
 }
 
-/// Records the emulator has created so far.
-fn creates(url: &str) -> u64 {
-    sandbox_state(url)["store"]["creates"].as_u64().unwrap_or(0)
-}
-
-fn stored_names(url: &str) -> Vec<String> {
-    let v = sandbox_state(url);
-    v["store"]["sources"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|s| s["name"].as_str().unwrap().to_string())
-        .collect()
+/// Kills a run with SIGKILL once it is under way, and waits for its end.
+fn kill_9(mut child: Running) {
+    child.kill();
+    let _ = child.wait();
 }
 
 #[test]
 fn sigterm_stops_like_ctrl_c_and_every_row_gets_a_line() {
-    let (mut sb, url) = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    sources_csv(dir.path(), 200);
-    let child = import_emulator(&url, dir.path(), &["--rate", "40"])
-        .spawn()
-        .unwrap();
-    wait_for("10 creates", Duration::from_secs(30), || {
-        creates(&url) >= 10
-    });
-    unsafe_kill(child.id(), "TERM");
-    let o = finish(child, Duration::from_secs(30));
-    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
-    let lines = results(&dir.path().join("sources.results.csv"));
-    assert_eq!(lines.len(), 200);
-    let created = lines.iter().filter(|l| l["status"] == "created").count();
+    let (case, emulator) = against_emulator(200);
+    let child = case.spawn_with(["--rate", "40"]);
+    wait_for_creates(&emulator, 10);
+    child.signal("TERM");
+    let o = child.wait();
+    assert_eq!(o.code, 143, "{}", o.stderr);
+    assert_eq!(o.lines.len(), 200);
+    let created = o.count("created");
     assert!(created > 0 && created < 200, "{created} created");
     // Resume finishes the job, nothing twice.
-    let o = run(
-        &mut import_emulator(&url, dir.path(), &["--rate", "1000", "--resume"]),
-        Duration::from_secs(60),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let names = stored_names(&url);
-    for i in 0..200 {
-        let n = format!("Source {i:04}");
-        assert_eq!(names.iter().filter(|s| **s == n).count(), 1, "{n}");
-    }
-    let _ = sb.kill();
-}
-
-fn unsafe_kill(pid: u32, signal: &str) {
-    Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .unwrap();
+    let o = case.run_with(["--rate", "1000", "--resume"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    emulator.assert_each_once(200);
 }
 
 #[test]
 fn a_second_run_on_the_same_results_file_is_refused_while_the_first_runs() {
-    let (mut sb, url) = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    sources_csv(dir.path(), 100);
-    let first = import_emulator(&url, dir.path(), &["--rate", "20"])
-        .spawn()
-        .unwrap();
+    let (case, emulator) = against_emulator(100);
+    let first = case.spawn_with(["--rate", "20"]);
     // The first run holds the lock once it sends.
-    wait_for("a create", Duration::from_secs(30), || creates(&url) >= 1);
-    let second = run(
-        &mut import_emulator(&url, dir.path(), &["--rate", "50"]),
-        Duration::from_secs(30),
-    );
-    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    wait_for_creates(&emulator, 1);
+    let second = case.run_with(["--rate", "50"]);
+    assert_eq!(second.code, 2, "{}", second.stderr);
     assert!(
-        stderr(&second).contains("another ivvy-import (pid"),
+        second.stderr.contains("another ivvy-import (pid"),
         "{}",
-        stderr(&second)
+        second.stderr
     );
-    let o = finish(first, Duration::from_secs(60));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = first.wait();
+    assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
-        stored_names(&url).len(),
+        emulator.stored_names().len(),
         100 + 3,
         "100 rows and the 3 built-in sources"
     );
-    let _ = sb.kill();
 }
 
 #[test]
 fn a_damaged_journal_stops_the_resume_and_says_what_to_do() {
-    let (mut sb, url) = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    sources_csv(dir.path(), 50);
-    let child = import_emulator(&url, dir.path(), &["--rate", "40"])
-        .spawn()
-        .unwrap();
-    wait_for("5 creates", Duration::from_secs(30), || creates(&url) >= 5);
-    unsafe_kill(child.id(), "KILL");
-    let _ = finish(child, Duration::from_secs(30));
-    let jpath = dir.path().join("sources.results.csv.journal");
+    let (case, emulator) = against_emulator(50);
+    let child = case.spawn_with(["--rate", "40"]);
+    wait_for_creates(&emulator, 5);
+    kill_9(child);
+    let jpath = case.path("sources.results.csv.journal");
     let text = std::fs::read_to_string(&jpath).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() > 3, "the journal holds entries: {text}");
     lines.insert(2, "garbage");
     std::fs::write(&jpath, lines.join("\n") + "\n").unwrap();
-    let o = run(
-        &mut import_emulator(&url, dir.path(), &["--rate", "1000", "--resume"]),
-        Duration::from_secs(30),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--reconcile-by-name"), "{}", stderr(&o));
+    let o = case.run_with(["--rate", "1000", "--resume"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--reconcile-by-name"), "{}", o.stderr);
     // With the flag, the resume finishes without duplicates.
-    let o = run(
-        &mut import_emulator(
-            &url,
-            dir.path(),
-            &["--rate", "1000", "--resume", "--reconcile-by-name"],
-        ),
-        Duration::from_secs(60),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let names = stored_names(&url);
-    for i in 0..50 {
-        let n = format!("Source {i:04}");
-        assert_eq!(names.iter().filter(|s| **s == n).count(), 1, "{n}");
-    }
-    let _ = sb.kill();
+    let o = case.run_with(["--rate", "1000", "--resume", "--reconcile-by-name"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    emulator.assert_each_once(50);
 }
 
 #[test]
 fn resuming_a_changed_input_stops_before_any_request() {
-    let (mut sb, url) = emulator("");
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 20);
-    let child = import_emulator(&url, dir.path(), &["--rate", "20"])
-        .spawn()
-        .unwrap();
-    wait_for("3 creates", Duration::from_secs(30), || creates(&url) >= 3);
-    unsafe_kill(child.id(), "KILL");
-    let _ = finish(child, Duration::from_secs(30));
+    let (case, emulator) = against_emulator(20);
+    let child = case.spawn_with(["--rate", "20"]);
+    wait_for_creates(&emulator, 3);
+    kill_9(child);
     // A row inserted at the top shifts every row.
+    let file = case.path("sources.csv");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
         text.replacen("name,cost\n", "name,cost\nInserted,1\n", 1),
     )
     .unwrap();
-    let before = stored_names(&url).len();
-    let o = run(
-        &mut import_emulator(&url, dir.path(), &["--rate", "1000", "--resume"]),
-        Duration::from_secs(30),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let before = emulator.stored_names().len();
+    let o = case.run_with(["--rate", "1000", "--resume"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        stderr(&o).contains("the input changed since that run"),
+        o.stderr.contains("the input changed since that run"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
-    assert_eq!(stored_names(&url).len(), before, "nothing was written");
-    let _ = sb.kill();
+    assert_eq!(emulator.stored_names().len(), before, "nothing was written");
 }
 
 #[test]
@@ -625,29 +535,20 @@ fn a_server_that_never_answers_ends_within_give_up_after_and_one_timeout() {
         std::thread::sleep(Duration::from_secs(4));
         json(200, &serde_json::json!({"success": true, "id": 1}))
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 50);
+    let case = against(&server.url(), 50);
     let started = Instant::now();
-    let o = run(
-        &mut import_against(
-            &server.url(),
-            dir.path(),
-            &file,
-            &["--give-up-after", "2", "--retries", "50"],
-        ),
-        Duration::from_secs(60),
-    );
+    let o = case.timeout(Duration::from_secs(60)).run_with(&[
+        "--give-up-after",
+        "2",
+        "--retries",
+        "50",
+    ]);
     let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.code, 2, "{}", o.stderr);
     // --give-up-after (2 s) plus one request timeout (2 s) plus the look-ups of lost creates,
     // with room for a loaded machine.
     assert!(took < Duration::from_secs(15), "took {took:?}");
-    assert_eq!(
-        results(&dir.path().join("sources.results.csv")).len(),
-        50,
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(o.lines.len(), 50, "{}", o.stderr);
 }
 
 #[test]
@@ -671,14 +572,12 @@ fn a_failed_look_up_after_a_lost_create_says_both() {
             .body(Full::new(Bytes::from_static(b"<html>gateway</html>")))
             .unwrap()
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let file = sources_csv(dir.path(), 1);
-    let o = run(
-        &mut import_against(&server.url(), dir.path(), &file, &["--retries", "1"]),
-        Duration::from_secs(60),
-    );
-    let lines = results(&dir.path().join("sources.results.csv"));
-    assert_eq!(lines.len(), 1, "{}", stderr(&o));
+    let case = against(&server.url(), 1);
+    let o = case
+        .timeout(Duration::from_secs(60))
+        .run_with(&["--retries", "1"]);
+    let lines = o.lines;
+    assert_eq!(lines.len(), 1, "{}", o.stderr);
     let error = &lines[0]["error"];
     assert_eq!(lines[0]["status"], "failed");
     assert!(

@@ -16,9 +16,12 @@
 //! are the case's own, and progress is forced to plain lines. Every child process is killed,
 //! and the test fails, if it runs longer than the case's timeout.
 //!
-//! A test that drives the process itself starts from [`binary`] or [`binary_in`] (the same
-//! environment), bounds its waits with [`finish`], and waits on something observable (the
-//! emulator's counters) before a signal or a kill, with [`wait_for`]: never a fixed sleep.
+//! A case whose runs differ in subcommand or inputs gives each run's whole command line to
+//! [`Case::exec`] (or [`Case::spawn_exec`]); the case's folder, environment and backend
+//! still apply. A test that drives the process itself starts from [`Case::command`] or
+//! [`Case::exec_command`] (or [`binary`] for a run that needs no folder), bounds its waits
+//! with [`finish`] or [`Running::wait`], and waits on something observable (the emulator's
+//! counters) before a signal or a kill, with [`wait_for`]: never a fixed sleep.
 
 #![allow(dead_code)]
 
@@ -33,7 +36,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use emulator::Emulator;
 pub(crate) use outcome::{Line, Outcome, parse_results};
-pub(crate) use process::{Running, binary, binary_in, finish, wait_for};
+pub(crate) use process::{Running, binary, finish, wait_for};
 
 use process::xdg_in;
 

@@ -52,10 +52,9 @@ impl Running {
 }
 
 /// The binary, with no `IVVY_*` variables of the caller's (nor `CI`) and plain progress
-/// lines; stdin
-/// is empty; its XDG folders (state, runtime, config) are a scratch folder of the test
-/// process, never the user's. Every test that runs the binary by hand starts from this, or
-/// from [`binary_in`].
+/// lines; stdin is empty; its XDG folders (state, runtime, config) are a scratch folder of
+/// the test process, never the user's. A case's commands ([`super::Case::command`],
+/// [`super::Case::exec_command`]) start from this and point the XDG folders at the case's.
 pub(crate) fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ivvy-import"));
     for (k, _) in std::env::vars_os() {
@@ -66,15 +65,6 @@ pub(crate) fn binary() -> Command {
     c.env_remove("CI");
     c.env("IVVY_IMPORT_PROGRESS", "plain").stdin(Stdio::null());
     xdg_in(&mut c, scratch());
-    c
-}
-
-/// [`binary`] run in `dir`, its XDG folders in `dir` (so runs of one test share them, and no
-/// two tests do).
-pub(crate) fn binary_in(dir: &Path) -> Command {
-    let mut c = binary();
-    c.current_dir(dir);
-    xdg_in(&mut c, dir);
     c
 }
 
