@@ -94,6 +94,11 @@ impl Batches {
         id
     }
 
+    /// How many accepted batches are not yet applied.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     /// When the oldest batch not yet applied is due, if any.
     fn next_due(&self) -> Option<Instant> {
         let id = self.pending.front()?;

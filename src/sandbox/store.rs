@@ -201,6 +201,11 @@ impl Store {
         }
     }
 
+    /// Accepted batches whose jobs are not yet applied (a test waits on this, not on time).
+    pub fn batches_pending(&self) -> usize {
+        self.batches.pending()
+    }
+
     /// How many records of each kind carry each name (a count above one is a duplicate).
     pub fn name_counts(&self) -> HashMap<(char, String), usize> {
         let mut m = HashMap::new();

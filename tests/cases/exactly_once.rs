@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Case, Outcome};
+use crate::support::{Case, Outcome, wait_for};
 
 /// Every created line names a record of the store with its name, and no name is on the
 /// account twice: 0 duplicates, 0 orphans among `rows` rows.
@@ -60,8 +60,12 @@ fn a_lost_run_answer_of_a_slow_batch_is_never_resent_and_resume_finds_it() {
         first.results
     );
     assert_eq!(first.count("created") + unknown, 60, "{}", first.results);
-    // Give the store time to apply every accepted batch: still one record per name.
-    std::thread::sleep(Duration::from_millis(2600));
+    // Once the store has applied every accepted batch: still one record per name.
+    wait_for(
+        "every accepted batch applied",
+        Duration::from_secs(20),
+        || case.store().batches_pending() == 0,
+    );
     assert_eq!(
         case.store()
             .sources
