@@ -1,14 +1,9 @@
 //! CSV files as people's applications really save them, read end to end through
 //! `ivvy-import validate`: one behaviour each.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
-use crate::support::{binary, finish};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
+use crate::support::{Case, Outcome};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,67 +11,24 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A finished `validate` run: exit code, stderr, and the results file's lines by column.
-struct Run {
-    code: i32,
-    stderr: String,
-    lines: Vec<BTreeMap<String, String>>,
-}
-
-impl Run {
-    fn line(&self, row: u32) -> &BTreeMap<String, String> {
-        self.lines
-            .iter()
-            .find(|l| l["row"] == row.to_string())
-            .unwrap_or_else(|| panic!("no results line for row {row}; stderr: {}", self.stderr))
-    }
-
-    fn rows(&self) -> Vec<u32> {
-        self.lines
-            .iter()
-            .map(|l| l["row"].parse().unwrap())
-            .collect()
-    }
-}
-
-/// `ivvy-import validate <input> args... -o <tempdir>/out.csv`, killed after `TIMEOUT`.
-fn validate(input: &Path, args: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.csv");
-    let child = binary()
-        .arg("validate")
-        .arg(input)
+/// `ivvy-import validate <input> args... -o out.csv`, the input copied into a case of its
+/// own under its own name.
+fn validate(input: &Path, args: &[&str]) -> Outcome {
+    let name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("an input name");
+    let bytes = std::fs::read(input).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+    let o = Case::new()
+        .input(name, bytes)
         .args(args)
-        .arg("-o")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let o = finish(child, TIMEOUT);
-    let mut lines = Vec::new();
-    if out.exists() {
-        let mut r = csv::Reader::from_path(&out).unwrap();
-        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-        for rec in r.records() {
-            let rec = rec.unwrap();
-            lines.push(
-                header
-                    .iter()
-                    .cloned()
-                    .zip(rec.iter().map(String::from))
-                    .collect(),
-            );
-        }
-    }
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stderr: String::from_utf8(o.stderr).expect("stderr is text"),
-        lines,
-    }
+        .args(["-o", "out.csv"])
+        .run();
+    assert!(o.stderr_is_text, "stderr is not UTF-8: {:?}", o.stderr);
+    o
 }
 
-fn sources(name: &str, extra: &[&str]) -> Run {
+fn sources(name: &str, extra: &[&str]) -> Outcome {
     let mut args = vec!["--kind", "sources"];
     args.extend_from_slice(extra);
     validate(&fixture(name), &args)
@@ -275,38 +227,17 @@ fn text_named_xls_is_read_as_csv_with_a_note() {
 
 #[test]
 fn a_csv_header_below_title_rows_is_found_and_rows_keep_their_numbers() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("export.csv");
-    std::fs::write(
-        &path,
+    let case = Case::new().input(
+        "export.csv",
         "Lead sources – exported 15/03/2025\n\nname,cost\nExpo,5\nFair,x\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out.csv");
-    let o = bounded(binary().args(["validate"]).arg(&path).arg("-o").arg(&out));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("header found on row 3"), "{err}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let rows: Vec<&str> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap())
-        .collect();
-    assert_eq!(rows, ["4", "5"]);
+    );
+    let o = case.run_with(["-o", "out.csv"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("header found on row 3"), "{}", o.stderr);
+    assert_eq!(o.rows(), [4, 5]);
     // No header anywhere: the message lists the first row's cells.
-    std::fs::write(&path, "Just a title\nmore words\n").unwrap();
-    let o = bounded(binary().args(["validate"]).arg(&path).arg("-o").arg(&out));
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("the first row holds: Just a title"));
-}
-
-/// Runs a command to its end, within a minute, its output piped.
-fn bounded(c: &mut std::process::Command) -> std::process::Output {
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    finish(child, std::time::Duration::from_secs(60))
+    case.write("export.csv", "Just a title\nmore words\n");
+    let o = case.run_with(["-o", "out.csv"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("the first row holds: Just a title"));
 }

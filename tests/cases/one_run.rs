@@ -1,10 +1,9 @@
 //! One run per account, input and results file at a time; outputs never written through a
 //! link or onto an input, whenever the link was planted.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{Case, binary, finish};
+use crate::support::Case;
 
 /// Waits (bounded) until the emulator has taken at least `n` writes.
 fn wait_for_writes(case: &Case, n: u64) {
@@ -100,30 +99,16 @@ fn validate_during_an_import_changes_nothing_of_it() {
     let case = slow_import();
     let running = case.spawn();
     wait_for_writes(&case, 1);
-    let validate = binary()
-        .current_dir(case.dir())
-        .args(["validate", "s.csv"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let v = finish(validate, Duration::from_secs(30));
-    assert_eq!(v.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&v.stderr);
+    let v = case.exec(["validate", "s.csv"]);
+    assert_eq!(v.code, 2);
+    let err = &v.stderr;
     assert!(err.contains("is writing"), "{err}");
     let o = running.wait().expect_code(0);
     assert_eq!(o.count("created"), 20);
     // After it: the results hold live outcomes, which validate never replaces silently.
-    let validate = binary()
-        .current_dir(case.dir())
-        .args(["validate", "s.csv"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let v = finish(validate, Duration::from_secs(30));
-    assert_eq!(v.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&v.stderr).contains("--overwrite"));
+    let v = case.exec(["validate", "s.csv"]);
+    assert_eq!(v.code, 2);
+    assert!(v.stderr.contains("--overwrite"), "{}", v.stderr);
     let after = std::fs::read_to_string(case.path("s.results.csv")).unwrap();
     assert_eq!(after, o.results, "the import's results are intact");
 }

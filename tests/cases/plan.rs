@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{Case, Outcome, binary, finish};
+use crate::support::Case;
 
 /// 32 sources; `changed` rows get another cost (and row 7 another description).
 fn weekly(changed: &[usize]) -> String {
@@ -196,23 +196,6 @@ fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
     assert_eq!(store["sources"][&id]["colour"], "", "{store}");
 }
 
-/// Runs `args` (a whole command line) in the case's folder against its emulator.
-fn run_in(case: &Case, args: &[&str], results: &str) -> Outcome {
-    let (key, secret) = case.emu().key_and_secret();
-    let child = binary()
-        .current_dir(case.dir())
-        .args(args)
-        .args(["--base-url", &case.emu().base_url()])
-        .env("IVVY_API_KEY", key)
-        .env("IVVY_API_SECRET", secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let out = finish(child, Duration::from_secs(60));
-    Outcome::new(&out, &case.path(results))
-}
-
 #[test]
 fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
     let case = Case::new().emulator("").input(
@@ -221,23 +204,15 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
     );
     case.run_with(["--rate", "1000"]).expect_code(0);
     case.write("sources.csv", "name,cost,description\nExpo,5,Fair\n");
-    run_in(
-        &case,
-        &["import", "sources.csv", "--rate", "1000"],
-        "sources.results.csv",
-    )
-    .expect_code(0);
+    case.exec(&["import", "sources.csv", "--rate", "1000"])
+        .expect_code(0);
     let before = case.store().writes;
     for (kind, file) in [
         ("stages", "s.csv"),
         ("sources", "src.csv"),
         ("stages", "s.xlsx"),
     ] {
-        let o = run_in(
-            &case,
-            &["export", kind, "-o", file, "--rate", "1000"],
-            "none",
-        );
+        let o = case.exec(&["export", kind, "-o", file, "--rate", "1000"]);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let text = std::fs::read(case.path(file)).unwrap();
         if file.ends_with(".csv") {
@@ -245,13 +220,10 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
             assert!(text.lines().next().unwrap().ends_with(",kind"), "{text}");
         }
         let back = format!("{file}.back.csv");
-        let o = run_in(
-            &case,
-            &["import", file, "--rate", "1000", "-o", &back],
-            &back,
-        )
-        .expect_code(0)
-        .expect_all("unchanged");
+        let o = case
+            .exec(&["import", file, "--rate", "1000", "-o", &back])
+            .expect_code(0)
+            .expect_all("unchanged");
         assert!(!o.lines.is_empty());
     }
     assert_eq!(case.store().writes, before, "nothing sent");
@@ -280,26 +252,19 @@ fn apply_sends_the_plan_and_reports_a_record_changed_since_as_a_conflict() {
     );
     // Someone else changes B's cost after the plan was reviewed.
     case.write("other.csv", format!("id,cost\n{},180\n", first.id(3)));
-    run_in(
-        &case,
-        &["import", "other.csv", "--rate", "1000"],
-        "other.results.csv",
-    )
-    .expect_code(0)
-    .expect_all("updated");
+    case.exec(&["import", "other.csv", "--rate", "1000"])
+        .expect_code(0)
+        .expect_all("updated");
     let before = case.store().writes;
-    let o = run_in(
-        &case,
-        &["apply", "plan.csv", "--rate", "1000", "-o", "applied.csv"],
-        "applied.csv",
-    )
-    .expect_code(1)
-    .expect_status(2, "updated")
-    .expect_status(3, "conflict")
-    .expect_error(3, "changed since the plan (cost was 150, now 180)")
-    .expect_status(4, "updated")
-    .expect_status(5, "unchanged")
-    .expect_status(6, "created");
+    let o = case
+        .exec(&["apply", "plan.csv", "--rate", "1000", "-o", "applied.csv"])
+        .expect_code(1)
+        .expect_status(2, "updated")
+        .expect_status(3, "conflict")
+        .expect_error(3, "changed since the plan (cost was 150, now 180)")
+        .expect_status(4, "updated")
+        .expect_status(5, "unchanged")
+        .expect_status(6, "created");
     assert_eq!(case.store().writes - before, 3, "2 updates and 1 create");
     assert_eq!(o.line(2)["changes"], "cost: 150 → 999");
     assert!(
@@ -322,11 +287,7 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     let text = std::fs::read_to_string(case.path("plan.csv")).unwrap();
     case.write("plan.csv", text.replace("cost=150\",", "cost=15\","));
     let requests = case.log().arrivals.len();
-    let o = run_in(
-        &case,
-        &["apply", "plan.csv", "--rate", "1000"],
-        "plan.results.csv",
-    );
+    let o = case.exec(&["apply", "plan.csv", "--rate", "1000"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("row 2 was edited by hand"),
@@ -336,15 +297,12 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     assert_eq!(case.log().arrivals.len(), requests, "no request made");
     // An edit of the row's own cells is a change of the input: that row is not sent.
     case.write("plan.csv", text.replace(",A,150", ",A,160"));
-    let o = run_in(
-        &case,
-        &["apply", "plan.csv", "--rate", "1000"],
-        "plan.results.csv",
-    )
-    .expect_code(1)
-    .expect_status(3, "created")
-    .expect_status(2, "conflict")
-    .expect_error(2, "the row now sends");
+    let o = case
+        .exec(&["apply", "plan.csv", "--rate", "1000"])
+        .expect_code(1)
+        .expect_status(3, "created")
+        .expect_status(2, "conflict")
+        .expect_error(2, "the row now sends");
     assert_eq!(case.store().creates, 1, "{:?}", o.lines);
 }
 

@@ -11,7 +11,10 @@ pub(crate) struct Outcome {
     /// The exit code; -1 when the process was killed by a signal.
     pub code: i32,
     pub stdout: String,
+    /// Stderr, with any bytes that are not UTF-8 replaced.
     pub stderr: String,
+    /// Whether stderr was UTF-8 as written.
+    pub stderr_is_text: bool,
     /// The results file's header; empty when there is no results file.
     pub header: Vec<String>,
     pub lines: Vec<Line>,
@@ -27,6 +30,7 @@ impl Outcome {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr_is_text: std::str::from_utf8(&output.stderr).is_ok(),
             header,
             lines,
             results: text,
