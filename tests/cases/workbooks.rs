@@ -5,13 +5,14 @@
 //!
 //! The `wb_*` fixtures are made by `cargo run --example make_fixtures`.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::binary;
+use crate::support::Case;
 
 /// The longest any run here may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -101,16 +102,17 @@ fn wait(mut child: Child) -> (i32, String, i64) {
 
 /// `ivvy-import validate INPUT -o <tmp>/results.csv ARGS`.
 fn validate(input: &Path, args: &[&str]) -> Ran {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("results.csv");
-    let child = binary()
-        .arg("validate")
-        .arg(input)
-        .arg("-o")
-        .arg(&out)
-        .args(args)
-        .env("IVVY_IMPORT_PROGRESS", "plain")
-        .stdin(Stdio::null())
+    let case = Case::new();
+    let out = case.path("results.csv");
+    let mut line: Vec<OsString> = vec![
+        "validate".into(),
+        input.into(),
+        "-o".into(),
+        "results.csv".into(),
+    ];
+    line.extend(args.iter().map(OsString::from));
+    let child = case
+        .exec_command(&line)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -344,10 +346,10 @@ impl Drop for SandboxProcess {
     }
 }
 
-fn start_sandbox() -> SandboxProcess {
-    let mut child = binary()
-        .args(["sandbox", "--port", "0", "--key", "k", "--secret", "s"])
-        .stdin(Stdio::null())
+fn start_sandbox(case: &Case) -> SandboxProcess {
+    let line = ["sandbox", "--port", "0", "--key", "k", "--secret", "s"].map(OsString::from);
+    let mut child = case
+        .exec_command(&line)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -391,18 +393,21 @@ fn sandbox_state(url: &str) -> serde_json::Value {
 
 #[test]
 fn costs_from_number_cells_are_sent_as_excel_shows_them() {
-    let sandbox = start_sandbox();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let child = binary()
-        .arg("import")
-        .arg(fixture("wb_numbers.xlsx"))
-        .arg("-o")
-        .arg(dir.path().join("results.csv"))
-        .args(["--base-url", &sandbox.url, "-q"])
+    let case = Case::new()
         .env("IVVY_API_KEY", "k")
-        .env("IVVY_API_SECRET", "s")
-        .env("IVVY_IMPORT_PROGRESS", "plain")
-        .stdin(Stdio::null())
+        .env("IVVY_API_SECRET", "s");
+    let sandbox = start_sandbox(&case);
+    let line = [
+        "import".into(),
+        fixture("wb_numbers.xlsx").into_os_string(),
+        "-o".into(),
+        "results.csv".into(),
+        "--base-url".into(),
+        OsString::from(&sandbox.url),
+        "-q".into(),
+    ];
+    let child = case
+        .exec_command(&line)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
