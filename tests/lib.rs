@@ -26,6 +26,7 @@ mod cases {
     mod props;
     mod read_validate;
     mod repeat;
+    mod resume;
     mod safety;
     mod shell;
     mod snapshots;

@@ -25,7 +25,7 @@ use crate::results::collector::{Collector, Done, Finished, WINDOW};
 use crate::results::journal::Journal;
 use crate::results::writer::ResultsWriter;
 use crate::results_xlsx::Book;
-use crate::source::{Channels, Item, Spent, read_file};
+use crate::source::Item;
 
 /// One input file's run.
 pub(super) struct FileRun<'a> {
@@ -48,7 +48,7 @@ pub(super) struct FileRun<'a> {
 impl FileRun<'_> {
     pub(super) async fn go(
         mut self,
-        file: Opened,
+        mut file: Opened,
         names: &mut Names,
         progress: &mut Progress,
         mut report: Option<&mut Collected>,
@@ -70,19 +70,7 @@ impl FileRun<'_> {
             .map_err(FatalError::output(&write_path))?
             .with_checksum(self.plan);
         let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
-        let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
-        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
-        let reader = {
-            let plans = self.plans.clone();
-            let input = file.input;
-            std::thread::spawn(move || {
-                let channels = Channels {
-                    items: &items_tx,
-                    spent: Some(spent_rx),
-                };
-                read_file(input, &plans, &channels)
-            })
-        };
+        let mut reading = file.take_reading()?;
         let window = Arc::new(Semaphore::new(WINDOW));
         let (done_tx, done_rx) = mpsc::channel::<Done>(64);
         let collector = Collector {
@@ -92,7 +80,7 @@ impl FileRun<'_> {
             journal: journal.clone(),
             progress: &mut *progress,
             window: window.clone(),
-            spent: spent_tx,
+            spent: reading.spent(),
             label: self
                 .job
                 .input
@@ -105,12 +93,10 @@ impl FileRun<'_> {
             book,
         };
         let (dispatched, collected) = tokio::join!(
-            self.dispatch(items_rx, done_tx, &window, journal.as_ref(), names),
+            self.dispatch(&mut reading, done_tx, &window, journal.as_ref(), names),
             collector.run(done_rx)
         );
-        let read = reader
-            .join()
-            .map_err(|_| FatalError::Internal("the reader thread panicked".into()))?;
+        let read = reading.finish();
         collected?;
         dispatched?;
         for w in read? {
@@ -164,7 +150,7 @@ impl FileRun<'_> {
     /// finished rows wait behind a slow one.
     async fn dispatch(
         &mut self,
-        mut items: mpsc::Receiver<Vec<Item>>,
+        rows: &mut Reading,
         done: mpsc::Sender<Done>,
         window: &Semaphore,
         journal: Option<&Arc<Journal>>,
@@ -217,7 +203,7 @@ impl FileRun<'_> {
             let want_permit = stuck && credit == 0;
             tokio::select! {
                 Some(f) = inflight.next(), if !inflight.is_empty() => ready.extend(f),
-                b = items.recv(), if queue.is_empty() && !input_done => match b {
+                b = rows.next(), if queue.is_empty() && !input_done => match b {
                     // The queue is empty here: it takes the batch's buffer, moving no row.
                     // A dry run decides every row where it lies, and sends the batch on whole.
                     Some(b) if self.live.is_none() => {

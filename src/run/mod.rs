@@ -28,15 +28,17 @@ mod checks;
 mod clear;
 mod decide;
 mod file;
+mod reading;
 mod recover;
 mod report;
 mod resume;
 mod send;
 
 use file::FileRun;
+use reading::Reading;
 use recover::recover_batches;
 use report::write_report;
-use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_resume};
+use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_ahead};
 
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
@@ -52,11 +54,34 @@ pub fn run(config: Config) -> Result<Summary, FatalError> {
     result
 }
 
-/// A file opened and planned, before any row is read.
+/// A file opened and planned; its rows not read yet, or read ahead by `--resume`'s check.
 struct Opened {
-    input: Input,
+    /// The file, until its reading starts.
+    input: Option<Input>,
+    /// Its one reading, once started.
+    reading: Option<Reading>,
     plans: Arc<Vec<TablePlan>>,
     echo: Vec<String>,
+}
+
+impl Opened {
+    /// Its reading, started now unless it was.
+    fn reading(&mut self) -> Result<&mut Reading, FatalError> {
+        let lost = || FatalError::Internal("a file's reading was lost".into());
+        if self.reading.is_none() {
+            let input = self.input.take().ok_or_else(lost)?;
+            self.reading = Some(Reading::start(input, self.plans.clone()));
+        }
+        self.reading.as_mut().ok_or_else(lost)
+    }
+
+    /// Its reading, for the run to take (started now unless it was).
+    fn take_reading(&mut self) -> Result<Reading, FatalError> {
+        self.reading()?;
+        self.reading
+            .take()
+            .ok_or_else(|| FatalError::Internal("a file's reading was lost".into()))
+    }
 }
 
 fn open_file(
@@ -84,7 +109,8 @@ fn open_file(
         progress.warn(&w);
     }
     Ok(Opened {
-        input,
+        input: Some(input),
+        reading: None,
         plans: Arc::new(plans),
         echo,
     })
@@ -146,7 +172,8 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     };
     // Everything that can be refused without the account is refused before the first request.
     let _outputs = checks::lock_outputs(&config)?;
-    let ControlFlow::Continue(resumes) = check_resumes(&config, &progress).await? else {
+    let ControlFlow::Continue(resumes) = check_resumes(&config, &mut opened, &progress).await?
+    else {
         let files = config
             .jobs
             .iter()
@@ -192,10 +219,12 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
 /// What an earlier run left of each file, when resuming.
 type Resumed = Option<(ResumeState, Recovered)>;
 
-/// Resume: what earlier runs did, checked against the input before any request. One entry
-/// per file (none when not resuming); Break when every row is already done.
+/// Resume: what earlier runs did, checked against the input before any request, in the
+/// input's one reading (the rows read for the check stay in it for the run). One entry per
+/// file (none when not resuming); Break when every row is already done.
 async fn check_resumes(
     config: &Config,
+    opened: &mut [Opened],
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
     let mut resumes = Vec::new();
@@ -204,10 +233,11 @@ async fn check_resumes(
     };
     let mut to_do = 0;
     let mut done = 0;
-    for job in &config.jobs {
+    for (job, file) in config.jobs.iter().zip(opened) {
         let r = load_resume(job, progress, submit.reconcile_by_name)?;
         if let Some((state, rec)) = &r {
-            let left = verify_resume(job, config, state).await?;
+            let plans = file.plans.clone();
+            let left = verify_ahead(job, &plans, state, file.reading()?).await?;
             if left > 0 && !rec.found && !submit.reconcile_by_name {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",

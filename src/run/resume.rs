@@ -1,15 +1,12 @@
 //! `--resume`: what an earlier run of a results file did, checked against the input before
-//! any request, and handed to the submitter.
+//! any request (in the run's one reading of it), and handed to the submitter.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
-use crate::config::{Config, Job};
+use super::reading::Reading;
+use crate::config::Job;
 use crate::error::FatalError;
-use crate::input::Input;
-use crate::input::plan::plan_file;
+use crate::input::plan::TablePlan;
 use crate::kind::Kind;
 use crate::outcome::Status;
 use crate::pipeline::Submitter;
@@ -17,7 +14,7 @@ use crate::progress::Progress;
 use crate::results::collector::echo_cells;
 use crate::results::journal::fingerprint;
 use crate::results::journal::{Done, Journal, Recovered, RowKey, read_done};
-use crate::source::{Channels, Item, claimed_name, read_file};
+use crate::source::{Item, claimed_name};
 
 /// What `--resume` knows of one file.
 pub(super) struct ResumeState {
@@ -99,73 +96,58 @@ pub(super) fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Rec
     }
 }
 
-/// Before any request: every row an earlier run finished must still be the row it was.
-/// Returns the number of valid rows still to do.
-pub(super) async fn verify_resume(
+/// Before any request: every row an earlier run finished must still be the row it was. The
+/// rows are read once: this reads them ahead of the run (they stay in `reading` for it) until
+/// every finished row has been checked and one row is known to be left, or to the end.
+/// Returns the number of valid rows still to do (exact when the file was read to its end,
+/// else at least 1).
+pub(super) async fn verify_ahead(
     job: &Job,
-    config: &Config,
+    plans: &[TablePlan],
     state: &ResumeState,
+    reading: &mut Reading,
 ) -> Result<u64, FatalError> {
-    let mut input = Input::open(&job.input, &config.read, &config.map)?;
-    let (plans, _, _) = plan_file(
-        &mut input,
-        config.kind,
-        &config.map,
-        config.read.decimal_comma,
-    )?;
-    let plans = Arc::new(plans);
-    let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
-    let reader = {
-        let plans = plans.clone();
-        std::thread::spawn(move || {
-            let channels = Channels {
-                items: &tx,
-                spent: None,
-            };
-            read_file(input, &plans, &channels)
-        })
-    };
-    let mut to_do = 0;
-    let mut changed = None;
-    while let Some(batch) = rx.recv().await {
-        for mut item in batch {
+    let (mut to_do, mut seen) = (0u64, 0usize);
+    while seen < state.done.len() || to_do == 0 {
+        let Some(batch) = reading.read_ahead().await else {
+            break;
+        };
+        for item in batch.iter_mut() {
             let plan = &plans[item.table];
             item.ensure_checked(plan);
             let key: RowKey = (plan.sheet.to_string(), item.number);
             match state.done.get(&key) {
-                Some(d)
-                    if changed.is_none()
-                        && d.fingerprint != fingerprint(echo_cells(plan, &item)) =>
-                {
-                    let now = claimed_name(plan, &item.checked, &item.cells)
-                        .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name()))
-                        .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
-                    let was = d
-                        .name
-                        .as_deref()
-                        .map_or_else(String::new, |n| format!(" was {n:?}"));
-                    let what = if d.status == Status::Created {
-                        "created"
-                    } else {
-                        "updated"
-                    };
-                    changed = Some(format!(
-                        "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
-                        job.input.display(),
-                        key.1,
-                        d.id
-                    ));
+                Some(d) if d.fingerprint != fingerprint(echo_cells(plan, item)) => {
+                    return Err(FatalError::Resume(changed(job, plan, item, &key, d)));
                 }
+                Some(_) => seen += 1,
                 None if item.checked.is_ok() => to_do += 1,
-                Some(_) | None => {}
+                None => {}
             }
         }
     }
-    reader
-        .join()
-        .map_err(|_| FatalError::Internal("the reader thread panicked".into()))??;
-    match changed {
-        Some(why) => Err(FatalError::Resume(why)),
-        None => Ok(to_do),
-    }
+    reading.failed()?;
+    Ok(to_do)
+}
+
+/// Why a resume stops: a row an earlier run finished is not the row it was.
+fn changed(job: &Job, plan: &TablePlan, item: &Item, key: &RowKey, d: &Done) -> String {
+    let now = claimed_name(plan, &item.checked, &item.cells)
+        .or_else(|| item.checked.as_ref().ok().and_then(|r| r.name()))
+        .map_or_else(String::new, |n| format!(" it is now {:?};", n.trim()));
+    let was = d
+        .name
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" was {n:?}"));
+    let what = if d.status == Status::Created {
+        "created"
+    } else {
+        "updated"
+    };
+    format!(
+        "{}: row {}{was} when its record {} was {what};{now} the input changed since that run. Resume finishes the same input only: restore it, or import the changed file into a new results file (-o)",
+        job.input.display(),
+        key.1,
+        d.id
+    )
 }

@@ -95,10 +95,10 @@ fn a_profile_in_the_working_directory_sets_flags_and_the_command_line_wins() {
         case.dir(),
         "[profile.venue-a]\nsandbox = true\nrate = 2\nconcurrency = 1\n",
     );
-    let o = case.exec(&["plan", "s.csv", "--profile", "venue-a", "--json", "-q"]);
+    let o = case.exec(["plan", "s.csv", "--profile", "venue-a", "--json", "-q"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(json_summary(&o)["rate"], 2.0);
-    let o = case.exec(&[
+    let o = case.exec([
         "plan",
         "s.csv",
         "--profile",
@@ -125,7 +125,7 @@ fn the_default_profile_applies_without_profile_and_config_names_the_file() {
         "[profile.default]\nsandbox = true\nrate = 7\n",
     )
     .unwrap();
-    let o = case.exec(&[
+    let o = case.exec([
         "plan",
         "s.csv",
         "--config",
@@ -146,7 +146,7 @@ fn an_output_pattern_names_each_results_file_by_input_and_date() {
         case.dir(),
         "[profile.nightly]\noutput = \"results/{stem}-{date}.csv\"\nkind = \"sources\"\n",
     );
-    let o = case.exec(&["validate", "a.csv", "b.csv", "--profile", "nightly"]);
+    let o = case.exec(["validate", "a.csv", "b.csv", "--profile", "nightly"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let mut names: Vec<String> = std::fs::read_dir(case.dir().join("results"))
         .unwrap()
@@ -171,7 +171,7 @@ fn an_unknown_profile_key_is_an_error_naming_the_closest_key() {
     let case = Case::new();
     sources(case.dir(), "s.csv", 1);
     write_profile(case.dir(), "[profile.a]\nconcurency = 2\n");
-    let o = case.exec(&["validate", "s.csv", "--profile", "a"]);
+    let o = case.exec(["validate", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("did you mean `concurrency`"),
@@ -186,7 +186,7 @@ fn a_secret_in_a_profile_is_refused() {
     sources(case.dir(), "s.csv", 1);
     for key in ["api_key", "api_secret", "secret", "password"] {
         write_profile(case.dir(), format!("[profile.a]\n{key} = \"hunter2\"\n"));
-        let o = case.exec(&["validate", "s.csv", "--profile", "a"]);
+        let o = case.exec(["validate", "s.csv", "--profile", "a"]);
         assert_eq!(o.code, 2, "{key}: {}", o.stderr);
         assert!(o.stderr.contains("api_secret_env"), "{key}: {}", o.stderr);
         assert!(!o.stderr.contains("hunter2"), "{key}: {}", o.stderr);
@@ -201,7 +201,7 @@ fn a_missing_profile_exits_2_listing_the_profiles_in_the_file() {
         case.dir(),
         "[profile.venue-a]\nrate = 1\n[profile.venue-b]\nrate = 2\n",
     );
-    let o = case.exec(&["import", "s.csv", "--profile", "venue-c"]);
+    let o = case.exec(["import", "s.csv", "--profile", "venue-c"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("venue-a, venue-b"), "{}", o.stderr);
 }
@@ -214,7 +214,7 @@ fn a_bad_profile_value_is_blamed_on_the_profile() {
         case.dir(),
         "[profile.a]\nsandbox = true\nconcurrency = 9999\n",
     );
-    let o = case.exec(&["import", "s.csv", "--profile", "a"]);
+    let o = case.exec(["import", "s.csv", "--profile", "a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("profile `a`") && o.stderr.contains("--concurrency"),
@@ -263,7 +263,7 @@ fn a_profile_names_the_credential_variables_and_the_log_never_holds_the_secret()
     );
 
     // Without the variables the profile names, nothing runs.
-    let o = case.exec(&["import", "s.csv", "--profile", "venue-a"]);
+    let o = case.exec(["import", "s.csv", "--profile", "venue-a"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("VENUE_A_IVVY_KEY"), "{}", o.stderr);
 
@@ -361,7 +361,7 @@ fn assert_flat(lines: &[serde_json::Value], log: &str) {
 fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
     let case = Case::new();
     let input = sources(case.dir(), "s.csv", 3);
-    let o = case.exec(&[
+    let o = case.exec([
         "import",
         "s.csv",
         "--sandbox",
@@ -393,11 +393,11 @@ fn a_sandbox_run_logs_one_line_per_request_and_no_signature() {
 fn verbosity_raises_what_stderr_shows() {
     let case = Case::new();
     sources(case.dir(), "s.csv", 2);
-    let quiet = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
+    let quiet = case.exec(["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("info:"), "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("debug:"), "{}", quiet.stderr);
-    let v = case.exec(&[
+    let v = case.exec([
         "import",
         "s.csv",
         "--sandbox",
@@ -409,7 +409,7 @@ fn verbosity_raises_what_stderr_shows() {
     ]);
     assert!(v.stderr.contains("info: import starts"), "{}", v.stderr);
     assert!(!v.stderr.contains("debug:"), "{}", v.stderr);
-    let vv = case.exec(&[
+    let vv = case.exec([
         "import",
         "s.csv",
         "--sandbox",
@@ -432,7 +432,7 @@ fn verbosity_raises_what_stderr_shows() {
 #[test]
 fn the_bash_completion_script_is_valid_bash() {
     let case = Case::new();
-    let o = case.exec(&["completions", "bash"]);
+    let o = case.exec(["completions", "bash"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("--profile") && o.stdout.contains("import"));
     let script = case.dir().join("ivvy-import.bash");
@@ -451,7 +451,7 @@ fn the_bash_completion_script_is_valid_bash() {
         String::from_utf8_lossy(&check.stderr)
     );
     for shell in ["zsh", "fish", "powershell"] {
-        let o = case.exec(&["completions", shell]);
+        let o = case.exec(["completions", shell]);
         assert_eq!(o.code, 0, "{shell}: {}", o.stderr);
         assert!(o.stdout.contains("ivvy-import"), "{shell}");
     }
@@ -460,14 +460,14 @@ fn the_bash_completion_script_is_valid_bash() {
 #[test]
 fn the_man_page_is_roff_on_stdout() {
     let case = Case::new();
-    let o = case.exec(&["man"]);
+    let o = case.exec(["man"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains(".TH ivvy-import 1"), "{}", o.stdout);
     assert!(o.stdout.contains(".SH SUBCOMMANDS"), "{}", o.stdout);
-    let o = case.exec(&["man", "import"]);
+    let o = case.exec(["man", "import"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("\\-\\-match\\-by\\-name"), "{}", o.stdout);
-    let o = case.exec(&["man", "nope"]);
+    let o = case.exec(["man", "nope"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
 }
 
@@ -484,7 +484,7 @@ fn every_subcommand_help_ends_with_examples() {
         "completions",
         "man",
     ] {
-        let o = case.exec(&[sub, "--help"]);
+        let o = case.exec([sub, "--help"]);
         assert_eq!(o.code, 0, "{sub}: {}", o.stderr);
         let tail: Vec<&str> = o
             .stdout
@@ -507,7 +507,7 @@ fn every_subcommand_help_ends_with_examples() {
 #[test]
 fn import_help_groups_options_under_headings() {
     let case = Case::new();
-    let o = case.exec(&["import", "--help"]);
+    let o = case.exec(["import", "--help"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let heading = |h: &str| o.stdout.lines().position(|l| l == format!("{h}:"));
     let places: Vec<Option<usize>> = ["Input", "Output", "API", "Pacing", "Matching"]
@@ -561,7 +561,7 @@ fn piped_progress_prints_lines_with_the_total_and_an_eta() {
 fn a_plain_progress_line_comes_within_five_seconds_by_default() {
     let case = Case::new();
     sources(case.dir(), "s.csv", 28);
-    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "4"]);
+    let o = case.exec(["import", "s.csv", "--sandbox", "--rate", "4"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     // 28 rows at 4/s take about 7 s.
     assert!(!progress_lines(&o.stderr).is_empty(), "{}", o.stderr);
@@ -584,7 +584,7 @@ fn messages_reach_stderr_when_bars_cannot_be_drawn() {
 fn quiet_hides_progress_and_summary_but_not_warnings() {
     let case = Case::new();
     std::fs::write(case.dir().join("s.csv"), "name,cost,notes\nExpo,1,hi\n").unwrap();
-    let o = case.exec(&["validate", "s.csv", "-q"]);
+    let o = case.exec(["validate", "s.csv", "-q"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("warning: "), "{}", o.stderr);
     assert!(o.stderr.contains("notes"), "{}", o.stderr);
@@ -603,7 +603,7 @@ fn the_summary_names_api_codes_in_words() {
         "id,name,cost\n1,Marketplace (ours),5\n1,Marketplace (again),6\n",
     )
     .unwrap();
-    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
+    let o = case.exec(["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(
         o.stderr
@@ -617,7 +617,7 @@ fn the_summary_names_api_codes_in_words() {
 fn a_fatal_stop_ends_with_what_to_run_next() {
     let case = Case::new();
     sources(case.dir(), "s.csv", 6);
-    let o = case.exec(&[
+    let o = case.exec([
         "import",
         "s.csv",
         "--sandbox",
@@ -669,15 +669,15 @@ fn the_results_start_with_a_bom_when_the_input_had_one() {
     with.extend_from_slice("name,cost\nSociété,1\n".as_bytes());
     std::fs::write(case.dir().join("bom.csv"), with).unwrap();
     std::fs::write(case.dir().join("plain.csv"), "name,cost\nSociétés,1\n").unwrap();
-    let o = case.exec(&["validate", "bom.csv", "plain.csv"]);
+    let o = case.exec(["validate", "bom.csv", "plain.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&case.dir().join("bom.results.csv")));
     assert!(!starts_with_bom(&case.dir().join("plain.results.csv")));
 
-    let o = case.exec(&["validate", "plain.csv", "--bom", "-o", "forced.csv"]);
+    let o = case.exec(["validate", "plain.csv", "--bom", "-o", "forced.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&case.dir().join("forced.csv")));
-    let o = case.exec(&["validate", "bom.csv", "--no-bom", "-o", "none.csv"]);
+    let o = case.exec(["validate", "bom.csv", "--no-bom", "-o", "none.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!starts_with_bom(&case.dir().join("none.csv")));
 }
@@ -694,7 +694,7 @@ fn a_workbook_gets_results_with_a_bom() {
     ws.write(1, 0, "Expo").unwrap();
     ws.write(1, 1, 12).unwrap();
     wb.save(&book).unwrap();
-    let o = case.exec(&["validate", "crm.xlsx"]);
+    let o = case.exec(["validate", "crm.xlsx"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(starts_with_bom(&case.dir().join("crm.results.csv")));
 }
@@ -705,16 +705,16 @@ fn results_with_a_bom_resume_and_read_back_as_input() {
     let mut with = BOM.to_vec();
     with.extend_from_slice(b"name,cost\nExpo,1\nFair,2\n");
     std::fs::write(case.dir().join("s.csv"), with).unwrap();
-    let o = case.exec(&["import", "s.csv", "--sandbox", "--rate", "50"]);
+    let o = case.exec(["import", "s.csv", "--sandbox", "--rate", "50"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let results = case.dir().join("s.results.csv");
     assert!(starts_with_bom(&results));
     // --resume reads the created lines back through the BOM: nothing left to do.
-    let o = case.exec(&["import", "s.csv", "--sandbox", "--resume"]);
+    let o = case.exec(["import", "s.csv", "--sandbox", "--resume"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("nothing to do: 2 rows"), "{}", o.stderr);
     // Fed back in, its columns are recognised (the first header is `row`, not `\u{feff}row`).
-    let o = case.exec(&["validate", "s.results.csv"]);
+    let o = case.exec(["validate", "s.results.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!o.stderr.contains("columns kept"), "{}", o.stderr);
     assert!(starts_with_bom(&case.dir().join("s.results.2.csv")));

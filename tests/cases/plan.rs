@@ -204,7 +204,7 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
     );
     case.run_with(["--rate", "1000"]).expect_code(0);
     case.write("sources.csv", "name,cost,description\nExpo,5,Fair\n");
-    case.exec(&["import", "sources.csv", "--rate", "1000"])
+    case.exec(["import", "sources.csv", "--rate", "1000"])
         .expect_code(0);
     let before = case.store().writes;
     for (kind, file) in [
@@ -212,7 +212,7 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
         ("sources", "src.csv"),
         ("stages", "s.xlsx"),
     ] {
-        let o = case.exec(&["export", kind, "-o", file, "--rate", "1000"]);
+        let o = case.exec(["export", kind, "-o", file, "--rate", "1000"]);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let text = std::fs::read(case.path(file)).unwrap();
         if file.ends_with(".csv") {
@@ -221,7 +221,7 @@ fn stage_and_source_exports_import_back_without_kind_and_with_no_writes() {
         }
         let back = format!("{file}.back.csv");
         let o = case
-            .exec(&["import", file, "--rate", "1000", "-o", &back])
+            .exec(["import", file, "--rate", "1000", "-o", &back])
             .expect_code(0)
             .expect_all("unchanged");
         assert!(!o.lines.is_empty());
@@ -252,12 +252,12 @@ fn apply_sends_the_plan_and_reports_a_record_changed_since_as_a_conflict() {
     );
     // Someone else changes B's cost after the plan was reviewed.
     case.write("other.csv", format!("id,cost\n{},180\n", first.id(3)));
-    case.exec(&["import", "other.csv", "--rate", "1000"])
+    case.exec(["import", "other.csv", "--rate", "1000"])
         .expect_code(0)
         .expect_all("updated");
     let before = case.store().writes;
     let o = case
-        .exec(&["apply", "plan.csv", "--rate", "1000", "-o", "applied.csv"])
+        .exec(["apply", "plan.csv", "--rate", "1000", "-o", "applied.csv"])
         .expect_code(1)
         .expect_status(2, "updated")
         .expect_status(3, "conflict")
@@ -287,7 +287,7 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     let text = std::fs::read_to_string(case.path("plan.csv")).unwrap();
     case.write("plan.csv", text.replace("cost=150\",", "cost=15\","));
     let requests = case.log().arrivals.len();
-    let o = case.exec(&["apply", "plan.csv", "--rate", "1000"]);
+    let o = case.exec(["apply", "plan.csv", "--rate", "1000"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("row 2 was edited by hand"),
@@ -298,7 +298,7 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     // An edit of the row's own cells is a change of the input: that row is not sent.
     case.write("plan.csv", text.replace(",A,150", ",A,160"));
     let o = case
-        .exec(&["apply", "plan.csv", "--rate", "1000"])
+        .exec(["apply", "plan.csv", "--rate", "1000"])
         .expect_code(1)
         .expect_status(3, "created")
         .expect_status(2, "conflict")

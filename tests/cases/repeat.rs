@@ -57,13 +57,13 @@ fn assert_each_name_once(case: &Case, prefix: &str, n: usize) {
 #[test]
 fn importing_the_same_file_twice_writes_nothing_the_second_time() {
     let case = Case::new().emulator("");
-    case.write("s.csv", &sources(20, |i| i * 10));
-    let o = case.exec(&["import", "s.csv", "--rate", "500", "-o", "one.csv"]);
+    case.write("s.csv", sources(20, |i| i * 10));
+    let o = case.exec(["import", "s.csv", "--rate", "500", "-o", "one.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let after_first = case.store().writes;
     assert_eq!(after_first, 20);
 
-    let o = case.exec(&["import", "s.csv", "--rate", "500", "-o", "two.csv"]);
+    let o = case.exec(["import", "s.csv", "--rate", "500", "-o", "two.csv"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert_eq!(
         statuses(&case.dir().join("two.csv")),
@@ -71,7 +71,7 @@ fn importing_the_same_file_twice_writes_nothing_the_second_time() {
     );
     assert!(lines(&case.dir().join("two.csv"))[0]["error"].contains("--match-by-name"));
 
-    let o = case.exec(&[
+    let o = case.exec([
         "import",
         "s.csv",
         "--rate",
@@ -96,13 +96,13 @@ fn importing_the_same_file_twice_writes_nothing_the_second_time() {
 #[test]
 fn changing_three_rows_of_a_hundred_makes_exactly_three_writes() {
     let case = Case::new().emulator("");
-    case.write("s.csv", &sources(100, |i| i));
-    let o = case.exec(&["import", "s.csv", "--rate", "1000", "--concurrency", "8"]);
+    case.write("s.csv", sources(100, |i| i));
+    let o = case.exec(["import", "s.csv", "--rate", "1000", "--concurrency", "8"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let before = case.store().writes;
     case.write(
         "s.csv",
-        &sources(100, |i| {
+        sources(100, |i| {
             if [5, 50, 95].contains(&i) {
                 i + 1000
             } else {
@@ -110,7 +110,7 @@ fn changing_three_rows_of_a_hundred_makes_exactly_three_writes() {
             }
         }),
     );
-    let o = case.exec(&[
+    let o = case.exec([
         "import",
         "s.csv",
         "--rate",
@@ -128,8 +128,8 @@ fn changing_three_rows_of_a_hundred_makes_exactly_three_writes() {
 #[test]
 fn a_plan_shows_every_status_and_writes_nothing() {
     let case = Case::new().emulator("");
-    case.write("s.csv", &sources(3, |i| i));
-    let o = case.exec(&["import", "s.csv", "--rate", "500"]);
+    case.write("s.csv", sources(3, |i| i));
+    let o = case.exec(["import", "s.csv", "--rate", "500"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let ids: Vec<String> = lines(&case.dir().join("s.results.csv"))
         .iter()
@@ -143,8 +143,8 @@ fn a_plan_shows_every_status_and_writes_nothing() {
         "id,name,description,cost,isReferral\n{},Source 000,Row 0,0,no\n{},Source 001,Row 1,77,no\n,Brand new,,5,yes\n999999,Ghost,,1,no\n,Bad cost,,abc,no\n",
         ids[0], ids[1]
     );
-    case.write("p.csv", &plan_input);
-    let o = case.exec(&["plan", "p.csv", "--rate", "500", "-o", "plan.csv"]);
+    case.write("p.csv", plan_input);
+    let o = case.exec(["plan", "p.csv", "--rate", "500", "-o", "plan.csv"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     let got: Vec<String> = lines(&case.dir().join("plan.csv"))
         .iter()
@@ -167,14 +167,14 @@ fn a_plan_shows_every_status_and_writes_nothing() {
 fn a_record_created_by_someone_else_after_the_plan_is_caught_at_import() {
     let case = Case::new().emulator("");
     case.write("s.csv", "name,cost\nLate Arrival,5\nOther,6\n");
-    let o = case.exec(&["plan", "s.csv", "--rate", "500", "-o", "plan.csv"]);
+    let o = case.exec(["plan", "s.csv", "--rate", "500", "-o", "plan.csv"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(statuses(&case.dir().join("plan.csv"))["create"], 2);
     let theirs = case
         .emu()
         .sandbox()
         .insert_source("Late Arrival", Some(1.0), None, false);
-    let o = case.exec(&["import", "s.csv", "--rate", "500"]);
+    let o = case.exec(["import", "s.csv", "--rate", "500"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     let l = lines(&case.dir().join("s.results.csv"));
     assert_eq!(l[0]["status"], "conflict");
@@ -189,14 +189,14 @@ fn a_record_created_by_someone_else_after_the_plan_is_caught_at_import() {
 #[test]
 fn an_unedited_export_imports_back_unchanged() {
     let case = Case::new().emulator("");
-    case.write("s.csv", &sources(10, |i| i * 3));
-    assert_eq!(case.exec(&["import", "s.csv", "--rate", "500"]).code, 0);
+    case.write("s.csv", sources(10, |i| i * 3));
+    assert_eq!(case.exec(["import", "s.csv", "--rate", "500"]).code, 0);
     let before = case.store().writes;
     for ext in ["csv", "xlsx"] {
         let file = format!("export.{ext}");
-        let o = case.exec(&["export", "sources", "-o", &file, "--rate", "500"]);
+        let o = case.exec(["export", "sources", "-o", &file, "--rate", "500"]);
         assert_eq!(o.code, 0, "{}", o.stderr);
-        let o = case.exec(&[
+        let o = case.exec([
             "import",
             &file,
             "--rate",
@@ -217,11 +217,11 @@ fn an_unedited_export_imports_back_unchanged() {
 #[test]
 fn live_outcomes_are_never_overwritten_silently() {
     let case = Case::new().emulator("");
-    case.write("s.csv", &sources(4, |i| i));
-    assert_eq!(case.exec(&["import", "s.csv", "--rate", "500"]).code, 0);
+    case.write("s.csv", sources(4, |i| i));
+    assert_eq!(case.exec(["import", "s.csv", "--rate", "500"]).code, 0);
     let results = case.dir().join("s.results.csv");
     let kept = std::fs::read(&results).unwrap();
-    let o = case.exec(&["import", "s.csv", "--rate", "500", "--match-by-name"]);
+    let o = case.exec(["import", "s.csv", "--rate", "500", "--match-by-name"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains("holds 4 outcomes of an earlier run"),
@@ -230,7 +230,7 @@ fn live_outcomes_are_never_overwritten_silently() {
     );
     assert_eq!(std::fs::read(&results).unwrap(), kept);
     // A dry run and a plan may overwrite; --overwrite too.
-    let o = case.exec(&[
+    let o = case.exec([
         "import",
         "s.csv",
         "--rate",
@@ -245,14 +245,14 @@ fn live_outcomes_are_never_overwritten_silently() {
 #[test]
 fn a_round_trip_through_a_two_sheet_workbook_keeps_row_and_sheet() {
     let case = Case::new().emulator("").sample_file("crm.xlsx");
-    let o = case.exec(&["validate", "crm.xlsx"]);
+    let o = case.exec(["validate", "crm.xlsx"]);
     assert!(o.code == 0, "{}", o.stderr);
     let first = lines(&case.dir().join("crm.results.csv"));
     assert!(
         first.iter().any(|l| l["sheet"] == "Lead Stages")
             && first.iter().any(|l| l["sheet"] == "Lead Sources")
     );
-    let o = case.exec(&["validate", "crm.results.csv"]);
+    let o = case.exec(["validate", "crm.results.csv"]);
     assert!(o.code == 0, "{}", o.stderr);
     assert!(!case.dir().join("crm.results.results.csv").exists());
     let second = lines(&case.dir().join("crm.results.2.csv"));
@@ -293,8 +293,8 @@ fn mixed(n_sources: usize, n_stages: usize) -> String {
 #[test]
 fn bulk_mode_sends_batches_and_keeps_input_order() {
     let case = Case::new().emulator("batch-delay-ms=50");
-    case.write("m.csv", &mixed(150, 60));
-    let o = case.exec(&[
+    case.write("m.csv", mixed(150, 60));
+    let o = case.exec([
         "import",
         "m.csv",
         "--bulk",
@@ -324,7 +324,7 @@ fn a_job_rejected_inside_a_batch_fails_only_its_row_with_the_api_code() {
         "m.csv",
         "id,name,cost\n,First,1\n1,iVvy Marketplace,5\n,Third,3\n",
     );
-    let o = case.exec(&["import", "m.csv", "--bulk", "--rate", "200"]);
+    let o = case.exec(["import", "m.csv", "--bulk", "--rate", "200"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert_eq!(case.store().batch_runs, 1);
     let l = lines(&case.dir().join("m.results.csv"));
@@ -338,8 +338,8 @@ fn a_job_rejected_inside_a_batch_fails_only_its_row_with_the_api_code() {
 fn a_lost_batch_answer_is_reconciled_not_resent() {
     // Every batch run is applied and then its answer is dropped, once in three (seeded).
     let case = Case::new().emulator("seed=4,drop=0.3,batch-delay-ms=20");
-    case.write("m.csv", &mixed(300, 0));
-    let o = case.exec(&[
+    case.write("m.csv", mixed(300, 0));
+    let o = case.exec([
         "import",
         "m.csv",
         "--bulk",
@@ -364,8 +364,8 @@ fn a_lost_batch_answer_is_reconciled_not_resent() {
 #[test]
 fn too_many_jobs_halves_the_batch() {
     let case = Case::new().emulator("batch-max=30");
-    case.write("m.csv", &mixed(100, 0));
-    let o = case.exec(&[
+    case.write("m.csv", mixed(100, 0));
+    let o = case.exec([
         "import",
         "m.csv",
         "--bulk",
@@ -387,7 +387,7 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
     let case = Case::new().emulator(
         "seed=9,error=0.05,reset=0.05,drop=0.05,poll-error=0.1,poll-reset=0.1,batch-delay-ms=30,latency-ms=5",
     );
-    case.write("m.csv", &mixed(1500, 500));
+    case.write("m.csv", mixed(1500, 500));
     let args = [
         "import",
         "m.csv",
@@ -441,8 +441,8 @@ fn bulk_mode_under_faults_and_kills_creates_every_row_exactly_once() {
 fn a_large_account_is_listed_page_by_page_behind_a_server_rate_limit() {
     // 3,000 existing sources and a server that allows 10 requests a second.
     let case = Case::new().emulator("preload-sources=3000,limit=10");
-    case.write("s.csv", &sources(5, |i| i));
-    let o = case.exec(&["import", "s.csv", "--rate", "50", "--concurrency", "4"]);
+    case.write("s.csv", sources(5, |i| i));
+    let o = case.exec(["import", "s.csv", "--rate", "50", "--concurrency", "4"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(statuses(&case.dir().join("s.results.csv"))["created"], 5);
     assert!(case.store().list_calls >= 30, "3,000 records at 100 a page");
@@ -452,8 +452,8 @@ fn a_large_account_is_listed_page_by_page_behind_a_server_rate_limit() {
 fn the_pace_settles_under_a_slow_server_limit_without_losing_rows() {
     // The server takes one request a second; the client asks for five.
     let case = Case::new().emulator("limit=1");
-    case.write("s.csv", &sources(6, |i| i));
-    let o = case.exec(&["import", "s.csv", "--rate", "5", "--retries", "2"]);
+    case.write("s.csv", sources(6, |i| i));
+    let o = case.exec(["import", "s.csv", "--rate", "5", "--retries", "2"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(statuses(&case.dir().join("s.results.csv"))["created"], 6);
     assert_eq!(case.store().creates, 6);
@@ -465,7 +465,7 @@ fn a_report_and_a_results_workbook_are_written_and_read_back() {
         "s.csv",
         "name,cost\nFine,1\nBad,abc\n<script>x</script>,-2\n",
     );
-    let o = case.exec(&[
+    let o = case.exec([
         "validate",
         "s.csv",
         "-o",
@@ -476,7 +476,7 @@ fn a_report_and_a_results_workbook_are_written_and_read_back() {
     assert_eq!(o.code, 1, "{}", o.stderr);
     // The CSV beside the workbook, the workbook readable as input again.
     assert_eq!(lines(&case.dir().join("out.csv")).len(), 3);
-    let o = case.exec(&[
+    let o = case.exec([
         "validate",
         "out.xlsx",
         "-o",

@@ -180,7 +180,7 @@ fn a_huge_retry_after_is_capped_and_does_not_panic() {
     }));
     let case = against(&server.url(), 2);
     let started = Instant::now();
-    let o = case.timeout(Duration::from_secs(30)).run_with(&[
+    let o = case.timeout(Duration::from_secs(30)).run_with([
         "--max-wait",
         "0.2",
         "--retries",
@@ -211,7 +211,7 @@ fn a_dead_server_ends_the_run_within_give_up_after() {
     }));
     let case = against(&server.url(), 200);
     let started = Instant::now();
-    let o = case.timeout(Duration::from_secs(60)).run_with(&[
+    let o = case.timeout(Duration::from_secs(60)).run_with([
         "--give-up-after",
         "2",
         "--retries",
@@ -537,12 +537,9 @@ fn a_server_that_never_answers_ends_within_give_up_after_and_one_timeout() {
     }));
     let case = against(&server.url(), 50);
     let started = Instant::now();
-    let o = case.timeout(Duration::from_secs(60)).run_with(&[
-        "--give-up-after",
-        "2",
-        "--retries",
-        "50",
-    ]);
+    let o =
+        case.timeout(Duration::from_secs(60))
+            .run_with(["--give-up-after", "2", "--retries", "50"]);
     let took = started.elapsed();
     assert_eq!(o.code, 2, "{}", o.stderr);
     // --give-up-after (2 s) plus one request timeout (2 s) plus the look-ups of lost creates,
@@ -575,7 +572,7 @@ fn a_failed_look_up_after_a_lost_create_says_both() {
     let case = against(&server.url(), 1);
     let o = case
         .timeout(Duration::from_secs(60))
-        .run_with(&["--retries", "1"]);
+        .run_with(["--retries", "1"]);
     let lines = o.lines;
     assert_eq!(lines.len(), 1, "{}", o.stderr);
     let error = &lines[0]["error"];
