@@ -38,7 +38,8 @@ pub(crate) use problems::RowAt;
 /// log file only.
 pub(crate) const MESSAGE: &str = "ivvy_import::message";
 
-/// Live counts and the bar (or plain lines) while a run goes.
+/// Live counts and the bar (or plain lines) while a run goes. The current table's rows are
+/// counted once, in its [`crate::results::tally::StatusCounts`], which the bar and the plain-line thread both read.
 pub(crate) struct Progress {
     started: Instant,
     counts: BTreeMap<Kind, KindCounts>,
@@ -119,7 +120,7 @@ impl Progress {
             label: label.to_string(),
             total,
             started: Instant::now(),
-            counts: KindCounts::default(),
+            counts: Arc::default(),
         });
         self.publish();
         let Some(multi) = &self.multi else { return };
@@ -132,7 +133,7 @@ impl Progress {
             let counts = self
                 .table
                 .as_ref()
-                .map(|t| t.counts.clone())
+                .map(|t| t.counts.kind_counts())
                 .unwrap_or_default();
             let words = live_words(&counts, &self.stats, self.mode);
             if counts.skipped > 0 {
@@ -146,19 +147,13 @@ impl Progress {
         }
     }
 
-    /// Hands the current table and request counts to the plain-line thread.
+    /// Hands the current table (and its counts, which it shares) and the request counts to
+    /// the plain-line thread.
     fn publish(&self) {
         if let Some(t) = &self.ticker {
             let mut g = t.lock();
             g.table.clone_from(&self.table);
             g.stats = self.stats;
-            t.counts.store(
-                &self
-                    .table
-                    .as_ref()
-                    .map(|t| t.counts.clone())
-                    .unwrap_or_default(),
-            );
         }
     }
 
@@ -234,9 +229,9 @@ impl Progress {
             self.problems.add(verdict, problems);
             self.first_rows.note(problems, at);
         }
-        let Some(table) = &mut self.table else { return };
-        add(&mut table.counts);
-        let rows = table.counts.rows;
+        let Some(table) = &self.table else { return };
+        table.counts.add(verdict);
+        let rows = table.counts.rows();
         if let Some(bar) = &self.bar {
             // Rows skipped after a stop are not progress: the bar stays where the run stopped.
             if status != Status::Skipped {
@@ -249,10 +244,12 @@ impl Progress {
                 bar.set_length(bar.position());
             }
             if rows % 64 == 0 {
-                bar.set_message(live_words(&table.counts, &self.stats, self.mode));
+                bar.set_message(live_words(
+                    &table.counts.kind_counts(),
+                    &self.stats,
+                    self.mode,
+                ));
             }
-        } else if let Some(t) = &self.ticker {
-            t.counts.store(&table.counts);
         }
     }
 

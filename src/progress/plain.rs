@@ -1,7 +1,6 @@
 //! The plain-line reporter: where bars cannot be drawn, a thread prints the current table's
 //! counts, total and ETA at least every few seconds, whether rows move or not.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -10,7 +9,8 @@ use super::bars::write_stderr;
 use super::words::{live_words, short_secs};
 use crate::figures::grouped;
 use crate::pipeline::StatsSnapshot;
-use crate::summary::{KindCounts, Mode};
+use crate::results::tally::StatusCounts;
+use crate::summary::Mode;
 
 /// How often a plain progress line is printed.
 pub(super) const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -21,12 +21,13 @@ pub(super) struct TableLive {
     pub(super) label: String,
     pub(super) total: Option<u64>,
     pub(super) started: Instant,
-    pub(super) counts: KindCounts,
+    /// The table's rows by status, shared with the collector that counts them.
+    pub(super) counts: Arc<StatusCounts>,
 }
 
-/// What the plain-line thread reads: the table (set when it starts) under a lock, its counts
-/// as atomics the collector stores after every row (plain stores: the collector is the only
-/// writer), so a line is never staler than the last row.
+/// What the plain-line thread reads: the table (set when it starts) under a lock; its counts
+/// are the table's tally, which the collector adds each row to, so a line is never staler
+/// than the last row.
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     pub(super) table: Option<TableLive>,
@@ -34,54 +35,9 @@ pub(super) struct Shared {
     stop: bool,
 }
 
-/// [`KindCounts`] as atomics.
-#[derive(Debug, Default)]
-pub(super) struct LiveCounts([AtomicU64; 12]);
-
-impl LiveCounts {
-    pub(super) fn store(&self, c: &KindCounts) {
-        let values = [
-            c.rows,
-            c.valid,
-            c.invalid,
-            c.created,
-            c.updated,
-            c.unchanged,
-            c.failed,
-            c.skipped,
-            c.conflict,
-            c.create,
-            c.update,
-            c.kept,
-        ];
-        for (slot, v) in self.0.iter().zip(values) {
-            slot.store(v, Ordering::Relaxed);
-        }
-    }
-
-    fn load(&self) -> KindCounts {
-        let v: Vec<u64> = self.0.iter().map(|a| a.load(Ordering::Relaxed)).collect();
-        KindCounts {
-            rows: v[0],
-            valid: v[1],
-            invalid: v[2],
-            created: v[3],
-            updated: v[4],
-            unchanged: v[5],
-            failed: v[6],
-            skipped: v[7],
-            conflict: v[8],
-            create: v[9],
-            update: v[10],
-            kept: v[11],
-        }
-    }
-}
-
 /// The thread that prints a plain line every few seconds, whether rows move or not.
 pub(super) struct Ticker {
     shared: Arc<(Mutex<Shared>, Condvar)>,
-    pub(super) counts: Arc<LiveCounts>,
     thread: Option<JoinHandle<()>>,
     every: Duration,
 }
@@ -89,18 +45,15 @@ pub(super) struct Ticker {
 impl Ticker {
     pub(super) fn start(mode: Mode, every: Duration, started: Instant) -> Ticker {
         let shared = Arc::new((Mutex::new(Shared::default()), Condvar::new()));
-        let counts = Arc::new(LiveCounts::default());
         let thread = {
             let shared = shared.clone();
-            let counts = counts.clone();
             std::thread::Builder::new()
                 .name("progress".into())
-                .spawn(move || tick(&shared, &counts, mode, every, started))
+                .spawn(move || tick(&shared, mode, every, started))
                 .ok()
         };
         Ticker {
             shared,
-            counts,
             thread,
             every,
         }
@@ -133,13 +86,7 @@ impl Drop for Ticker {
     }
 }
 
-fn tick(
-    shared: &(Mutex<Shared>, Condvar),
-    counts: &LiveCounts,
-    mode: Mode,
-    every: Duration,
-    started: Instant,
-) {
+fn tick(shared: &(Mutex<Shared>, Condvar), mode: Mode, every: Duration, started: Instant) {
     let lock = || {
         shared
             .0
@@ -160,13 +107,7 @@ fn tick(
             return;
         }
         let line = match &g.table {
-            Some(t) => {
-                let t = TableLive {
-                    counts: counts.load(),
-                    ..t.clone()
-                };
-                plain_line(&t, &g.stats, mode, Instant::now())
-            }
+            Some(t) => plain_line(t, &g.stats, mode, Instant::now()),
             None => format!("… starting ({:.0}s)", started.elapsed().as_secs_f64()),
         };
         drop(g);
@@ -182,10 +123,11 @@ fn tick(
 /// The rate and ETA count only the rows this run handles: not those kept from an earlier run
 /// (`--resume`), nor those skipped after a stop (which do not move the count either).
 fn plain_line(t: &TableLive, stats: &StatsSnapshot, mode: Mode, now: Instant) -> String {
-    let done = t.counts.rows - t.counts.skipped;
+    let counts = t.counts.kind_counts();
+    let done = counts.rows - counts.skipped;
     let secs = now.duration_since(t.started).as_secs_f64();
     let rate = if secs > 0.0 {
-        t.counts.handled() as f64 / secs
+        counts.handled() as f64 / secs
     } else {
         0.0
     };
@@ -209,17 +151,24 @@ fn plain_line(t: &TableLive, stats: &StatsSnapshot, mode: Mode, now: Instant) ->
         }
         None => format!("{} rows {rate:.0}/s", grouped(done)),
     };
-    format!(
-        "{head} — {}: {}",
-        t.label,
-        live_words(&t.counts, stats, mode)
-    )
+    format!("{head} — {}: {}", t.label, live_words(&counts, stats, mode))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Status;
+    use crate::outcome::{Status, Verdict};
+
+    /// A table's counts: `n` rows of each verdict.
+    fn counts(rows: &[(Verdict, u32)]) -> Arc<StatusCounts> {
+        let c = StatusCounts::default();
+        for (v, n) in rows {
+            for _ in 0..*n {
+                c.add(v);
+            }
+        }
+        Arc::new(c)
+    }
 
     #[test]
     fn plain_lines_come_at_least_every_five_seconds() {
@@ -229,10 +178,7 @@ mod tests {
     #[test]
     fn plain_line_carries_the_total_the_rate_and_an_eta() {
         let started = Instant::now();
-        let mut counts = KindCounts::default();
-        for _ in 0..12_400 {
-            counts.add(Status::Created);
-        }
+        let counts = counts(&[(Verdict::new(Status::Created), 12_400)]);
         let t = TableLive {
             label: "crm.csv".into(),
             total: Some(50_000),
@@ -263,13 +209,10 @@ mod tests {
     #[test]
     fn rows_kept_from_an_earlier_run_count_in_the_position_not_the_rate() {
         let started = Instant::now();
-        let mut counts = KindCounts::default();
-        for _ in 0..62 {
-            counts.add_kept();
-        }
-        for _ in 0..31 {
-            counts.add(Status::Created);
-        }
+        let counts = counts(&[
+            (Verdict::kept(Status::Created, 1), 62),
+            (Verdict::new(Status::Created), 31),
+        ]);
         let t = TableLive {
             label: "leads.csv".into(),
             total: Some(200),
@@ -294,13 +237,10 @@ mod tests {
     #[test]
     fn rows_skipped_after_a_stop_do_not_move_the_count() {
         let started = Instant::now();
-        let mut counts = KindCounts::default();
-        for _ in 0..40 {
-            counts.add(Status::Created);
-        }
-        for _ in 0..160 {
-            counts.add(Status::Skipped);
-        }
+        let counts = counts(&[
+            (Verdict::new(Status::Created), 40),
+            (Verdict::new(Status::Skipped), 160),
+        ]);
         let t = TableLive {
             label: "leads.csv".into(),
             total: Some(200),

@@ -1,17 +1,94 @@
 //! Rows counted by status and by problem, from the typed outcome of each row: what the
-//! report and the results workbook list. A row with the same problem twice counts once.
+//! progress display shows while a run goes, and what the report and the results workbook
+//! list. A row with the same problem twice counts once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::outcome::{ProblemLabel, Remedy, RowProblem, Status, Verdict};
+use crate::summary::KindCounts;
 
 /// Rows counted by status and by problem.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Tally {
-    rows: u64,
-    /// By [`Status::rank`].
-    statuses: [u64; 10],
+    statuses: StatusCounts,
     problems: HashMap<ProblemLabel, ProblemCount>,
+}
+
+/// Rows counted by status, and among them those kept from an earlier run (`--resume`).
+/// Another thread may read the counts while the one that counts goes on (the progress line's
+/// thread reads the table's): each is an atomic, and with one writer a count is a plain load
+/// and store.
+#[derive(Debug, Default)]
+pub(crate) struct StatusCounts {
+    /// By [`Status::rank`].
+    all: [AtomicU64; 10],
+    /// Kept rows, by [`Status::rank`].
+    kept: [AtomicU64; 10],
+}
+
+impl StatusCounts {
+    /// Counts one row (called by one thread only).
+    pub(crate) fn add(&self, verdict: &Verdict) {
+        let rank = usize::from(verdict.status.rank());
+        bump(&self.all[rank]);
+        if verdict.kept {
+            bump(&self.kept[rank]);
+        }
+    }
+
+    /// How many rows have this status (kept ones included).
+    pub(crate) fn count(&self, status: Status) -> u64 {
+        self.all[usize::from(status.rank())].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rows(&self) -> u64 {
+        self.all.iter().map(|a| a.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The counts as the summary and the progress words read them: rows kept from an earlier
+    /// run counted as kept, not under their status.
+    pub(crate) fn kind_counts(&self) -> KindCounts {
+        let now = |s: Status| {
+            let rank = usize::from(s.rank());
+            self.all[rank]
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.kept[rank].load(Ordering::Relaxed))
+        };
+        let rows = self.rows();
+        let invalid = now(Status::Invalid);
+        KindCounts {
+            rows,
+            valid: rows.saturating_sub(invalid),
+            invalid,
+            created: now(Status::Created),
+            updated: now(Status::Updated),
+            unchanged: now(Status::Unchanged),
+            failed: now(Status::Failed),
+            skipped: now(Status::Skipped),
+            conflict: now(Status::Conflict),
+            create: now(Status::Create),
+            update: now(Status::Update),
+            kept: self.kept.iter().map(|a| a.load(Ordering::Relaxed)).sum(),
+        }
+    }
+}
+
+impl Clone for StatusCounts {
+    fn clone(&self) -> Self {
+        let copy = |a: &[AtomicU64; 10]| {
+            std::array::from_fn(|i| AtomicU64::new(a[i].load(Ordering::Relaxed)))
+        };
+        StatusCounts {
+            all: copy(&self.all),
+            kept: copy(&self.kept),
+        }
+    }
+}
+
+/// One more (the counting thread is the only writer: no read-modify-write is needed).
+fn bump(a: &AtomicU64) {
+    a.store(a.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// How many rows have one problem, and how the first of them words it.
@@ -28,8 +105,7 @@ pub(crate) struct ProblemCount {
 
 impl Tally {
     pub(crate) fn add(&mut self, verdict: &Verdict, problems: &[RowProblem]) {
-        self.rows += 1;
-        self.statuses[usize::from(verdict.status.rank())] += 1;
+        self.statuses.add(verdict);
         for (i, p) in problems.iter().enumerate() {
             if problems[..i].iter().any(|q| q.label == p.label) {
                 continue;
@@ -53,12 +129,12 @@ impl Tally {
     }
 
     pub(crate) fn rows(&self) -> u64 {
-        self.rows
+        self.statuses.rows()
     }
 
     /// How many rows have this status.
     pub(crate) fn count(&self, status: Status) -> u64 {
-        self.statuses[usize::from(status.rank())]
+        self.statuses.count(status)
     }
 
     /// Rows by status, in the order of [`Status::rank`]; statuses no row has are left out.
@@ -89,6 +165,36 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_counts_say_kept_rows_apart_as_the_summary_does() {
+        let c = StatusCounts::default();
+        let mut by_hand = KindCounts::default();
+        for (verdict, n) in [
+            (Verdict::kept(Status::Created, 7), 3),
+            (Verdict::new(Status::Created), 2),
+            (Verdict::new(Status::Invalid), 4),
+            (Verdict::new(Status::Skipped), 1),
+            (Verdict::kept(Status::Unchanged, 8), 1),
+        ] {
+            for _ in 0..n {
+                c.add(&verdict);
+                if verdict.kept {
+                    by_hand.add_kept();
+                } else {
+                    by_hand.add(verdict.status);
+                }
+            }
+        }
+        assert_eq!(c.kind_counts(), by_hand);
+        assert_eq!(c.rows(), 11);
+        assert_eq!(
+            c.count(Status::Created),
+            5,
+            "kept rows count under their status"
+        );
+        assert_eq!(c.clone().kind_counts(), by_hand);
+    }
 
     fn problem(label: &str, text: &str) -> RowProblem {
         RowProblem {
