@@ -12,8 +12,11 @@ use crate::profile;
 pub struct Job {
     pub input: PathBuf,
     pub output: PathBuf,
-    /// Start the results file with a UTF-8 byte-order mark (for Excel).
-    pub bom: bool,
+    /// Start the results file with a UTF-8 byte-order mark (for Excel): `--bom` or
+    /// `--no-bom`; None: as the input suggests (the run looks at it).
+    pub bom: Option<bool>,
+    /// The folder an output pattern names (`results/{stem}-{date}.csv`), made by the run.
+    pub folder: Option<PathBuf>,
     /// The results workbook made from it at the end, when asked for.
     pub workbook: Option<PathBuf>,
 }
@@ -42,34 +45,8 @@ pub fn results_name(input: &Path) -> String {
     format!("{stem}.results.csv")
 }
 
-/// Whether a results file should start with a byte-order mark, so Excel opens it as UTF-8:
-/// when its input had one (CSV files saved by Excel as "CSV UTF-8" do), is a workbook, or is
-/// not UTF-8 (Excel's plain "CSV" save is Windows-1252). The encoding is judged by the first
-/// 64 KiB, as reading a large file through costs more than this choice is worth.
-pub fn wants_bom(input: &Path) -> bool {
-    const HEAD: usize = 64 * 1024;
-    if crate::input::is_workbook(input) {
-        return true;
-    }
-    let mut head = Vec::new();
-    let _ = std::fs::File::open(input).and_then(|f| {
-        std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD as u64), &mut head)
-    });
-    if head.starts_with(b"\xEF\xBB\xBF")
-        || head.starts_with(b"\xFF\xFE")
-        || head.starts_with(b"\xFE\xFF")
-    {
-        return true;
-    }
-    match std::str::from_utf8(&head) {
-        Ok(_) => false,
-        // A character cut by the 64 KiB boundary is still UTF-8.
-        Err(e) => e.error_len().is_some() || head.len() < HEAD,
-    }
-}
-
-/// Each input's results file from a pattern such as `results/{stem}-{date}.csv`; the folders
-/// it names are made.
+/// Each input's results file from a pattern such as `results/{stem}-{date}.csv` (the folders
+/// it names are made by the run).
 fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ConfigError> {
     let now = profile::now();
     let mut out = Vec::new();
@@ -80,10 +57,6 @@ fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathB
         let path = profile::expand(&pattern.to_string_lossy(), Some(&stem), now)
             .map(PathBuf::from)
             .map_err(|e| invalid(format!("-o {e}")))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| invalid(format!("-o {}: {e}", dir.display())))?;
-        }
         out.push((f.clone(), path));
     }
     Ok(out)
@@ -110,6 +83,7 @@ pub(super) fn jobs(
     if let Some(o) = output.filter(|o| !profile::is_pattern(o)) {
         refuse_missing_folder(o)?;
     }
+    let pattern = output.is_some_and(profile::is_pattern);
     let pairs: Vec<(PathBuf, PathBuf)> = match output {
         Some(o) if profile::is_pattern(o) => pattern_jobs(files, o)?,
         None => files
@@ -143,8 +117,13 @@ pub(super) fn jobs(
             } else {
                 (output, None)
             };
+            let folder = output
+                .parent()
+                .filter(|d| pattern && !d.as_os_str().is_empty())
+                .map(Path::to_path_buf);
             Job {
-                bom: bom.unwrap_or_else(|| wants_bom(&input)),
+                bom,
+                folder,
                 input,
                 output,
                 workbook,

@@ -16,7 +16,7 @@ mod read;
 mod subcommands;
 mod target;
 
-pub use jobs::{Job, results_name, wants_bom};
+pub use jobs::{Job, results_name};
 pub use subcommands::{ExportConfig, PingConfig, SandboxConfig};
 pub use target::{Pacing, Target, target_config, timeout};
 

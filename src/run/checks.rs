@@ -1,6 +1,7 @@
-//! What a run checks and locks on this machine before it reads a row or makes a request: the
-//! report's folder, the account's and inputs' locks, and the results files (locked, and never
-//! replaced when they hold live outcomes unless asked).
+//! What a run checks, makes and locks on this machine before it reads a row or makes a
+//! request: the folders an output pattern names, the report's folder, the account's and
+//! inputs' locks, and the results files (locked, and never replaced when they hold live
+//! outcomes unless asked).
 
 use crate::config::{Config, SubmitConfig};
 use crate::error::FatalError;
@@ -48,6 +49,15 @@ pub(super) fn run_locks(
         held.extend(crate::guard::lock_input(&job.input)?);
     }
     Ok(held)
+}
+
+/// The folders an output pattern names (`-o results/{stem}-{date}.csv`), made before anything
+/// is read or sent.
+pub(super) fn output_folders(config: &Config) -> Result<(), FatalError> {
+    for dir in config.jobs.iter().filter_map(|j| j.folder.as_ref()) {
+        std::fs::create_dir_all(dir).map_err(FatalError::output(dir))?;
+    }
+    Ok(())
 }
 
 /// The report's folder must be there before any row is read or request made, so a long run

@@ -66,7 +66,8 @@ impl FileRun<'_> {
         } else {
             self.job.output.clone()
         };
-        let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
+        let bom = self.job.bom.unwrap_or_else(|| wants_bom(&self.job.input));
+        let writer = ResultsWriter::create(&write_path, &file.echo, bom)
             .map_err(FatalError::output(&write_path))?
             .with_checksum(self.plan);
         let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
@@ -248,6 +249,32 @@ impl FileRun<'_> {
             .clone()
             .ok_or_else(|| FatalError::Internal("no submitter".into()))?;
         Ok(submit_batch(rows, submitter, self.stop.clone(), journal.cloned()).boxed())
+    }
+}
+
+/// Whether a results file should start with a byte-order mark, so Excel opens it as UTF-8:
+/// when its input had one (CSV files saved by Excel as "CSV UTF-8" do), is a workbook, or is
+/// not UTF-8 (Excel's plain "CSV" save is Windows-1252). The encoding is judged by the first
+/// 64 KiB, as reading a large file through costs more than this choice is worth.
+fn wants_bom(input: &std::path::Path) -> bool {
+    const HEAD: usize = 64 * 1024;
+    if crate::input::is_workbook(input) {
+        return true;
+    }
+    let mut head = Vec::new();
+    let _ = std::fs::File::open(input).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD as u64), &mut head)
+    });
+    if head.starts_with(b"\xEF\xBB\xBF")
+        || head.starts_with(b"\xFF\xFE")
+        || head.starts_with(b"\xFE\xFF")
+    {
+        return true;
+    }
+    match std::str::from_utf8(&head) {
+        Ok(_) => false,
+        // A character cut by the 64 KiB boundary is still UTF-8.
+        Err(e) => e.error_len().is_some() || head.len() < HEAD,
     }
 }
 

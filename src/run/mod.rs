@@ -144,6 +144,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         Some(s) if s.plan => Mode::Plan,
         Some(_) => Mode::Import,
     };
+    checks::output_folders(&config)?;
     crate::guard::check_outputs(&config)?;
     if let Some(path) = &config.report {
         checks::report_folder(path)?;

@@ -130,3 +130,22 @@ fn config_refuses_what_cannot_run() {
         "the results file is never the input"
     );
 }
+
+#[test]
+fn checking_the_flags_makes_no_folder_the_run_does() {
+    let case = Case::new().input("s.csv", "name,cost\nExpo,1\n");
+    let input = path(&case, "s.csv");
+    let pattern = path(&case, "made/{stem}-checked.csv");
+    let config = config_of(&["validate", &input, "-q", "-o", &pattern]);
+    assert!(
+        !case.path("made").exists(),
+        "checking the flags made a folder"
+    );
+    assert_eq!(
+        config.jobs[0].bom, None,
+        "whether the results start with a BOM is the run's to judge from the input"
+    );
+    let summary = ivvy_import::run(config).unwrap();
+    assert_eq!(summary.rows, 1);
+    assert!(case.path("made/s-checked.csv").is_file());
+}
