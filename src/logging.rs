@@ -201,7 +201,11 @@ pub(crate) fn run_started(config: &Config) -> tracing::span::EnteredSpan {
     let (mode, base_url): (&str, Option<String>) = match &config.submit {
         None => ("validate", None),
         Some(s) => (
-            if s.plan { "plan" } else { "import" },
+            if config.mode() == crate::config::RunMode::Plan {
+                "plan"
+            } else {
+                "import"
+            },
             Some(match &s.target {
                 Target::Remote { endpoint, .. } => endpoint.base().to_string(),
                 Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),

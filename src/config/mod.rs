@@ -24,9 +24,44 @@ use read::read_config;
 use subcommands::{export_config, ping_config, sandbox_config};
 use target::{pacing, sandbox_faults};
 
+/// What a run does, decided once from the subcommand and its flags: every room asks this,
+/// none works it out from the flags again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// `validate`, `import --dry-run`: every row checked, nothing sent, the account unread.
+    Validate,
+    /// `plan`, `import --plan`: the account read, nothing written.
+    Plan,
+    /// `import`.
+    Import,
+    /// `import --resume`: finish what an earlier run of the same input started.
+    Resume,
+    /// `apply`: a reviewed plan done exactly as it reads.
+    Apply,
+}
+
+impl RunMode {
+    /// How the summary, the progress display and the log name it.
+    pub fn summary_mode(self) -> crate::summary::Mode {
+        use crate::summary::Mode;
+        match self {
+            RunMode::Validate => Mode::Validate,
+            RunMode::Plan => Mode::Plan,
+            RunMode::Import | RunMode::Resume | RunMode::Apply => Mode::Import,
+        }
+    }
+
+    /// Whether the run writes to the account (and keeps a journal).
+    pub fn writes(self) -> bool {
+        matches!(self, RunMode::Import | RunMode::Resume | RunMode::Apply)
+    }
+}
+
 /// Everything a run needs, checked.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// What the run does (see [`Config::mode`]).
+    mode: RunMode,
     pub jobs: Vec<Job>,
     /// Lines to show the user before the run (flags that do nothing here).
     pub notes: Vec<String>,
@@ -47,7 +82,7 @@ pub struct Config {
     pub clear_empty: bool,
     /// Replace a results file holding live outcomes (every mode).
     pub overwrite: bool,
-    /// None: a dry run.
+    /// How a run that reads the account reaches it; None for [`RunMode::Validate`].
     pub submit: Option<SubmitConfig>,
 }
 
@@ -56,17 +91,12 @@ pub struct Config {
 pub struct SubmitConfig {
     pub target: Target,
     pub pacing: Pacing,
-    pub resume: bool,
     /// With --resume: look every unfinished create up by name first.
     pub reconcile_by_name: bool,
     /// Replace a results file holding live outcomes.
     pub overwrite: bool,
-    /// Read the account and write nothing.
-    pub plan: bool,
     /// Ignore what this tool wrote to fields the API cannot read back.
     pub no_ledger: bool,
-    /// `apply`: the input is a reviewed plan, done exactly as it reads.
-    pub apply: bool,
 }
 
 /// Where diagnostics go.
@@ -323,6 +353,11 @@ fn invalid(s: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// What the run does.
+    pub fn mode(&self) -> RunMode {
+        self.mode
+    }
+
     /// `validate` and `import --dry-run`: network flags are accepted and ignored.
     pub fn from_validate(args: ImportArgs) -> Result<Config, ConfigError> {
         let ignored: Vec<&str> = [
@@ -360,18 +395,19 @@ impl Config {
             sandbox_faults(args.sandbox_faults.as_deref())?,
             vars,
         )?;
-        let plan = args.plan;
         let submit = SubmitConfig {
             target,
             pacing: pacing(&args.pacing, args.target.timeout)?,
-            resume: args.resume && !plan,
             reconcile_by_name: args.reconcile_by_name,
             overwrite: args.overwrite,
-            plan,
             no_ledger: args.no_ledger,
-            apply: false,
         };
         let mut config = read_config(args.read)?;
+        config.mode = match (args.plan, args.resume) {
+            (true, _) => RunMode::Plan,
+            (false, true) => RunMode::Resume,
+            (false, false) => RunMode::Import,
+        };
         config.match_by_name = args.match_by_name;
         config.allow_duplicates = args.allow_duplicates;
         config.clear_empty = args.clear_empty;
@@ -394,9 +430,7 @@ impl Config {
         }
         args.plan = false;
         let mut config = Config::from_import(args, vars)?;
-        if let Some(s) = config.submit.as_mut() {
-            s.apply = true;
-        }
+        config.mode = RunMode::Apply;
         Ok(config)
     }
 

@@ -2,7 +2,7 @@
 //! map) and where results go, as the [`Config`] every run starts from.
 
 use super::jobs::jobs;
-use super::{Config, ConfigError, invalid, kind_of};
+use super::{Config, ConfigError, RunMode, invalid, kind_of};
 use crate::cli::{EncodingArg, ReadArgs};
 use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
@@ -49,6 +49,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         &mut notes,
     )?;
     Ok(Config {
+        mode: RunMode::Validate,
         jobs,
         kind: args.kind.map(kind_of),
         read: ReadOptions {

@@ -3,14 +3,14 @@
 //! inputs' locks, and the results files (locked, and never replaced when they hold live
 //! outcomes unless asked).
 
-use crate::config::{Config, SubmitConfig};
+use crate::config::{Config, RunMode, SubmitConfig};
 use crate::error::FatalError;
 use crate::summary::Mode;
 
 /// Every run's results files, locked for the run, before any request; one that holds live
 /// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
 pub(super) fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::Held>, FatalError> {
-    let keep = config.overwrite || config.submit.as_ref().is_some_and(|s| s.resume);
+    let keep = config.overwrite || config.mode() == RunMode::Resume;
     let mut locks = Vec::new();
     for job in &config.jobs {
         locks.push(crate::guard::lock_output(&job.output)?);

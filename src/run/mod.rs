@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::api::Failure;
 use crate::backend::Backend;
-use crate::config::{Config, Job, SubmitConfig};
+use crate::config::{Config, Job, RunMode, SubmitConfig};
 use crate::error::FatalError;
 use crate::input::Input;
 use crate::input::plan::{KindSource, TablePlan, check_map, plan_file};
@@ -139,11 +139,7 @@ struct Live {
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
-    let mode = match &config.submit {
-        None => Mode::Validate,
-        Some(s) if s.plan => Mode::Plan,
-        Some(_) => Mode::Import,
-    };
+    let mode = config.mode().summary_mode();
     checks::output_folders(&config)?;
     crate::guard::check_outputs(&config)?;
     if let Some(path) = &config.report {
@@ -167,8 +163,8 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         opened.push(open_file(job, input, &config, &progress)?);
     }
     // A plan being applied is checked line by line before any request.
-    let applied = match (&config.submit, config.jobs.first()) {
-        (Some(s), Some(job)) if s.apply => Some(Arc::new(apply::read_plan(&job.input)?)),
+    let applied = match (config.mode(), config.jobs.first()) {
+        (RunMode::Apply, Some(job)) => Some(Arc::new(apply::read_plan(&job.input)?)),
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
@@ -229,7 +225,11 @@ async fn check_resumes(
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
     let mut resumes = Vec::new();
-    let Some(submit) = config.submit.as_ref().filter(|s| s.resume) else {
+    let Some(submit) = config
+        .submit
+        .as_ref()
+        .filter(|_| config.mode() == RunMode::Resume)
+    else {
         return Ok(ControlFlow::Continue(resumes));
     };
     let mut to_do = 0;

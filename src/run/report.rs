@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, Target};
+use crate::config::{Config, RunMode, Target};
 use crate::error::FatalError;
 use crate::report::{Collected, FileFacts, ReportInput};
 use crate::summary::{Mode, Summary};
@@ -121,7 +121,7 @@ fn command_line(config: &Config, mode: &str) -> String {
     );
     if let Some(s) = &config.submit {
         let flags = [
-            (s.resume, "--resume"),
+            (config.mode() == RunMode::Resume, "--resume"),
             (s.overwrite, "--overwrite"),
             (s.reconcile_by_name, "--reconcile-by-name"),
             (matches!(s.target, Target::Sandbox { .. }), "--sandbox"),
