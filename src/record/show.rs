@@ -1,7 +1,8 @@
 //! A record's values as they are sent, in words a person can check: the results' `sent`
-//! column (`name="Google Ads"; cost=2500; isReferral=true`) and the values of a `changes`
-//! entry. Texts are quoted and escaped as JSON strings, so a `;` or a quote inside a value
-//! never reads as a separator; numbers and booleans are written bare, as the API gets them.
+//! column (`cost=2500; isReferral=true`: each value whose sent form is not its cell's text)
+//! and the values of a `changes` entry. Texts are quoted and escaped as JSON strings, so a `;`
+//! or a quote inside a value never reads as a separator; numbers and booleans are written
+//! bare, as the API gets them.
 
 use std::fmt::Write as _;
 
@@ -135,10 +136,26 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)
     }
 }
 
-/// Appends the `sent` text of a record: `name="Google Ads"; cost=2500; isReferral=true`.
-pub(crate) fn write_sent(record: &Record, out: &mut String) {
+/// Appends every value a record sends: `name="Google Ads"; cost=2500; isReferral=true`.
+pub(crate) fn write_all(record: &Record, out: &mut String) {
+    write_sent(record, |_| None, out);
+}
+
+/// Appends the `sent` text of a record: each value whose sent form is not, character for
+/// character, the text of the cell it came from (`cell` gives a field's cell by its API name,
+/// or `None` when no cell holds it). An empty text is always listed (an empty cell sends
+/// nothing unless cleared, so a cleared field is shown). Nothing listed: every value goes as
+/// its cell reads.
+pub(crate) fn write_sent<'c>(
+    record: &Record,
+    cell: impl Fn(&'static str) -> Option<&'c str>,
+    out: &mut String,
+) {
     let start = out.len();
     each_field(record, |name, value| {
+        if cell(name).is_some_and(|c| value.is(c)) {
+            return;
+        }
         if out.len() > start {
             out.push_str("; ");
         }
@@ -148,11 +165,40 @@ pub(crate) fn write_sent(record: &Record, out: &mut String) {
     });
 }
 
-/// The `sent` text of a record.
+/// Every value a record sends, as [`write_all`] writes them.
 pub(crate) fn sent(record: &Record) -> String {
     let mut s = String::new();
-    write_sent(record, &mut s);
+    write_all(record, &mut s);
     s
+}
+
+impl Value<'_> {
+    /// Whether the value as shown is `cell`'s text exactly (never for an empty text).
+    fn is(&self, cell: &str) -> bool {
+        match self {
+            Value::Text(s) => !s.is_empty() && *s == cell,
+            // Shown numbers are canonical decimals: any other cell text differs. A canonical
+            // cell is the number shown when it reads back as the same number.
+            Value::Number(n) => canonical_decimal(cell) && cell.parse::<f64>().ok() == Some(*n),
+            Value::Bool(b) => cell == if *b { "true" } else { "false" },
+            Value::Code(c) => cell == itoa::Buffer::new().format(*c),
+        }
+    }
+}
+
+/// `0`, `12`, `12.5`: digits with no leading zero, an optional fraction not ending in zero,
+/// at most 15 digits in all (so the number's shortest text is this one).
+fn canonical_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], Some(&b[i + 1..])),
+        None => (b, None),
+    };
+    let digits = |x: &[u8]| !x.is_empty() && x.iter().all(u8::is_ascii_digit);
+    digits(int)
+        && (int.len() == 1 || int[0] != b'0')
+        && frac.is_none_or(|f| digits(f) && f.last() != Some(&b'0'))
+        && int.len() + frac.map_or(0, <[u8]>::len) <= 15
 }
 
 #[cfg(test)]
@@ -181,6 +227,55 @@ mod tests {
             apply_to: Some(ApplyTo::Lead),
         });
         assert_eq!(sent(&s), r#"name="Won"; applyTo=2"#);
+    }
+
+    #[test]
+    fn sent_lists_only_values_not_shown_as_their_cells_read() {
+        let r = Record::Source(LeadSource {
+            id: None,
+            name: Some("Expo".into()),
+            description: Some(String::new().into()),
+            cost: Some(Money::parse_canonical("2500")),
+            colour: Some("#7ee546".into()),
+            is_referral: Some(true),
+        });
+        let cells = |cost: &'static str, referral: &'static str| {
+            move |f: &'static str| match f {
+                "name" => Some("Expo"),
+                "description" => Some(""),
+                "cost" => Some(cost),
+                "colour" => Some("#7EE546"),
+                "isReferral" => Some(referral),
+                _ => None,
+            }
+        };
+        let mut s = String::new();
+        write_sent(&r, cells("2500", "true"), &mut s);
+        assert_eq!(s, r##"description=""; colour="#7ee546""##);
+        for (cost, shown) in [
+            ("2.500", true),
+            ("2500.00", true),
+            ("02500", true),
+            ("2500", false),
+        ] {
+            let mut s = String::new();
+            write_sent(&r, cells(cost, "yes"), &mut s);
+            assert_eq!(s.contains("cost=2500"), shown, "{cost}: {s}");
+            assert!(s.ends_with("isReferral=true"), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_number_is_left_out_exactly_when_its_shown_text_is_the_cell(
+            n in 0u64..10_000_000, scale in 0u32..6, cell in "[0-9]{1,8}(\\.[0-9]{0,5})?",
+        ) {
+            #[expect(clippy::cast_precision_loss, reason = "small test numbers")]
+            let v = n as f64 / 10f64.powi(i32::try_from(scale).unwrap_or(0));
+            for c in [cell.as_str(), &v.to_string()] {
+                proptest::prop_assert_eq!(Value::Number(v).is(c), Value::Number(v).shown() == c, "{} {}", v, c);
+            }
+        }
     }
 
     /// The rule [`quote`] follows, one character at a time.
