@@ -44,21 +44,6 @@ impl Field {
         }
     }
 
-    /// The field the API names `name` (`cost`, `isReferral`, …).
-    pub fn by_name(name: &str) -> Option<Field> {
-        Some(match name {
-            "id" => Field::Id,
-            "name" => Field::Name,
-            "description" => Field::Description,
-            "cost" => Field::Cost,
-            "colour" => Field::Colour,
-            "isReferral" => Field::IsReferral,
-            "applyTo" => Field::ApplyTo,
-            "kind" => Field::Kind,
-            _ => return None,
-        })
-    }
-
     /// The headers that name the field, in their normalised form.
     fn aliases(self) -> &'static [&'static str] {
         match self {

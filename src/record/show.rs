@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::{LeadSource, LeadStage, Record};
+use crate::input::headers::Field;
 use crate::input::number_text;
 
 /// One value a record sends.
@@ -14,6 +15,8 @@ use crate::input::number_text;
 pub(crate) enum Value<'a> {
     Text(&'a str),
     Number(f64),
+    /// A cost as read: a plain decimal (`2500.00`, `37.01`), sent as the number it reads as.
+    Amount(&'a str),
     Bool(bool),
     Code(u8),
 }
@@ -29,10 +32,21 @@ impl Value<'_> {
                 let _ = write!(out, "{n}");
             }
             Value::Number(n) => out.push_str(&number_text(*n)),
+            // A canonical decimal is the number's shortest text already (see [`canonical_decimal`]).
+            Value::Amount(a) if canonical_decimal(a) => out.push_str(a),
+            Value::Amount(a) => Value::Number(amount(a)).write_to(out),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Code(c) => {
                 let _ = write!(out, "{c}");
             }
+        }
+    }
+
+    /// An amount as the number it reads as; other values as they are.
+    fn number(self) -> Self {
+        match self {
+            Value::Amount(a) => Value::Number(amount(a)),
+            v => v,
         }
     }
 
@@ -85,12 +99,19 @@ pub(crate) fn quote(s: &str, out: &mut String) {
 /// order of the API's documentation, with their API names.
 pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
     let mut v = Vec::with_capacity(6);
-    each_field(record, |name, value| v.push((name, value)));
+    each_field(record, |field, value| {
+        v.push((field.name(), value.number()))
+    });
     v
 }
 
+/// The number a plain decimal reads as.
+fn amount(a: &str) -> f64 {
+    a.parse().unwrap_or(0.0)
+}
+
 /// Calls `f` with each field a record sends, as [`fields`] lists them, without collecting.
-fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)) {
+fn each_field<'a>(record: &'a Record, mut f: impl FnMut(Field, Value<'a>)) {
     let mut push = |name, value| f(name, value);
     match record {
         Record::Source(LeadSource {
@@ -102,19 +123,19 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)
             is_referral,
         }) => {
             if let Some(n) = name {
-                push("name", Value::Text(n));
+                push(Field::Name, Value::Text(n));
             }
             if let Some(d) = description {
-                push("description", Value::Text(d));
+                push(Field::Description, Value::Text(d));
             }
             if let Some(c) = cost {
-                push("cost", Value::Number(c.to_f64()));
+                push(Field::Cost, Value::Amount(c.as_str()));
             }
             if let Some(c) = colour {
-                push("colour", Value::Text(c));
+                push(Field::Colour, Value::Text(c));
             }
             if let Some(b) = is_referral {
-                push("isReferral", Value::Bool(*b));
+                push(Field::IsReferral, Value::Bool(*b));
             }
         }
         Record::Stage(LeadStage {
@@ -124,13 +145,13 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)
             apply_to,
         }) => {
             if let Some(n) = name {
-                push("name", Value::Text(n));
+                push(Field::Name, Value::Text(n));
             }
             if let Some(c) = colour {
-                push("colour", Value::Text(c));
+                push(Field::Colour, Value::Text(c));
             }
             if let Some(a) = apply_to {
-                push("applyTo", Value::Code(a.code()));
+                push(Field::ApplyTo, Value::Code(a.code()));
             }
         }
     }
@@ -148,18 +169,18 @@ pub(crate) fn write_all(record: &Record, out: &mut String) {
 /// its cell reads.
 pub(crate) fn write_sent<'c>(
     record: &Record,
-    cell: impl Fn(&'static str) -> Option<&'c str>,
+    cell: impl Fn(Field) -> Option<&'c str>,
     out: &mut String,
 ) {
     let start = out.len();
-    each_field(record, |name, value| {
-        if cell(name).is_some_and(|c| value.is(c)) {
+    each_field(record, |field, value| {
+        if cell(field).is_some_and(|c| value.is(c)) {
             return;
         }
         if out.len() > start {
             out.push_str("; ");
         }
-        out.push_str(name);
+        out.push_str(field.name());
         out.push('=');
         value.write_to(out);
     });
@@ -180,6 +201,8 @@ impl Value<'_> {
             // Shown numbers are canonical decimals: any other cell text differs. A canonical
             // cell is the number shown when it reads back as the same number.
             Value::Number(n) => canonical_decimal(cell) && cell.parse::<f64>().ok() == Some(*n),
+            // A canonical decimal is shown as it is: the same text is the same number.
+            Value::Amount(a) => *a == cell && canonical_decimal(cell),
             Value::Bool(b) => cell == if *b { "true" } else { "false" },
             Value::Code(c) => cell == itoa::Buffer::new().format(*c),
         }
@@ -240,12 +263,12 @@ mod tests {
             is_referral: Some(true),
         });
         let cells = |cost: &'static str, referral: &'static str| {
-            move |f: &'static str| match f {
-                "name" => Some("Expo"),
-                "description" => Some(""),
-                "cost" => Some(cost),
-                "colour" => Some("#7EE546"),
-                "isReferral" => Some(referral),
+            move |f: Field| match f {
+                Field::Name => Some("Expo"),
+                Field::Description => Some(""),
+                Field::Cost => Some(cost),
+                Field::Colour => Some("#7EE546"),
+                Field::IsReferral => Some(referral),
                 _ => None,
             }
         };
@@ -274,6 +297,10 @@ mod tests {
             let v = n as f64 / 10f64.powi(i32::try_from(scale).unwrap_or(0));
             for c in [cell.as_str(), &v.to_string()] {
                 proptest::prop_assert_eq!(Value::Number(v).is(c), Value::Number(v).shown() == c, "{} {}", v, c);
+                // An amount as read shows as the number it reads as, and is left out as that.
+                let a = Value::Amount(c);
+                proptest::prop_assert_eq!(a.shown(), Value::Number(amount(c)).shown());
+                proptest::prop_assert_eq!(a.is(&cell), a.shown() == cell, "{} {}", c, cell);
             }
         }
     }

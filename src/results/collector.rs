@@ -245,10 +245,7 @@ impl Collector<'_> {
             (item.number, &*plan.sheet)
         };
         let id = input_id(plan, item);
-        let cell = |name: &'static str| {
-            let slot = plan.field_slot(Field::by_name(name)?)?;
-            Some(item.cells.get(slot))
-        };
+        let cell = |field: Field| Some(item.cells.get(plan.field_slot(field)?));
         let sent = item.checked.as_ref().ok().map(|record| Sent {
             record,
             cell: &cell,

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::replace::{self, Released};
 use crate::bytes::any_byte;
+use crate::input::headers::Field;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum, values_checksum};
 use crate::record::{Record, show};
@@ -162,11 +163,11 @@ impl ResultsWriter {
 }
 
 /// A record a line sends, and where its fields' cells are: `cell` gives the text of the cell
-/// a field (by its API name) was read from.
+/// a field was read from.
 #[derive(Clone, Copy)]
 pub(crate) struct Sent<'a> {
     pub record: &'a Record,
-    pub cell: &'a dyn Fn(&'static str) -> Option<&'a str>,
+    pub cell: &'a dyn Fn(Field) -> Option<&'a str>,
 }
 
 /// One CSV line being put together, fields quoted as `csv::Writer` quotes them by default
