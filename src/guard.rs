@@ -63,7 +63,7 @@ fn refuse(why: String) -> FatalError {
 /// write — a results file, its journal, its `.partial`, its lock, the workbook, the report —
 /// is one of the run's inputs or a symbolic link.
 pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
-    for job in &config.jobs {
+    for job in config.jobs() {
         if let Some(dir) = job.output.parent().filter(|p| !p.as_os_str().is_empty())
             && !dir.is_dir()
         {
@@ -77,9 +77,9 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
         let mut outputs: Vec<std::path::PathBuf> =
             paths.all().iter().map(|p| p.to_path_buf()).collect();
         outputs.extend(job.workbook.clone());
-        outputs.extend(config.report.clone());
+        outputs.extend(config.report().map(Path::to_path_buf));
         for out in &outputs {
-            for other in &config.jobs {
+            for other in config.jobs() {
                 if same_file(out, &other.input) {
                     return Err(FatalError::Plan(crate::input::plan::PlanError(format!(
                         "{} would overwrite the input {}: choose another -o",

@@ -65,7 +65,7 @@ fn execute_command(name: &str, command: config::Command) -> Result<u8, FatalErro
     use config::Command;
     match command {
         Command::Run(c) => {
-            let (json, quiet) = (c.json, c.quiet);
+            let (json, quiet) = (c.json(), c.quiet());
             let summary = run(*c)?;
             if json {
                 envelope::Envelope::from_summary(name, &summary).print();

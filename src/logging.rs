@@ -198,7 +198,7 @@ pub(crate) fn run_started(config: &Config) -> tracing::span::EnteredSpan {
     if !tracing::enabled!(target: RUN, Level::INFO) {
         return span;
     }
-    let (mode, base_url): (&str, Option<String>) = match &config.submit {
+    let (mode, base_url): (&str, Option<String>) = match config.submit() {
         None => ("validate", None),
         Some(s) => (
             if config.mode() == crate::config::RunMode::Plan {
@@ -218,11 +218,11 @@ pub(crate) fn run_started(config: &Config) -> tracing::span::EnteredSpan {
         version = env!("CARGO_PKG_VERSION"),
         mode,
         base_url = base_url.as_deref(),
-        inputs = config.jobs.len() as u64,
+        inputs = config.jobs().len() as u64,
         "{mode} starts{}",
         base_url.as_deref().map_or(String::new(), |b| format!(" against {b}")),
     );
-    for job in &config.jobs {
+    for job in config.jobs() {
         let (bytes, sha1) = match digest(&job.input) {
             Ok((n, h)) => (Some(n), Some(h)),
             Err(_) => (None, None),

@@ -1,7 +1,7 @@
 //! Raw command-line flags → a validated [`Config`]. Nothing later sees clap.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -62,28 +62,28 @@ impl RunMode {
 pub struct Config {
     /// What the run does (see [`Config::mode`]).
     mode: RunMode,
-    pub jobs: Vec<Job>,
+    jobs: Vec<Job>,
     /// Lines to show the user before the run (flags that do nothing here).
-    pub notes: Vec<String>,
-    pub kind: Option<Kind>,
-    pub read: ReadOptions,
-    pub map: HeaderMap,
+    notes: Vec<String>,
+    kind: Option<Kind>,
+    read: ReadOptions,
+    map: HeaderMap,
     /// The mapping file `map` was read from (`--map`).
-    pub map_file: Option<PathBuf>,
-    pub json: bool,
-    pub quiet: bool,
+    map_file: Option<PathBuf>,
+    json: bool,
+    quiet: bool,
     /// Write an HTML report of the run here.
-    pub report: Option<PathBuf>,
+    report: Option<PathBuf>,
     /// Rows without id update the one record of the same name.
-    pub match_by_name: bool,
+    match_by_name: bool,
     /// Rows without id create even when the name exists.
-    pub allow_duplicates: bool,
+    allow_duplicates: bool,
     /// An empty mapped cell clears its field.
-    pub clear_empty: bool,
+    clear_empty: bool,
     /// Replace a results file holding live outcomes (every mode).
-    pub overwrite: bool,
+    overwrite: bool,
     /// How a run that reads the account reaches it; None for [`RunMode::Validate`].
-    pub submit: Option<SubmitConfig>,
+    submit: Option<SubmitConfig>,
 }
 
 /// How a live run (an import or a plan) reaches the account.
@@ -356,6 +356,76 @@ impl Config {
     /// What the run does.
     pub fn mode(&self) -> RunMode {
         self.mode
+    }
+
+    /// Each input and where its results go.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// Lines to show before the run (flags that do nothing here).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// One JSON object on stdout at the end.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// No progress, no summary (warnings still).
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Where the HTML report goes, when asked for.
+    pub fn report(&self) -> Option<&Path> {
+        self.report.as_deref()
+    }
+
+    /// For reading the inputs: the kind `--kind` gives every table.
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind
+    }
+
+    /// For reading the inputs: encoding, delimiter, sheets, decimal comma.
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.read
+    }
+
+    /// For reading the inputs: the header aliases (`--map`, `--keep-column`).
+    pub fn map(&self) -> &HeaderMap {
+        &self.map
+    }
+
+    /// The mapping file the map was read from (`--map`), for the report.
+    pub fn map_file(&self) -> Option<&Path> {
+        self.map_file.as_deref()
+    }
+
+    /// For deciding rows: rows without id update the one record of the same name.
+    pub fn match_by_name(&self) -> bool {
+        self.match_by_name
+    }
+
+    /// For deciding rows: rows without id create even when the name exists.
+    pub fn allow_duplicates(&self) -> bool {
+        self.allow_duplicates
+    }
+
+    /// For deciding rows: an empty mapped cell clears its field.
+    pub fn clear_empty(&self) -> bool {
+        self.clear_empty
+    }
+
+    /// For the results files: replace one holding live outcomes.
+    pub fn overwrite(&self) -> bool {
+        self.overwrite
+    }
+
+    /// How a run that reads the account reaches it; None for [`RunMode::Validate`].
+    pub fn submit(&self) -> Option<&SubmitConfig> {
+        self.submit.as_ref()
     }
 
     /// `validate` and `import --dry-run`: network flags are accepted and ignored.

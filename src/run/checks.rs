@@ -10,9 +10,9 @@ use crate::summary::Mode;
 /// Every run's results files, locked for the run, before any request; one that holds live
 /// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
 pub(super) fn lock_outputs(config: &Config) -> Result<Vec<crate::guard::Held>, FatalError> {
-    let keep = config.overwrite || config.mode() == RunMode::Resume;
+    let keep = config.overwrite() || config.mode() == RunMode::Resume;
     let mut locks = Vec::new();
-    for job in &config.jobs {
+    for job in config.jobs() {
         locks.push(crate::guard::lock_output(&job.output)?);
         if !keep {
             crate::guard::refuse_to_overwrite(&job.output)?;
@@ -38,14 +38,14 @@ pub(super) fn run_locks(
                 credentials,
             },
         ..
-    }) = &config.submit
+    }) = config.submit()
     {
         held.extend(crate::guard::lock_account(
             endpoint.base(),
             &credentials.key,
         )?);
     }
-    for job in &config.jobs {
+    for job in config.jobs() {
         held.extend(crate::guard::lock_input(&job.input)?);
     }
     Ok(held)
@@ -54,7 +54,7 @@ pub(super) fn run_locks(
 /// The folders an output pattern names (`-o results/{stem}-{date}.csv`), made before anything
 /// is read or sent.
 pub(super) fn output_folders(config: &Config) -> Result<(), FatalError> {
-    for dir in config.jobs.iter().filter_map(|j| j.folder.as_ref()) {
+    for dir in config.jobs().iter().filter_map(|j| j.folder.as_ref()) {
         std::fs::create_dir_all(dir).map_err(FatalError::output(dir))?;
     }
     Ok(())

@@ -92,9 +92,9 @@ fn open_file(
 ) -> Result<Opened, FatalError> {
     let (plans, echo, warnings) = plan_file(
         &mut input,
-        config.kind,
-        &config.map,
-        config.read.decimal_comma,
+        config.kind(),
+        config.map(),
+        config.read_options().decimal_comma,
     )?;
     if let Some(d) = input.dialect {
         progress.say_as(
@@ -142,28 +142,32 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let mode = config.mode().summary_mode();
     checks::output_folders(&config)?;
     crate::guard::check_outputs(&config)?;
-    if let Some(path) = &config.report {
+    if let Some(path) = config.report() {
         checks::report_folder(path)?;
     }
-    let _inputs = crate::guard::register_inputs(config.jobs.iter().map(|j| j.input.as_path()));
+    let _inputs = crate::guard::register_inputs(config.jobs().iter().map(|j| j.input.as_path()));
     let _locks = checks::run_locks(&config, mode)?;
-    let mut progress = Progress::new(config.quiet, mode);
-    for note in &config.notes {
+    let mut progress = Progress::new(config.quiet(), mode);
+    for note in config.notes() {
         progress.say(note);
     }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut inputs = Vec::new();
-    for job in &config.jobs {
-        inputs.push(Input::open(&job.input, &config.read, &config.map)?);
+    for job in config.jobs() {
+        inputs.push(Input::open(
+            &job.input,
+            config.read_options(),
+            config.map(),
+        )?);
     }
-    check_map(&inputs.iter().collect::<Vec<_>>(), &config.map)?;
+    check_map(&inputs.iter().collect::<Vec<_>>(), config.map())?;
     let mut opened = Vec::new();
-    for (job, input) in config.jobs.iter().zip(inputs) {
+    for (job, input) in config.jobs().iter().zip(inputs) {
         opened.push(open_file(job, input, &config, &progress)?);
     }
     // A plan being applied is checked line by line before any request.
-    let applied = match (config.mode(), config.jobs.first()) {
+    let applied = match (config.mode(), config.jobs().first()) {
         (RunMode::Apply, Some(job)) => Some(Arc::new(apply::read_plan(&job.input)?)),
         _ => None,
     };
@@ -172,7 +176,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let ControlFlow::Continue(resumes) = check_resumes(&config, &mut opened, &progress).await?
     else {
         let files = config
-            .jobs
+            .jobs()
             .iter()
             .map(|j| j.output.display().to_string())
             .collect();
@@ -181,7 +185,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     if mode == Mode::Import {
         listen_for_signals(stop.clone());
     }
-    let live = match &config.submit {
+    let live = match config.submit() {
         None => None,
         Some(submit) => Some(
             start_live(submit, &opened, &stop, &progress)
@@ -199,7 +203,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
         stop: &stop,
         applied,
     };
-    let mut report = config.report.as_ref().map(|_| Collected::default());
+    let mut report = config.report().map(|_| Collected::default());
     let results_files = files
         .run(opened, resumes, &mut progress, report.as_mut())
         .await?;
@@ -225,16 +229,12 @@ async fn check_resumes(
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
     let mut resumes = Vec::new();
-    let Some(submit) = config
-        .submit
-        .as_ref()
-        .filter(|_| config.mode() == RunMode::Resume)
-    else {
+    let Some(submit) = config.submit().filter(|_| config.mode() == RunMode::Resume) else {
         return Ok(ControlFlow::Continue(resumes));
     };
     let mut to_do = 0;
     let mut done = 0;
-    for (job, file) in config.jobs.iter().zip(opened) {
+    for (job, file) in config.jobs().iter().zip(opened) {
         let r = load_resume(job, progress, submit.reconcile_by_name)?;
         if let Some((state, rec)) = &r {
             let plans = file.plans.clone();
@@ -282,13 +282,13 @@ impl FileRuns<'_> {
     ) -> Result<Vec<String>, FatalError> {
         let config = self.config;
         let matching = Matching {
-            by_name: config.match_by_name,
-            allow_duplicates: config.allow_duplicates,
+            by_name: config.match_by_name(),
+            allow_duplicates: config.allow_duplicates(),
         };
-        let mut names = Names::new(config.jobs.iter().map(|j| j.input.clone()).collect());
+        let mut names = Names::new(config.jobs().iter().map(|j| j.input.clone()).collect());
         let mut resumes = resumes.into_iter();
         let mut results_files = Vec::new();
-        for (fi, (job, file)) in config.jobs.iter().zip(opened).enumerate() {
+        for (fi, (job, file)) in config.jobs().iter().zip(opened).enumerate() {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
@@ -306,7 +306,7 @@ impl FileRuns<'_> {
                 resume,
                 plan: self.mode == Mode::Plan,
                 matching,
-                clear_empty: config.clear_empty,
+                clear_empty: config.clear_empty(),
                 apply: self.applied.clone(),
             };
             run.go(file, &mut names, progress, report.as_deref_mut())
@@ -328,17 +328,17 @@ fn finish_summary(
     summary: &mut Summary,
     report: Option<&Collected>,
 ) -> Result<(), FatalError> {
-    if let (Some(path), Some(seen)) = (&config.report, report) {
+    if let (Some(path), Some(seen)) = (config.report(), report) {
         write_report(config, summary, seen, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
-        summary.rate = config.submit.as_ref().map(|s| s.pacing.rate);
+        summary.rate = config.submit().map(|s| s.pacing.rate);
     }
     if mode == Mode::Import && summary.stopped.is_none() {
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
-            for job in &config.jobs {
+            for job in config.jobs() {
                 let _ = std::fs::remove_file(job.paths().journal);
             }
         }

@@ -23,14 +23,14 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
     let mut params = vec![
         (
             "match by name".to_string(),
-            config.match_by_name.to_string(),
+            config.match_by_name().to_string(),
         ),
         (
             "allow duplicates".to_string(),
-            config.allow_duplicates.to_string(),
+            config.allow_duplicates().to_string(),
         ),
     ];
-    if let Some(s) = &config.submit {
+    if let Some(s) = config.submit() {
         params.push(("rate".into(), format!("{} requests/s", s.pacing.rate)));
         params.push(("concurrency".into(), s.pacing.concurrency.to_string()));
         params.push((
@@ -45,11 +45,11 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
     }
     let facts = |p: &std::path::Path| FileFacts::of(p).map_err(FatalError::output(p));
     let inputs = config
-        .jobs
+        .jobs()
         .iter()
         .map(|j| facts(&j.input))
         .collect::<Result<Vec<_>, _>>()?;
-    let map = config.map_file.as_deref().map(facts).transpose()?;
+    let map = config.map_file().map(facts).transpose()?;
     let started = time::OffsetDateTime::now_utc()
         - Duration::try_from_secs_f64(summary.elapsed_secs).unwrap_or_default();
     Ok(ReportInput {
@@ -57,7 +57,7 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
         when: when(started),
         version: env!("CARGO_PKG_VERSION").to_string(),
         command: command_line(config, mode),
-        account: config.submit.as_ref().map(|s| match &s.target {
+        account: config.submit().map(|s| match &s.target {
             Target::Remote { endpoint, .. } => endpoint.base().to_string(),
             Target::Sandbox { .. } => "the built-in emulator (--sandbox)".to_string(),
         }),
@@ -95,23 +95,23 @@ fn command_line(config: &Config, mode: &str) -> String {
     let mut words: Vec<String> = vec!["ivvy-import".into(), mode.into()];
     words.extend(
         config
-            .jobs
+            .jobs()
             .iter()
             .map(|j| quoted(&j.input.display().to_string())),
     );
-    if let Some(k) = config.kind {
+    if let Some(k) = config.kind() {
         words.push(format!("--kind {}s", k.as_str()));
     }
-    for sheet in &config.read.sheets {
+    for sheet in &config.read_options().sheets {
         words.push(format!("--sheet {}", quoted(sheet)));
     }
-    if let Some(m) = &config.map_file {
+    if let Some(m) = config.map_file() {
         words.push(format!("--map {}", quoted(&m.display().to_string())));
     }
     let flags = [
-        (config.read.decimal_comma, "--decimal-comma"),
-        (config.match_by_name, "--match-by-name"),
-        (config.allow_duplicates, "--allow-duplicates"),
+        (config.read_options().decimal_comma, "--decimal-comma"),
+        (config.match_by_name(), "--match-by-name"),
+        (config.allow_duplicates(), "--allow-duplicates"),
     ];
     words.extend(
         flags
@@ -119,7 +119,7 @@ fn command_line(config: &Config, mode: &str) -> String {
             .filter(|(on, _)| *on)
             .map(|(_, f)| f.to_string()),
     );
-    if let Some(s) = &config.submit {
+    if let Some(s) = config.submit() {
         let flags = [
             (config.mode() == RunMode::Resume, "--resume"),
             (s.overwrite, "--overwrite"),

@@ -142,7 +142,8 @@ fn checking_the_flags_makes_no_folder_the_run_does() {
         "checking the flags made a folder"
     );
     assert_eq!(
-        config.jobs[0].bom, None,
+        config.jobs()[0].bom,
+        None,
         "whether the results start with a BOM is the run's to judge from the input"
     );
     let summary = ivvy_import::run(config).unwrap();
