@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::Lost;
 use crate::api::Failure;
 use crate::api::wire::{BatchJobResult, codes};
-use crate::pipeline::{StopKind, Submitter};
+use crate::pipeline::Transport;
 
 /// The first pause between polls, and the longest.
 pub(super) const POLL_FIRST: Duration = Duration::from_millis(500);
@@ -43,7 +43,7 @@ impl Poller {
     }
 }
 
-impl Submitter {
+impl Transport {
     /// Waits for a batch started at `since` and returns its results. A stop does not
     /// abandon a started batch (its outcome is what the rows need), but its deadline does.
     pub(super) async fn await_batch(
@@ -89,14 +89,10 @@ impl Submitter {
                     // The deadline: one last ask for the results.
                     return self.finished(async_id).await;
                 }
-                let p = self
-                    .with_retries_quiet(|| self.client.batch_progress(async_id))
-                    .await?;
-                if p > poller.progress {
-                    poller.progress = p;
-                    self.budget.success(false);
-                } else if let Err(why) = self.budget.idle(&format!("batch {async_id}")) {
-                    self.stop.stop(StopKind::Fatal, why);
+                let p = self.poll(|| self.client.batch_progress(async_id)).await?;
+                let advanced = p > poller.progress;
+                poller.progress = poller.progress.max(p);
+                if !self.polled(advanced, &format!("batch {async_id}")) {
                     return Ok(None);
                 }
                 if p >= 100.0 {
@@ -114,7 +110,7 @@ impl Submitter {
     async fn finished(&self, async_id: &str) -> Result<Option<Vec<BatchJobResult>>, Failure> {
         let r = self.batch_outcomes(async_id).await?;
         if r.is_some() {
-            self.budget.success(false);
+            self.polled(true, async_id);
         }
         Ok(r)
     }
@@ -125,10 +121,7 @@ impl Submitter {
         &self,
         async_id: &str,
     ) -> Result<Option<Vec<BatchJobResult>>, Failure> {
-        match self
-            .with_retries_quiet(|| self.client.batch_results(async_id))
-            .await
-        {
+        match self.poll(|| self.client.batch_results(async_id)).await {
             Ok(r) => Ok(Some(r)),
             Err(f)
                 if f.api_error().and_then(|e| e.specific_code)
