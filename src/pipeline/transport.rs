@@ -12,8 +12,9 @@
 //!   the call, and a create an earlier run may have sent is looked up before its first
 //!   attempt); a batch is never sent again in its run ([`Call::batch`]).
 //! - A refusal ends the call; a fatal answer (credentials, clock, key) also stops the run.
-//! - A write is not sent once the run is stopping; every call waits at the gate, which wakes
-//!   on a stop.
+//! - No request is sent once the run is stopping: every call waits at the gate, which wakes
+//!   on a stop (a write is not even looked up). A started batch is then not polled further:
+//!   its rows end unknown, the journal is kept, and `--resume` settles them.
 //! - An answer counts as progress for `--give-up-after`, except a poll's: polls count toward
 //!   giving up unless the batch's progress advances ([`Transport::polled`]).
 
@@ -301,14 +302,16 @@ impl Transport {
         self.stop.is_stopping()
     }
 
-    /// Waits for a request slot; false when the run stopped meanwhile.
+    /// Waits for a request slot; false when the run is stopping (then no request is sent,
+    /// whichever comes first).
     async fn gate(&self) -> bool {
         tokio::select! {
+            biased;
+            () = self.stop.stopping() => false,
             () = self.throttle.gate() => {
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 true
             }
-            () = self.stop.stopping() => false,
         }
     }
 
@@ -370,3 +373,6 @@ fn secs(d: Duration) -> String {
         format!("{}", s.ceil())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,8 +44,8 @@ impl Poller {
 }
 
 impl Transport {
-    /// Waits for a batch started at `since` and returns its results. A stop does not
-    /// abandon a started batch (its outcome is what the rows need), but its deadline does.
+    /// Waits for a batch started at `since` and returns its results, within its deadline. A
+    /// stop sends no more polls: the batch's rows end unknown, for `--resume` to settle.
     pub(super) async fn await_batch(
         &self,
         async_id: &str,
