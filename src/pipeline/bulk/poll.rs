@@ -10,6 +10,7 @@ use super::Lost;
 use crate::api::Failure;
 use crate::api::wire::{BatchJobResult, codes};
 use crate::pipeline::Transport;
+use crate::pipeline::stop::Stop;
 
 /// The first pause between polls, and the longest.
 pub(super) const POLL_FIRST: Duration = Duration::from_millis(500);
@@ -31,13 +32,14 @@ impl Poller {
         }
     }
 
-    /// Sleeps the next pause (never past the deadline); false once the deadline has passed.
-    async fn pause(&mut self) -> bool {
+    /// Sleeps the next pause (never past the deadline, waking on a stop: the next poll is
+    /// then not sent); false once the deadline has passed.
+    async fn pause(&mut self, stop: &Stop) -> bool {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return false;
         }
-        tokio::time::sleep(self.pause.min(left)).await;
+        stop.sleep(self.pause.min(left)).await;
         self.pause = self.pause.mul_f64(1.5).clamp(POLL_FIRST, POLL_MAX);
         true
     }
@@ -77,7 +79,7 @@ impl Transport {
         poller: &mut Poller,
     ) -> Result<Option<Vec<BatchJobResult>>, Failure> {
         loop {
-            if !poller.pause().await {
+            if !poller.pause(&self.stop).await {
                 return Ok(None);
             }
             if let Some(r) = self.finished(async_id).await? {
@@ -85,7 +87,7 @@ impl Transport {
             }
             // Progress until 100, within the deadline.
             loop {
-                if !poller.pause().await {
+                if !poller.pause(&self.stop).await {
                     // The deadline: one last ask for the results.
                     return self.finished(async_id).await;
                 }
