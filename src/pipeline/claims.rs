@@ -158,3 +158,59 @@ async fn list_kinds(transport: &Transport, wanted: &[Wanted<'_>]) -> Result<List
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(id: u64, name: &str) -> Listed {
+        Listed {
+            id,
+            name: name.into(),
+            description: None,
+            cost: None,
+            is_referral: None,
+        }
+    }
+
+    #[test]
+    fn a_look_up_takes_the_lowest_new_unclaimed_record_of_the_name_once() {
+        let claims = Claims::default();
+        claims.listed(Kind::Source, HashSet::from([1]));
+        claims.claim(Kind::Source, 4);
+        let records = vec![
+            listed(1, "Fair"),
+            listed(4, "Fair"),
+            listed(9, "FAIR"),
+            listed(6, "fair "),
+            listed(7, "Other"),
+        ];
+        let listing = vec![(Kind::Source, records)];
+        let wanted = [
+            (Kind::Source, "Fair"),
+            (Kind::Source, "Fair"),
+            (Kind::Source, "Fair"),
+        ];
+        // 1 was there before the run, 4 is another row's: 6, then 9, then none.
+        assert_eq!(
+            claims.pick(&listing, &wanted, true),
+            vec![Some(6), Some(9), None]
+        );
+        // Claimed now: a second look-up finds none of them again.
+        assert_eq!(claims.pick(&listing, &wanted[..1], false), vec![None]);
+    }
+
+    #[test]
+    fn a_look_up_without_a_snapshot_takes_any_unclaimed_record_and_kinds_stay_apart() {
+        let claims = Claims::default();
+        let listing = vec![
+            (Kind::Source, vec![listed(3, "Web")]),
+            (Kind::Stage, vec![listed(2, "Web")]),
+        ];
+        let wanted = [(Kind::Stage, "Web"), (Kind::Source, "Web")];
+        assert_eq!(
+            claims.pick(&listing, &wanted, false),
+            vec![Some(2), Some(3)]
+        );
+    }
+}

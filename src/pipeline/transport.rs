@@ -15,6 +15,8 @@
 //! - No request is sent once the run is stopping: every call waits at the gate, which wakes
 //!   on a stop (a write is not even looked up). A started batch is then not polled further:
 //!   its rows end unknown, the journal is kept, and `--resume` settles them.
+//! - A hook runs right before each attempt is sent ([`Call::before_each`]: a create is
+//!   journalled as sent, a batch as about to run); if it fails, nothing is sent.
 //! - An answer counts as progress for `--give-up-after`, except a poll's: polls count toward
 //!   giving up unless the batch's progress advances ([`Transport::polled`]).
 
