@@ -15,7 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use crate::kind::Kind;
 use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::StatsSnapshot;
-use crate::results::tally::Tally;
+use crate::results::tally::{StatusCounts, Tally};
 use crate::summary::{KindCounts, Mode, Summary};
 
 mod bars;
@@ -38,12 +38,14 @@ pub(crate) use problems::RowAt;
 /// log file only.
 pub(crate) const MESSAGE: &str = "ivvy_import::message";
 
-/// Live counts and the bar (or plain lines) while a run goes. The current table's rows are
-/// counted once, in its [`crate::results::tally::StatusCounts`], which the bar and the plain-line thread both read.
+/// Live counts and the bar (or plain lines) while a run goes. Rows are counted by status in
+/// [`StatusCounts`]: per kind for the summary, and per table for the bar and the plain-line
+/// thread, which both read the table's.
 pub(crate) struct Progress {
     started: Instant,
-    counts: BTreeMap<Kind, KindCounts>,
-    none_kind: KindCounts,
+    /// Rows by status, per kind (for the summary).
+    counts: BTreeMap<Kind, StatusCounts>,
+    none_kind: StatusCounts,
     /// Rows by problem: the summary's top problems (what failed first).
     problems: Tally,
     /// The first rows of each problem, for `--json`.
@@ -96,7 +98,7 @@ impl Progress {
         Progress {
             started,
             counts: BTreeMap::new(),
-            none_kind: KindCounts::default(),
+            none_kind: StatusCounts::default(),
             problems: Tally::default(),
             first_rows: FirstRows::default(),
             kept: Arc::default(),
@@ -214,16 +216,9 @@ impl Progress {
         problems: &[RowProblem],
     ) {
         let status = verdict.status;
-        let add = |c: &mut KindCounts| {
-            if verdict.kept {
-                c.add_kept();
-            } else {
-                c.add(status);
-            }
-        };
         match kind {
-            Some(k) => add(self.counts.entry(k).or_default()),
-            None => add(&mut self.none_kind),
+            Some(k) => self.counts.entry(k).or_default().add(verdict),
+            None => self.none_kind.add(verdict),
         }
         if !problems.is_empty() {
             self.problems.add(verdict, problems);
@@ -254,9 +249,9 @@ impl Progress {
     }
 
     fn total(&self) -> KindCounts {
-        let mut t = self.none_kind.clone();
+        let mut t = self.none_kind.kind_counts();
         for c in self.counts.values() {
-            t.merge(c);
+            t.merge(&c.kind_counts());
         }
         t
     }
@@ -285,10 +280,10 @@ impl Progress {
         let mut by_kind: BTreeMap<String, KindCounts> = self
             .counts
             .into_iter()
-            .map(|(k, c)| (k.as_str().to_string(), c))
+            .map(|(k, c)| (k.as_str().to_string(), c.kind_counts()))
             .collect();
-        if self.none_kind.rows > 0 {
-            by_kind.insert("unknown".into(), self.none_kind);
+        if self.none_kind.rows() > 0 {
+            by_kind.insert("unknown".into(), self.none_kind.kind_counts());
         }
         Summary {
             mode: self.mode,
