@@ -6,17 +6,13 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use crate::api::Failure;
-use crate::backend::Backend;
-use crate::config::{Config, Job, RunMode, SubmitConfig};
+use crate::config::{Config, Job, RunMode};
 use crate::error::FatalError;
 use crate::input::Input;
-use crate::input::plan::{KindSource, TablePlan, check_map, plan_file};
-use crate::kind::Kind;
-use crate::ledger::Ledger;
+use crate::input::plan::{TablePlan, check_map, plan_file};
+use crate::pipeline::StopKind;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{OnPage, Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
@@ -28,6 +24,7 @@ mod checks;
 mod clear;
 mod decide;
 mod file;
+mod live;
 mod reading;
 mod recover;
 mod report;
@@ -35,6 +32,8 @@ mod resume;
 mod send;
 
 use file::FileRun;
+pub(crate) use live::policy;
+use live::{Live, start_live};
 use reading::Reading;
 use recover::recover_batches;
 use report::write_report;
@@ -114,28 +113,6 @@ fn open_file(
         plans: Arc::new(plans),
         echo,
     })
-}
-
-/// The kinds a run's tables may hold.
-fn kinds_of(opened: &[Opened]) -> Vec<Kind> {
-    let mut kinds: Vec<Kind> = Vec::new();
-    for p in opened.iter().flat_map(|o| o.plans.iter()) {
-        match p.kind {
-            KindSource::Fixed(k) => kinds.push(k),
-            KindSource::Column(_) => kinds.extend(Kind::ALL),
-        }
-    }
-    kinds.sort();
-    kinds.dedup();
-    kinds
-}
-
-/// A live run's submitter and what keeps it going.
-struct Live {
-    submitter: Arc<Submitter>,
-    _backend: Backend,
-    /// How long reading the account took.
-    listing_secs: f64,
 }
 
 async fn run_async(config: Config) -> Result<Summary, FatalError> {
@@ -346,87 +323,6 @@ fn finish_summary(
     Ok(())
 }
 
-async fn start_live(
-    submit: &SubmitConfig,
-    opened: &[Opened],
-    stop: &Arc<Stop>,
-    progress: &Progress,
-) -> Result<Live, FatalError> {
-    let backend = Backend::connect(&submit.target, submit.pacing.timeout).await?;
-    if let Some(note) = backend.sandbox_note() {
-        progress.say(&note);
-    }
-    let mut submitter =
-        Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
-    submitter.account.ledger = open_ledger(submit, progress);
-    let listing = Arc::new(progress.listing());
-    let shown = listing.clone();
-    let on_page: OnPage = Box::new(move |kind, read, pages| {
-        shown.page(kind, read, pages);
-    });
-    // What exists before the run: for reconciling lost creates and matching by name.
-    for k in kinds_of(opened) {
-        if let Err(f) = submitter.load_existing(k, Some(&on_page)).await {
-            listing.finish();
-            return Err(FatalError::Api(format!(
-                "cannot read the existing {}: {}",
-                k.plural(),
-                describe_fatal(&f)
-            )));
-        }
-    }
-    listing.finish();
-    Ok(Live {
-        submitter: Arc::new(submitter),
-        _backend: backend,
-        listing_secs: listing.elapsed().as_secs_f64(),
-    })
-}
-
-/// The ledger of the account (none for the built-in emulator, which starts empty each run, or
-/// with `--no-ledger`). One that cannot be read is a warning: rows are then compared as
-/// without it.
-fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>> {
-    let crate::config::Target::Remote {
-        endpoint,
-        credentials,
-    } = &submit.target
-    else {
-        return None;
-    };
-    if submit.no_ledger {
-        return None;
-    }
-    let Some(folder) = crate::ledger::folder() else {
-        progress.warn("no state folder (neither XDG_STATE_HOME nor HOME is set): colours are sent whenever a row sets them");
-        return None;
-    };
-    match Ledger::open_in(&folder, endpoint.base(), &credentials.key) {
-        Ok(l) => Some(Arc::new(l)),
-        Err(e) => {
-            progress.warn(&format!(
-                "the ledger in {} cannot be read ({e}): colours are sent whenever a row sets them",
-                folder.display()
-            ));
-            None
-        }
-    }
-}
-
-/// The submitter's policy, from the run's pacing flags.
-pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
-    Policy {
-        rate: p.rate,
-        retries: p.retries,
-        backoff: p.backoff,
-        concurrency: p.concurrency,
-        max_wait: p.max_wait,
-        give_up_after: p.give_up_after,
-        batch_size: p.batch_size,
-        batch_timeout: p.batch_timeout,
-    }
-}
-
 /// Ctrl-C and SIGTERM stop sending (in-flight requests finish); a second Ctrl-C stops
 /// waiting for them too.
 fn listen_for_signals(stop: Arc<Stop>) {
@@ -461,11 +357,4 @@ fn listen_for_signals(stop: Arc<Stop>) {
             stop.abandon();
         }
     });
-}
-
-fn describe_fatal(f: &Failure) -> String {
-    match f {
-        Failure::Fatal(e) => crate::api::client::fatal_advice(e),
-        other => other.describe(),
-    }
 }

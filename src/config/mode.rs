@@ -1,0 +1,114 @@
+//! What a run does ([`RunMode`], decided once) and what each room reads of its [`Config`]:
+//! the fields are private, read through these.
+
+use std::path::Path;
+
+use super::{Config, Job, SubmitConfig};
+use crate::input::ReadOptions;
+use crate::input::headers::HeaderMap;
+use crate::kind::Kind;
+
+/// What a run does, decided once from the subcommand and its flags: every room asks this,
+/// none works it out from the flags again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// `validate`, `import --dry-run`: every row checked, nothing sent, the account unread.
+    Validate,
+    /// `plan`, `import --plan`: the account read, nothing written.
+    Plan,
+    /// `import`.
+    Import,
+    /// `import --resume`: finish what an earlier run of the same input started.
+    Resume,
+    /// `apply`: a reviewed plan done exactly as it reads.
+    Apply,
+}
+
+impl RunMode {
+    /// How the summary, the progress display and the log name it.
+    pub fn summary_mode(self) -> crate::summary::Mode {
+        use crate::summary::Mode;
+        match self {
+            RunMode::Validate => Mode::Validate,
+            RunMode::Plan => Mode::Plan,
+            RunMode::Import | RunMode::Resume | RunMode::Apply => Mode::Import,
+        }
+    }
+}
+
+impl Config {
+    /// What the run does.
+    pub fn mode(&self) -> RunMode {
+        self.mode
+    }
+
+    /// Each input and where its results go.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// Lines to show before the run (flags that do nothing here).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// One JSON object on stdout at the end.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// No progress, no summary (warnings still).
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Where the HTML report goes, when asked for.
+    pub fn report(&self) -> Option<&Path> {
+        self.report.as_deref()
+    }
+
+    /// For reading the inputs: the kind `--kind` gives every table.
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind
+    }
+
+    /// For reading the inputs: encoding, delimiter, sheets, decimal comma.
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.read
+    }
+
+    /// For reading the inputs: the header aliases (`--map`, `--keep-column`).
+    pub fn map(&self) -> &HeaderMap {
+        &self.map
+    }
+
+    /// The mapping file the map was read from (`--map`), for the report.
+    pub fn map_file(&self) -> Option<&Path> {
+        self.map_file.as_deref()
+    }
+
+    /// For deciding rows: rows without id update the one record of the same name.
+    pub fn match_by_name(&self) -> bool {
+        self.match_by_name
+    }
+
+    /// For deciding rows: rows without id create even when the name exists.
+    pub fn allow_duplicates(&self) -> bool {
+        self.allow_duplicates
+    }
+
+    /// For deciding rows: an empty mapped cell clears its field.
+    pub fn clear_empty(&self) -> bool {
+        self.clear_empty
+    }
+
+    /// For the results files: replace one holding live outcomes.
+    pub fn overwrite(&self) -> bool {
+        self.overwrite
+    }
+
+    /// How a run that reads the account reaches it; None for [`RunMode::Validate`].
+    pub fn submit(&self) -> Option<&SubmitConfig> {
+        self.submit.as_ref()
+    }
+}
