@@ -14,6 +14,8 @@ pub struct Job {
     pub output: PathBuf,
     /// Start the results file with a UTF-8 byte-order mark (for Excel).
     pub bom: bool,
+    /// Formula-like cells of the results CSV get a leading `'` (`--excel-safe-csv`).
+    pub excel_safe: bool,
     /// The results workbook made from it at the end, when asked for.
     pub workbook: Option<PathBuf>,
 }
@@ -95,6 +97,7 @@ pub(super) fn jobs(
     files: &[PathBuf],
     output: Option<&Path>,
     bom: Option<bool>,
+    excel_safe: bool,
     format: ResultsFormat,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Job>, ConfigError> {
@@ -145,6 +148,7 @@ pub(super) fn jobs(
             };
             Job {
                 bom: bom.unwrap_or_else(|| wants_bom(&input)),
+                excel_safe,
                 input,
                 output,
                 workbook,

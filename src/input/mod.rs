@@ -52,6 +52,9 @@ pub struct ReadOptions {
     pub sheets: Vec<String>,
     /// Costs written with a decimal comma (`1.200,50`).
     pub decimal_comma: bool,
+    /// `--excel-safe-csv`: a CSV cell's leading `'` before a formula character is removed,
+    /// whoever wrote the file (it always is in a file this tool wrote).
+    pub excel_safe: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -66,9 +66,10 @@ impl FileRun<'_> {
         } else {
             self.job.output.clone()
         };
-        let writer = ResultsWriter::create(&write_path, &file.echo, self.job.bom)
-            .map_err(FatalError::output(&write_path))?
-            .with_checksum(self.plan);
+        let writer =
+            ResultsWriter::create(&write_path, &file.echo, self.job.bom, self.job.excel_safe)
+                .map_err(FatalError::output(&write_path))?
+                .with_checksum(self.plan);
         let book = self.start_sinks(&file.echo, report.as_deref_mut())?;
         let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
         let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();

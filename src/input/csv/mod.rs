@@ -20,7 +20,7 @@ use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use super::{CsvDialect, InputError, ReadOptions, Row, RowCells, Table, column_letters, excerpt};
-use decode::{Decoded, Decoding, as_utf8};
+use decode::{Decoded, Decoding, Unmarked, as_utf8};
 use records::{MAX_QUOTED, MAX_RECORD, ReadError, Records};
 use survey::{first_line, sep_line, sniff_delimiter, survey};
 
@@ -47,6 +47,9 @@ pub(crate) struct CsvSource {
     /// Rows read in the fallback encoding of a mixed file (the first few), and how many.
     fallback_rows: Vec<u32>,
     fallback_count: u64,
+    /// Data rows lose the `'` written before a formula-like cell (`--excel-safe-csv`, or a
+    /// file this tool wrote).
+    unmark: bool,
 }
 
 /// A header cell as it is quoted in messages: trimmed, no terminal control character.
@@ -121,6 +124,7 @@ impl CsvSource {
             },
             fallback_rows: Vec::new(),
             fallback_count: 0,
+            unmark: false,
         };
         // The top of the stream as it is parsed: byte-order mark, `sep=` line, header line.
         let mut head = Vec::new();
@@ -129,8 +133,17 @@ impl CsvSource {
             .and_then(|s| s.take(BLOCK as u64).read_to_end(&mut head))
             .map_err(io_err)?;
         let (top, sep) = source.top(&head, opts.delimiter);
-        let (header_row, headers, end, below_title) = source.find_header(top, map)?;
+        let (header_row, mut headers, end, below_title) = source.find_header(top, map)?;
         source.data = end;
+        // A cell written with a leading `'` (`--excel-safe-csv`) is read as it was before.
+        source.unmark = opts.excel_safe || crate::excel_safe::written_by_this_tool(&headers);
+        if source.unmark {
+            for h in &mut headers {
+                if crate::excel_safe::is_stripped(h.as_bytes()) {
+                    h.remove(0);
+                }
+            }
+        }
         let dialect = CsvDialect {
             encoding: encoding.name(),
             fallback,
@@ -242,6 +255,8 @@ impl CsvSource {
         })?;
         let mut records = Records::new(stream, self.delimiter, start);
         let mut decoded = Decoded::default();
+        let mut unmarked = Unmarked::default();
+        let unmark = self.unmark;
         loop {
             match records.next() {
                 Ok(true) => {}
@@ -270,12 +285,17 @@ impl CsvSource {
                     })
                 }
             };
-            let cells = match text {
-                Some(text) => RowCells::Csv { text, ends },
-                None => RowCells::Csv {
-                    text: &decoded.text,
-                    ends: &decoded.ends,
-                },
+            let (text, ends) = match text {
+                Some(text) => (text, ends),
+                None => (decoded.text.as_str(), decoded.ends.as_slice()),
+            };
+            let cells = if unmark && unmarked.unmark(text, ends) {
+                RowCells::Csv {
+                    text: &unmarked.text,
+                    ends: &unmarked.ends,
+                }
+            } else {
+                RowCells::Csv { text, ends }
             };
             if f(Row { number, cells }).is_break() {
                 return Ok(records.after());
