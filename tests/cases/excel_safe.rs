@@ -1,0 +1,300 @@
+//! `--excel-safe-csv`: formula-like cells of the results and export CSVs get a leading `'`,
+//! and every reader of a file this tool wrote removes it again, so nothing changes in what is
+//! sent, resumed or applied.
+
+use std::time::Duration;
+
+use crate::support::{Case, Outcome, XDG_DIRS, binary_in, finish, wait_for};
+
+/// Cells a spreadsheet would take for formulas, a cell typed with a leading `'`, and an
+/// invalid row whose cells start so too.
+const INPUT: &str = "name,description,cost,notes,other\n\
+\"=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",+cmd,12,@SUM(A1),-5\n\
+Plain,'=typed,3,a=b,5\n\
+Bad,x,abc,-x,@y\n";
+
+const HYPERLINK: &str = "=HYPERLINK(\"http://x\",\"go\")";
+
+/// Another subcommand in the case's folder, against its emulator, with its XDG folders.
+fn again(case: &Case, args: &[&str]) -> std::process::Output {
+    let (key, secret) = case.emu().key_and_secret();
+    let mut c = binary_in(case.dir());
+    for (var, sub) in XDG_DIRS {
+        c.env(var, case.xdg_dir().join(sub));
+    }
+    let child = c
+        .args(args)
+        .arg("--base-url")
+        .arg(case.emu().base_url())
+        .env("IVVY_API_KEY", key)
+        .env("IVVY_API_SECRET", secret)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    finish(child, Duration::from_secs(60))
+}
+
+#[test]
+fn results_written_with_the_option_mark_cells_that_start_like_a_formula() {
+    let o = Case::new()
+        .csv(INPUT)
+        .arg("--excel-safe-csv")
+        .run()
+        .expect_code(1);
+    let l = o.line(2);
+    assert_eq!(l["name"], format!("'{HYPERLINK}"));
+    assert_eq!(l["description"], "'+cmd");
+    assert_eq!(l["notes"], "'@SUM(A1)");
+    assert_eq!(l["other"], "'-5", "a number in an echoed cell too");
+    assert_eq!(l["cost"], "12");
+    // The value sent is the cell as it was; its `sent` text starts with `name=`.
+    assert!(
+        l["sent"].starts_with(&format!("name={:?}", HYPERLINK)),
+        "{l:?}"
+    );
+    // With the option, the input's own `'=typed` is read in that convention too: `=typed`.
+    assert_eq!(o.line(3)["description"], "'=typed");
+    assert!(
+        o.line(3)["sent"].contains("description=\"=typed\""),
+        "{:?}",
+        o.line(3)
+    );
+    assert_eq!(o.line(3)["notes"], "a=b", "only the first character counts");
+    assert_eq!(o.line(4)["notes"], "'-x");
+    assert_eq!(o.line(4)["other"], "'@y");
+    assert!(
+        o.results
+            .contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",'+cmd,12,'@SUM(A1),'-5\n"),
+        "{}",
+        o.results
+    );
+}
+
+#[test]
+fn results_written_without_the_option_keep_cells_as_typed() {
+    let o = Case::new().csv(INPUT).run().expect_code(1);
+    let l = o.line(2);
+    assert_eq!(l["name"], HYPERLINK);
+    assert_eq!(l["description"], "+cmd");
+    assert_eq!(l["notes"], "@SUM(A1)");
+    assert_eq!(l["other"], "-5");
+    assert_eq!(o.line(4)["notes"], "-x");
+    // A cell that starts with the mark itself gets one more, so it reads back as typed.
+    assert_eq!(o.line(3)["description"], "''=typed");
+    assert!(
+        o.line(3)["sent"].contains("description=\"'=typed\""),
+        "{:?}",
+        o.line(3)
+    );
+}
+
+/// The `sent` column of each line, by row.
+fn sent(o: &Outcome) -> Vec<(String, String)> {
+    o.lines
+        .iter()
+        .map(|l| (l["row"].clone(), l["sent"].clone()))
+        .collect()
+}
+
+#[test]
+fn a_results_file_written_with_the_option_feeds_back_the_values_without_the_mark() {
+    let plain = Case::new().csv(INPUT).run().expect_code(1);
+    let safe = Case::new()
+        .csv(INPUT)
+        .arg("--excel-safe-csv")
+        .run()
+        .expect_code(1);
+    assert_eq!(sent(&plain)[0], sent(&safe)[0], "the same values sent");
+    for (text, flag) in [(&plain.results, false), (&safe.results, true)] {
+        // A dry run of the results file, with and without the option: the values it sends
+        // are those the first run sent (`'=typed` was read as `=typed` by the run with it).
+        let want = if flag { sent(&safe) } else { sent(&plain) };
+        for extra in [&[][..], &["--excel-safe-csv"][..]] {
+            let back = Case::new()
+                .input("back.csv", text)
+                .args(extra)
+                .run()
+                .expect_code(1);
+            assert_eq!(
+                sent(&back),
+                want,
+                "written with the option: {flag}, read with {extra:?}"
+            );
+            let name = if extra.is_empty() {
+                HYPERLINK.to_string()
+            } else {
+                format!("'{HYPERLINK}")
+            };
+            assert_eq!(back.line(2)["name"], name);
+        }
+    }
+    // An import of the marked results file against the emulator sends the values unmarked.
+    let case = Case::new().input("back.csv", &safe.results).emulator("");
+    let o = case.run().expect_code(1);
+    assert_eq!(o.line(2)["status"], "created");
+    assert_eq!(o.line(3)["status"], "created");
+    let store = case.store();
+    let mine: Vec<_> = store.sources.values().filter(|s| !s.built_in).collect();
+    let names: Vec<&str> = mine.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, [HYPERLINK, "Plain"]);
+    assert_eq!(mine[0].description.as_deref(), Some("+cmd"));
+    assert_eq!(mine[1].description.as_deref(), Some("=typed"));
+}
+
+#[test]
+fn an_export_with_the_option_marks_cells_and_imports_back_unchanged() {
+    let case = Case::new()
+        .csv("name,description,cost\n\"=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",+cmd,12\n@SUM,-5,3\n'-x,plain,4\n")
+        .emulator("")
+        .args(["--rate", "500"]);
+    case.run().expect_code(0);
+    let o = again(
+        &case,
+        &["export", "sources", "-o", "marked.csv", "--excel-safe-csv"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = again(&case, &["export", "sources", "-o", "plain.csv"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let marked = std::fs::read_to_string(case.path("marked.csv")).expect("the export");
+    let plain = std::fs::read_to_string(case.path("plain.csv")).expect("the export");
+    assert!(
+        marked.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",'+cmd,12,false,source\n"),
+        "{marked}"
+    );
+    assert!(marked.contains(",'@SUM,'-5,3,false,source\n"), "{marked}");
+    assert!(marked.contains(",''-x,plain,4,false,source\n"), "{marked}");
+    assert!(
+        plain.contains(",\"=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",+cmd,12,false,source\n"),
+        "{plain}"
+    );
+    assert!(plain.contains(",@SUM,-5,3,false,source\n"), "{plain}");
+    assert!(plain.contains(",''-x,plain,4,false,source\n"), "{plain}");
+    let writes = case.store().writes;
+    for file in ["marked.csv", "plain.csv"] {
+        let o = again(
+            &case,
+            &[
+                "import",
+                file,
+                "--rate",
+                "500",
+                "-o",
+                "back.csv",
+                "--overwrite",
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let (_, lines) = case.results("back.csv");
+        assert!(
+            lines.iter().all(|l| l["status"] == "unchanged"),
+            "{file}: {lines:?}"
+        );
+    }
+    assert_eq!(case.store().writes, writes, "nothing written back");
+}
+
+#[test]
+fn resume_after_an_interrupted_run_with_the_option_keeps_what_was_done() {
+    const ROWS: usize = 200;
+    let name = |i: usize| format!("=HYPERLINK(\"http://x/{i}\",\"S{i}\")");
+    let mut text = String::from("name,description,cost,notes\n");
+    for i in 0..ROWS {
+        let quoted = name(i).replace('"', "\"\"");
+        text.push_str(&format!("\"{quoted}\",-{i},{i}.5,@SUM(A{i})\n"));
+    }
+    for resume_flag in [true, false] {
+        let case = Case::new().csv(&text).emulator("latency-ms=20").args([
+            "--rate",
+            "200",
+            "--concurrency",
+            "2",
+            "-q",
+        ]);
+        let child = case.spawn_with(["--excel-safe-csv"]);
+        wait_for("10 records made", Duration::from_secs(20), || {
+            case.store().creates >= 10
+        });
+        child.signal("INT");
+        let first = child.wait().expect_code(130);
+        let created = first.count("created");
+        assert!(created >= 10 && created < ROWS, "{created} created");
+        assert_eq!(first.line(2)["name"], format!("'{}", name(0)));
+        // Resumed with the option, or without it (its lines then written as typed).
+        let o = if resume_flag {
+            case.run_with(["--resume", "--excel-safe-csv"])
+        } else {
+            case.run_with(["--resume"])
+        };
+        let o = o.expect_code(0).expect_all("created");
+        assert_eq!(o.lines.len(), ROWS);
+        assert_eq!(
+            usize::try_from(case.store().creates).unwrap(),
+            ROWS,
+            "nothing created twice (resume with the option: {resume_flag})"
+        );
+        let mark = if resume_flag { "'" } else { "" };
+        assert_eq!(o.line(2)["name"], format!("{mark}{}", name(0)));
+        assert_eq!(o.line(2)["description"], format!("{mark}-0"));
+        let store = case.store();
+        assert!(
+            store
+                .sources
+                .values()
+                .filter(|s| !s.built_in)
+                .all(|s| s.name.starts_with("=HYPERLINK(")
+                    && s.description.as_deref().is_some_and(|d| d.starts_with('-'))),
+            "sent without the mark"
+        );
+    }
+}
+
+#[test]
+fn a_plan_written_with_the_option_is_applied() {
+    // Row 3's id `-5` is invalid: the plan writes it as `'-5` under its checksum.
+    let input = "id,name,description,cost\n,=Total,+cmd,12\n-5,Neg,x,1\n,@SUM,-3,4\n";
+    let plan = Case::new().csv(input).emulator("").cmd("plan").args([
+        "--rate",
+        "500",
+        "-o",
+        "plan.csv",
+        "--excel-safe-csv",
+    ]);
+    let o = plan.run().expect_code(1);
+    assert_eq!(o.line(3)["id"], "'-5");
+    assert_eq!(o.line(2)["name"], "'=Total");
+    assert!(!o.line(2)["checksum"].is_empty());
+    let apply = Case::new()
+        .input("plan.csv", &o.results)
+        .emulator("")
+        .cmd("apply")
+        .args(["--rate", "500", "-o", "applied.csv"]);
+    let a = apply.run().expect_code(1);
+    assert_eq!(a.line(2)["status"], "created", "{}", a.stderr);
+    assert_eq!(a.line(4)["status"], "created", "{}", a.stderr);
+    assert_eq!(a.line(3)["status"], "invalid");
+    let store = apply.store();
+    let mut names: Vec<(&str, Option<&str>)> = store
+        .sources
+        .values()
+        .filter(|s| !s.built_in)
+        .map(|s| (s.name.as_str(), s.description.as_deref()))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, [("=Total", Some("+cmd")), ("@SUM", Some("-3"))]);
+}
