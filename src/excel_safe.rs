@@ -44,6 +44,13 @@ pub(crate) fn strip(s: &str) -> &str {
     }
 }
 
+/// [`strip`] in place.
+pub(crate) fn strip_in_place(s: &mut String) {
+    if is_stripped(s.as_bytes()) {
+        s.remove(0);
+    }
+}
+
 /// Whether a cell of this text would lose a `'` to [`strip`].
 #[inline]
 pub(crate) fn is_stripped(s: &[u8]) -> bool {

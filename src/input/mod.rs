@@ -314,9 +314,18 @@ impl Input {
         let mut notes = Vec::new();
         let workbook = reads_as_workbook(path, content, &mut notes);
         if workbook {
-            let (source, tables, sheet_notes) =
+            let (mut source, mut tables, sheet_notes) =
                 workbook::WorkbookSource::open(path, &opts.sheets, map)?;
             notes.extend(sheet_notes);
+            // `--excel-safe-csv`: a workbook saved from a CSV file written with it.
+            source.unmark = opts.excel_safe;
+            if opts.excel_safe {
+                for t in &mut tables {
+                    t.headers
+                        .iter_mut()
+                        .for_each(crate::excel_safe::strip_in_place);
+                }
+            }
             Ok(Input {
                 path: path.to_path_buf(),
                 tables,

@@ -298,3 +298,40 @@ fn a_plan_written_with_the_option_is_applied() {
     names.sort_unstable();
     assert_eq!(names, [("=Total", Some("+cmd")), ("@SUM", Some("-3"))]);
 }
+
+#[test]
+fn a_workbook_saved_from_a_marked_csv_is_read_without_the_mark_only_with_the_option() {
+    let make = |p: &std::path::Path| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Lead Sources").unwrap();
+        for (c, text) in ["name", "description", "'@notes"].iter().enumerate() {
+            ws.write(0, u16::try_from(c).unwrap(), *text).unwrap();
+        }
+        for (c, text) in ["'=Total", "'-5", "''+x"].iter().enumerate() {
+            ws.write(1, u16::try_from(c).unwrap(), *text).unwrap();
+        }
+        wb.save(p).unwrap();
+    };
+    let o = Case::new()
+        .input_made("book.xlsx", make)
+        .arg("--excel-safe-csv")
+        .run()
+        .expect_code(0);
+    assert_eq!(o.header.last().map(String::as_str), Some("'@notes"));
+    assert!(
+        o.line(2)["sent"].starts_with("name=\"=Total\"; description=\"-5\""),
+        "{:?}",
+        o.line(2)
+    );
+    assert_eq!(o.line(2)["'@notes"], "''+x", "`'+x` marked again");
+    let o = Case::new()
+        .input_made("book.xlsx", make)
+        .run()
+        .expect_code(0);
+    assert!(
+        o.line(2)["sent"].starts_with("name=\"'=Total\"; description=\"'-5\""),
+        "{:?}",
+        o.line(2)
+    );
+}

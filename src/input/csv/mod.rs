@@ -138,11 +138,9 @@ impl CsvSource {
         // A cell written with a leading `'` (`--excel-safe-csv`) is read as it was before.
         source.unmark = opts.excel_safe || crate::excel_safe::written_by_this_tool(&headers);
         if source.unmark {
-            for h in &mut headers {
-                if crate::excel_safe::is_stripped(h.as_bytes()) {
-                    h.remove(0);
-                }
-            }
+            headers
+                .iter_mut()
+                .for_each(crate::excel_safe::strip_in_place);
         }
         let dialect = CsvDialect {
             encoding: encoding.name(),

@@ -33,6 +33,8 @@ pub(crate) struct WorkbookSource {
     is_1904: bool,
     /// Merged ranges in the data rows of the sheets read.
     merges: Merges,
+    /// `--excel-safe-csv`: a text cell's leading `'` before a formula character is removed.
+    pub(super) unmark: bool,
 }
 
 /// The most XML of an XLSX sheet searched for merged cells (16 MiB, about 100,000 rows).
@@ -107,6 +109,7 @@ impl WorkbookSource {
             book,
             is_1904,
             merges: Merges::default(),
+            unmark: false,
         };
         let mut tables = Vec::new();
         let mut no_header: Vec<(String, Vec<String>)> = Vec::new();
@@ -342,11 +345,19 @@ impl WorkbookSource {
         // Taken out while the sheet is scanned (the scan borrows the whole source).
         let merges = std::mem::take(&mut self.merges);
         let mut filler = merges.filler(&sheet);
+        let unmark = self.unmark;
         let scanned = self.scan(&sheet, &mut |number, mut cells| {
             if number <= header_row {
                 return ControlFlow::Continue(());
             }
             filler.apply(number, &mut cells);
+            if unmark {
+                for c in &mut cells {
+                    if let Cell::Text(t) = c {
+                        crate::excel_safe::strip_in_place(t);
+                    }
+                }
+            }
             f(Row {
                 number,
                 cells: RowCells::Sheet(cells),
