@@ -335,3 +335,25 @@ fn a_workbook_saved_from_a_marked_csv_is_read_without_the_mark_only_with_the_opt
         o.line(2)
     );
 }
+
+#[test]
+fn a_profile_asks_for_it_with_excel_safe_csv() {
+    let o = Case::new()
+        .csv(INPUT)
+        .file(
+            "ivvy-import.toml",
+            "[profile.default]\nexcel_safe_csv = true\n",
+        )
+        .run()
+        .expect_code(1);
+    assert_eq!(o.line(2)["description"], "'+cmd");
+    let o = Case::new()
+        .csv(INPUT)
+        .file(
+            "ivvy-import.toml",
+            "[profile.default]\nexcel_safe_csv = false\n",
+        )
+        .run()
+        .expect_code(1);
+    assert_eq!(o.line(2)["description"], "+cmd");
+}
