@@ -20,9 +20,9 @@ fn is_trigger(b: u8) -> bool {
 #[inline]
 pub(crate) fn marked(f: &[u8], excel_safe: bool) -> bool {
     match f.first() {
-        Some(&b) if is_trigger(b) => excel_safe,
         Some(b'\'') => starts_marked(f),
-        _ => false,
+        Some(&b) => excel_safe && is_trigger(b),
+        None => false,
     }
 }
 

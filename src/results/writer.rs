@@ -180,36 +180,49 @@ impl CsvLine {
         self.1 += 1;
     }
 
-    /// Adds a field that never needs quotes (a number, a kind, a status).
+    /// Adds a field that never needs quotes (a number, a kind, a status), nor a mark: it never
+    /// starts like a formula.
     pub(crate) fn plain(&mut self, f: &[u8]) {
         self.next();
-        if crate::excel_safe::marked(f, self.2) {
-            self.0.push(b'\'');
-        }
+        debug_assert!(!crate::excel_safe::marked(f, true), "{f:?}");
         self.0.extend_from_slice(f);
     }
 
     /// Adds a field, quoted if it needs to be.
     pub(crate) fn field(&mut self, f: &[u8]) {
+        if crate::excel_safe::marked(f, self.2) {
+            self.marked_field(f);
+            return;
+        }
         self.next();
-        let mark = usize::from(crate::excel_safe::marked(f, self.2));
         if !needs_quotes(f) {
-            if mark == 1 {
-                self.0.push(b'\'');
-            }
             self.0.extend_from_slice(f);
             return;
         }
-        // Quoted, every `"` doubled: at most twice as long, the mark and the two quotes.
+        // Quoted, every `"` doubled: at most twice as long, and the two quotes.
         let start = self.0.len();
-        self.0.resize(start + 2 * f.len() + 2 + mark, 0);
+        self.0.resize(start + 2 * f.len() + 2, 0);
         self.0[start] = b'"';
-        if mark == 1 {
-            self.0[start + 1] = b'\'';
+        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 1..], b'"', b'\\', true);
+        self.0.truncate(start + 1 + n);
+        self.0.push(b'"');
+    }
+
+    /// Adds a field with a leading `'` (see [`crate::excel_safe`]), quoted if it needs to be.
+    #[cold]
+    fn marked_field(&mut self, f: &[u8]) {
+        self.next();
+        if !needs_quotes(f) {
+            self.0.push(b'\'');
+            self.0.extend_from_slice(f);
+            return;
         }
-        let at = start + 1 + mark;
-        let (_, _, n) = csv_core::quote(f, &mut self.0[at..], b'"', b'\\', true);
-        self.0.truncate(at + n);
+        let start = self.0.len();
+        self.0.resize(start + 2 * f.len() + 3, 0);
+        self.0[start] = b'"';
+        self.0[start + 1] = b'\'';
+        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 2..], b'"', b'\\', true);
+        self.0.truncate(start + 2 + n);
         self.0.push(b'"');
     }
 
@@ -249,6 +262,7 @@ impl CsvLine {
 
 /// Whether a field needs quotes as `csv::Writer` writes it by default: it holds the comma, the
 /// quote, or a line break.
+#[inline]
 fn needs_quotes(f: &[u8]) -> bool {
     any_byte(f, |b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
