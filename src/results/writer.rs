@@ -262,7 +262,7 @@ impl CsvLine {
 
 /// Whether a field needs quotes as `csv::Writer` writes it by default: it holds the comma, the
 /// quote, or a line break.
-#[inline]
+#[inline(always)]
 fn needs_quotes(f: &[u8]) -> bool {
     any_byte(f, |b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }

@@ -57,9 +57,7 @@ pub(super) struct Unmarked {
 
 impl Unmarked {
     /// Copies the record of `text` (its fields ending at `ends`) with each marked field's `'`
-    /// removed; false, and nothing copied, when no field has one. (Kept out of the record
-    /// loop, which most files never need it in.)
-    #[inline(never)]
+    /// removed; false, and nothing copied, when no field has one.
     pub(super) fn unmark(&mut self, text: &str, ends: &[usize]) -> bool {
         let fields = || {
             ends.iter().scan(0, |start, &end| {

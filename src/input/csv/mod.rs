@@ -253,8 +253,6 @@ impl CsvSource {
         })?;
         let mut records = Records::new(stream, self.delimiter, start);
         let mut decoded = Decoded::default();
-        let mut unmarked = Unmarked::default();
-        let unmark = self.unmark;
         loop {
             match records.next() {
                 Ok(true) => {}
@@ -283,17 +281,12 @@ impl CsvSource {
                     })
                 }
             };
-            let (text, ends) = match text {
-                Some(text) => (text, ends),
-                None => (decoded.text.as_str(), decoded.ends.as_slice()),
-            };
-            let cells = if unmark && unmarked.unmark(text, ends) {
-                RowCells::Csv {
-                    text: &unmarked.text,
-                    ends: &unmarked.ends,
-                }
-            } else {
-                RowCells::Csv { text, ends }
+            let cells = match text {
+                Some(text) => RowCells::Csv { text, ends },
+                None => RowCells::Csv {
+                    text: &decoded.text,
+                    ends: &decoded.ends,
+                },
             };
             if f(Row { number, cells }).is_break() {
                 return Ok(records.after());
@@ -347,7 +340,22 @@ impl CsvSource {
         &mut self,
         f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
-        self.scan(self.data, f).map(|_| ())
+        if !self.unmark {
+            return self.scan(self.data, f).map(|_| ());
+        }
+        // Each row as it was before a leading `'` was written (`--excel-safe-csv`).
+        let mut unmarked = Unmarked::default();
+        self.scan(self.data, &mut |row| match row.cells {
+            RowCells::Csv { text, ends } if unmarked.unmark(text, ends) => f(Row {
+                number: row.number,
+                cells: RowCells::Csv {
+                    text: &unmarked.text,
+                    ends: &unmarked.ends,
+                },
+            }),
+            _ => f(row),
+        })
+        .map(|_| ())
     }
 
     /// The warning for a mixed file: which rows were not UTF-8.
