@@ -202,7 +202,7 @@ fn resume_after_an_interrupted_run_with_the_option_keeps_what_was_done() {
         child.signal("INT");
         let first = child.wait().expect_code(130);
         let created = first.count("created");
-        assert!(created >= 10 && created < ROWS, "{created} created");
+        assert!((10..ROWS).contains(&created), "{created} created");
         assert_eq!(first.line(2)["name"], format!("'{}", name(0)));
         // Resumed with the option, or without it (its lines then written as typed).
         let o = if resume_flag {
