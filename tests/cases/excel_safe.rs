@@ -321,3 +321,36 @@ fn a_profile_asks_for_it_with_excel_safe_csv() {
         .expect_code(1);
     assert_eq!(o.line(2)["description"], "+cmd");
 }
+
+#[test]
+fn the_results_workbook_and_the_report_are_not_marked() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let case = Case::new().csv(INPUT).args([
+        "--excel-safe-csv",
+        "-o",
+        "out.xlsx",
+        "--report",
+        "report.html",
+    ]);
+    case.run().expect_code(1);
+    let (_, lines) = case.results("out.csv");
+    assert_eq!(lines[0]["name"], format!("'{HYPERLINK}"), "the CSV is");
+    let mut book: Xlsx<_> = open_workbook(case.path("out.xlsx")).expect("the workbook");
+    let range = book.worksheet_range("Results").expect("the Results sheet");
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(Data::to_string))
+        .collect();
+    for text in [HYPERLINK, "+cmd", "@SUM(A1)", "-5"] {
+        assert!(cells.iter().any(|c| c == text), "{text} in {cells:?}");
+    }
+    assert!(
+        !cells.iter().any(|c| c.starts_with("'=") || c == "'+cmd"),
+        "{cells:?}"
+    );
+    let report = std::fs::read_to_string(case.path("report.html")).expect("the report");
+    assert!(
+        !report.contains("'+cmd") && !report.contains("&#39;+cmd"),
+        "the report is not"
+    );
+}
