@@ -37,7 +37,7 @@ fn starts_marked(f: &[u8]) -> bool {
 /// with one or more `'` followed by a formula character; any other value as it is.
 #[inline]
 pub(crate) fn strip(s: &str) -> &str {
-    if s.as_bytes().first() == Some(&b'\'') && starts_marked(s.as_bytes()) {
+    if is_stripped(s.as_bytes()) {
         &s[1..]
     } else {
         s
