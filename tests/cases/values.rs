@@ -124,7 +124,12 @@ fn dotted_thousands_and_percentages_in_text_are_problems_never_guesses() {
 /// A percentage cell is not a cost; in an echoed column it is written as it shows.
 #[test]
 fn a_percentage_cell_is_a_problem_in_cost_and_shown_as_a_percentage_elsewhere() {
-    for f in ["vals_percent.xlsx", "vals_percent.ods"] {
+    for f in [
+        "vals_percent.xlsx",
+        "vals_percent.ods",
+        "vals_percent.xls",
+        "vals_percent.xlsb",
+    ] {
         let o = Case::new().fixture(f).run().expect_code(1);
         assert_eq!(
             o.line(2)["error"],
@@ -135,6 +140,11 @@ fn a_percentage_cell_is_a_problem_in_cost_and_shown_as_a_percentage_elsewhere() 
         assert_eq!(o.line(3)["share"], "13%", "{f}");
         assert_eq!(o.line(3)["status"], "valid", "{f}");
     }
+    // XLSB: a percentage format of the file's own (`0.0%`), beside a whole-number cost.
+    let o = Case::new().fixture("vals_percent.xlsb").run();
+    assert_eq!(o.line(4)["share"], "12.5%");
+    assert_eq!(o.line(4)["cost"], "30");
+    assert_eq!(o.line(4)["status"], "valid");
 }
 
 /// Gnumeric numbers its own FORMAT records from 50: a currency format there is not a date.

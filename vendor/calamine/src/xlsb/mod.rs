@@ -21,7 +21,7 @@ use zip::result::ZipError;
 
 use crate::attrs::{decode_attr, RawAttributes};
 use crate::datatype::DataRef;
-use crate::formats::{builtin_format_by_code, detect_custom_number_format, CellFormat};
+use crate::formats::{builtin_format_by_code, detect_number_format, CellFormat};
 use crate::utils::{
     build_zip_path_cache, cached_zip_path, push_column, read_f64, read_i32, read_u16, read_u32,
     read_usize,
@@ -226,8 +226,8 @@ impl<RS: Read + Seek> Xlsb<RS> {
                         let _ = iter.next_skip_blocks(0x002C, &[], &mut buf)?; // BrtFmt
                         let fmt_code = read_u16(&buf);
                         let fmt_str = wide_str(&buf[2..], &mut 0)?;
-                        number_formats
-                            .insert(fmt_code, detect_custom_number_format(fmt_str.as_ref()));
+                        // A percentage reads as it shows (ivvy-import patch).
+                        number_formats.insert(fmt_code, detect_number_format(fmt_str.as_ref()));
                     }
                 }
                 0x0269 => {
@@ -240,6 +240,7 @@ impl<RS: Read + Seek> Xlsb<RS> {
                         match builtin_format_by_code(fmt_code) {
                             CellFormat::DateTime => self.formats.push(CellFormat::DateTime),
                             CellFormat::TimeDelta => self.formats.push(CellFormat::TimeDelta),
+                            CellFormat::Percent(d) => self.formats.push(CellFormat::Percent(d)),
                             CellFormat::Other => {
                                 self.formats.push(
                                     number_formats
