@@ -50,9 +50,13 @@ pub(crate) enum ProblemKind {
     BadBool(String),
     BadApplyTo(String),
     BadKind(String),
+    /// Cells right of a row's last column: a CSV record with more fields than its header
+    /// line, or a sheet row past the sheet's declared width. Each is quoted whole, so none
+    /// is lost.
     ExtraCells {
-        count: usize,
-        first: String,
+        values: Vec<String>,
+        /// A sheet's row, not a CSV record (no delimiter can be at fault).
+        sheet: bool,
     },
     Duplicate {
         name: String,
@@ -96,6 +100,21 @@ fn clip(v: &str) -> std::borrow::Cow<'_, str> {
         None => std::borrow::Cow::Borrowed(v),
         Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &v[..cut])),
     }
+}
+
+/// Cells beyond the header, each quoted whole, and what may have put them there.
+fn extra_cells(values: &[String], sheet: bool) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    let why = if sheet {
+        "the sheet declares fewer columns than it holds: give the column a header, or open and save the file in its application"
+    } else {
+        "the record has more fields than the header line (a value holding an unquoted delimiter shifts every value after it): quote that value, or give the extra columns a header"
+    };
+    format!(
+        "{} cell(s) beyond the header, not read: {}; {why}",
+        values.len(),
+        quoted.join(", ")
+    )
 }
 
 /// A value quoted for a message: escaped, and cut at [`QUOTE_CHARS`] characters.
@@ -191,11 +210,9 @@ impl fmt::Display for Problem {
                 write!(f, "{c}: {} is not 1/opportunity or 2/lead", quote(v))
             }
             ProblemKind::BadKind(v) => write!(f, "{c}: {} is not source or stage", quote(v)),
-            ProblemKind::ExtraCells { count, first } => write!(
-                f,
-                "{c}: {count} non-empty cell(s) beyond the header, starting {} (an unquoted delimiter?)",
-                quote(first)
-            ),
+            ProblemKind::ExtraCells { values, sheet } => {
+                write!(f, "{c}: {}", extra_cells(values, *sheet))
+            }
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
@@ -244,8 +261,12 @@ mod tests {
             ProblemKind::BadApplyTo("3".into()),
             ProblemKind::BadKind("lead".into()),
             ProblemKind::ExtraCells {
-                count: 2,
-                first: "x".into(),
+                values: vec!["x".into(), "y".into()],
+                sheet: false,
+            },
+            ProblemKind::ExtraCells {
+                values: vec!["x".into()],
+                sheet: true,
             },
             ProblemKind::Duplicate {
                 name: "A".into(),

@@ -195,6 +195,7 @@ impl WorkbookSource {
             sheet: Some(name),
             header_row,
             headers,
+            headerless: Vec::new(),
         }
     }
 
