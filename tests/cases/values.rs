@@ -210,7 +210,12 @@ fn match_by_name_finds_the_decomposed_form_of_an_account_name() {
 /// A value merged down three rows applies to each of them, with one note naming the range.
 #[test]
 fn merged_cells_apply_to_every_row_of_the_range() {
-    for f in ["vals_merged.xlsx", "vals_merged.xls", "vals_merged.ods"] {
+    for f in [
+        "vals_merged.xlsx",
+        "vals_merged.xls",
+        "vals_merged.ods",
+        "vals_merged.xlsb",
+    ] {
         let o = Case::new()
             .fixture(f)
             .run()
@@ -358,6 +363,23 @@ fn a_csv_header_ending_in_an_empty_field_keeps_its_column() {
     assert_eq!(o.line(15)["column C"], "note");
     assert_eq!(o.line(3)["column C"], "");
     assert_eq!(o.line(3)["status"], "valid");
+}
+
+/// A sheet row with a cell past the sheet's declared used area (a stale dimension) cannot be
+/// echoed under a column of its own: a problem quoting it, with no CSV hint.
+#[test]
+fn a_cell_past_a_sheets_declared_area_is_a_problem_without_a_csv_hint() {
+    let o = Case::new()
+        .fixture("vals_stale_dimension.xlsb")
+        .run()
+        .expect_code(1);
+    let e = &o.line(3)["error"];
+    assert!(
+        e.starts_with(r#"column D: 1 cell(s) beyond the header, not read: "call back"; the sheet declares fewer columns"#)
+            && !e.contains("delimiter"),
+        "{e}"
+    );
+    assert_eq!(o.line(2)["status"], "valid");
 }
 
 /// A CSV record with more fields than its header line may hold a value split by an unquoted

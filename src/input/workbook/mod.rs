@@ -35,7 +35,8 @@ pub(crate) struct WorkbookSource {
     merges: Merges,
 }
 
-/// The most XML of an XLSX sheet searched for merged cells (16 MiB, about 100,000 rows).
+/// The largest XLSX or XLSB sheet (its XML or records, uncompressed) searched for merged
+/// cells (16 MiB, about 100,000 rows of XLSX).
 const MERGES_SEARCHED_BYTES: u64 = 16 << 20;
 
 /// A merged region as a 0-based (first row, first column, last row, last column).
@@ -199,29 +200,40 @@ impl WorkbookSource {
         }
     }
 
-    /// The sheet's merged ranges: from calamine for XLSX and XLS, from the survey for ODS;
-    /// calamine reports none for XLSB. An XLSX sheet's merges follow its data: they are
-    /// looked for in sheets of up to [`MERGES_SEARCHED_BYTES`] of XML only, so that a large
-    /// sheet is not read twice (a note says so).
+    /// The sheet's merged ranges: from calamine for XLSX, XLSB and XLS, from the survey for
+    /// ODS. An XLSX or XLSB sheet's merges follow its data: they are looked for in sheets of
+    /// up to [`MERGES_SEARCHED_BYTES`] only, so that a large sheet is not read twice (a note
+    /// says so).
     fn merged(
         &mut self,
         sheet: &str,
         survey: &mut extent::Survey,
         notes: &mut Vec<String>,
     ) -> Vec<extent::Merge> {
+        // A sheet whose merges cannot be read is read without them, as calamine reads it.
+        let streamed = match &mut self.book {
+            Sheets::Xlsx(x) => Some(
+                x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES)
+                    .unwrap_or(Some(Vec::new())),
+            ),
+            Sheets::Xlsb(x) => Some(
+                x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES)
+                    .unwrap_or(Some(Vec::new())),
+            ),
+            _ => None,
+        };
         match &mut self.book {
-            Sheets::Xlsx(x) => match x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES) {
-                Ok(Some(found)) => found.iter().map(merge_of).collect(),
-                Ok(None) => {
-                    notes.push(format!(
-                        "{}: merged cells are not looked for in a sheet this large (over {} MiB of XML): unmerge any in its data rows",
-                        place(&self.path, Some(sheet)),
-                        MERGES_SEARCHED_BYTES >> 20
-                    ));
-                    Vec::new()
+            Sheets::Xlsx(_) | Sheets::Xlsb(_) => {
+                if let Some(Some(found)) = streamed {
+                    return found.iter().map(merge_of).collect();
                 }
-                Err(_) => Vec::new(),
-            },
+                notes.push(format!(
+                    "{}: merged cells are not looked for in a sheet this large (over {} MiB): unmerge any in its data rows",
+                    place(&self.path, Some(sheet)),
+                    MERGES_SEARCHED_BYTES >> 20
+                ));
+                Vec::new()
+            }
             Sheets::Xls(x) => x
                 .merge_cells_by_sheet_name(sheet)
                 .unwrap_or_default()
@@ -229,7 +241,6 @@ impl WorkbookSource {
                 .map(merge_of)
                 .collect(),
             Sheets::Ods(_) => survey.merges.remove(sheet).unwrap_or_default(),
-            Sheets::Xlsb(_) => Vec::new(),
         }
     }
 
