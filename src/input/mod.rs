@@ -355,7 +355,7 @@ impl Input {
     pub(crate) fn read_warnings(&mut self) -> Vec<String> {
         match &mut self.source {
             Source::Csv(s) => s.warnings(),
-            Source::Workbook(_) => Vec::new(),
+            Source::Workbook(w) => w.warnings(),
         }
     }
 }
