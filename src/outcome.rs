@@ -336,6 +336,13 @@ pub(crate) fn line_checksum(fields: &[&str]) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// A plan line's second checksum, over every value its record sends (the `sent` column lists
+/// only those not shown as their cells read), so `apply` can tell a row whose cells were
+/// edited since the plan.
+pub(crate) fn values_checksum(all: &str) -> String {
+    line_checksum(&["values", all])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

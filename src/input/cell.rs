@@ -84,10 +84,23 @@ pub(crate) fn number_text(f: f64) -> String {
         let whole = f as i64;
         return whole.to_string();
     }
+    // The shortest text of a number with at most 15 significant digits is already the
+    // rounded one (a double holds more than 15 digits, so rounding it to 15 gives that text
+    // back): the common case, one formatting.
+    let shortest = f.to_string();
+    if significant_digits(&shortest) <= 15 {
+        return shortest;
+    }
     // Round to 15 significant digits through the exponent form, then print the shortest text
     // that reads back as the rounded value.
     let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
     rounded.to_string()
+}
+
+/// The digits of a plain decimal (`-0.0012340`) from its first non-zero one.
+fn significant_digits(s: &str) -> usize {
+    let digits = s.bytes().filter(u8::is_ascii_digit);
+    digits.skip_while(|&b| b == b'0').count()
 }
 
 /// One owned cell of a workbook row.
@@ -195,6 +208,29 @@ pub(crate) fn column_letters(index: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// `number_text` as it was before its fast path: always rounded through the exponent form.
+    fn number_text_rounded(f: f64) -> String {
+        if f.fract() == 0.0 && f.abs() < 1e15 {
+            return format!("{f}");
+        }
+        let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+        rounded.to_string()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_shortest_text_is_taken_only_where_rounding_would_give_it(
+            bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+            cents in 0u64..100_000_000_000,
+        ) {
+            #[expect(clippy::cast_precision_loss, reason = "test amounts")]
+            let amount = cents as f64 / 100.0;
+            for f in [bits, amount, amount * 1.1, 0.1 + amount] {
+                proptest::prop_assert_eq!(super::number_text(f), number_text_rounded(f), "{:e}", f);
+            }
+        }
+    }
+
     use super::*;
 
     proptest::proptest! {

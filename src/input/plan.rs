@@ -37,6 +37,15 @@ pub(crate) struct TablePlan {
     pub rows_hint: Option<u64>,
     /// For each echoed results column, the table's column that fills it.
     pub slots: Vec<Option<usize>>,
+    /// For each field (by [`Field`] order), the echoed results column holding its cell.
+    field_slots: [Option<usize>; Field::ALL.len()],
+}
+
+impl TablePlan {
+    /// The echoed results column holding `field`'s cell, if the field has a column.
+    pub(crate) fn field_slot(&self, field: Field) -> Option<usize> {
+        self.field_slots[field as usize]
+    }
 }
 
 /// What a table's own layout says of its kind.
@@ -226,6 +235,7 @@ fn plan_table(
         rows_hint: table.rows_hint,
         columns,
         slots: Vec::new(),
+        field_slots: [None; Field::ALL.len()],
     }))
 }
 
@@ -330,6 +340,13 @@ fn echo_columns(plans: &mut [TablePlan], tables: &[Table]) -> Vec<String> {
                     .map(|at| p.columns.echo[at])
             })
             .collect();
+        for f in Field::ALL {
+            p.field_slots[f as usize] = p
+                .columns
+                .fields
+                .get(f)
+                .and_then(|(column, _)| p.slots.iter().position(|s| *s == Some(column)));
+        }
     }
     echo.into_iter().map(|(h, _)| h).collect()
 }

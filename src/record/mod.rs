@@ -37,6 +37,11 @@ impl Money {
         Money("0".into())
     }
 
+    /// The amount as read: a plain decimal (`2500.00`).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub(crate) fn to_f64(&self) -> f64 {
         self.0.parse().unwrap_or(0.0)
     }

@@ -1,11 +1,13 @@
 //! A record's values as they are sent, in words a person can check: the results' `sent`
-//! column (`name="Google Ads"; cost=2500; isReferral=true`) and the values of a `changes`
-//! entry. Texts are quoted and escaped as JSON strings, so a `;` or a quote inside a value
-//! never reads as a separator; numbers and booleans are written bare, as the API gets them.
+//! column (`cost=2500; isReferral=true`: each value whose sent form is not its cell's text)
+//! and the values of a `changes` entry. Texts are quoted and escaped as JSON strings, so a `;`
+//! or a quote inside a value never reads as a separator; numbers and booleans are written
+//! bare, as the API gets them.
 
 use std::fmt::Write as _;
 
 use super::{LeadSource, LeadStage, Record};
+use crate::input::headers::Field;
 use crate::input::number_text;
 
 /// One value a record sends.
@@ -13,6 +15,8 @@ use crate::input::number_text;
 pub(crate) enum Value<'a> {
     Text(&'a str),
     Number(f64),
+    /// A cost as read: a plain decimal (`2500.00`, `37.01`), sent as the number it reads as.
+    Amount(&'a str),
     Bool(bool),
     Code(u8),
 }
@@ -28,10 +32,21 @@ impl Value<'_> {
                 let _ = write!(out, "{n}");
             }
             Value::Number(n) => out.push_str(&number_text(*n)),
+            // A canonical decimal is the number's shortest text already (see [`canonical_decimal`]).
+            Value::Amount(a) if canonical_decimal(a) => out.push_str(a),
+            Value::Amount(a) => Value::Number(amount(a)).write_to(out),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Code(c) => {
                 let _ = write!(out, "{c}");
             }
+        }
+    }
+
+    /// An amount as the number it reads as; other values as they are.
+    fn number(self) -> Self {
+        match self {
+            Value::Amount(a) => Value::Number(amount(a)),
+            v => v,
         }
     }
 
@@ -84,12 +99,19 @@ pub(crate) fn quote(s: &str, out: &mut String) {
 /// order of the API's documentation, with their API names.
 pub(crate) fn fields(record: &Record) -> Vec<(&'static str, Value<'_>)> {
     let mut v = Vec::with_capacity(6);
-    each_field(record, |name, value| v.push((name, value)));
+    each_field(record, |field, value| {
+        v.push((field.name(), value.number()))
+    });
     v
 }
 
+/// The number a plain decimal reads as.
+fn amount(a: &str) -> f64 {
+    a.parse().unwrap_or(0.0)
+}
+
 /// Calls `f` with each field a record sends, as [`fields`] lists them, without collecting.
-fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)) {
+fn each_field<'a>(record: &'a Record, mut f: impl FnMut(Field, Value<'a>)) {
     let mut push = |name, value| f(name, value);
     match record {
         Record::Source(LeadSource {
@@ -101,19 +123,19 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)
             is_referral,
         }) => {
             if let Some(n) = name {
-                push("name", Value::Text(n));
+                push(Field::Name, Value::Text(n));
             }
             if let Some(d) = description {
-                push("description", Value::Text(d));
+                push(Field::Description, Value::Text(d));
             }
             if let Some(c) = cost {
-                push("cost", Value::Number(c.to_f64()));
+                push(Field::Cost, Value::Amount(c.as_str()));
             }
             if let Some(c) = colour {
-                push("colour", Value::Text(c));
+                push(Field::Colour, Value::Text(c));
             }
             if let Some(b) = is_referral {
-                push("isReferral", Value::Bool(*b));
+                push(Field::IsReferral, Value::Bool(*b));
             }
         }
         Record::Stage(LeadStage {
@@ -123,36 +145,83 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(&'static str, Value<'a>)
             apply_to,
         }) => {
             if let Some(n) = name {
-                push("name", Value::Text(n));
+                push(Field::Name, Value::Text(n));
             }
             if let Some(c) = colour {
-                push("colour", Value::Text(c));
+                push(Field::Colour, Value::Text(c));
             }
             if let Some(a) = apply_to {
-                push("applyTo", Value::Code(a.code()));
+                push(Field::ApplyTo, Value::Code(a.code()));
             }
         }
     }
 }
 
-/// Appends the `sent` text of a record: `name="Google Ads"; cost=2500; isReferral=true`.
-pub(crate) fn write_sent(record: &Record, out: &mut String) {
+/// Appends every value a record sends: `name="Google Ads"; cost=2500; isReferral=true`.
+pub(crate) fn write_all(record: &Record, out: &mut String) {
+    write_sent(record, |_| None, out);
+}
+
+/// Appends the `sent` text of a record: each value whose sent form is not, character for
+/// character, the text of the cell it came from (`cell` gives a field's cell by its API name,
+/// or `None` when no cell holds it). An empty text is always listed (an empty cell sends
+/// nothing unless cleared, so a cleared field is shown). Nothing listed: every value goes as
+/// its cell reads.
+pub(crate) fn write_sent<'c>(
+    record: &Record,
+    cell: impl Fn(Field) -> Option<&'c str>,
+    out: &mut String,
+) {
     let start = out.len();
-    each_field(record, |name, value| {
+    each_field(record, |field, value| {
+        if cell(field).is_some_and(|c| value.is(c)) {
+            return;
+        }
         if out.len() > start {
             out.push_str("; ");
         }
-        out.push_str(name);
+        out.push_str(field.name());
         out.push('=');
         value.write_to(out);
     });
 }
 
-/// The `sent` text of a record.
+/// Every value a record sends, as [`write_all`] writes them.
 pub(crate) fn sent(record: &Record) -> String {
     let mut s = String::new();
-    write_sent(record, &mut s);
+    write_all(record, &mut s);
     s
+}
+
+impl Value<'_> {
+    /// Whether the value as shown is `cell`'s text exactly (never for an empty text).
+    fn is(&self, cell: &str) -> bool {
+        match self {
+            Value::Text(s) => !s.is_empty() && *s == cell,
+            // Shown numbers are canonical decimals: any other cell text differs. A canonical
+            // cell is the number shown when it reads back as the same number.
+            Value::Number(n) => canonical_decimal(cell) && cell.parse::<f64>().ok() == Some(*n),
+            // A canonical decimal is shown as it is: the same text is the same number.
+            Value::Amount(a) => *a == cell && canonical_decimal(cell),
+            Value::Bool(b) => cell == if *b { "true" } else { "false" },
+            Value::Code(c) => cell == itoa::Buffer::new().format(*c),
+        }
+    }
+}
+
+/// `0`, `12`, `12.5`: digits with no leading zero, an optional fraction not ending in zero,
+/// at most 15 digits in all (so the number's shortest text is this one).
+fn canonical_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], Some(&b[i + 1..])),
+        None => (b, None),
+    };
+    let digits = |x: &[u8]| !x.is_empty() && x.iter().all(u8::is_ascii_digit);
+    digits(int)
+        && (int.len() == 1 || int[0] != b'0')
+        && frac.is_none_or(|f| digits(f) && f.last() != Some(&b'0'))
+        && int.len() + frac.map_or(0, <[u8]>::len) <= 15
 }
 
 #[cfg(test)]
@@ -181,6 +250,59 @@ mod tests {
             apply_to: Some(ApplyTo::Lead),
         });
         assert_eq!(sent(&s), r#"name="Won"; applyTo=2"#);
+    }
+
+    #[test]
+    fn sent_lists_only_values_not_shown_as_their_cells_read() {
+        let r = Record::Source(LeadSource {
+            id: None,
+            name: Some("Expo".into()),
+            description: Some(String::new().into()),
+            cost: Some(Money::parse_canonical("2500")),
+            colour: Some("#7ee546".into()),
+            is_referral: Some(true),
+        });
+        let cells = |cost: &'static str, referral: &'static str| {
+            move |f: Field| match f {
+                Field::Name => Some("Expo"),
+                Field::Description => Some(""),
+                Field::Cost => Some(cost),
+                Field::Colour => Some("#7EE546"),
+                Field::IsReferral => Some(referral),
+                _ => None,
+            }
+        };
+        let mut s = String::new();
+        write_sent(&r, cells("2500", "true"), &mut s);
+        assert_eq!(s, r##"description=""; colour="#7ee546""##);
+        for (cost, shown) in [
+            ("2.500", true),
+            ("2500.00", true),
+            ("02500", true),
+            ("2500", false),
+        ] {
+            let mut s = String::new();
+            write_sent(&r, cells(cost, "yes"), &mut s);
+            assert_eq!(s.contains("cost=2500"), shown, "{cost}: {s}");
+            assert!(s.ends_with("isReferral=true"), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_number_is_left_out_exactly_when_its_shown_text_is_the_cell(
+            n in 0u64..10_000_000, scale in 0u32..6, cell in "[0-9]{1,8}(\\.[0-9]{0,5})?",
+        ) {
+            #[expect(clippy::cast_precision_loss, reason = "small test numbers")]
+            let v = n as f64 / 10f64.powi(i32::try_from(scale).unwrap_or(0));
+            for c in [cell.as_str(), &v.to_string()] {
+                proptest::prop_assert_eq!(Value::Number(v).is(c), Value::Number(v).shown() == c, "{} {}", v, c);
+                // An amount as read shows as the number it reads as, and is left out as that.
+                let a = Value::Amount(c);
+                proptest::prop_assert_eq!(a.shown(), Value::Number(amount(c)).shown());
+                proptest::prop_assert_eq!(a.is(&cell), a.shown() == cell, "{} {}", c, cell);
+            }
+        }
     }
 
     /// The rule [`quote`] follows, one character at a time.

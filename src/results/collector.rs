@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::line::Line;
-use super::writer::ResultsWriter;
+use super::writer::{ResultsWriter, Sent};
 use crate::error::FatalError;
 use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
@@ -245,16 +245,13 @@ impl Collector<'_> {
             (item.number, &*plan.sheet)
         };
         let id = input_id(plan, item);
+        let cell = |field: Field| Some(item.cells.get(plan.field_slot(field)?));
+        let sent = item.checked.as_ref().ok().map(|record| Sent {
+            record,
+            cell: &cell,
+        });
         self.writer
-            .write(
-                row,
-                sheet,
-                item.kind,
-                o.verdict,
-                &id,
-                item.checked.as_ref().ok(),
-                echo.clone(),
-            )
+            .write(row, sheet, item.kind, o.verdict, &id, sent, echo.clone())
             .map_err(FatalError::output(&self.path))?;
         let at = crate::progress::RowAt {
             file: &self.label,

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use super::replace::{self, Released};
 use crate::bytes::any_byte;
+use crate::input::headers::Field;
 use crate::kind::Kind;
-use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum};
+use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum, values_checksum};
 use crate::record::{Record, show};
 
 /// Writes the results file of one input file.
@@ -22,6 +23,8 @@ pub(crate) struct ResultsWriter {
     echo_len: usize,
     /// The `sent` text of the line being written.
     sent: String,
+    /// Every value of the line's record (plan lines: their checksum covers them).
+    all: String,
     /// Plan lines carry a checksum over the tool's columns.
     checksum: bool,
     /// The file this one replaced, being let go (see [`replace`]).
@@ -42,6 +45,7 @@ impl ResultsWriter {
             line: CsvLine::default(),
             echo_len: echo.len(),
             sent: String::with_capacity(128),
+            all: String::new(),
             checksum: false,
             _released: released,
         };
@@ -78,7 +82,8 @@ impl ResultsWriter {
         self.line.end(&mut self.out)
     }
 
-    /// Writes one line. `sent`: the record the row sends (or would send).
+    /// Writes one line. `sent`: the record the row sends (or would send), and its fields'
+    /// cells.
     #[expect(
         clippy::too_many_arguments,
         reason = "one line's columns, each its own kind"
@@ -90,7 +95,7 @@ impl ResultsWriter {
         kind: Option<Kind>,
         v: &Verdict,
         input_id: &str,
-        sent: Option<&Record>,
+        sent: Option<Sent<'_>>,
         echo: impl IntoIterator<Item = S>,
     ) -> io::Result<()> {
         let mut itoa = itoa::Buffer::new();
@@ -113,12 +118,16 @@ impl ResultsWriter {
         self.field(v.changes.as_bytes());
         let mut sent_text = std::mem::take(&mut self.sent);
         sent_text.clear();
-        if let Some(r) = sent {
-            show::write_sent(r, &mut sent_text);
+        if let Some(s) = &sent {
+            show::write_sent(s.record, s.cell, &mut sent_text);
         }
         self.field(sent_text.as_bytes());
         if self.checksum {
-            let sum = line_checksum(&[
+            self.all.clear();
+            if let Some(s) = &sent {
+                show::write_all(s.record, &mut self.all);
+            }
+            let mut sum = line_checksum(&[
                 row_text,
                 sheet,
                 kind_text,
@@ -127,6 +136,7 @@ impl ResultsWriter {
                 &v.changes,
                 &sent_text,
             ]);
+            sum.push_str(&values_checksum(&self.all));
             self.plain(sum.as_bytes());
         } else {
             self.plain(b"");
@@ -150,6 +160,14 @@ impl ResultsWriter {
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// A record a line sends, and where its fields' cells are: `cell` gives the text of the cell
+/// a field was read from.
+#[derive(Clone, Copy)]
+pub(crate) struct Sent<'a> {
+    pub record: &'a Record,
+    pub cell: &'a dyn Fn(Field) -> Option<&'a str>,
 }
 
 /// One CSV line being put together, fields quoted as `csv::Writer` quotes them by default

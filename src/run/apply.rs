@@ -12,6 +12,7 @@ use super::file::FileRun;
 use crate::error::FatalError;
 use crate::outcome::{
     RESULT_COLUMNS, RowProblem, Status, TOOL_COLUMNS, Verdict, line_checksum, own_columns,
+    values_checksum,
 };
 use crate::pipeline::Submitter;
 use crate::pipeline::account::{Action, Matching};
@@ -26,7 +27,8 @@ pub(crate) struct Planned {
     pub status: Status,
     pub id: Option<u64>,
     pub changes: String,
-    pub sent: String,
+    /// The checksum of every value the row sent when the plan was made.
+    pub values: String,
 }
 
 /// A plan's rows, by sheet and row.
@@ -80,7 +82,15 @@ pub(crate) fn read_plan(path: &Path) -> Result<Plan, FatalError> {
                 ),
             ));
         };
-        if sum != line_checksum(&[row, sheet, kind, status, id, changes, sent]) {
+        let Some((tools, values)) = sum.split_at_checked(16).filter(|(_, v)| v.len() == 16) else {
+            return Err(refuse(
+                path,
+                format!(
+                    "line {line} (row {row}) has no checksum of this version's form: make the plan again with this version"
+                ),
+            ));
+        };
+        if tools != line_checksum(&[row, sheet, kind, status, id, changes, sent]) {
             return Err(refuse(
                 path,
                 format!(
@@ -105,7 +115,7 @@ pub(crate) fn read_plan(path: &Path) -> Result<Plan, FatalError> {
                 status: planned_status,
                 id: id.parse().ok(),
                 changes: changes.to_string(),
-                sent: sent.to_string(),
+                values: values.to_string(),
             },
         );
     }
@@ -219,18 +229,15 @@ impl FileRun<'_> {
                 );
             }
         }
-        let mut now = show::sent(record);
-        if now != p.sent && !kept.is_empty() {
+        let now = show::sent(record);
+        if values_checksum(&now) != p.values {
             // A plan made with --clear-empty is applied as it was made.
             let mut cleared = record.clone();
             clear(&mut cleared, kept);
-            if show::sent(&cleared) == p.sent {
-                *record = cleared;
-                now = p.sent.clone();
+            if kept.is_empty() || values_checksum(&show::sent(&cleared)) != p.values {
+                return changed(format_args!("the row now sends {now}"));
             }
-        }
-        if now != p.sent {
-            return changed(format_args!("the row now sends {now}"));
+            *record = cleared;
         }
         let Some(live) = self.live.as_deref() else {
             return Step::Send(None, String::new());

@@ -240,7 +240,7 @@ fn the_report_says_when_with_what_and_against_what() {
 #[test]
 fn the_report_names_the_mapping_file_and_the_workbook_its_input() {
     let case = Case::new()
-        .input("leads.csv", "Source Name,cost\nA,1\nB,2\n")
+        .input("leads.csv", "Source Name,cost,referral\nA,1,yes\nB,2,no\n")
         .file("map.toml", "name = \"Source Name\"\n")
         .args(["--map", "map.toml", "-o", "out.xlsx", "--report", "r.html"]);
     case.run().expect_code(0);
@@ -274,8 +274,8 @@ fn the_report_names_the_mapping_file_and_the_workbook_its_input() {
     );
     assert_eq!(
         results[1][9],
-        Data::String("name=\"A\"; cost=1".into()),
-        "the values the row would send, as the CSV has them"
+        Data::String("isReferral=true".into()),
+        "the values the row would send not as their cells read, as the CSV has them"
     );
     assert_eq!(results[0][8], Data::String("changes".into()));
 }

@@ -31,9 +31,10 @@ fn validate_results_show_what_each_row_would_send() {
         .csv("name,description,cost,colour,isReferral\nExpo; \"big\",Paid,\"2,500\",#ABC,yes\nBad,,x,,\n")
         .run()
         .expect_code(1);
+    // Only values not sent as their cells read are listed.
     assert_eq!(
         o.line(2)["sent"],
-        r##"name="Expo; \"big\""; description="Paid"; cost=2500; colour="#aabbcc"; isReferral=true"##
+        r##"cost=2500; colour="#aabbcc"; isReferral=true"##
     );
     assert_eq!(o.line(3)["sent"], "", "an invalid row sends nothing");
     assert!(
@@ -82,7 +83,7 @@ fn a_plan_names_exactly_the_changed_rows_with_old_and_new_values() {
         ]
     );
     assert_eq!(o.line(2)["changes"], "colour: sent (cannot be read back)");
-    assert!(o.line(2)["checksum"].len() == 16, "{:?}", o.line(2));
+    assert!(o.line(2)["checksum"].len() == 32, "{:?}", o.line(2));
 }
 
 #[test]
@@ -172,7 +173,8 @@ fn an_empty_cell_keeps_a_value_unless_clear_empty_is_given() {
     );
     assert_eq!(
         o.line(2)["sent"],
-        r##"name="Expo"; description=""; cost=150; colour="#aabbcc""##
+        r#"description="""#,
+        "a cleared field is listed though its cell is empty"
     );
     case.write("s.csv", "name,description,cost,colour\nExpo,,150,\n");
     let o = case
@@ -320,7 +322,19 @@ fn a_plan_edited_by_hand_is_refused_before_any_request() {
     case.run_with(["--rate", "1000", "--plan", "-o", "plan.csv"])
         .expect_code(0);
     let text = std::fs::read_to_string(case.path("plan.csv")).unwrap();
-    case.write("plan.csv", text.replace("cost=150\",", "cost=15\","));
+    // Row 2's line has no quoted field: its `sent` (the 10th) is set by hand.
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !l.starts_with("2,") {
+                return l.to_string();
+            }
+            let mut f: Vec<&str> = l.split(',').collect();
+            f[9] = "cost=15";
+            f.join(",")
+        })
+        .collect();
+    case.write("plan.csv", edited.join("\n") + "\n");
     let requests = case.log().arrivals.len();
     let o = run_in(
         &case,

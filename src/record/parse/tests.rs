@@ -4,12 +4,6 @@ use super::*;
 use crate::record::names::{fold_name, name_key};
 use crate::record::{Kind, LeadSource, LeadStage, Problem, Record};
 
-impl Money {
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 fn t(s: &str) -> CellRef<'_> {
     CellRef::Text(s)
 }
