@@ -10,7 +10,7 @@ use crate::backend::Backend;
 use crate::config::{ExportConfig, PingConfig, SandboxConfig};
 use crate::error::FatalError;
 use crate::kind::Kind;
-use crate::pipeline::Submitter;
+use crate::pipeline::Transport;
 use crate::pipeline::stop::Stop;
 use crate::sandbox::{Sandbox, SandboxOptions};
 
@@ -101,12 +101,13 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     runtime()?.block_on(async {
         let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
         let stop = std::sync::Arc::new(Stop::new());
-        let submitter = Submitter::new(
+        let transport = Transport::new(
             backend.client.clone(),
             crate::run::policy(&config.pacing),
             stop,
         );
-        let mut listed = submitter.list_all(config.kind, None).await.map_err(|f| {
+        let listed = transport.list_all(config.kind, None, None).await;
+        let mut listed = listed.map_err(|f| {
             FatalError::Api(format!(
                 "cannot read the {}: {}",
                 config.kind.plural(),

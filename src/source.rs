@@ -18,7 +18,7 @@ mod kept;
 
 use crate::kind::Kind;
 use crate::record::names::name_key;
-use crate::record::{Problem, ProblemKind, Record, validate};
+use crate::record::{Problem, ProblemKind, Record, show, validate};
 use headerless::Headerless;
 pub(crate) use kept::Kept;
 use kept::keep;
@@ -32,6 +32,9 @@ pub(crate) struct Item {
     pub checked: Result<Record, Vec<Problem>>,
     /// The cells the results line echoes, the name cell, an invalid row's id cell.
     pub cells: Kept,
+    /// The fields the record sends exactly as their cells read (see [`show::as_read`]): the
+    /// `sent` column leaves them out. Worked out where the row is checked.
+    pub as_read: show::FieldSet,
     /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
     pending: Option<Vec<Cell>>,
 }
@@ -46,7 +49,20 @@ impl Item {
             };
             (self.kind, self.checked) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
+            self.as_read = as_read(plan, &self.checked, &self.cells);
         }
+    }
+}
+
+/// The fields a valid row's record sends exactly as their echoed cells read.
+fn as_read(
+    plan: &TablePlan,
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &Kept,
+) -> show::FieldSet {
+    match checked {
+        Ok(record) => show::as_read(record, |f| Some(cells.get(plan.field_slot(f)?))),
+        Err(_) => show::FieldSet::default(),
     }
 }
 
@@ -173,6 +189,7 @@ pub(crate) fn read_file(
                     kind: None,
                     checked: Err(Vec::new()),
                     cells: Kept::new(&[], false),
+                    as_read: show::FieldSet::default(),
                     pending: Some(cells),
                 },
                 _ => {
@@ -182,6 +199,7 @@ pub(crate) fn read_file(
                         table: t,
                         number: row.number,
                         kind,
+                        as_read: as_read(plan, &checked, &cells),
                         checked,
                         cells,
                         pending: None,

@@ -14,18 +14,43 @@
 //! job) split the batch until the bad job is alone, and only its row fails.
 
 mod poll;
+mod settle;
 
 pub(crate) use poll::Poller;
+use settle::unknown;
 
-use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Submitted, Submitter, failed, lock, verdict};
+use super::transport::{Call, Ended};
+use super::{Submitted, Submitter, lock};
 use crate::api::client::job_outcome;
 use crate::api::wire::codes;
 use crate::api::{Failure, JobSent, result_matches};
 use crate::outcome::Status;
 use crate::record::Record;
+
+/// Bulk mode's state, shared by the run's batches.
+pub(crate) struct Batches {
+    /// The batch size now (halved when the server says a batch is too big).
+    size: AtomicUsize,
+    /// The longest a batch took from `run` to its results.
+    longest: Mutex<Duration>,
+}
+
+impl Batches {
+    pub(crate) fn new(size: usize) -> Batches {
+        Batches {
+            size: AtomicUsize::new(size),
+            longest: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        self.size.load(Ordering::Relaxed).max(1)
+    }
+}
 
 /// What a journal records of a batch.
 pub(crate) trait BatchJournal: Sync {
@@ -64,7 +89,7 @@ fn journal_creates(records: &[Record], journal: &dyn BatchJournal, out: &mut [Op
             && records[i].id().is_none()
             && let Err(e) = journal.sent(i)
         {
-            out[i] = Some(super::local_failure(
+            out[i] = Some(Submitted::local_failure(
                 format!("cannot write the journal: {e}"),
                 "journal",
             ));
@@ -72,19 +97,11 @@ fn journal_creates(records: &[Record], journal: &dyn BatchJournal, out: &mut [Op
     }
 }
 
-/// A row whose outcome stays unknown: failed, not sent again, with when to resume.
-fn unknown(why: &str, resume_after: Option<Duration>) -> Submitted {
-    let when = match resume_after {
-        Some(d) => format!("run --resume after {} s", d.as_secs_f64().ceil().max(1.0)),
-        None => "run --resume later".to_string(),
-    };
-    super::local_failure(
-        format!("outcome unknown — {when} ({why}); not sent again"),
-        "outcome unknown",
-    )
-}
-
 impl Submitter {
+    fn batches(&self) -> Option<&Batches> {
+        self.batches.as_ref()
+    }
+
     /// Sends `records` as batches; one outcome per record, in order. `was_sent`: creates an
     /// earlier run may have sent (they are looked up first).
     pub(crate) async fn submit_batch(
@@ -107,7 +124,7 @@ impl Submitter {
             if rows.is_empty() {
                 continue;
             }
-            let size = self.batch_size.load(Ordering::Relaxed).max(1);
+            let size = self.batches().map_or(rows.len(), Batches::size);
             if rows.len() > size {
                 let rest = rows.split_off(size);
                 queue.push(Chunk { rows: rest, tries });
@@ -124,7 +141,7 @@ impl Submitter {
                         out[i] = Some(s);
                     }
                 }
-                Err(Lost::Refused(f)) => self.refused(&f, rows, tries, &mut queue, &mut out),
+                Err(Lost::Refused(f)) => self.refused(f, rows, tries, &mut queue, &mut out),
                 Err(Lost::Unfinished(why)) => {
                     for i in rows {
                         out[i] = Some(unknown(&why, None));
@@ -148,39 +165,11 @@ impl Submitter {
             .collect()
     }
 
-    /// Looks up the creates an earlier run may have sent: those found are created, and all
-    /// of them fail when the lookup does.
-    async fn find_earlier(
-        &self,
-        records: &[Record],
-        was_sent: &[bool],
-        out: &mut [Option<Submitted>],
-    ) {
-        let earlier: Vec<usize> = (0..records.len())
-            .filter(|&i| was_sent[i] && records[i].id().is_none())
-            .collect();
-        if earlier.is_empty() {
-            return;
-        }
-        match self.reconcile_many(records, &earlier).await {
-            Ok(found) => {
-                for (i, id) in found {
-                    out[i] = Some(verdict(Status::Created, Some(id)));
-                }
-            }
-            Err(f) => {
-                for &i in &earlier {
-                    out[i] = Some(self.lookup_failed(&f));
-                }
-            }
-        }
-    }
-
     /// A batch refused as a whole: too many jobs halves the batch size and the chunk, a bad
     /// job splits the chunk in two; otherwise every row of it gets the failure.
     fn refused(
         &self,
-        f: &Failure,
+        f: Failure,
         mut rows: Vec<usize>,
         tries: u32,
         queue: &mut Vec<Chunk>,
@@ -190,7 +179,9 @@ impl Submitter {
         match code {
             Some(codes::BATCH_TOO_MANY) if rows.len() > 1 => {
                 let half = rows.len().div_ceil(2);
-                self.batch_size.store(half, Ordering::Relaxed);
+                if let Some(b) = self.batches() {
+                    b.size.store(half, Ordering::Relaxed);
+                }
                 let second = rows.split_off(half);
                 queue.push(Chunk {
                     rows: second,
@@ -208,94 +199,14 @@ impl Submitter {
             }
             _ => {
                 let s = if matches!(f, Failure::Fatal(_)) {
-                    self.fail_or_stop(f)
+                    Submitted::failed(&self.transport.fatal(f))
                 } else if self.is_stopping() {
                     self.skipped()
                 } else {
-                    failed(f)
+                    Submitted::failed(&f)
                 };
                 for i in rows {
                     out[i] = Some(s.clone());
-                }
-            }
-        }
-    }
-
-    /// How long the server may still be applying a batch whose `run` answer was lost: at
-    /// least `--max-wait` (and a second), and twice the longest batch of this run.
-    fn batch_bound(&self) -> Duration {
-        let longest = *lock(&self.batch_took);
-        self.policy
-            .max_wait
-            .max(longest * 2)
-            .max(Duration::from_secs(1))
-    }
-
-    /// A batch whose outcome is not known. Its creates are never sent again in this run:
-    /// once the server's batch time has passed (`since`: when its `run` was sent; None: the
-    /// batch has finished) they are looked up by list passes that agree, and those not
-    /// found fail with when to resume. Its updates (the same values again) are queued again
-    /// while retries last.
-    async fn lost(
-        &self,
-        records: &[Record],
-        chunk: Chunk,
-        why: &str,
-        since: Option<Instant>,
-        queue: &mut Vec<Chunk>,
-        out: &mut [Option<Submitted>],
-    ) {
-        let (creates, updates): (Vec<usize>, Vec<usize>) =
-            chunk.rows.iter().partition(|&&i| records[i].id().is_none());
-        if !updates.is_empty() {
-            if chunk.tries < self.policy.retries && !self.is_stopping() {
-                queue.push(Chunk {
-                    rows: updates,
-                    tries: chunk.tries + 1,
-                });
-            } else {
-                for i in updates {
-                    out[i] = Some(unknown(why, Some(Duration::ZERO)));
-                }
-            }
-        }
-        if creates.is_empty() {
-            return;
-        }
-        let resume_after = since.map(|t| self.policy.batch_timeout.saturating_sub(t.elapsed()));
-        let waited = match since {
-            Some(t) => {
-                let wait = self.batch_bound().saturating_sub(t.elapsed());
-                tracing::debug!(
-                    wait_s = wait.as_secs_f64(),
-                    "batch outcome unknown: waiting"
-                );
-                self.stop.sleep(wait).await
-            }
-            None => true,
-        };
-        if !waited {
-            for i in creates {
-                out[i] = Some(unknown(why, resume_after));
-            }
-            return;
-        }
-        let wanted: Vec<_> = creates
-            .iter()
-            .map(|&i| (records[i].kind(), records[i].name().unwrap_or_default()))
-            .collect();
-        match self.look_up_agreed(&wanted).await {
-            Ok(found) => {
-                for (i, id) in creates.into_iter().zip(found) {
-                    out[i] = Some(match id {
-                        Some(id) => verdict(Status::Created, Some(id)),
-                        None => unknown(why, resume_after),
-                    });
-                }
-            }
-            Err(lookup) => {
-                for i in creates {
-                    out[i] = Some(self.lookup_failed(&lookup));
                 }
             }
         }
@@ -310,16 +221,16 @@ impl Submitter {
     ) -> Result<Vec<(usize, Submitted)>, Lost> {
         let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
         let (async_id, since) = self.start_batch(records, chunk, journal).await?;
-        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        self.transport.stats.batches.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = journal.started(&async_id, chunk) {
             return Err(Lost::Unanswered {
                 failure: Failure::Unknown(format!("cannot write the journal: {e}")),
                 since,
             });
         }
-        let results = self.await_batch(&async_id, since).await?;
-        {
-            let mut longest = lock(&self.batch_took);
+        let results = self.transport.await_batch(&async_id, since).await?;
+        if let Some(b) = self.batches() {
+            let mut longest = lock(&b.longest);
             *longest = (*longest).max(since.elapsed());
         }
         let matches = results.len() == chunk.len()
@@ -338,81 +249,72 @@ impl Submitter {
         for (&i, r) in chunk.iter().zip(&results) {
             out.push((i, self.job_result(&records[i], r).await));
         }
-        self.stats
+        self.transport
+            .stats
             .jobs
             .fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
     }
 
-    /// `batch?action=run` with its retries, each attempt journalled first: the batch's id
-    /// and when its `run` was sent.
+    /// `batch?action=run` through the transport (never sent again after an unknown
+    /// outcome), each attempt journalled first: the batch's id and when its `run` was sent.
     async fn start_batch(
         &self,
         records: &[Record],
         chunk: &[usize],
         journal: &dyn BatchJournal,
     ) -> Result<(String, Instant), Lost> {
+        let t = &self.transport;
         let batch: Vec<&Record> = chunk.iter().map(|&i| &records[i]).collect();
         let listed: Vec<(usize, &Record)> = chunk.iter().map(|&i| (i, &records[i])).collect();
-        let mut attempt = 0u32;
-        loop {
-            if !self.gate().await {
-                return Err(Lost::Refused(Failure::Transient(format!(
-                    "not sent: the run stopped ({})",
-                    self.stop.reason()
-                ))));
+        let mut since = Instant::now();
+        let mut before = || -> std::io::Result<()> {
+            journal.about_to_run(&listed)?;
+            since = Instant::now();
+            Ok(())
+        };
+        let call = Call::batch().before_each(&mut before);
+        let ended = match t.call(call, || t.client.batch_run(&batch)).await {
+            Ok(id) => return Ok((id, since)),
+            Err(e) => e,
+        };
+        Err(match ended {
+            Ended::Unknown(failure) => Lost::Unanswered { failure, since },
+            Ended::Stopped(None) => Lost::Refused(Failure::Transient(format!(
+                "not sent: the run stopped ({})",
+                t.stop.reason()
+            ))),
+            Ended::NotSent(e) => {
+                Lost::Refused(Failure::Transient(format!("cannot write the journal: {e}")))
             }
-            if let Err(e) = journal.about_to_run(&listed) {
-                return Err(Lost::Refused(Failure::Transient(format!(
-                    "cannot write the journal: {e}"
-                ))));
-            }
-            let since = Instant::now();
-            let f = match self.client.batch_run(&batch).await {
-                Ok(id) => {
-                    self.budget.success(attempt > 0);
-                    return Ok((id, since));
-                }
-                Err(f) => f,
-            };
-            match &f {
-                Failure::Throttled { retry_after, .. } => {
-                    if !self.throttled_may_retry(&f, *retry_after, attempt) {
-                        return Err(Lost::Refused(f));
-                    }
-                    continue;
-                }
-                Failure::Transient(_) if attempt < self.policy.retries => {
-                    if !self.may_retry(&f, true) || !self.back_off(attempt).await {
-                        return Err(Lost::Refused(f));
-                    }
-                }
-                Failure::Unknown(_) => return Err(Lost::Unanswered { failure: f, since }),
-                _ => return Err(Lost::Refused(f)),
-            }
-            self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            attempt += 1;
-        }
+            Ended::Stopped(Some(f))
+            | Ended::Refused(f)
+            | Ended::OutOfRetries(f)
+            | Ended::LookUpFailed(f) => Lost::Refused(f),
+        })
     }
 
     /// What one job's answer means for its row.
     async fn job_result(&self, record: &Record, r: &crate::api::wire::BatchJobResult) -> Submitted {
         match job_outcome(&r.response, record) {
             Ok(id) if record.id().is_none() => {
-                self.claim(record.kind(), id);
-                verdict(Status::Created, Some(id))
+                self.claims.claim(record.kind(), id);
+                Submitted::done(Status::Created, Some(id))
             }
-            Ok(id) => verdict(Status::Updated, Some(id)),
-            Err(f @ Failure::Fatal(_)) => self.fail_or_stop(&f),
+            Ok(id) => Submitted::done(Status::Updated, Some(id)),
+            Err(f @ Failure::Fatal(_)) => Submitted::failed(&self.transport.fatal(f)),
             // A create said done without a usable id: look it up like a lost answer.
             Err(f @ Failure::Unknown(_)) if record.id().is_none() => {
-                match self.reconcile(record).await {
-                    Ok(Some(id)) => verdict(Status::Created, Some(id)),
-                    Ok(None) => unknown(&f.describe(), Some(Duration::ZERO)),
-                    Err(lookup) => self.lookup_failed(&lookup),
+                let wanted = [(record.kind(), record.name().unwrap_or_default())];
+                match self.claims.look_up(&self.transport, &wanted).await {
+                    Ok(found) => match found.first().copied().flatten() {
+                        Some(id) => Submitted::done(Status::Created, Some(id)),
+                        None => unknown(&f.describe(), Some(Duration::ZERO)),
+                    },
+                    Err(lookup) => Submitted::look_up_failed(&self.transport.fatal(lookup)),
                 }
             }
-            Err(f) => failed(&f),
+            Err(f) => Submitted::failed(&f),
         }
     }
 }

@@ -13,7 +13,8 @@ use std::collections::HashSet;
 
 use futures::StreamExt;
 
-use super::Submitter;
+use super::OnPage;
+use super::transport::Transport;
 use crate::api::Failure;
 use crate::api::wire::Listed;
 use crate::kind::Kind;
@@ -38,16 +39,18 @@ enum Listing {
     Changed(String),
 }
 
-impl Submitter {
-    /// Every record of `kind` matching `filter` (all of them when None).
+impl Transport {
+    /// Every record of `kind` matching `filter` (all of them when None); `on_page` is told
+    /// of each page read.
     pub(crate) async fn list_all(
         &self,
         kind: Kind,
         filter: Option<&serde_json::Map<String, serde_json::Value>>,
+        on_page: Option<&OnPage>,
     ) -> Result<Vec<Listed>, Failure> {
         let mut why = String::new();
         for _ in 0..=RELISTS {
-            match self.list_once(kind, filter).await? {
+            match self.list_once(kind, filter, on_page).await? {
                 Listing::Done(records) => return Ok(records),
                 Listing::Changed(w) => why = w,
             }
@@ -63,9 +66,10 @@ impl Submitter {
         &self,
         kind: Kind,
         filter: Option<&serde_json::Map<String, serde_json::Value>>,
+        on_page: Option<&OnPage>,
     ) -> Result<Listing, Failure> {
         let first = self
-            .with_retries(|| self.client.list_page(kind, filter, 0, PER_PAGE))
+            .read(|| self.client.list_page(kind, filter, 0, PER_PAGE))
             .await?;
         let total = first.meta.total_results;
         let page = first.results.len() as u64;
@@ -75,7 +79,7 @@ impl Submitter {
             total.div_ceil(page).max(1)
         };
         let mut read = 1;
-        if let Some(f) = self.on_page.as_ref().filter(|_| filter.is_none()) {
+        if let Some(f) = on_page {
             f(kind, read, page_count);
         }
         let mut seen: HashSet<u64> = first.results.iter().map(|l| l.id).collect();
@@ -95,7 +99,7 @@ impl Submitter {
             .take_while(move |s| *s < total);
         let mut pages = futures::stream::iter(starts.map(|start| async move {
             let answer = self
-                .with_retries(|| self.client.list_page(kind, filter, start, page))
+                .read(|| self.client.list_page(kind, filter, start, page))
                 .await;
             (start, answer)
         }))
@@ -103,7 +107,7 @@ impl Submitter {
         while let Some((start, answer)) = pages.next().await {
             let answer = answer?;
             read += 1;
-            if let Some(f) = self.on_page.as_ref().filter(|_| filter.is_none()) {
+            if let Some(f) = on_page {
                 f(kind, read.min(page_count), page_count);
             }
             if answer.meta.total_results != total {

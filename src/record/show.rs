@@ -157,24 +157,35 @@ fn each_field<'a>(record: &'a Record, mut f: impl FnMut(Field, Value<'a>)) {
     }
 }
 
-/// Appends every value a record sends: `name="Google Ads"; cost=2500; isReferral=true`.
-pub(crate) fn write_all(record: &Record, out: &mut String) {
-    write_sent(record, |_| None, out);
+/// A set of fields, one bit each (by [`Field`] order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FieldSet(u8);
+
+impl FieldSet {
+    fn has(self, f: Field) -> bool {
+        self.0 & (1 << f as u8) != 0
+    }
 }
 
-/// Appends the `sent` text of a record: each value whose sent form is not, character for
-/// character, the text of the cell it came from (`cell` gives a field's cell by its API name,
-/// or `None` when no cell holds it). An empty text is always listed (an empty cell sends
-/// nothing unless cleared, so a cleared field is shown). Nothing listed: every value goes as
-/// its cell reads.
-pub(crate) fn write_sent<'c>(
-    record: &Record,
-    cell: impl Fn(Field) -> Option<&'c str>,
-    out: &mut String,
-) {
-    let start = out.len();
+/// The fields whose sent form is, character for character, the text of the cell they came
+/// from (`cell` gives a field's cell, or `None` when no cell holds it). An empty text never
+/// is (an empty cell sends nothing unless cleared, so a cleared field is shown).
+pub(crate) fn as_read<'c>(record: &Record, cell: impl Fn(Field) -> Option<&'c str>) -> FieldSet {
+    let mut set = 0u8;
     each_field(record, |field, value| {
         if cell(field).is_some_and(|c| value.is(c)) {
+            set |= 1 << field as u8;
+        }
+    });
+    FieldSet(set)
+}
+
+/// Appends the `sent` text of a record: each value it sends but those of `as_read` (see
+/// [`as_read`]). Nothing listed: every value goes as its cell reads.
+pub(crate) fn write_sent(record: &Record, as_read: FieldSet, out: &mut String) {
+    let start = out.len();
+    each_field(record, |field, value| {
+        if as_read.has(field) {
             return;
         }
         if out.len() > start {
@@ -184,6 +195,11 @@ pub(crate) fn write_sent<'c>(
         out.push('=');
         value.write_to(out);
     });
+}
+
+/// Appends every value a record sends: `name="Google Ads"; cost=2500; isReferral=true`.
+pub(crate) fn write_all(record: &Record, out: &mut String) {
+    write_sent(record, FieldSet::default(), out);
 }
 
 /// Every value a record sends, as [`write_all`] writes them.
@@ -273,7 +289,7 @@ mod tests {
             }
         };
         let mut s = String::new();
-        write_sent(&r, cells("2500", "true"), &mut s);
+        write_sent(&r, as_read(&r, cells("2500", "true")), &mut s);
         assert_eq!(s, r##"description=""; colour="#7ee546""##);
         for (cost, shown) in [
             ("2.500", true),
@@ -282,7 +298,7 @@ mod tests {
             ("2500", false),
         ] {
             let mut s = String::new();
-            write_sent(&r, cells(cost, "yes"), &mut s);
+            write_sent(&r, as_read(&r, cells(cost, "yes")), &mut s);
             assert_eq!(s.contains("cost=2500"), shown, "{cost}: {s}");
             assert!(s.ends_with("isReferral=true"), "{s}");
         }

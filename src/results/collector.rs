@@ -245,10 +245,9 @@ impl Collector<'_> {
             (item.number, &*plan.sheet)
         };
         let id = input_id(plan, item);
-        let cell = |field: Field| Some(item.cells.get(plan.field_slot(field)?));
         let sent = item.checked.as_ref().ok().map(|record| Sent {
             record,
-            cell: &cell,
+            as_read: item.as_read,
         });
         self.writer
             .write(row, sheet, item.kind, o.verdict, &id, sent, echo.clone())

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use super::replace::{self, Released};
 use crate::bytes::any_byte;
-use crate::input::headers::Field;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum, values_checksum};
 use crate::record::{Record, show};
@@ -119,7 +118,7 @@ impl ResultsWriter {
         let mut sent_text = std::mem::take(&mut self.sent);
         sent_text.clear();
         if let Some(s) = &sent {
-            show::write_sent(s.record, s.cell, &mut sent_text);
+            show::write_sent(s.record, s.as_read, &mut sent_text);
         }
         self.field(sent_text.as_bytes());
         if self.checksum {
@@ -162,12 +161,11 @@ impl ResultsWriter {
     }
 }
 
-/// A record a line sends, and where its fields' cells are: `cell` gives the text of the cell
-/// a field was read from.
+/// A record a line sends, and the fields it sends exactly as their cells read.
 #[derive(Clone, Copy)]
 pub(crate) struct Sent<'a> {
     pub record: &'a Record,
-    pub cell: &'a dyn Fn(Field) -> Option<&'a str>,
+    pub as_read: show::FieldSet,
 }
 
 /// One CSV line being put together, fields quoted as `csv::Writer` quotes them by default

@@ -16,7 +16,7 @@ use crate::kind::Kind;
 use crate::ledger::Ledger;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{Policy, StopKind, Submitter};
+use crate::pipeline::{OnPage, Policy, StopKind, Submitter};
 use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
@@ -330,12 +330,12 @@ async fn start_live(
     submitter.account.ledger = open_ledger(submit, progress);
     let listing = Arc::new(progress.listing());
     let shown = listing.clone();
-    submitter.on_page = Some(Box::new(move |kind, read, pages| {
+    let on_page: OnPage = Box::new(move |kind, read, pages| {
         shown.page(kind, read, pages);
-    }));
+    });
     // What exists before the run: for reconciling lost creates and matching by name.
     for k in kinds_of(opened) {
-        if let Err(f) = submitter.load_existing(k).await {
+        if let Err(f) = submitter.load_existing(k, Some(&on_page)).await {
             listing.finish();
             return Err(FatalError::Api(format!(
                 "cannot read the existing {}: {}",
@@ -345,7 +345,6 @@ async fn start_live(
         }
     }
     listing.finish();
-    submitter.on_page = None;
     Ok(Live {
         submitter: Arc::new(submitter),
         _backend: backend,

@@ -64,7 +64,7 @@ pub(super) async fn recover_batches(
         if let Some(id) = async_id {
             // At least one poll, however old the batch.
             let mut poller = Poller::new(Instant::now() + left.max(Duration::from_secs(1)));
-            match submitter.poll_batch(id, &mut poller).await {
+            match submitter.transport.poll_batch(id, &mut poller).await {
                 Ok(Some(results)) if all_match(&results, &run.jobs) => {
                     take_results(state, run, &results);
                     continue;
@@ -72,7 +72,7 @@ pub(super) async fn recover_batches(
                 // Finished, but not matching its jobs: its creates are looked up now.
                 Ok(Some(_)) => {}
                 Ok(None) => {
-                    hold(state, run, &submitter.unfinished(id));
+                    hold(state, run, &submitter.transport.unfinished(id));
                     continue;
                 }
                 // The server no longer knows it: looked up once its time has passed.
@@ -139,7 +139,11 @@ async fn look_up(submitter: &Submitter, state: &mut ResumeState, run: &RunLine) 
         );
         return;
     }
-    match submitter.look_up_agreed(&wanted).await {
+    match submitter
+        .claims
+        .look_up_agreed(&submitter.transport, &wanted)
+        .await
+    {
         Ok(found) => {
             for (job, id) in creates.into_iter().zip(found) {
                 if let Some(id) = id {

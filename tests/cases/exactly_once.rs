@@ -151,3 +151,39 @@ fn a_job_answer_without_an_id_is_looked_up_not_failed() {
     let o = case.run().expect_code(0);
     assert_once(&case, &o, 6);
 }
+
+#[test]
+fn ctrl_c_while_a_batch_runs_sends_no_more_polls_and_resume_settles_the_batch() {
+    // Batches take 3 s on the server: the interrupt comes while the run polls.
+    let case = Case::new()
+        .sources(20)
+        .emulator("batch-delay-ms=3000")
+        .args(["--bulk", "--batch-size", "20", "--rate", "100"])
+        .args(["--max-wait", "1", "--batch-timeout", "10"]);
+    let running = case.spawn();
+    wait_for_batch_runs(&case, 1);
+    let at = Instant::now();
+    running.signal("INT");
+    let first = running.wait().expect_code(130);
+    assert!(
+        at.elapsed() < Duration::from_secs(2),
+        "the stop waited {:?}",
+        at.elapsed()
+    );
+    assert_eq!(first.lines.len(), 20, "{}", first.results);
+    for l in &first.lines {
+        assert_eq!(l["status"], "failed", "{l:?}");
+        assert!(
+            l["error"].contains("outcome unknown — run --resume after"),
+            "{l:?}"
+        );
+    }
+    assert_eq!(case.store().batch_runs, 1, "not sent again");
+    let again = case.run_with(["--resume"]).expect_code(0);
+    assert_once(&case, &again, 20);
+    assert_eq!(
+        case.store().batch_runs,
+        1,
+        "the resume settled the batch, not resent it"
+    );
+}

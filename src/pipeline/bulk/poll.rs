@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use super::Lost;
 use crate::api::Failure;
 use crate::api::wire::{BatchJobResult, codes};
-use crate::pipeline::{StopKind, Submitter};
+use crate::pipeline::Transport;
+use crate::pipeline::stop::Stop;
 
 /// The first pause between polls, and the longest.
 pub(super) const POLL_FIRST: Duration = Duration::from_millis(500);
@@ -31,21 +32,22 @@ impl Poller {
         }
     }
 
-    /// Sleeps the next pause (never past the deadline); false once the deadline has passed.
-    async fn pause(&mut self) -> bool {
+    /// Sleeps the next pause (never past the deadline, waking on a stop: the next poll is
+    /// then not sent); false once the deadline has passed.
+    async fn pause(&mut self, stop: &Stop) -> bool {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return false;
         }
-        tokio::time::sleep(self.pause.min(left)).await;
+        stop.sleep(self.pause.min(left)).await;
         self.pause = self.pause.mul_f64(1.5).clamp(POLL_FIRST, POLL_MAX);
         true
     }
 }
 
-impl Submitter {
-    /// Waits for a batch started at `since` and returns its results. A stop does not
-    /// abandon a started batch (its outcome is what the rows need), but its deadline does.
+impl Transport {
+    /// Waits for a batch started at `since` and returns its results, within its deadline. A
+    /// stop sends no more polls: the batch's rows end unknown, for `--resume` to settle.
     pub(super) async fn await_batch(
         &self,
         async_id: &str,
@@ -77,7 +79,7 @@ impl Submitter {
         poller: &mut Poller,
     ) -> Result<Option<Vec<BatchJobResult>>, Failure> {
         loop {
-            if !poller.pause().await {
+            if !poller.pause(&self.stop).await {
                 return Ok(None);
             }
             if let Some(r) = self.finished(async_id).await? {
@@ -85,18 +87,14 @@ impl Submitter {
             }
             // Progress until 100, within the deadline.
             loop {
-                if !poller.pause().await {
+                if !poller.pause(&self.stop).await {
                     // The deadline: one last ask for the results.
                     return self.finished(async_id).await;
                 }
-                let p = self
-                    .with_retries_quiet(|| self.client.batch_progress(async_id))
-                    .await?;
-                if p > poller.progress {
-                    poller.progress = p;
-                    self.budget.success(false);
-                } else if let Err(why) = self.budget.idle(&format!("batch {async_id}")) {
-                    self.stop.stop(StopKind::Fatal, why);
+                let p = self.poll(|| self.client.batch_progress(async_id)).await?;
+                let advanced = p > poller.progress;
+                poller.progress = poller.progress.max(p);
+                if !self.polled(advanced, &format!("batch {async_id}")) {
                     return Ok(None);
                 }
                 if p >= 100.0 {
@@ -114,7 +112,7 @@ impl Submitter {
     async fn finished(&self, async_id: &str) -> Result<Option<Vec<BatchJobResult>>, Failure> {
         let r = self.batch_outcomes(async_id).await?;
         if r.is_some() {
-            self.budget.success(false);
+            self.polled(true, async_id);
         }
         Ok(r)
     }
@@ -125,10 +123,7 @@ impl Submitter {
         &self,
         async_id: &str,
     ) -> Result<Option<Vec<BatchJobResult>>, Failure> {
-        match self
-            .with_retries_quiet(|| self.client.batch_results(async_id))
-            .await
-        {
+        match self.poll(|| self.client.batch_results(async_id)).await {
             Ok(r) => Ok(Some(r)),
             Err(f)
                 if f.api_error().and_then(|e| e.specific_code)
