@@ -27,6 +27,8 @@ pub(crate) struct Table {
     /// About how many data rows follow, when known without reading them (a CSV file's line
     /// breaks; a quoted field with line breaks makes it an overestimate).
     pub rows_hint: Option<u64>,
+    /// The columns that have no header, named `column F` when the table is planned.
+    pub headerless: Vec<usize>,
 }
 
 /// How to decode a CSV file.
@@ -365,7 +367,7 @@ impl Input {
     pub(crate) fn read_warnings(&mut self) -> Vec<String> {
         match &mut self.source {
             Source::Csv(s) => s.warnings(),
-            Source::Workbook(_) => Vec::new(),
+            Source::Workbook(w) => w.warnings(),
         }
     }
 }

@@ -157,6 +157,7 @@ impl CsvSource {
                 header_row,
                 headers,
                 rows_hint: Some(survey.lines.saturating_sub(u64::from(header_row)).max(1)),
+                headerless: Vec::new(),
             },
             dialect,
             note,
