@@ -191,6 +191,10 @@ pub struct ReadArgs {
     /// Never start the results file with a byte-order mark.
     #[arg(long, help_heading = "Output")]
     pub no_bom: bool,
+    /// Write a cell that starts with = + - @ or a tab with a leading ' in the results CSV, so
+    /// a spreadsheet that opens it shows text and runs no formula (read back without the ').
+    #[arg(long, help_heading = "Output")]
+    pub excel_safe_csv: bool,
     /// Print one JSON object on stdout on every exit: the summary, or why the run failed.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
@@ -356,6 +360,10 @@ pub struct ExportArgs {
     /// Sandbox only: seeded fault injection.
     #[arg(long, value_name = "SPEC", hide = true)]
     pub sandbox_faults: Option<String>,
+    /// Write a cell that starts with = + - @ or a tab with a leading ' in a CSV export, so a
+    /// spreadsheet that opens it shows text and runs no formula (imported without the ').
+    #[arg(long)]
+    pub excel_safe_csv: bool,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -122,7 +122,7 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
         {
             export_xlsx(config.kind, &listed, out)?;
         } else {
-            export_csv(config.kind, &listed, out)?;
+            export_csv(config.kind, &listed, out, config.excel_safe)?;
         }
         if !config.quiet {
             eprintln!(
@@ -137,7 +137,13 @@ pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
 }
 
 /// Writes the listed records as CSV, as the results are written: the kind's export columns.
-fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalError> {
+/// `excel_safe`: formula-like cells get a leading `'` (see [`crate::excel_safe`]).
+fn export_csv(
+    kind: Kind,
+    listed: &[Listed],
+    out: &Path,
+    excel_safe: bool,
+) -> Result<(), FatalError> {
     use crate::results::writer::CsvLine;
     let io = FatalError::output(out);
     let mut w = std::io::BufWriter::new(
@@ -146,13 +152,14 @@ fn export_csv(kind: Kind, listed: &[Listed], out: &Path) -> Result<(), FatalErro
     // A byte-order mark first, so Excel opens the export with its accents intact.
     std::io::Write::write_all(&mut w, b"\xEF\xBB\xBF").map_err(&io)?;
     let columns = kind.info().export_columns;
-    CsvLine::record(&mut w, columns).map_err(&io)?;
+    let mut line = CsvLine::excel_safe(excel_safe);
+    line.line(&mut w, columns).map_err(&io)?;
     for l in listed {
         let cells: Vec<String> = columns
             .iter()
             .map(|c| export_cell(kind, l, c).text())
             .collect();
-        CsvLine::record(&mut w, &cells).map_err(&io)?;
+        line.line(&mut w, &cells).map_err(&io)?;
     }
     std::io::Write::flush(&mut w).map_err(io)
 }

@@ -13,6 +13,7 @@ mod commands;
 pub mod config;
 pub mod envelope;
 mod error;
+mod excel_safe;
 mod figures;
 mod fnv;
 mod guard;

@@ -10,14 +10,16 @@ use std::ops::ControlFlow;
 use tokio::sync::mpsc;
 
 use crate::input::headers::Field;
-use crate::input::plan::{KindSource, TablePlan};
-use crate::input::{Cell, Input, InputError, Row, RowCells, excerpt, trim};
+use crate::input::plan::{KindSource, TablePlan, place};
+use crate::input::{Cell, Input, InputError, Row, RowCells, trim};
 
+mod headerless;
 mod kept;
 
 use crate::kind::Kind;
 use crate::record::names::name_key;
 use crate::record::{Problem, ProblemKind, Record, show, validate};
+use headerless::Headerless;
 pub(crate) use kept::Kept;
 use kept::keep;
 
@@ -99,8 +101,11 @@ pub(crate) fn check_row(
             problems.push(Problem {
                 column: format!("column {}", crate::input::column_letters(first)),
                 kind: ProblemKind::ExtraCells {
-                    count: extra.len(),
-                    first: excerpt(&row.cell(first).display(), 80),
+                    values: extra
+                        .iter()
+                        .map(|&i| row.cell(i).display().into_owned())
+                        .collect(),
+                    sheet: matches!(row.cells, RowCells::Sheet(_)),
                 },
             });
         }
@@ -156,19 +161,25 @@ impl Channels<'_> {
 /// Reads and checks every row of a file on the calling thread (a workbook's rows are packed
 /// and left to the consumer), sending batches of items. (Duplicate names are checked by the
 /// consumer, which sees every file in order.) Returns the
-/// warnings found while reading (e.g. lines in another encoding).
+/// warnings found while reading (e.g. lines in another encoding, the rows that hold cells
+/// under no header).
 pub(crate) fn read_file(
     mut input: Input,
     plans: &[TablePlan],
     tx: &Channels<'_>,
 ) -> Result<Vec<String>, InputError> {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut warnings = Vec::new();
     for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
         let mut closed = false;
+        let table = &input.tables[t];
+        let mut headerless = Headerless::new(&table.headerless);
+        let place = place(&input.path, table.sheet.as_deref());
         let read = input.read_table(t, &mut |row| {
             if row.is_blank() {
                 return ControlFlow::Continue(());
             }
+            headerless.see(row.number, |i| row.cell(i));
             let item = match row.cells {
                 // Parsing a workbook costs far more than a CSV file: its rows are checked by
                 // the consumer, to share the work between the two threads.
@@ -213,12 +224,14 @@ pub(crate) fn read_file(
             }
             return Err(e);
         }
+        warnings.extend(headerless.warnings(&place));
         if closed {
-            return Ok(input.read_warnings());
+            break;
         }
     }
     if !batch.is_empty() {
         let _ = tx.send(batch);
     }
-    Ok(input.read_warnings())
+    warnings.extend(input.read_warnings());
+    Ok(warnings)
 }

@@ -14,6 +14,7 @@ mod cases {
     mod csv_reading;
     mod emulator;
     mod exactly_once;
+    mod excel_safe;
     mod habits;
     mod import;
     mod json;

@@ -17,6 +17,8 @@ pub struct Job {
     pub bom: Option<bool>,
     /// The folder an output pattern names (`results/{stem}-{date}.csv`), made by the run.
     pub folder: Option<PathBuf>,
+    /// Formula-like cells of the results CSV get a leading `'` (`--excel-safe-csv`).
+    pub excel_safe: bool,
     /// The results workbook made from it at the end, when asked for.
     pub workbook: Option<PathBuf>,
 }
@@ -68,6 +70,7 @@ pub(super) fn jobs(
     files: &[PathBuf],
     output: Option<&Path>,
     bom: Option<bool>,
+    excel_safe: bool,
     format: ResultsFormat,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Job>, ConfigError> {
@@ -124,6 +127,7 @@ pub(super) fn jobs(
             Job {
                 bom,
                 folder,
+                excel_safe,
                 input,
                 output,
                 workbook,

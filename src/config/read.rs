@@ -45,6 +45,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         &args.files,
         args.output.as_deref(),
         bom,
+        args.excel_safe_csv,
         args.results_format,
         &mut notes,
     )?;
@@ -57,6 +58,7 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             delimiter,
             sheets: args.sheet,
             decimal_comma: args.decimal_comma,
+            excel_safe: args.excel_safe_csv,
         },
         map,
         map_file: args.map.clone(),

@@ -62,6 +62,8 @@ pub struct ExportConfig {
     pub quiet: bool,
     /// Print one JSON object on stdout.
     pub json: bool,
+    /// Formula-like cells of a CSV export get a leading `'` (`--excel-safe-csv`).
+    pub excel_safe: bool,
 }
 
 pub(super) fn export_config(
@@ -90,5 +92,6 @@ pub(super) fn export_config(
         pacing: pacing(&args.pacing, args.target.timeout)?,
         quiet: args.quiet,
         json: args.json,
+        excel_safe: args.excel_safe_csv,
     })
 }

@@ -27,6 +27,8 @@ pub(crate) struct Table {
     /// About how many data rows follow, when known without reading them (a CSV file's line
     /// breaks; a quoted field with line breaks makes it an overestimate).
     pub rows_hint: Option<u64>,
+    /// The columns that have no header, named `column F` when the table is planned.
+    pub headerless: Vec<usize>,
 }
 
 /// How to decode a CSV file.
@@ -52,6 +54,9 @@ pub struct ReadOptions {
     pub sheets: Vec<String>,
     /// Costs written with a decimal comma (`1.200,50`).
     pub decimal_comma: bool,
+    /// `--excel-safe-csv`: a CSV cell's leading `'` before a formula character is removed,
+    /// whoever wrote the file (it always is in a file this tool wrote).
+    pub excel_safe: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,9 +316,18 @@ impl Input {
         let mut notes = Vec::new();
         let workbook = reads_as_workbook(path, content, &mut notes);
         if workbook {
-            let (source, tables, sheet_notes) =
+            let (mut source, mut tables, sheet_notes) =
                 workbook::WorkbookSource::open(path, &opts.sheets, map)?;
             notes.extend(sheet_notes);
+            // `--excel-safe-csv`: a workbook saved from a CSV file written with it.
+            source.unmark = opts.excel_safe;
+            if opts.excel_safe {
+                for t in &mut tables {
+                    t.headers
+                        .iter_mut()
+                        .for_each(crate::excel_safe::strip_in_place);
+                }
+            }
             Ok(Input {
                 path: path.to_path_buf(),
                 tables,
@@ -353,7 +367,7 @@ impl Input {
     pub(crate) fn read_warnings(&mut self) -> Vec<String> {
         match &mut self.source {
             Source::Csv(s) => s.warnings(),
-            Source::Workbook(_) => Vec::new(),
+            Source::Workbook(w) => w.warnings(),
         }
     }
 }

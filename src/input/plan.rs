@@ -108,22 +108,16 @@ pub(crate) fn place(path: &Path, sheet: Option<&str>) -> String {
 }
 
 /// Gives each column without a header a generated one (`column F`), so its cells are echoed,
-/// never dropped; one note per table names them.
+/// never dropped. The reader says which rows hold them, once they are read
+/// (`source::Headerless`).
 fn name_headerless(input: &mut Input) {
     for t in &mut input.tables {
-        let mut named = Vec::new();
+        t.headerless.clear();
         for (i, h) in t.headers.iter_mut().enumerate() {
             if h.trim().is_empty() {
                 *h = format!("column {}", column_letters(i));
-                named.push(h.clone());
+                t.headerless.push(i);
             }
-        }
-        if !named.is_empty() {
-            input.notes.push(format!(
-                "{}: cells under no header are kept, under {}",
-                place(&input.path, t.sheet.as_deref()),
-                named.join(", ")
-            ));
         }
     }
 }

@@ -68,6 +68,7 @@ const KEYS: &[(&str, Ty)] = &[
     ("output", Ty::Path),
     ("report", Ty::Path),
     ("bom", Ty::Bool),
+    ("excel_safe_csv", Ty::Bool),
     ("log_file", Ty::Path),
     ("api_key_env", Ty::Text),
     ("api_secret_env", Ty::Text),

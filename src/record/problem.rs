@@ -50,9 +50,13 @@ pub(crate) enum ProblemKind {
     BadBool(String),
     BadApplyTo(String),
     BadKind(String),
+    /// Cells right of a row's last column: a CSV record with more fields than its header
+    /// line, or a sheet row past the sheet's declared width. The message quotes each (the
+    /// first ten), so none is lost without a word.
     ExtraCells {
-        count: usize,
-        first: String,
+        values: Vec<String>,
+        /// A sheet's row, not a CSV record (no delimiter can be at fault).
+        sheet: bool,
     },
     Duplicate {
         name: String,
@@ -96,6 +100,32 @@ fn clip(v: &str) -> std::borrow::Cow<'_, str> {
         None => std::borrow::Cow::Borrowed(v),
         Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &v[..cut])),
     }
+}
+
+/// How many cells beyond the header a message quotes before "and N more".
+const EXTRA_CELLS_QUOTED: usize = 10;
+
+/// Cells beyond the header, each quoted (as every value a message quotes), and what may
+/// have put them there.
+fn extra_cells(values: &[String], sheet: bool) -> String {
+    let mut quoted: Vec<String> = values
+        .iter()
+        .take(EXTRA_CELLS_QUOTED)
+        .map(|v| quote(v))
+        .collect();
+    if values.len() > EXTRA_CELLS_QUOTED {
+        quoted.push(format!("and {} more", values.len() - EXTRA_CELLS_QUOTED));
+    }
+    let why = if sheet {
+        "the sheet declares fewer columns than it holds: give the column a header, or open and save the file in its application"
+    } else {
+        "more fields than the header line (an unquoted delimiter in a value shifts every value after it): quote that value, or give the extra columns a header"
+    };
+    format!(
+        "{} cell(s) beyond the header, not read: {}; {why}",
+        values.len(),
+        quoted.join(", ")
+    )
 }
 
 /// A value quoted for a message: escaped, and cut at [`QUOTE_CHARS`] characters.
@@ -191,11 +221,9 @@ impl fmt::Display for Problem {
                 write!(f, "{c}: {} is not 1/opportunity or 2/lead", quote(v))
             }
             ProblemKind::BadKind(v) => write!(f, "{c}: {} is not source or stage", quote(v)),
-            ProblemKind::ExtraCells { count, first } => write!(
-                f,
-                "{c}: {count} non-empty cell(s) beyond the header, starting {} (an unquoted delimiter?)",
-                quote(first)
-            ),
+            ProblemKind::ExtraCells { values, sheet } => {
+                write!(f, "{c}: {}", extra_cells(values, *sheet))
+            }
             ProblemKind::Duplicate { name, of } => {
                 write!(f, "{c}: {} is a duplicate of {of}", quote(name))
             }
@@ -244,8 +272,12 @@ mod tests {
             ProblemKind::BadApplyTo("3".into()),
             ProblemKind::BadKind("lead".into()),
             ProblemKind::ExtraCells {
-                count: 2,
-                first: "x".into(),
+                values: vec!["x".into(), "y".into()],
+                sheet: false,
+            },
+            ProblemKind::ExtraCells {
+                values: vec!["x".into()],
+                sheet: true,
             },
             ProblemKind::Duplicate {
                 name: "A".into(),
@@ -253,6 +285,30 @@ mod tests {
             },
             ProblemKind::TemplateExample,
         ]
+    }
+
+    #[test]
+    fn extra_cells_are_quoted_ten_at_most_each_cut_at_80_characters() {
+        let mut values: Vec<String> = (1..=12).map(|i| format!("v{i}")).collect();
+        values[0] = "y".repeat(100);
+        let m = extra_cells(&values, false);
+        assert!(
+            m.starts_with(&format!(
+                "12 cell(s) beyond the header, not read: \"{}…\", \"v2\"",
+                "y".repeat(80)
+            )),
+            "{m}"
+        );
+        assert!(
+            m.contains("\"v10\", and 2 more; more fields than the header line"),
+            "{m}"
+        );
+        assert!(!m.contains("v11"), "{m}");
+        let m = extra_cells(&values[1..2], true);
+        assert!(
+            m.contains("the sheet declares fewer columns") && !m.contains("delimiter"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::excel_safe::strip;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, Status, own_columns};
 use crate::results::journal::{RowKey, fingerprint};
@@ -65,8 +66,14 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
         if !status.is_done() {
             continue;
         }
-        let echo: Vec<Cow<'_, str>> = rec.iter().skip(own).map(Cow::Borrowed).collect();
-        let sheet = rec.get(1).unwrap_or("").to_string();
+        // As the input held them: a cell written with a leading `'` (`--excel-safe-csv`)
+        // without it.
+        let echo: Vec<Cow<'_, str>> = rec
+            .iter()
+            .skip(own)
+            .map(|c| Cow::Borrowed(strip(c)))
+            .collect();
+        let sheet = strip(rec.get(1).unwrap_or("")).to_string();
         done.insert(
             (sheet, row),
             Done {
@@ -74,7 +81,9 @@ pub(crate) fn read_done(path: &Path) -> Result<HashMap<RowKey, Done>, String> {
                 status,
                 id,
                 fingerprint: fingerprint(&echo),
-                name: name_col.and_then(|i| rec.get(i)).map(str::to_string),
+                name: name_col
+                    .and_then(|i| rec.get(i))
+                    .map(|n| strip(n).to_string()),
             },
         );
     }

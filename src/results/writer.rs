@@ -33,7 +33,13 @@ pub(crate) struct ResultsWriter {
 impl ResultsWriter {
     /// Creates (replaces) the file and writes the header: the fixed columns, then `echo`.
     /// `bom`: start with a UTF-8 byte-order mark, so Excel reads the file as UTF-8.
-    pub(crate) fn create(path: &Path, echo: &[String], bom: bool) -> io::Result<ResultsWriter> {
+    /// `excel_safe`: formula-like cells get a leading `'` (see [`crate::excel_safe`]).
+    pub(crate) fn create(
+        path: &Path,
+        echo: &[String],
+        bom: bool,
+        excel_safe: bool,
+    ) -> io::Result<ResultsWriter> {
         let (file, released) = replace::create(path)?;
         let mut out = BufWriter::with_capacity(1 << 16, file);
         if bom {
@@ -41,7 +47,7 @@ impl ResultsWriter {
         }
         let mut w = ResultsWriter {
             out,
-            line: CsvLine::default(),
+            line: CsvLine::excel_safe(excel_safe),
             echo_len: echo.len(),
             sent: String::with_capacity(128),
             all: String::new(),
@@ -170,11 +176,18 @@ pub(crate) struct Sent<'a> {
 
 /// One CSV line being put together, fields quoted as `csv::Writer` quotes them by default
 /// (comma, `"` doubled, `\n` line ends): the one way this tool writes CSV (results, exports,
-/// templates).
+/// templates). The third field: `--excel-safe-csv` (a formula-like field gets a leading `'`;
+/// a field already starting with `'` and a formula character gets one more either way, see
+/// [`crate::excel_safe`]).
 #[derive(Debug, Default)]
-pub(crate) struct CsvLine(Vec<u8>, usize);
+pub(crate) struct CsvLine(Vec<u8>, usize, bool);
 
 impl CsvLine {
+    /// A line whose formula-like fields get a leading `'` when `on`.
+    pub(crate) fn excel_safe(on: bool) -> CsvLine {
+        CsvLine(Vec::new(), 0, on)
+    }
+
     /// Starts a field: after a comma unless it is the first.
     fn next(&mut self) {
         if self.1 > 0 {
@@ -183,14 +196,20 @@ impl CsvLine {
         self.1 += 1;
     }
 
-    /// Adds a field that never needs quotes (a number, a kind, a status).
+    /// Adds a field that never needs quotes (a number, a kind, a status), nor a mark: it never
+    /// starts like a formula.
     pub(crate) fn plain(&mut self, f: &[u8]) {
         self.next();
+        debug_assert!(!crate::excel_safe::marked(f, true), "{f:?}");
         self.0.extend_from_slice(f);
     }
 
     /// Adds a field, quoted if it needs to be.
     pub(crate) fn field(&mut self, f: &[u8]) {
+        if crate::excel_safe::marked(f, self.2) {
+            self.marked_field(f);
+            return;
+        }
         self.next();
         if !needs_quotes(f) {
             self.0.extend_from_slice(f);
@@ -202,6 +221,24 @@ impl CsvLine {
         self.0[start] = b'"';
         let (_, _, n) = csv_core::quote(f, &mut self.0[start + 1..], b'"', b'\\', true);
         self.0.truncate(start + 1 + n);
+        self.0.push(b'"');
+    }
+
+    /// Adds a field with a leading `'` (see [`crate::excel_safe`]), quoted if it needs to be.
+    #[cold]
+    fn marked_field(&mut self, f: &[u8]) {
+        self.next();
+        if !needs_quotes(f) {
+            self.0.push(b'\'');
+            self.0.extend_from_slice(f);
+            return;
+        }
+        let start = self.0.len();
+        self.0.resize(start + 2 * f.len() + 3, 0);
+        self.0[start] = b'"';
+        self.0[start + 1] = b'\'';
+        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 2..], b'"', b'\\', true);
+        self.0.truncate(start + 2 + n);
         self.0.push(b'"');
     }
 
@@ -223,16 +260,25 @@ impl CsvLine {
         out: &mut impl Write,
         fields: impl IntoIterator<Item = F>,
     ) -> io::Result<()> {
-        let mut line = CsvLine::default();
+        CsvLine::default().line(out, fields)
+    }
+
+    /// Writes one whole line of these fields to `out`, as this line's option says.
+    pub(crate) fn line<F: AsRef<[u8]>>(
+        &mut self,
+        out: &mut impl Write,
+        fields: impl IntoIterator<Item = F>,
+    ) -> io::Result<()> {
         for f in fields {
-            line.field(f.as_ref());
+            self.field(f.as_ref());
         }
-        line.end(out)
+        self.end(out)
     }
 }
 
 /// Whether a field needs quotes as `csv::Writer` writes it by default: it holds the comma, the
 /// quote, or a line break.
+#[inline(always)]
 fn needs_quotes(f: &[u8]) -> bool {
     any_byte(f, |b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
@@ -250,7 +296,8 @@ mod tests {
     fn written_done_lines_are_read_back_with_their_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        let mut w = ResultsWriter::create(&p, &["name".into(), "cost".into()], false).unwrap();
+        let mut w =
+            ResultsWriter::create(&p, &["name".into(), "cost".into()], false, false).unwrap();
         let mut v = Verdict::new(Status::Created);
         v.id = Some(42);
         let echo = [Cow::Borrowed("Expo, \"big\""), Cow::Borrowed("12")];
@@ -299,7 +346,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("r.csv");
             let header = vec!["name".to_string(), "note, \"x\"".to_string()];
-            let mut w = ResultsWriter::create(&p, &header, false).unwrap();
+            let mut w = ResultsWriter::create(&p, &header, false, false).unwrap();
             let v = Verdict::with_error(Status::Failed, error.clone());
             w.write(7, &sheet, Some(Kind::Stage), &v, "12", None, &echo).unwrap();
             w.flush().unwrap();
@@ -308,7 +355,7 @@ mod tests {
             expected.write_record(fixed.chain(header.iter().cloned())).unwrap();
             let line = ["7", &sheet, "stage", "failed", "12", "", "", &error, "", "", ""];
             expected
-                .write_record(line.iter().map(ToString::to_string).chain(echo.iter().cloned()))
+                .write_record(line.iter().copied().chain(echo.iter().map(String::as_str)).map(as_written))
                 .unwrap();
             let expected = expected.into_inner().unwrap();
             proptest::prop_assert_eq!(std::fs::read(&p).unwrap(), expected);
@@ -321,16 +368,81 @@ mod tests {
             let mut ours = Vec::new();
             CsvLine::record(&mut ours, &fields).unwrap();
             let mut theirs = csv::Writer::from_writer(Vec::new());
-            theirs.write_record(&fields).unwrap();
+            theirs.write_record(fields.iter().map(|f| as_written(f))).unwrap();
             proptest::prop_assert_eq!(ours, theirs.into_inner().unwrap());
         }
+
+        /// With --excel-safe-csv no field read back starts as a formula, and each loses its
+        /// mark to `strip`: the fields as they were.
+        #[test]
+        fn excel_safe_fields_read_back_as_they_were(
+            fields in proptest::collection::vec("['=+\\-@\t\r]{0,3}(\\PC|[,\"\r\n\t ]){0,8}", 1..5),
+        ) {
+            let mut ours = Vec::new();
+            CsvLine::excel_safe(true).line(&mut ours, &fields).unwrap();
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&ours[..]);
+            let rec = r.records().next().unwrap().unwrap();
+            proptest::prop_assert_eq!(rec.len(), fields.len());
+            for (got, f) in rec.iter().zip(&fields) {
+                proptest::prop_assert!(!got.starts_with(['=', '+', '-', '@', '\t', '\r']), "{got:?}");
+                proptest::prop_assert_eq!(crate::excel_safe::strip(got), f.as_str());
+            }
+        }
+    }
+
+    /// A field as the writer writes it without --excel-safe-csv: as it is, unless it starts
+    /// with `'` and a formula character (one more `'`).
+    fn as_written(f: &str) -> String {
+        if crate::excel_safe::marked(f.as_bytes(), false) {
+            format!("'{f}")
+        } else {
+            f.to_string()
+        }
+    }
+
+    #[test]
+    fn excel_safe_results_mark_formula_like_cells_and_read_back_without_the_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let header = ["name".to_string(), "=notes".to_string()];
+        let mut w = ResultsWriter::create(&p, &header, false, true).unwrap();
+        let v = Verdict::with_id(Status::Created, 9);
+        let echo = [
+            Cow::Borrowed("=HYPERLINK(\"http://x\",\"go\")"),
+            Cow::Borrowed("-5"),
+        ];
+        w.write(2, "@sheet", Some(Kind::Source), &v, "", None, &echo)
+            .unwrap();
+        w.write(
+            3,
+            "",
+            None,
+            &Verdict::new(Status::Invalid),
+            "+1",
+            None,
+            &echo,
+        )
+        .unwrap();
+        w.flush().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(",name,'=notes"), "{text}");
+        assert_eq!(
+            lines[1],
+            "2,'@sheet,source,created,9,,,,,,,\"'=HYPERLINK(\"\"http://x\"\",\"\"go\"\")\",'-5"
+        );
+        assert!(lines[2].starts_with("3,,,invalid,'+1,"), "{text}");
+        let done = read_done(&p).unwrap();
+        let d = &done[&("@sheet".to_string(), 2)];
+        assert_eq!(d.fingerprint, fingerprint(&echo));
+        assert_eq!(d.name.as_deref(), Some("=HYPERLINK(\"http://x\",\"go\")"));
     }
 
     #[test]
     fn a_results_file_with_a_bom_is_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        let mut w = ResultsWriter::create(&p, &["name".into()], true).unwrap();
+        let mut w = ResultsWriter::create(&p, &["name".into()], true, false).unwrap();
         let v = Verdict::with_id(Status::Created, 7);
         w.write(
             2,

@@ -61,7 +61,8 @@ pub(crate) fn read_plan(path: &Path) -> Result<Plan, FatalError> {
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| refuse(path, e))?;
-        let get = |c: usize| rec.get(c).unwrap_or("");
+        // As written before a leading `'` was added (`--excel-safe-csv`).
+        let get = |c: usize| crate::excel_safe::strip(rec.get(c).unwrap_or(""));
         let (row, sheet, kind, status, id) = (get(0), get(1), get(2), get(3), get(4));
         let (changes, sent, sum) = (get(8), get(9), get(10));
         let planned_status = Status::parse(status).filter(|s| {

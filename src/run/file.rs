@@ -67,7 +67,7 @@ impl FileRun<'_> {
             self.job.output.clone()
         };
         let bom = self.job.bom.unwrap_or_else(|| wants_bom(&self.job.input));
-        let writer = ResultsWriter::create(&write_path, &file.echo, bom)
+        let writer = ResultsWriter::create(&write_path, &file.echo, bom, self.job.excel_safe)
             .map_err(FatalError::output(&write_path))?
             .with_checksum(self.plan);
         let book = self.start_sinks(&file.echo, report.as_deref_mut())?;

@@ -124,7 +124,12 @@ fn dotted_thousands_and_percentages_in_text_are_problems_never_guesses() {
 /// A percentage cell is not a cost; in an echoed column it is written as it shows.
 #[test]
 fn a_percentage_cell_is_a_problem_in_cost_and_shown_as_a_percentage_elsewhere() {
-    for f in ["vals_percent.xlsx", "vals_percent.ods"] {
+    for f in [
+        "vals_percent.xlsx",
+        "vals_percent.ods",
+        "vals_percent.xls",
+        "vals_percent.xlsb",
+    ] {
         let o = Case::new().fixture(f).run().expect_code(1);
         assert_eq!(
             o.line(2)["error"],
@@ -135,6 +140,11 @@ fn a_percentage_cell_is_a_problem_in_cost_and_shown_as_a_percentage_elsewhere() 
         assert_eq!(o.line(3)["share"], "13%", "{f}");
         assert_eq!(o.line(3)["status"], "valid", "{f}");
     }
+    // XLSB: a percentage format of the file's own (`0.0%`), beside a whole-number cost.
+    let o = Case::new().fixture("vals_percent.xlsb").run();
+    assert_eq!(o.line(4)["share"], "12.5%");
+    assert_eq!(o.line(4)["cost"], "30");
+    assert_eq!(o.line(4)["status"], "valid");
 }
 
 /// Gnumeric numbers its own FORMAT records from 50: a currency format there is not a date.
@@ -200,7 +210,12 @@ fn match_by_name_finds_the_decomposed_form_of_an_account_name() {
 /// A value merged down three rows applies to each of them, with one note naming the range.
 #[test]
 fn merged_cells_apply_to_every_row_of_the_range() {
-    for f in ["vals_merged.xlsx", "vals_merged.xls", "vals_merged.ods"] {
+    for f in [
+        "vals_merged.xlsx",
+        "vals_merged.xls",
+        "vals_merged.ods",
+        "vals_merged.xlsb",
+    ] {
         let o = Case::new()
             .fixture(f)
             .run()
@@ -297,29 +312,99 @@ fn a_header_with_a_unit_or_in_another_language_is_pointed_out() {
 // ---- cells under no header ----
 
 /// A note typed in a column without a header is kept, under a generated header, in every
-/// format; no row is invalid for it and no CSV hint is given.
+/// format, with one warning naming the column and its rows; no row is invalid for it and no
+/// CSV hint is given.
 #[test]
 fn cells_under_no_header_are_kept_in_every_format() {
     for f in [
         "vals_headerless.xlsx",
         "vals_headerless.xls",
         "vals_headerless.ods",
+        "vals_headerless.xlsb",
     ] {
-        let o = Case::new()
-            .fixture(f)
-            .run()
-            .expect_code(0)
-            .expect_stderr("cells under no header are kept, under column C, column D");
+        let o = Case::new().fixture(f).run().expect_code(0).expect_stderr(
+            r#"(sheet "Lead Sources"): column D: cells under no header are kept (rows 3, 5)"#,
+        );
         assert_eq!(o.line(3)["column D"], "call back", "{f}");
         assert_eq!(o.line(5)["column D"], "VIP", "{f}");
+        assert_eq!(o.line(2)["column C"], "", "{f}");
+        // Column C holds no cell: no warning names it.
+        assert!(!o.stderr.contains("column C: cells"), "{f}: {}", o.stderr);
+        assert_eq!(o.stderr.matches("under no header").count(), 1, "{f}");
         assert!(!o.stderr.contains("unquoted delimiter"), "{f}");
     }
     let o = Case::new()
         .csv("name,,cost\nExpo,first note,5\nFair,,6\n")
         .run()
         .expect_code(0)
-        .expect_stderr("cells under no header are kept, under column B");
+        .expect_stderr("column B: cells under no header are kept (row 2)");
     assert_eq!(o.line(2)["column B"], "first note");
+}
+
+/// A CSV header line that ends in an empty field (`name,cost,`, as a spreadsheet writes a
+/// column with no header) is a headerless column: kept, and the warning's list of rows is
+/// cut after ten.
+#[test]
+fn a_csv_header_ending_in_an_empty_field_keeps_its_column() {
+    let mut csv = String::from("name,cost,\n");
+    for i in 0..14 {
+        csv.push_str(&format!(
+            "Fair {i},{i},{}\n",
+            if i == 1 { "" } else { "note" }
+        ));
+    }
+    let o = Case::new()
+        .csv(&csv)
+        .run()
+        .expect_code(0)
+        .expect_stderr(
+            "column C: cells under no header are kept (rows 2, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 3 more)",
+        );
+    assert_eq!(o.line(15)["column C"], "note");
+    assert_eq!(o.line(3)["column C"], "");
+    assert_eq!(o.line(3)["status"], "valid");
+}
+
+/// A sheet row with a cell past the sheet's declared used area (a stale dimension) cannot be
+/// echoed under a column of its own: a problem quoting it, with no CSV hint.
+#[test]
+fn a_cell_past_a_sheets_declared_area_is_a_problem_without_a_csv_hint() {
+    let o = Case::new()
+        .fixture("vals_stale_dimension.xlsb")
+        .run()
+        .expect_code(1);
+    let e = &o.line(3)["error"];
+    assert!(
+        e.starts_with(r#"column D: 1 cell(s) beyond the header, not read: "call back"; the sheet declares fewer columns"#)
+            && !e.contains("delimiter"),
+        "{e}"
+    );
+    assert_eq!(o.line(2)["status"], "valid");
+}
+
+/// A CSV record with more fields than its header line may hold a value split by an unquoted
+/// delimiter, which shifts every value after it: a problem, never a guess, quoting each cell
+/// beyond the header (80 characters of each, as every message quotes values), so none is
+/// lost without a word.
+#[test]
+fn a_csv_record_longer_than_its_header_is_a_problem_that_quotes_its_extra_cells() {
+    let long = "x".repeat(120);
+    let o = Case::new()
+        .csv(&format!(
+            "name,description\nExpo,Stand 4, back hall,{long}\nFair,ok\n"
+        ))
+        .run()
+        .expect_code(1);
+    let e = &o.line(2)["error"];
+    assert!(
+        e.starts_with(&format!(
+            r#"column C: 2 cell(s) beyond the header, not read: " back hall", "{}…"; more fields than the header line"#,
+            &long[..80]
+        )) && e.contains("unquoted delimiter"),
+        "{e}"
+    );
+    assert_eq!(o.line(3)["status"], "valid");
+    assert!(!o.stderr.contains("under no header"), "{}", o.stderr);
 }
 
 // ---- the template ----

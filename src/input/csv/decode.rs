@@ -3,6 +3,8 @@
 
 use encoding_rs::Encoding;
 
+use crate::excel_safe::{is_stripped, strip};
+
 /// How a file's bytes become text.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Decoding {
@@ -42,6 +44,38 @@ impl Decoded {
             self.ends.push(self.text.len());
             start = end;
         }
+    }
+}
+
+/// A record's text without the `'` written before a formula-like cell (`--excel-safe-csv`,
+/// see [`crate::excel_safe`]), in reused buffers.
+#[derive(Default)]
+pub(super) struct Unmarked {
+    pub(super) text: String,
+    pub(super) ends: Vec<usize>,
+}
+
+impl Unmarked {
+    /// Copies the record of `text` (its fields ending at `ends`) with each marked field's `'`
+    /// removed; false, and nothing copied, when no field has one.
+    pub(super) fn unmark(&mut self, text: &str, ends: &[usize]) -> bool {
+        let fields = || {
+            ends.iter().scan(0, |start, &end| {
+                let field = text.get(*start..end).unwrap_or("");
+                *start = end;
+                Some(field)
+            })
+        };
+        if !fields().any(|f| is_stripped(f.as_bytes())) {
+            return false;
+        }
+        self.text.clear();
+        self.ends.clear();
+        for f in fields() {
+            self.text.push_str(strip(f));
+            self.ends.push(self.text.len());
+        }
+        true
     }
 }
 

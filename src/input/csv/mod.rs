@@ -20,7 +20,7 @@ use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::headers::{HEADER_SEARCH_ROWS, HeaderMap, NoHeader, find_header};
 use super::{CsvDialect, InputError, ReadOptions, Row, RowCells, Table, column_letters, excerpt};
-use decode::{Decoded, Decoding, as_utf8};
+use decode::{Decoded, Decoding, Unmarked, as_utf8};
 use records::{MAX_QUOTED, MAX_RECORD, ReadError, Records};
 use survey::{first_line, sep_line, sniff_delimiter, survey};
 
@@ -47,6 +47,9 @@ pub(crate) struct CsvSource {
     /// Rows read in the fallback encoding of a mixed file (the first few), and how many.
     fallback_rows: Vec<u32>,
     fallback_count: u64,
+    /// Data rows lose the `'` written before a formula-like cell (`--excel-safe-csv`, or a
+    /// file this tool wrote).
+    unmark: bool,
 }
 
 /// A header cell as it is quoted in messages: trimmed, no terminal control character.
@@ -121,6 +124,7 @@ impl CsvSource {
             },
             fallback_rows: Vec::new(),
             fallback_count: 0,
+            unmark: false,
         };
         // The top of the stream as it is parsed: byte-order mark, `sep=` line, header line.
         let mut head = Vec::new();
@@ -129,8 +133,15 @@ impl CsvSource {
             .and_then(|s| s.take(BLOCK as u64).read_to_end(&mut head))
             .map_err(io_err)?;
         let (top, sep) = source.top(&head, opts.delimiter);
-        let (header_row, headers, end, below_title) = source.find_header(top, map)?;
+        let (header_row, mut headers, end, below_title) = source.find_header(top, map)?;
         source.data = end;
+        // A cell written with a leading `'` (`--excel-safe-csv`) is read as it was before.
+        source.unmark = opts.excel_safe || crate::excel_safe::written_by_this_tool(&headers);
+        if source.unmark {
+            headers
+                .iter_mut()
+                .for_each(crate::excel_safe::strip_in_place);
+        }
         let dialect = CsvDialect {
             encoding: encoding.name(),
             fallback,
@@ -146,6 +157,7 @@ impl CsvSource {
                 header_row,
                 headers,
                 rows_hint: Some(survey.lines.saturating_sub(u64::from(header_row)).max(1)),
+                headerless: Vec::new(),
             },
             dialect,
             note,
@@ -329,7 +341,22 @@ impl CsvSource {
         &mut self,
         f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>,
     ) -> Result<(), InputError> {
-        self.scan(self.data, f).map(|_| ())
+        if !self.unmark {
+            return self.scan(self.data, f).map(|_| ());
+        }
+        // Each row as it was before a leading `'` was written (`--excel-safe-csv`).
+        let mut unmarked = Unmarked::default();
+        self.scan(self.data, &mut |row| match row.cells {
+            RowCells::Csv { text, ends } if unmarked.unmark(text, ends) => f(Row {
+                number: row.number,
+                cells: RowCells::Csv {
+                    text: &unmarked.text,
+                    ends: &unmarked.ends,
+                },
+            }),
+            _ => f(row),
+        })
+        .map(|_| ())
     }
 
     /// The warning for a mixed file: which rows were not UTF-8.

@@ -1,5 +1,5 @@
 //! Merged cells in data rows: the merged value applies to every cell of the range, as the
-//! sheet shows it (XLSX, XLS and ODS; calamine reports no merges for XLSB).
+//! sheet shows it (XLSX, XLSB, XLS and ODS).
 
 use std::collections::HashMap;
 

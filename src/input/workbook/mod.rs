@@ -33,9 +33,15 @@ pub(crate) struct WorkbookSource {
     is_1904: bool,
     /// Merged ranges in the data rows of the sheets read.
     merges: Merges,
+    /// `--excel-safe-csv`: a text cell's leading `'` before a formula character is removed.
+    pub(super) unmark: bool,
+    /// What the user should know of the sheets read, once they are read (an XLSX sheet's
+    /// merged ranges are found as it is read).
+    warnings: Vec<String>,
 }
 
-/// The most XML of an XLSX sheet searched for merged cells (16 MiB, about 100,000 rows).
+/// The largest XLSX or XLSB sheet (its XML or records, uncompressed) searched for merged
+/// cells (16 MiB, about 100,000 rows of XLSX).
 const MERGES_SEARCHED_BYTES: u64 = 16 << 20;
 
 /// A merged region as a 0-based (first row, first column, last row, last column).
@@ -107,6 +113,8 @@ impl WorkbookSource {
             book,
             is_1904,
             merges: Merges::default(),
+            unmark: false,
+            warnings: Vec::new(),
         };
         let mut tables = Vec::new();
         let mut no_header: Vec<(String, Vec<String>)> = Vec::new();
@@ -195,13 +203,14 @@ impl WorkbookSource {
             sheet: Some(name),
             header_row,
             headers,
+            headerless: Vec::new(),
         }
     }
 
-    /// The sheet's merged ranges: from calamine for XLSX and XLS, from the survey for ODS;
-    /// calamine reports none for XLSB. An XLSX sheet's merges follow its data: they are
-    /// looked for in sheets of up to [`MERGES_SEARCHED_BYTES`] of XML only, so that a large
-    /// sheet is not read twice (a note says so).
+    /// The sheet's merged ranges: from calamine for XLSB and XLS, from the survey for ODS;
+    /// an XLSX sheet's are found as it is read (`read_rows`). An XLSB sheet's merges follow
+    /// its data: they are looked for in sheets of up to [`MERGES_SEARCHED_BYTES`] only, so
+    /// that a large sheet is not read twice (a note says so).
     fn merged(
         &mut self,
         sheet: &str,
@@ -209,14 +218,12 @@ impl WorkbookSource {
         notes: &mut Vec<String>,
     ) -> Vec<extent::Merge> {
         match &mut self.book {
-            Sheets::Xlsx(x) => match x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES) {
+            Sheets::Xlsx(_) => Vec::new(),
+            // A sheet whose merges cannot be read is read without them, as calamine reads it.
+            Sheets::Xlsb(x) => match x.merged_regions_of_sheet(sheet, MERGES_SEARCHED_BYTES) {
                 Ok(Some(found)) => found.iter().map(merge_of).collect(),
                 Ok(None) => {
-                    notes.push(format!(
-                        "{}: merged cells are not looked for in a sheet this large (over {} MiB of XML): unmerge any in its data rows",
-                        place(&self.path, Some(sheet)),
-                        MERGES_SEARCHED_BYTES >> 20
-                    ));
+                    notes.push(self.too_large_for_merges(sheet));
                     Vec::new()
                 }
                 Err(_) => Vec::new(),
@@ -228,8 +235,49 @@ impl WorkbookSource {
                 .map(merge_of)
                 .collect(),
             Sheets::Ods(_) => survey.merges.remove(sheet).unwrap_or_default(),
-            Sheets::Xlsb(_) => Vec::new(),
         }
+    }
+
+    fn too_large_for_merges(&self, sheet: &str) -> String {
+        format!(
+            "{}: merged cells are not looked for in a sheet this large (over {} MiB): unmerge any in its data rows",
+            place(&self.path, Some(sheet)),
+            MERGES_SEARCHED_BYTES >> 20
+        )
+    }
+
+    /// An XLSX sheet's XML, inflated once: its merged ranges are looked for in it (kept, with
+    /// a warning for each) and its rows then read from it. None for other formats, a sheet
+    /// over [`MERGES_SEARCHED_BYTES`] (a warning says its merges are not looked for; it is
+    /// streamed from the archive) or one that cannot be inflated (its read says why).
+    fn xlsx_merges(&mut self, sheet: &str, header_row: u32) -> Option<Vec<u8>> {
+        let Sheets::Xlsx(x) = &mut self.book else {
+            return None;
+        };
+        match x.worksheet_xml(sheet, MERGES_SEARCHED_BYTES) {
+            Ok(Some(xml)) => {
+                let found = calamine::merged_regions_in_xml(&xml).unwrap_or_default();
+                for note in self
+                    .merges
+                    .keep(sheet, header_row, found.iter().map(merge_of))
+                {
+                    self.warnings
+                        .push(format!("{}: {note}", place(&self.path, Some(sheet))));
+                }
+                Some(xml)
+            }
+            Ok(None) => {
+                let note = self.too_large_for_merges(sheet);
+                self.warnings.push(note);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// What the user should know of the sheets read, once read.
+    pub(crate) fn warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// How many columns the sheet's cells span from column A, by the dimension an XLSX or XLSB
@@ -256,7 +304,7 @@ impl WorkbookSource {
         let search_rows = HEADER_SEARCH_ROWS as u32;
         let mut head: Vec<(u32, Vec<String>)> = Vec::new();
         let mut first: Option<u32> = None;
-        self.scan(sheet, &mut |number, cells| {
+        self.scan(sheet, None, &mut |number, cells| {
             let text = row_text(&cells);
             if first.is_none() && text.iter().any(|c| !c.is_empty()) {
                 first = Some(number);
@@ -270,16 +318,18 @@ impl WorkbookSource {
         Ok(head)
     }
 
-    /// Calls `f` with each row present in the sheet (1-based row number, cells by column).
+    /// Calls `f` with each row present in the sheet (1-based row number, cells by column);
+    /// an XLSX sheet from `xml` when it is inflated already.
     fn scan(
         &mut self,
         sheet: &str,
+        xml: Option<Vec<u8>>,
         f: &mut dyn FnMut(u32, Vec<Cell>) -> ControlFlow<()>,
     ) -> Result<(), ScanError> {
         let is_1904 = self.is_1904;
         let other = |e: &dyn std::fmt::Display| ScanError::Other(e.to_string());
         match &mut self.book {
-            Sheets::Xlsx(x) => scan_xlsx(x, sheet, is_1904, f),
+            Sheets::Xlsx(x) => scan_xlsx(x, sheet, xml, is_1904, f),
             Sheets::Xlsb(x) => {
                 let mut rows = RowBuilder { current: None, f };
                 let mut reader = x.worksheet_cells_reader(sheet).map_err(|e| other(&e))?;
@@ -339,14 +389,23 @@ impl WorkbookSource {
     ) -> Result<(), InputError> {
         let sheet = table.sheet.clone().unwrap_or_default();
         let header_row = table.header_row;
+        let xml = self.xlsx_merges(&sheet, header_row);
         // Taken out while the sheet is scanned (the scan borrows the whole source).
         let merges = std::mem::take(&mut self.merges);
         let mut filler = merges.filler(&sheet);
-        let scanned = self.scan(&sheet, &mut |number, mut cells| {
+        let unmark = self.unmark;
+        let scanned = self.scan(&sheet, xml, &mut |number, mut cells| {
             if number <= header_row {
                 return ControlFlow::Continue(());
             }
             filler.apply(number, &mut cells);
+            if unmark {
+                for c in &mut cells {
+                    if let Cell::Text(t) = c {
+                        crate::excel_safe::strip_in_place(t);
+                    }
+                }
+            }
             f(Row {
                 number,
                 cells: RowCells::Sheet(cells),

@@ -49,16 +49,21 @@ impl RowBuilder<'_> {
     }
 }
 
-/// Streams an XLSX sheet's cells into rows. A percentage is read as it shows (`12%`), so a
-/// cost is never a share.
+/// Streams an XLSX sheet's cells into rows, from its XML inflated already when given, else
+/// from the archive. A percentage is read as it shows (`12%`), so a cost is never a share.
 pub(super) fn scan_xlsx(
     x: &mut calamine::Xlsx<BufReader<File>>,
     sheet: &str,
+    xml: Option<Vec<u8>>,
     is_1904: bool,
     f: &mut dyn FnMut(u32, Vec<Cell>) -> ControlFlow<()>,
 ) -> Result<(), ScanError> {
     let mut rows = RowBuilder { current: None, f };
-    let mut reader = match x.worksheet_cells_reader(sheet) {
+    let reader = match xml {
+        Some(xml) => x.worksheet_cells_reader_of_xml(xml),
+        None => x.worksheet_cells_reader(sheet),
+    };
+    let mut reader = match reader {
         Ok(r) => r,
         Err(XlsxError::NotAWorksheet(typ)) => {
             return Err(ScanError::NotAWorksheet(typ));

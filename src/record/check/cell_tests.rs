@@ -136,8 +136,8 @@ fn problems_found_before_come_first() {
     let earlier = Problem {
         column: "column F".into(),
         kind: ProblemKind::ExtraCells {
-            count: 1,
-            first: "oops".into(),
+            values: vec!["oops".into()],
+            sheet: false,
         },
     };
     let p = validate(

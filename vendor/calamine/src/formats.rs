@@ -9,6 +9,52 @@ pub enum CellFormat {
     Other,
     DateTime,
     TimeDelta,
+    /// A percentage shown with this many decimals (ivvy-import patch: XLS and XLSB cells in
+    /// such a format read as the text they show, `12%`, not the share stored, 0.12).
+    Percent(u8),
+}
+
+/// A number format as [`detect_custom_number_format`] tells it, or a percentage
+/// (ivvy-import patch, for XLS and XLSB).
+pub fn detect_number_format(format: &str) -> CellFormat {
+    match detect_custom_number_format(format) {
+        CellFormat::Other => percent_decimals(format).map_or(CellFormat::Other, CellFormat::Percent),
+        f => f,
+    }
+}
+
+/// The decimals a number format shows a percentage with (`0%` → 0, `0.00%` → 2), or None
+/// when its first section shows no percentage. Quoted text, escaped characters and bracketed
+/// parts (`[Red]`, `[$€-2]`) are not the format's own (ivvy-import patch).
+fn percent_decimals(code: &str) -> Option<u8> {
+    let (mut quoted, mut escaped, mut bracket) = (false, false, false);
+    let (mut percent, mut after_point, mut decimals) = (false, false, 0u8);
+    for c in code.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            '\\' | '_' | '*' => escaped = true,
+            '[' => bracket = true,
+            ']' => bracket = false,
+            _ if bracket => {}
+            ';' => break,
+            '%' => percent = true,
+            '.' => after_point = true,
+            '0' | '#' | '?' if after_point => decimals = decimals.saturating_add(1).min(15),
+            _ => {}
+        }
+    }
+    percent.then_some(decimals)
+}
+
+/// A number in a percentage format as it shows: `0.12` with two decimals is `12.00%`; halves
+/// round away from zero, as spreadsheets show them (ivvy-import patch).
+fn percent_text(value: f64, decimals: u8) -> String {
+    let d = usize::from(decimals.min(15));
+    let scale = 10f64.powi(i32::from(decimals.min(15)));
+    let shown = (value * 100.0 * scale).round() / scale;
+    format!("{shown:.d$}%")
 }
 
 /// Check excel number format is datetime
@@ -133,6 +179,9 @@ pub fn builtin_format_by_code(code: u16) -> CellFormat {
     match code {
         14..=22 | 27..=36 | 45 | 47 | 50..=58 => CellFormat::DateTime,
         46 => CellFormat::TimeDelta,
+        // 0% and 0.00% (ivvy-import patch).
+        9 => CellFormat::Percent(0),
+        10 => CellFormat::Percent(2),
         _ => CellFormat::Other,
     }
 }
@@ -145,7 +194,7 @@ pub fn format_excel_i64_ref(
     is_1904: bool,
 ) -> DataRef<'static> {
     match format {
-        Some(CellFormat::DateTime | CellFormat::TimeDelta) => {
+        Some(CellFormat::DateTime | CellFormat::TimeDelta | CellFormat::Percent(_)) => {
             format_excel_f64_ref(value as f64, format, is_1904)
         }
         _ => DataRef::Int(value),
@@ -175,6 +224,7 @@ pub fn format_excel_f64_ref(
             ExcelDateTimeType::TimeDelta,
             is_1904,
         )),
+        Some(CellFormat::Percent(decimals)) => DataRef::String(percent_text(value, *decimals)),
         _ => DataRef::Float(value),
     }
 }

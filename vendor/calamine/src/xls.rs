@@ -11,7 +11,7 @@ use log::debug;
 
 use crate::cfb::{Cfb, XlsEncoding};
 use crate::formats::{
-    builtin_format_by_code, detect_custom_number_format, format_excel_f64, format_excel_i64,
+    builtin_format_by_code, detect_number_format, format_excel_f64, format_excel_i64,
     CellFormat,
 };
 #[cfg(feature = "picture")]
@@ -1212,7 +1212,8 @@ fn parse_format(
     let ifmt = read_u16(r.data);
 
     let s = parse_string(&r.data[2..], encoding, biff)?;
-    Ok((ifmt, detect_custom_number_format(&s)))
+    // A percentage reads as it shows (ivvy-import patch).
+    Ok((ifmt, detect_number_format(&s)))
 }
 
 /// Decode `XLUnicodeRichExtendedString` [MS-XLS 2.5.293].

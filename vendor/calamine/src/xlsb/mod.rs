@@ -21,7 +21,7 @@ use zip::result::ZipError;
 
 use crate::attrs::{decode_attr, RawAttributes};
 use crate::datatype::DataRef;
-use crate::formats::{builtin_format_by_code, detect_custom_number_format, CellFormat};
+use crate::formats::{builtin_format_by_code, detect_number_format, CellFormat};
 use crate::utils::{
     build_zip_path_cache, cached_zip_path, push_column, read_f64, read_i32, read_u16, read_u32,
     read_usize,
@@ -29,7 +29,7 @@ use crate::utils::{
 use crate::vba::VbaProject;
 use crate::xlsx::{read_app_properties, read_core_properties, read_custom_properties};
 use crate::{
-    Cell, Data, HeaderRow, Metadata, Range, Reader, ReaderRef, Sheet, SheetType, SheetVisible,
+    Cell, Data, Dimensions, HeaderRow, Metadata, Range, Reader, ReaderRef, Sheet, SheetType, SheetVisible,
     WorkbookProperties,
 };
 
@@ -226,8 +226,8 @@ impl<RS: Read + Seek> Xlsb<RS> {
                         let _ = iter.next_skip_blocks(0x002C, &[], &mut buf)?; // BrtFmt
                         let fmt_code = read_u16(&buf);
                         let fmt_str = wide_str(&buf[2..], &mut 0)?;
-                        number_formats
-                            .insert(fmt_code, detect_custom_number_format(fmt_str.as_ref()));
+                        // A percentage reads as it shows (ivvy-import patch).
+                        number_formats.insert(fmt_code, detect_number_format(fmt_str.as_ref()));
                     }
                 }
                 0x0269 => {
@@ -240,6 +240,7 @@ impl<RS: Read + Seek> Xlsb<RS> {
                         match builtin_format_by_code(fmt_code) {
                             CellFormat::DateTime => self.formats.push(CellFormat::DateTime),
                             CellFormat::TimeDelta => self.formats.push(CellFormat::TimeDelta),
+                            CellFormat::Percent(d) => self.formats.push(CellFormat::Percent(d)),
                             CellFormat::Other => {
                                 self.formats.push(
                                     number_formats
@@ -458,6 +459,59 @@ impl<RS: Read + Seek> Xlsb<RS> {
             &self.metadata.names,
             self.is_1904,
         )
+    }
+
+    /// The merged regions of one sheet (its BrtMergeCell records, which follow its data),
+    /// found by walking its records without reading their cells (ivvy-import patch: calamine
+    /// reports no merged cells for XLSB). `None` when the sheet's stream is over `max_bytes`,
+    /// and not read.
+    pub fn merged_regions_of_sheet(
+        &mut self,
+        name: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<Dimensions>>, XlsbError> {
+        let Some(path) = self
+            .sheets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+        else {
+            return Ok(Some(Vec::new()));
+        };
+        let zip_path = cached_zip_path(&self.zip_path_cache, &path).to_string();
+        let file = match self.zip.by_name(&zip_path) {
+            Ok(f) => f,
+            Err(ZipError::FileNotFound) => return Ok(Some(Vec::new())),
+            Err(e) => return Err(e.into()),
+        };
+        if file.size() > max_bytes {
+            return Ok(None);
+        }
+        let mut iter = RecordIter {
+            r: BufReader::new(file),
+            b: [0],
+        };
+        let mut buf = Vec::with_capacity(64);
+        let mut regions = Vec::new();
+        loop {
+            let typ = match iter.read_type() {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e.into()),
+            };
+            let len = iter.fill_buffer(&mut buf)?;
+            match typ {
+                // BrtMergeCell: RfX, the first and last rows, then the first and last columns.
+                0x00B0 if len >= 16 => regions.push(Dimensions {
+                    start: (read_u32(&buf[0..]), read_u32(&buf[8..])),
+                    end: (read_u32(&buf[4..]), read_u32(&buf[12..])),
+                }),
+                // BrtEndMergeCells, BrtEndSheet
+                0x00B2 | 0x0082 => break,
+                _ => {}
+            }
+        }
+        Ok(Some(regions))
     }
 
     /// Get the workbook document properties.

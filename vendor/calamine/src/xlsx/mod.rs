@@ -41,7 +41,75 @@ pub use cells_reader::{
     XlsxCellFormula, XlsxCellFormulaMetadataRecord, XlsxCellReader, XlsxFormulaMetadata,
 };
 
-pub(crate) type XlReader<'a, RS> = XmlReader<BufReader<ZipFile<'a, RS>>>;
+pub(crate) type XlReader<'a, RS> = XmlReader<SheetXml<'a, RS>>;
+
+/// An XML part as it is read: inflated from the archive as it is parsed, or inflated already
+/// (ivvy-import patch: a sheet searched for its merged cells is inflated once, not twice).
+pub enum SheetXml<'a, RS: Read> {
+    /// Inflated from the archive as it is read.
+    Zip(BufReader<ZipFile<'a, RS>>),
+    /// Inflated already.
+    Bytes(std::io::Cursor<Vec<u8>>),
+}
+
+impl<RS: Read> Read for SheetXml<'_, RS> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SheetXml::Zip(r) => r.read(buf),
+            SheetXml::Bytes(r) => r.read(buf),
+        }
+    }
+}
+
+impl<RS: Read> std::io::BufRead for SheetXml<'_, RS> {
+    #[inline]
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            SheetXml::Zip(r) => r.fill_buf(),
+            SheetXml::Bytes(r) => r.fill_buf(),
+        }
+    }
+
+    #[inline]
+    fn consume(&mut self, amt: usize) {
+        match self {
+            SheetXml::Zip(r) => r.consume(amt),
+            SheetXml::Bytes(r) => r.consume(amt),
+        }
+    }
+}
+
+/// An XML reader of a part, set up as calamine reads every part.
+fn configured<RS: Read>(src: SheetXml<'_, RS>) -> XlReader<'_, RS> {
+    let mut r = XmlReader::from_reader(src);
+    let config = r.config_mut();
+    config.check_end_names = false;
+    config.trim_text(false);
+    config.check_comments = false;
+    config.expand_empty_elements = true;
+    r
+}
+
+/// The merged regions (`<mergeCell ref="B2:B4"/>`) of a sheet's XML, found by a byte search
+/// instead of parsing it (ivvy-import patch).
+pub fn merged_regions_in_xml(xml: &[u8]) -> Result<Vec<Dimensions>, XlsxError> {
+    const TAG: &[u8] = b"<mergeCell ";
+    let Some(at) = memchr::memmem::find(xml, TAG) else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8_lossy(&xml[at..]);
+    let mut regions = Vec::new();
+    for part in text.split("<mergeCell ").skip(1) {
+        let Some(start) = part.find("ref=\"") else {
+            continue;
+        };
+        let rest = &part[start + 5..];
+        if let Some(end) = rest.find('"') {
+            regions.push(get_dimension(&rest[..end])?);
+        }
+    }
+    Ok(regions)
+}
 
 /// Maximum number of rows allowed in an XLSX file.
 pub const MAX_ROWS: u32 = 1_048_576;
@@ -1605,63 +1673,45 @@ impl<RS: Read + Seek> Xlsx<RS> {
             .expect("Merged Regions must be loaded before the are referenced")
     }
 
-    /// The merged regions of one sheet, found by a byte search of its XML instead of parsing
-    /// it (ivvy-import patch: `<mergeCells>` follows the sheet's data, and parsing a large
-    /// sheet twice to reach it costs as much as reading it). `None` when the sheet's XML is
-    /// over `max_bytes`, and not searched.
-    pub fn merged_regions_of_sheet(
-        &mut self,
-        name: &str,
-        max_bytes: u64,
-    ) -> Result<Option<Vec<Dimensions>>, XlsxError> {
-        const TAG: &[u8] = b"<mergeCell ";
-        let Some(path) = self
+    /// One sheet's XML, inflated whole, when it is at most `max_bytes` (ivvy-import patch:
+    /// `<mergeCell>` follows the sheet's data, so finding a sheet's merged cells before its
+    /// rows means inflating it; kept, the same bytes are then read by
+    /// [`Xlsx::worksheet_cells_reader_of_xml`] instead of being inflated again). `None` when
+    /// the sheet is larger, and not read.
+    pub fn worksheet_xml(&mut self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, XlsxError> {
+        let (_, path) = self
             .sheets
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, p)| p.clone())
-        else {
-            return Ok(Some(Vec::new()));
-        };
-        let zip_path = cached_zip_path(&self.zip_path_cache, &path).to_string();
+            .find(|&(n, _)| n == name)
+            .ok_or_else(|| XlsxError::WorksheetNotFound(name.into()))?;
+        let zip_path = cached_zip_path(&self.zip_path_cache, path).to_string();
         let mut file = match self.zip.by_name(&zip_path) {
             Ok(f) => f,
-            Err(ZipError::FileNotFound) => return Ok(Some(Vec::new())),
+            Err(ZipError::FileNotFound) => {
+                return Err(XlsxError::WorksheetNotFound(name.into()))
+            }
             Err(e) => return Err(e.into()),
         };
         if file.size() > max_bytes {
             return Ok(None);
         }
-        let finder = memchr::memmem::Finder::new(TAG);
-        let mut buf = vec![0u8; 1 << 16];
-        let mut tail = Vec::new();
-        let mut keep = 0;
-        loop {
-            let n = file.read(&mut buf[keep..])?;
-            if n == 0 {
-                break;
-            }
-            let filled = keep + n;
-            if let Some(at) = finder.find(&buf[..filled]) {
-                tail.extend_from_slice(&buf[at..filled]);
-                file.read_to_end(&mut tail)?;
-                break;
-            }
-            keep = (TAG.len() - 1).min(filled);
-            buf.copy_within(filled - keep..filled, 0);
+        // The size is the archive's word: read no more than the bound, whatever it says.
+        let mut xml = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
+        (&mut file).take(max_bytes + 1).read_to_end(&mut xml)?;
+        if xml.len() as u64 > max_bytes {
+            return Ok(None);
         }
-        let text = String::from_utf8_lossy(&tail);
-        let mut regions = Vec::new();
-        for part in text.split("<mergeCell ").skip(1) {
-            let Some(start) = part.find("ref=\"") else {
-                continue;
-            };
-            let rest = &part[start + 5..];
-            if let Some(end) = rest.find('"') {
-                regions.push(get_dimension(&rest[..end])?);
-            }
-        }
-        Ok(Some(regions))
+        Ok(Some(xml))
+    }
+
+    /// A cells reader over a sheet's XML inflated already by [`Xlsx::worksheet_xml`]
+    /// (ivvy-import patch).
+    pub fn worksheet_cells_reader_of_xml(
+        &mut self,
+        xml: Vec<u8>,
+    ) -> Result<XlsxCellReader<'_, RS>, XlsxError> {
+        let xml = configured(SheetXml::Bytes(std::io::Cursor::new(xml)));
+        XlsxCellReader::new(xml, &self.strings, &self.formats, &self.styles, self.is_1904)
     }
 
     /// Get the merged regions in a workbook by the sheet name.
@@ -3074,15 +3124,7 @@ pub(crate) fn xml_reader<'a, RS: Read + Seek>(
     let zip_path = cached_zip_path(cache, path);
 
     match zip.by_name(zip_path) {
-        Ok(f) => {
-            let mut r = XmlReader::from_reader(BufReader::new(f));
-            let config = r.config_mut();
-            config.check_end_names = false;
-            config.trim_text(false);
-            config.check_comments = false;
-            config.expand_empty_elements = true;
-            Some(Ok(r))
-        }
+        Ok(f) => Some(Ok(configured(SheetXml::Zip(BufReader::new(f))))),
         Err(ZipError::FileNotFound) => None,
         Err(e) => Some(Err(e.into())),
     }
