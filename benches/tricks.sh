@@ -3,7 +3,7 @@
 # in a temporary worktree of HEAD, the trick's one line changed), then the quoted-CSV dry run
 # of every binary, interleaved, `runs` times. `bash benches/tricks.sh [rows] [runs]`.
 #
-# The tricks: rows dropped on the reader's thread (`source::Recycler`), a dry run's batch
+# The tricks: written rows handed back to the reader's thread to be dropped (`Spent`), a dry run's batch
 # decided where it lies (`Done::InPlace`), a large CSV surveyed in two halves
 # (`input/csv/survey.rs`), an earlier results file replaced rather than truncated
 # (`results/replace.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
@@ -22,12 +22,12 @@ trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
 git worktree add --quiet --detach "$tree" HEAD
 mkdir -p "$tree/target" && cp -a target/release "$tree/target/" 2>/dev/null || true
 
-# name | file | text | replacement
+# Each trick switched off by changing its line(s): name, then file|text|replacement triples.
 tricks=(
-  "no-recycler|src/source.rs|const RECYCLE: bool = true;|const RECYCLE: bool = false;"
-  "no-in-place|src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() \&\& false => {"
-  "no-split-survey|src/input/csv/survey.rs|const SPLIT_ABOVE: u64 = 4 << 20;|const SPLIT_ABOVE: u64 = u64::MAX;"
-  "no-replace|src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(\|_\| false) {"
+  "no-spent src/results/collector.rs|let _ = self.spent.send(Box::new((items, outcomes)));|drop((items, outcomes)); src/results/collector.rs|let _ = self.spent.send(Box::new(batch));|drop(batch);"
+  "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
+  "no-split-survey src/input/csv/survey.rs|const SPLIT_ABOVE: u64 = 4 << 20;|const SPLIT_ABOVE: u64 = u64::MAX;"
+  "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
 )
 build() {
   (cd "$tree" && cargo build --release --quiet --bin ivvy-import)
@@ -37,9 +37,17 @@ build() {
 build all-on
 names=(all-on)
 for t in "${tricks[@]}"; do
-  IFS='|' read -r name file from to <<<"$t"
-  grep -qF "$from" "$tree/$file" || { echo "$name: '$from' not found in $file" >&2; exit 1; }
-  perl -0pi -e "s/\Q$from\E/$to/" "$tree/$file"
+  name=${t%% *}
+  rest=${t#* }
+  # Triples are separated by " src/" (every file is under src/).
+  while [ -n "$rest" ]; do
+    triple=${rest%% src/*}
+    rest=${rest#"$triple"}
+    rest=${rest# }
+    IFS='|' read -r file from to <<<"$triple"
+    grep -qF "$from" "$tree/$file" || { echo "$name: '$from' not found in $file" >&2; exit 1; }
+    FROM=$from TO=$to perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$tree/$file"
+  done
   build "$name"
   names+=("$name")
 done
