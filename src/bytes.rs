@@ -3,7 +3,7 @@
 /// Whether any byte of `bytes` is one `is` picks. Looked at 16 bytes at a time without a
 /// branch per byte (which the compiler turns into vector instructions), so a cell without
 /// one costs a few instructions where a byte-by-byte search costs a branch each.
-#[inline]
+#[inline(always)]
 pub(crate) fn any_byte(bytes: &[u8], is: impl Fn(u8) -> bool) -> bool {
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
