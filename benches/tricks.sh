@@ -3,10 +3,9 @@
 # in a temporary worktree of HEAD, the trick's one line changed), then the quoted-CSV dry run
 # of every binary, interleaved, `runs` times. `bash benches/tricks.sh [rows] [runs]`.
 #
-# The tricks: written rows handed back to the reader's thread to be dropped (`Spent`), a dry run's batch
-# decided where it lies (`Done::InPlace`), a large CSV surveyed in two halves
-# (`input/csv/survey.rs`), an earlier results file replaced rather than truncated
-# (`results/replace.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
+# The tricks: written rows handed back to the reader's thread to be dropped
+# (`source/recycle.rs`), a dry run's batch decided where it lies (`Done::InPlace`), an earlier
+# results file replaced rather than truncated (`results/replace.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -24,9 +23,8 @@ mkdir -p "$tree/target" && cp -a target/release "$tree/target/" 2>/dev/null || t
 
 # Each trick switched off by changing its line(s): name, then file|text|replacement triples.
 tricks=(
-  "no-spent src/results/collector.rs|let _ = self.spent.send(Box::new((items, outcomes)));|drop((items, outcomes)); src/results/collector.rs|let _ = self.spent.send(Box::new(batch));|drop(batch);"
+  "no-recycler src/results/collector.rs|self.recycler.give((items, outcomes));|drop((items, outcomes)); src/results/collector.rs|self.recycler.give(batch);|drop(batch);"
   "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
-  "no-split-survey src/input/csv/survey.rs|const SPLIT_ABOVE: u64 = 4 << 20;|const SPLIT_ABOVE: u64 = u64::MAX;"
   "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
 )
 build() {

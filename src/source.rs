@@ -15,6 +15,7 @@ use crate::input::{Cell, Input, InputError, Row, RowCells, trim};
 
 mod headerless;
 mod kept;
+mod recycle;
 
 use crate::kind::Kind;
 use crate::record::names::name_key;
@@ -22,6 +23,7 @@ use crate::record::{Problem, ProblemKind, Record, show, validate};
 use headerless::Headerless;
 pub(crate) use kept::Kept;
 use kept::keep;
+pub(crate) use recycle::{Recycler, Returned, recycler};
 
 /// One checked row on its way to the results file.
 pub(crate) struct Item {
@@ -137,22 +139,16 @@ pub(crate) fn check_row(
 
 const BATCH: usize = 512;
 
-/// Spent rows handed back to the reader's thread to be dropped there: the reader allocated
-/// them, and memory is freed several times faster on the thread that allocated it.
-pub(crate) type Spent = Box<dyn Send>;
-
-/// Where the rows that travel on go, and where spent ones come back (if they do).
+/// Where the rows that travel on go, and where written ones come back (if they do).
 pub(crate) struct Channels<'a> {
     pub items: &'a mpsc::Sender<Vec<Item>>,
-    pub spent: Option<std::sync::mpsc::Receiver<Spent>>,
+    pub returned: Option<Returned>,
 }
 
 impl Channels<'_> {
     fn send(&self, batch: Vec<Item>) -> Result<(), ()> {
-        if let Some(spent) = &self.spent {
-            while let Ok(rows) = spent.try_recv() {
-                drop(rows);
-            }
+        if let Some(returned) = &self.returned {
+            returned.drop_returned();
         }
         self.items.blocking_send(batch).map_err(|_| ())
     }

@@ -124,14 +124,6 @@ impl Names {
             .reserve(usize::try_from(rows.min(50_000_000)).unwrap_or(0));
     }
 
-    /// Looks the keys up once, so that their part of the table is in the cache when they are
-    /// claimed: the look-ups of a batch overlap where one claim at a time waits for each.
-    pub(crate) fn warm(&self, keys: impl Iterator<Item = u64>) {
-        for key in keys {
-            std::hint::black_box(self.seen.get(&key));
-        }
-    }
-
     fn sheet_index(&mut self, sheet: &Arc<str>) -> u16 {
         if let Some(i) = self
             .sheets

@@ -22,7 +22,7 @@ use crate::record::Record;
 use crate::report::Collected;
 use crate::results::journal::{Journal, RowKey, fingerprint};
 use crate::results_xlsx::Book;
-use crate::source::{Item, Spent};
+use crate::source::{Item, Recycler};
 
 /// How many finished rows may wait behind a slow one before the run stops taking rows.
 pub(crate) const WINDOW: usize = 4096;
@@ -67,7 +67,7 @@ pub(crate) struct Collector<'a> {
     /// Permits of the reorder window: one is returned per line written.
     pub window: Arc<Semaphore>,
     /// Written rows go back to the reader's thread, to be dropped there.
-    pub spent: std::sync::mpsc::Sender<Spent>,
+    pub recycler: Recycler,
     /// Progress bar label of the file (`file` or `file › sheet` is made of it).
     pub label: String,
     /// Live counts of the pipeline (requests, retries, 429s), shown with the bar.
@@ -106,7 +106,7 @@ impl Collector<'_> {
                     next += items.len() as u64;
                     // These rows never took a place in the window.
                     self.flush()?;
-                    let _ = self.spent.send(Box::new((items, outcomes)));
+                    self.recycler.give((items, outcomes));
                     continue;
                 }
                 Done::InPlace {
@@ -136,7 +136,7 @@ impl Collector<'_> {
                 }
                 wrote = batch.len();
                 next += wrote as u64;
-                let _ = self.spent.send(Box::new(batch));
+                self.recycler.give(batch);
             } else {
                 for f in batch {
                     if f.seq != next {

@@ -92,26 +92,18 @@ impl FileRun<'_> {
     }
 
     /// Checks a dry run's rows and claims their names, leaving each where it lies.
-    /// The batch's names are looked up all at once before they are claimed one by one.
     pub(super) fn decide_in_place(
         &self,
         first: u64,
         mut items: Vec<Item>,
         names: &mut Names,
     ) -> Done {
-        let keys: Vec<Option<u64>> = items
+        let outcomes = items
             .iter_mut()
             .map(|item| {
                 let plan = &self.plans[item.table];
                 item.ensure_checked(plan);
-                claim(plan, item)
-            })
-            .collect();
-        names.warm(keys.iter().flatten().copied());
-        let outcomes = items
-            .iter_mut()
-            .zip(keys)
-            .map(|(item, key)| {
+                let key = claim(plan, item);
                 self.admit(item, key, names);
                 if self.clear_empty {
                     self.clear_empties(item);

@@ -81,7 +81,7 @@ impl FileRun<'_> {
             journal: journal.clone(),
             progress: &mut *progress,
             window: window.clone(),
-            spent: reading.spent(),
+            recycler: reading.recycler(),
             label: self
                 .job
                 .input

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::error::FatalError;
 use crate::input::plan::TablePlan;
 use crate::input::{Input, InputError};
-use crate::source::{Channels, Item, Spent, read_file};
+use crate::source::{Channels, Item, Recycler, read_file, recycler};
 
 /// What the reader thread returned: its warnings, or why the file could not be read; Err
 /// when the thread panicked.
@@ -24,7 +24,7 @@ pub(super) struct Reading {
     ended: Option<Read>,
     items: mpsc::Receiver<Vec<Item>>,
     /// Where written rows go back to be freed on the thread that allocated them.
-    spent: std::sync::mpsc::Sender<Spent>,
+    recycler: Recycler,
     /// Batches read ahead and not taken yet, in input order.
     ahead: VecDeque<Vec<Item>>,
 }
@@ -33,11 +33,11 @@ impl Reading {
     /// Starts the reader thread.
     pub(super) fn start(input: Input, plans: Arc<Vec<TablePlan>>) -> Reading {
         let (items_tx, items) = mpsc::channel::<Vec<Item>>(4);
-        let (spent, spent_rx) = std::sync::mpsc::channel::<Spent>();
+        let (recycler, returned) = recycler();
         let thread = std::thread::spawn(move || {
             let channels = Channels {
                 items: &items_tx,
-                spent: Some(spent_rx),
+                returned: Some(returned),
             };
             read_file(input, &plans, &channels)
         });
@@ -45,7 +45,7 @@ impl Reading {
             thread: Some(thread),
             ended: None,
             items,
-            spent,
+            recycler,
             ahead: VecDeque::new(),
         }
     }
@@ -90,8 +90,8 @@ impl Reading {
     }
 
     /// Where the collector hands written rows back.
-    pub(super) fn spent(&self) -> std::sync::mpsc::Sender<Spent> {
-        self.spent.clone()
+    pub(super) fn recycler(&self) -> Recycler {
+        self.recycler.clone()
     }
 
     /// Waits for the reader thread: its warnings, or the error that ended the reading.

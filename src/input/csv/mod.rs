@@ -111,7 +111,7 @@ impl CsvSource {
             source,
         };
         let mut file = File::open(path).map_err(io_err)?;
-        let survey = survey(path, &mut file).map_err(io_err)?;
+        let survey = survey(&mut file).map_err(io_err)?;
         let (decoding, encoding, fallback) = survey.decoding(opts.encoding);
         let mut source = CsvSource {
             path: path.to_path_buf(),

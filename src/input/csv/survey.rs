@@ -2,8 +2,7 @@
 //! and its delimiter (an Excel `sep=` line, or sniffed from its first line).
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{self, Read};
 
 use encoding_rs::{Encoding, MACINTOSH, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
@@ -74,50 +73,9 @@ impl Survey {
     }
 }
 
-/// Files larger than this are surveyed in two halves at once.
-const SPLIT_ABOVE: u64 = 4 << 20;
-
-/// Reads the whole file once, so a bad byte at row 900,000 is not missed. A large file is read
-/// in two halves at once, the second on a thread of its own, split where a character starts
-/// (so a valid character is never cut in two); the halves' findings add up.
-pub(super) fn survey(path: &Path, file: &mut File) -> io::Result<Survey> {
-    let len = file.metadata()?.len();
-    if len <= SPLIT_ABOVE {
-        return scan(file);
-    }
-    let mid = char_start(file, len / 2)?;
-    file.seek(SeekFrom::Start(0))?;
-    let mut second = File::open(path)?;
-    second.seek(SeekFrom::Start(mid))?;
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(move || scan(&mut second));
-        let first = scan(&mut file.take(mid));
-        (first, second.join())
-    });
-    let (first, second) = (
-        first?,
-        second.map_err(|_| io::Error::other("survey panicked"))??,
-    );
-    Ok(Survey {
-        head: first.head,
-        valid_utf8: first.valid_utf8 && second.valid_utf8,
-        multibyte_utf8: first.multibyte_utf8 || second.multibyte_utf8,
-        lines: first.lines + second.lines,
-    })
-}
-
-/// The first offset at or after `at` that is not inside a UTF-8 character (at most three
-/// bytes on).
-fn char_start(file: &mut File, at: u64) -> io::Result<u64> {
-    let mut probe = [0u8; 4];
-    file.seek(SeekFrom::Start(at))?;
-    let n = file.read(&mut probe)?;
-    let inside = probe[..n]
-        .iter()
-        .take(3)
-        .take_while(|&&b| b & 0xC0 == 0x80)
-        .count();
-    Ok(at + inside as u64)
+/// Reads the whole file once, so a bad byte at row 900,000 is not missed.
+pub(super) fn survey(file: &mut File) -> io::Result<Survey> {
+    scan(file)
 }
 
 /// Surveys what `src` holds, to its end.
@@ -274,37 +232,11 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("f.csv");
             std::fs::write(&p, bytes).unwrap();
-            let s = survey(&p, &mut File::open(&p).unwrap()).unwrap();
+            let s = survey(&mut File::open(&p).unwrap()).unwrap();
             (s.valid_utf8, s.multibyte_utf8, s.lines)
         };
         assert_eq!(survey_of("é\r\nb\r\n".as_bytes()), (true, true, 2));
         assert_eq!(survey_of(b"\xe9\rb\r"), (false, false, 2));
         assert_eq!(survey_of(b"\xc3\xa9\n\xe9\n"), (false, true, 2));
-    }
-
-    /// A large file read in two halves tells what one pass over it tells, wherever a
-    /// character, a bad byte or a CRLF falls at the split.
-    #[test]
-    fn two_halves_tell_what_one_pass_tells() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("f.csv");
-        let base: Vec<u8> = b"name,cost\r\n".repeat(500_000);
-        let mid = base.len() / 2;
-        let cases: [&[u8]; 4] = [b"\xe2\x82\xac", b"\xc3\xa9", b"\xe9", b"\r\n"];
-        for insert in cases {
-            for shift in 0..4 {
-                let mut bytes = base.clone();
-                let at = mid - shift;
-                bytes.splice(at..at + insert.len(), insert.iter().copied());
-                std::fs::write(&p, &bytes).unwrap();
-                let halves = survey(&p, &mut File::open(&p).unwrap()).unwrap();
-                let whole = scan(&mut &bytes[..]).unwrap();
-                let at = format!("{insert:?} at mid - {shift}");
-                assert_eq!(halves.valid_utf8, whole.valid_utf8, "{at}");
-                assert_eq!(halves.multibyte_utf8, whole.multibyte_utf8, "{at}");
-                assert_eq!(halves.head, whole.head, "{at}");
-                assert!(halves.lines.abs_diff(whole.lines) <= 1, "{at}");
-            }
-        }
     }
 }
