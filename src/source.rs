@@ -19,7 +19,7 @@ mod recycle;
 
 use crate::kind::Kind;
 use crate::record::names::name_key;
-use crate::record::{Problem, ProblemKind, Record, show, validate};
+use crate::record::{Problem, ProblemKind, Record, check, show};
 use headerless::Headerless;
 pub(crate) use kept::Kept;
 use kept::keep;
@@ -37,6 +37,9 @@ pub(crate) struct Item {
     /// The fields the record sends exactly as their cells read (see [`show::as_read`]): the
     /// `sent` column leaves them out. Worked out where the row is checked.
     pub as_read: show::FieldSet,
+    /// The key of the name the row claims (see [`claim`]): worked out where the row is
+    /// checked, while its name cell is at hand.
+    pub claim: Option<u64>,
     /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
     pending: Option<Vec<Cell>>,
 }
@@ -49,23 +52,18 @@ impl Item {
                 number: self.number,
                 cells: RowCells::Sheet(cells),
             };
-            (self.kind, self.checked) = check_row(plan, &row);
+            let as_read;
+            (self.kind, self.checked, as_read) = check_row(plan, &row);
             self.cells = keep(plan, &row, self.checked.is_err());
-            self.as_read = as_read(plan, &self.checked, &self.cells);
+            self.as_read = as_read.and(echoed(plan));
+            self.claim = claim(plan, self.kind, &self.checked, &self.cells);
         }
     }
 }
 
-/// The fields a valid row's record sends exactly as their echoed cells read.
-fn as_read(
-    plan: &TablePlan,
-    checked: &Result<Record, Vec<Problem>>,
-    cells: &Kept,
-) -> show::FieldSet {
-    match checked {
-        Ok(record) => show::as_read(record, |f| Some(cells.get(plan.field_slot(f)?))),
-        Err(_) => show::FieldSet::default(),
-    }
+/// The fields whose cells the results line echoes: only those can be left out of `sent`.
+fn echoed(plan: &TablePlan) -> show::FieldSet {
+    show::FieldSet::of(|f| plan.field_slot(f).is_some())
 }
 
 /// The name a row claims for the duplicate check: a create row's name (valid or not), as
@@ -83,17 +81,23 @@ pub(crate) fn claimed_name<'a>(
     create.then(|| cells.name(plan))
 }
 
-/// The key of the name a checked row claims, if it claims one that is not blank. (Computed by
-/// the consumer, which has time to spare while the reader parses and checks.)
-pub(crate) fn claim(plan: &TablePlan, item: &Item) -> Option<u64> {
-    let (kind, name) = (item.kind?, claimed_name(plan, &item.checked, &item.cells)?);
+/// The key of the name a checked row claims, if it claims one that is not blank.
+fn claim(
+    plan: &TablePlan,
+    kind: Option<Kind>,
+    checked: &Result<Record, Vec<Problem>>,
+    cells: &Kept,
+) -> Option<u64> {
+    let (kind, name) = (kind?, claimed_name(plan, checked, cells)?);
     (!trim(name).is_empty()).then(|| name_key(kind, name))
 }
 
+/// Checks a row: its kind, its record or problems, and the fields it sends exactly as their
+/// cells read.
 pub(crate) fn check_row(
     plan: &TablePlan,
     row: &Row<'_>,
-) -> (Option<Kind>, Result<Record, Vec<Problem>>) {
+) -> (Option<Kind>, Result<Record, Vec<Problem>>, show::FieldSet) {
     let mut problems = Vec::new();
     if row.len() > plan.width {
         let extra: Vec<usize> = (plan.width..row.len())
@@ -132,8 +136,11 @@ pub(crate) fn check_row(
         }
     };
     match kind {
-        Some(k) => (Some(k), validate(k, row, &plan.columns.fields, problems)),
-        None => (None, Err(problems)),
+        Some(k) => {
+            let (checked, as_read) = check(k, row, &plan.columns.fields, problems);
+            (Some(k), checked, as_read)
+        }
+        None => (None, Err(problems), show::FieldSet::default()),
     }
 }
 
@@ -171,6 +178,7 @@ pub(crate) fn read_file(
         let table = &input.tables[t];
         let mut headerless = Headerless::new(&table.headerless);
         let place = place(&input.path, table.sheet.as_deref());
+        let echoed = echoed(plan);
         let read = input.read_table(t, &mut |row| {
             if row.is_blank() {
                 return ControlFlow::Continue(());
@@ -186,16 +194,18 @@ pub(crate) fn read_file(
                     checked: Err(Vec::new()),
                     cells: Kept::new(&[], false),
                     as_read: show::FieldSet::default(),
+                    claim: None,
                     pending: Some(cells),
                 },
                 _ => {
-                    let (kind, checked) = check_row(plan, &row);
+                    let (kind, checked, as_read) = check_row(plan, &row);
                     let cells = keep(plan, &row, checked.is_err());
                     Item {
                         table: t,
                         number: row.number,
                         kind,
-                        as_read: as_read(plan, &checked, &cells),
+                        as_read: as_read.and(echoed),
+                        claim: claim(plan, kind, &checked, &cells),
                         checked,
                         cells,
                         pending: None,
