@@ -1,9 +1,10 @@
 //! The reader thread: a file's rows → checked items, sent in batches to the run.
 //!
 //! A CSV row borrows the reader's buffers; it is checked where it is read, and only what the
-//! rest of the run needs travels on: the record (or the problems) and the cells of its results
-//! line, copied once into one string. A workbook's rows travel whole and are checked by the
-//! consumer, since parsing the workbook keeps the reader busy.
+//! rest of the run needs travels on as an [`Item`]: the record (or the problems) and the cells
+//! of its results line, copied once into one string. A workbook's rows travel whole as
+//! [`SheetRow`]s and are checked by the consumer ([`Batch::check`]), since parsing the
+//! workbook keeps the reader busy. Either way the run only ever sees checked rows.
 
 use std::ops::ControlFlow;
 
@@ -40,23 +41,56 @@ pub(crate) struct Item {
     /// The key of the name the row claims (see [`claim`]): worked out where the row is
     /// checked, while its name cell is at hand.
     pub claim: Option<u64>,
-    /// A workbook row's cells, not checked yet: the consumer checks them (see `read_file`).
-    pending: Option<Vec<Cell>>,
 }
 
 impl Item {
-    /// Checks the row if the reader left that to the consumer.
-    pub(crate) fn ensure_checked(&mut self, plan: &TablePlan) {
-        if let Some(cells) = self.pending.take() {
-            let row = Row {
-                number: self.number,
-                cells: RowCells::Sheet(cells),
-            };
-            let as_read;
-            (self.kind, self.checked, as_read) = check_row(plan, &row);
-            self.cells = keep(plan, &row, self.checked.is_err());
-            self.as_read = as_read.and(echoed(plan));
-            self.claim = claim(plan, self.kind, &self.checked, &self.cells);
+    /// Checks a row and keeps what travels on of it.
+    fn checked(table: usize, plan: &TablePlan, echoed: show::FieldSet, row: &Row<'_>) -> Item {
+        let (kind, checked, as_read) = check_row(plan, row);
+        let cells = keep(plan, row, checked.is_err());
+        Item {
+            table,
+            number: row.number,
+            kind,
+            as_read: as_read.and(echoed),
+            claim: claim(plan, kind, &checked, &cells),
+            checked,
+            cells,
+        }
+    }
+}
+
+/// A workbook's row as read: its cells, not checked yet.
+pub(crate) struct SheetRow {
+    table: usize,
+    number: u32,
+    cells: Vec<Cell>,
+}
+
+/// Rows as the reader sends them, in input order.
+pub(crate) enum Batch {
+    /// A CSV file's rows, checked where they were read.
+    Checked(Vec<Item>),
+    /// A workbook's rows, for the consumer to check.
+    Unchecked(Vec<SheetRow>),
+}
+
+impl Batch {
+    /// The batch's rows, checked.
+    pub(crate) fn check(self, plans: &[TablePlan]) -> Vec<Item> {
+        match self {
+            Batch::Checked(items) => items,
+            Batch::Unchecked(rows) => rows
+                .into_iter()
+                .map(|r| {
+                    let plan = &plans[r.table];
+                    let row = Row {
+                        number: r.number,
+                        cells: RowCells::Sheet(r.cells),
+                    };
+                    Item::checked(r.table, plan, echoed(plan), &row)
+                })
+                .collect(),
         }
     }
 }
@@ -76,9 +110,9 @@ pub(crate) fn claimed_name<'a>(
     plan.columns.fields.get(Field::Name)?;
     let create = match checked {
         Ok(r) => r.id().is_none() && r.name().is_some(),
-        Err(_) => trim(cells.invalid_id(plan)).is_empty(),
+        Err(_) => trim(cells.invalid_id()).is_empty(),
     };
-    create.then(|| cells.name(plan))
+    create.then(|| cells.name())
 }
 
 /// The key of the name a checked row claims, if it claims one that is not blank.
@@ -148,12 +182,12 @@ const BATCH: usize = 512;
 
 /// Where the rows that travel on go, and where written ones come back (if they do).
 pub(crate) struct Channels<'a> {
-    pub items: &'a mpsc::Sender<Vec<Item>>,
+    pub items: &'a mpsc::Sender<Batch>,
     pub returned: Option<Returned>,
 }
 
 impl Channels<'_> {
-    fn send(&self, batch: Vec<Item>) -> Result<(), ()> {
+    fn send(&self, batch: Batch) -> Result<(), ()> {
         if let Some(returned) = &self.returned {
             returned.drop_returned();
         }
@@ -161,8 +195,36 @@ impl Channels<'_> {
     }
 }
 
+/// Rows being gathered into a batch: checked items or a workbook's rows.
+struct Gathering {
+    items: Vec<Item>,
+    rows: Vec<SheetRow>,
+}
+
+impl Gathering {
+    fn new() -> Gathering {
+        Gathering {
+            items: Vec::with_capacity(BATCH),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The rows gathered so far, if there are `at_least`.
+    fn take(&mut self, at_least: usize) -> Option<Batch> {
+        if self.items.len() >= at_least.max(1) {
+            let items = std::mem::replace(&mut self.items, Vec::with_capacity(BATCH));
+            return Some(Batch::Checked(items));
+        }
+        if self.rows.len() >= at_least.max(1) {
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
+            return Some(Batch::Unchecked(rows));
+        }
+        None
+    }
+}
+
 /// Reads and checks every row of a file on the calling thread (a workbook's rows are packed
-/// and left to the consumer), sending batches of items. (Duplicate names are checked by the
+/// and left to the consumer), sending batches of rows. (Duplicate names are checked by the
 /// consumer, which sees every file in order.) Returns the
 /// warnings found while reading (e.g. lines in another encoding, the rows that hold cells
 /// under no header).
@@ -171,7 +233,7 @@ pub(crate) fn read_file(
     plans: &[TablePlan],
     tx: &Channels<'_>,
 ) -> Result<Vec<String>, InputError> {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Gathering::new();
     let mut warnings = Vec::new();
     for (t, plan) in plans.iter().enumerate().take(input.tables.len()) {
         let mut closed = false;
@@ -184,39 +246,18 @@ pub(crate) fn read_file(
                 return ControlFlow::Continue(());
             }
             headerless.see(row.number, |i| row.cell(i));
-            let item = match row.cells {
+            match row.cells {
                 // Parsing a workbook costs far more than a CSV file: its rows are checked by
                 // the consumer, to share the work between the two threads.
-                RowCells::Sheet(cells) => Item {
+                RowCells::Sheet(cells) => batch.rows.push(SheetRow {
                     table: t,
                     number: row.number,
-                    kind: None,
-                    checked: Err(Vec::new()),
-                    cells: Kept::new(&[], false),
-                    as_read: show::FieldSet::default(),
-                    claim: None,
-                    pending: Some(cells),
-                },
-                _ => {
-                    let (kind, checked, as_read) = check_row(plan, &row);
-                    let cells = keep(plan, &row, checked.is_err());
-                    Item {
-                        table: t,
-                        number: row.number,
-                        kind,
-                        as_read: as_read.and(echoed),
-                        claim: claim(plan, kind, &checked, &cells),
-                        checked,
-                        cells,
-                        pending: None,
-                    }
-                }
-            };
-            batch.push(item);
-            if batch.len() == BATCH
-                && tx
-                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .is_err()
+                    cells,
+                }),
+                _ => batch.items.push(Item::checked(t, plan, echoed, &row)),
+            }
+            if let Some(full) = batch.take(BATCH)
+                && tx.send(full).is_err()
             {
                 closed = true;
                 return ControlFlow::Break(());
@@ -225,8 +266,8 @@ pub(crate) fn read_file(
         });
         if let Err(e) = read {
             // The rows before the one that stopped the read still get their results lines.
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
+            if let Some(rest) = batch.take(1) {
+                let _ = tx.send(rest);
             }
             return Err(e);
         }
@@ -235,8 +276,8 @@ pub(crate) fn read_file(
             break;
         }
     }
-    if !batch.is_empty() {
-        let _ = tx.send(batch);
+    if let Some(rest) = batch.take(1) {
+        let _ = tx.send(rest);
     }
     warnings.extend(input.read_warnings());
     Ok(warnings)

@@ -101,8 +101,6 @@ impl FileRun<'_> {
         let outcomes = items
             .iter_mut()
             .map(|item| {
-                let plan = &self.plans[item.table];
-                item.ensure_checked(plan);
                 self.admit(item, names);
                 if self.clear_empty {
                     self.clear_empties(item);
@@ -140,8 +138,6 @@ impl FileRun<'_> {
 
     /// Checks the row (if the reader left that) and claims its name.
     fn check(&self, item: &mut Item, names: &mut Names) {
-        let plan = &self.plans[item.table];
-        item.ensure_checked(plan);
         self.admit(item, names);
     }
 
@@ -150,7 +146,7 @@ impl FileRun<'_> {
         if let Some(key) = item.claim {
             let plan = &self.plans[item.table];
             let at = (item.number, &plan.sheet, self.file_index);
-            names.admit(key, || item.cells.name(plan), at, &mut item.checked);
+            names.admit(key, || item.cells.name(), at, &mut item.checked);
         }
     }
 
