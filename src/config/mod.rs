@@ -7,7 +7,6 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command as CliCommand, ImportArgs, KindArg};
 use crate::input::ReadOptions;
-use crate::input::headers::HeaderMap;
 use crate::kind::Kind;
 use crate::profile::{self, CredentialVars, Profile};
 
@@ -17,7 +16,7 @@ mod read;
 mod subcommands;
 mod target;
 
-pub use jobs::{Job, results_name};
+pub use jobs::{Disk, Job, Outputs, results_name};
 pub use mode::RunMode;
 pub use subcommands::{ExportConfig, PingConfig, SandboxConfig};
 pub use target::{Pacing, Target, target_config, timeout};
@@ -31,14 +30,16 @@ use target::{pacing, sandbox_faults};
 pub struct Config {
     /// What the run does (see [`Config::mode`]).
     mode: RunMode,
-    jobs: Vec<Job>,
+    /// Where each input's results go, laid out into jobs by the run.
+    outputs: Outputs,
     /// Lines to show the user before the run (flags that do nothing here).
     notes: Vec<String>,
     kind: Option<Kind>,
     read: ReadOptions,
-    map: HeaderMap,
-    /// The mapping file `map` was read from (`--map`).
+    /// The mapping file (`--map`), read by the run.
     map_file: Option<PathBuf>,
+    /// Columns echoed as they are (`--keep-column`).
+    keep_columns: Vec<String>,
     json: bool,
     quiet: bool,
     /// Write an HTML report of the run here.
@@ -238,7 +239,7 @@ where
     })?;
     let mut logs = logs;
     if let Command::Run(c) = &command {
-        logs.inputs = c.jobs.iter().map(|j| j.input.clone()).collect();
+        logs.inputs = c.outputs.inputs().to_vec();
     }
     Ok(Loaded {
         command,

@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use super::{Config, Job, SubmitConfig};
+use super::{Config, Outputs, SubmitConfig};
 use crate::input::ReadOptions;
-use crate::input::headers::HeaderMap;
 use crate::kind::Kind;
 
 /// What a run does, decided once from the subcommand and its flags: every room asks this,
@@ -42,9 +41,10 @@ impl Config {
         self.mode
     }
 
-    /// Each input and where its results go.
-    pub fn jobs(&self) -> &[Job] {
-        &self.jobs
+    /// The inputs and where their results go, as the flags say: the run lays them out
+    /// into jobs ([`Outputs::lay_out`]), looking at the disk.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
     }
 
     /// Lines to show before the run (flags that do nothing here).
@@ -77,14 +77,15 @@ impl Config {
         &self.read
     }
 
-    /// For reading the inputs: the header aliases (`--map`, `--keep-column`).
-    pub fn map(&self) -> &HeaderMap {
-        &self.map
-    }
-
-    /// The mapping file the map was read from (`--map`), for the report.
+    /// For reading the inputs: the mapping file of header aliases (`--map`), which the run
+    /// reads; also named in the report.
     pub fn map_file(&self) -> Option<&Path> {
         self.map_file.as_deref()
+    }
+
+    /// For reading the inputs: the columns echoed as they are (`--keep-column`).
+    pub fn keep_columns(&self) -> &[String] {
+        &self.keep_columns
     }
 
     /// For deciding rows: rows without id update the one record of the same name.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::config::{Config, Job, RunMode};
 use crate::error::FatalError;
 use crate::input::Input;
+use crate::input::headers::HeaderMap;
 use crate::input::plan::{TablePlan, check_map, plan_file};
 use crate::pipeline::StopKind;
 use crate::pipeline::account::Matching;
@@ -42,12 +43,13 @@ use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_ahead};
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
 pub fn run(config: Config) -> Result<Summary, FatalError> {
-    let _span = crate::logging::run_started(&config);
+    let laid = checks::lay_out(&config)?;
+    let _span = crate::logging::run_started(&config, &laid.jobs);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| FatalError::Start(format!("cannot start the runtime: {e}")))?;
-    let result = rt.block_on(run_async(config));
+    let result = rt.block_on(run_async(config, laid));
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     crate::logging::run_finished(&result);
     result
@@ -87,12 +89,13 @@ fn open_file(
     job: &Job,
     mut input: Input,
     config: &Config,
+    map: &HeaderMap,
     progress: &Progress,
 ) -> Result<Opened, FatalError> {
     let (plans, echo, warnings) = plan_file(
         &mut input,
         config.kind(),
-        config.map(),
+        map,
         config.read_options().decimal_comma,
     )?;
     if let Some(d) = input.dialect {
@@ -115,45 +118,43 @@ fn open_file(
     })
 }
 
-async fn run_async(config: Config) -> Result<Summary, FatalError> {
+async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalError> {
+    let checks::Laid { jobs, map, notes } = laid;
+    let jobs = &jobs[..];
     let mode = config.mode().summary_mode();
-    checks::output_folders(&config)?;
-    crate::guard::check_outputs(&config)?;
+    checks::output_folders(jobs)?;
+    crate::guard::check_outputs(jobs, config.report())?;
     if let Some(path) = config.report() {
         checks::report_folder(path)?;
     }
-    let _inputs = crate::guard::register_inputs(config.jobs().iter().map(|j| j.input.as_path()));
-    let _locks = checks::run_locks(&config, mode)?;
+    let _inputs = crate::guard::register_inputs(jobs.iter().map(|j| j.input.as_path()));
+    let _locks = checks::run_locks(&config, jobs, mode)?;
     let mut progress = Progress::new(config.quiet(), mode);
-    for note in config.notes() {
+    for note in notes.iter().chain(config.notes()) {
         progress.say(note);
     }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut inputs = Vec::new();
-    for job in config.jobs() {
-        inputs.push(Input::open(
-            &job.input,
-            config.read_options(),
-            config.map(),
-        )?);
+    for job in jobs {
+        inputs.push(Input::open(&job.input, config.read_options(), &map)?);
     }
-    check_map(&inputs.iter().collect::<Vec<_>>(), config.map())?;
+    check_map(&inputs.iter().collect::<Vec<_>>(), &map)?;
     let mut opened = Vec::new();
-    for (job, input) in config.jobs().iter().zip(inputs) {
-        opened.push(open_file(job, input, &config, &progress)?);
+    for (job, input) in jobs.iter().zip(inputs) {
+        opened.push(open_file(job, input, &config, &map, &progress)?);
     }
     // A plan being applied is checked line by line before any request.
-    let applied = match (config.mode(), config.jobs().first()) {
+    let applied = match (config.mode(), jobs.first()) {
         (RunMode::Apply, Some(job)) => Some(Arc::new(apply::read_plan(&job.input)?)),
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
-    let _outputs = checks::lock_outputs(&config)?;
-    let ControlFlow::Continue(resumes) = check_resumes(&config, &mut opened, &progress).await?
+    let _outputs = checks::lock_outputs(&config, jobs)?;
+    let ControlFlow::Continue(resumes) =
+        check_resumes(&config, jobs, &mut opened, &progress).await?
     else {
-        let files = config
-            .jobs()
+        let files = jobs
             .iter()
             .map(|j| j.output.display().to_string())
             .collect();
@@ -175,6 +176,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     };
     let files = FileRuns {
         config: &config,
+        jobs,
         mode,
         live: live.as_ref(),
         stop: &stop,
@@ -190,7 +192,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     if mode == Mode::Plan {
         summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
     }
-    finish_summary(&config, mode, &mut summary, report.as_ref())?;
+    finish_summary(&config, jobs, mode, &mut summary, report.as_ref())?;
     Ok(summary)
 }
 
@@ -202,6 +204,7 @@ type Resumed = Option<(ResumeState, Recovered)>;
 /// file (none when not resuming); Break when every row is already done.
 async fn check_resumes(
     config: &Config,
+    jobs: &[Job],
     opened: &mut [Opened],
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
@@ -211,7 +214,7 @@ async fn check_resumes(
     };
     let mut to_do = 0;
     let mut done = 0;
-    for (job, file) in config.jobs().iter().zip(opened) {
+    for (job, file) in jobs.iter().zip(opened) {
         let r = load_resume(job, progress, submit.reconcile_by_name)?;
         if let Some((state, rec)) = &r {
             let plans = file.plans.clone();
@@ -241,6 +244,8 @@ async fn check_resumes(
 /// What every file of a run shares.
 struct FileRuns<'a> {
     config: &'a Config,
+    /// Each input and where its results go.
+    jobs: &'a [Job],
     mode: Mode,
     live: Option<&'a Live>,
     stop: &'a Arc<Stop>,
@@ -262,10 +267,10 @@ impl FileRuns<'_> {
             by_name: config.match_by_name(),
             allow_duplicates: config.allow_duplicates(),
         };
-        let mut names = Names::new(config.jobs().iter().map(|j| j.input.clone()).collect());
+        let mut names = Names::new(self.jobs.iter().map(|j| j.input.clone()).collect());
         let mut resumes = resumes.into_iter();
         let mut results_files = Vec::new();
-        for (fi, (job, file)) in config.jobs().iter().zip(opened).enumerate() {
+        for (fi, (job, file)) in self.jobs.iter().zip(opened).enumerate() {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
@@ -301,12 +306,13 @@ impl FileRuns<'_> {
 /// has left nothing failed or skipped, its journals removed.
 fn finish_summary(
     config: &Config,
+    jobs: &[Job],
     mode: Mode,
     summary: &mut Summary,
     report: Option<&Collected>,
 ) -> Result<(), FatalError> {
     if let (Some(path), Some(seen)) = (config.report(), report) {
-        write_report(config, summary, seen, path)?;
+        write_report(config, jobs, summary, seen, path)?;
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
@@ -315,7 +321,7 @@ fn finish_summary(
     if mode == Mode::Import && summary.stopped.is_none() {
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
-            for job in config.jobs() {
+            for job in jobs {
                 let _ = std::fs::remove_file(job.paths().journal);
             }
         }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, RunMode, Target};
+use crate::config::{Config, Job, RunMode, Target};
 use crate::error::FatalError;
 use crate::report::{Collected, FileFacts, ReportInput};
 use crate::summary::{Mode, Summary};
@@ -10,15 +10,20 @@ use crate::summary::{Mode, Summary};
 /// The run's one-page HTML report.
 pub(super) fn write_report(
     config: &Config,
+    jobs: &[Job],
     summary: &Summary,
     seen: &Collected,
     path: &std::path::Path,
 ) -> Result<(), FatalError> {
-    let report = report_input(config, summary)?;
+    let report = report_input(config, jobs, summary)?;
     crate::report::write_html(&report, seen, path).map_err(FatalError::output(path))
 }
 
-fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, FatalError> {
+fn report_input(
+    config: &Config,
+    jobs: &[Job],
+    summary: &Summary,
+) -> Result<ReportInput, FatalError> {
     let mode = mode_word(summary.mode);
     let mut params = vec![
         (
@@ -44,8 +49,7 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
         params.push(("stopped".into(), stop.reason.clone()));
     }
     let facts = |p: &std::path::Path| FileFacts::of(p).map_err(FatalError::output(p));
-    let inputs = config
-        .jobs()
+    let inputs = jobs
         .iter()
         .map(|j| facts(&j.input))
         .collect::<Result<Vec<_>, _>>()?;
@@ -95,9 +99,10 @@ fn command_line(config: &Config, mode: &str) -> String {
     let mut words: Vec<String> = vec!["ivvy-import".into(), mode.into()];
     words.extend(
         config
-            .jobs()
+            .outputs()
+            .inputs()
             .iter()
-            .map(|j| quoted(&j.input.display().to_string())),
+            .map(|i| quoted(&i.display().to_string())),
     );
     if let Some(k) = config.kind() {
         words.push(format!("--kind {}s", k.as_str()));
