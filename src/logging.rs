@@ -206,7 +206,7 @@ pub(crate) fn run_started(config: &Config, jobs: &[Job]) -> tracing::span::Enter
             } else {
                 "import"
             },
-            Some(match &s.target {
+            Some(match s.target() {
                 Target::Remote { endpoint, .. } => endpoint.base().to_string(),
                 Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),
             }),

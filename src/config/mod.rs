@@ -56,17 +56,16 @@ pub struct Config {
     submit: Option<SubmitConfig>,
 }
 
-/// How a live run (an import or a plan) reaches the account.
+/// How a live run (an import or a plan) reaches the account: read through what each room
+/// needs (`config/mode.rs`).
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {
-    pub target: Target,
-    pub pacing: Pacing,
+    target: Target,
+    pacing: Pacing,
     /// With --resume: look every unfinished create up by name first.
-    pub reconcile_by_name: bool,
-    /// Replace a results file holding live outcomes.
-    pub overwrite: bool,
+    reconcile_by_name: bool,
     /// Ignore what this tool wrote to fields the API cannot read back.
-    pub no_ledger: bool,
+    no_ledger: bool,
 }
 
 /// Where diagnostics go.
@@ -364,7 +363,6 @@ impl Config {
             target,
             pacing: pacing(&args.pacing, args.target.timeout)?,
             reconcile_by_name: args.reconcile_by_name,
-            overwrite: args.overwrite,
             no_ledger: args.no_ledger,
         };
         let mut config = read_config(args.read)?;

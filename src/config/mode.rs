@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use super::{Config, Outputs, SubmitConfig};
+use super::{Config, Outputs, Pacing, SubmitConfig, Target};
+use crate::api::{Credentials, Endpoint};
 use crate::input::ReadOptions;
 use crate::kind::Kind;
+use crate::pipeline::Policy;
 
 /// What a run does, decided once from the subcommand and its flags: every room asks this,
 /// none works it out from the flags again.
@@ -111,5 +113,46 @@ impl Config {
     /// How a run that reads the account reaches it; None for [`RunMode::Validate`].
     pub fn submit(&self) -> Option<&SubmitConfig> {
         self.submit.as_ref()
+    }
+}
+
+impl SubmitConfig {
+    /// For connecting: where requests go (an account, or the built-in emulator).
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// For the account's lock and ledger: its endpoint and credentials; None for the
+    /// built-in emulator.
+    pub fn account(&self) -> Option<(&Endpoint, &Credentials)> {
+        match &self.target {
+            Target::Remote {
+                endpoint,
+                credentials,
+            } => Some((endpoint, credentials)),
+            Target::Sandbox { .. } => None,
+        }
+    }
+
+    /// For the submitter: its policy.
+    pub(crate) fn policy(&self) -> Policy {
+        self.pacing.policy()
+    }
+
+    /// For the report and a plan's summary: the pacing flags (rate, concurrency, batches);
+    /// for connecting, one request's timeout.
+    pub fn pacing(&self) -> &Pacing {
+        &self.pacing
+    }
+
+    /// For `--resume`: look every unfinished create up by name first (`--reconcile-by-name`).
+    pub fn reconcile_by_name(&self) -> bool {
+        self.reconcile_by_name
+    }
+
+    /// For the account index: read and keep the ledger of fields the API cannot read back
+    /// (not with `--no-ledger`).
+    pub fn ledger(&self) -> bool {
+        !self.no_ledger
     }
 }

@@ -83,15 +83,7 @@ pub(super) fn run_locks(
     if mode != Mode::Import {
         return Ok(held);
     }
-    if let Some(SubmitConfig {
-        target:
-            crate::config::Target::Remote {
-                endpoint,
-                credentials,
-            },
-        ..
-    }) = config.submit()
-    {
+    if let Some((endpoint, credentials)) = config.submit().and_then(SubmitConfig::account) {
         held.extend(crate::guard::lock_account(
             endpoint.base(),
             &credentials.key,

@@ -33,7 +33,6 @@ mod resume;
 mod send;
 
 use file::FileRun;
-pub(crate) use live::policy;
 use live::{Live, start_live};
 use reading::Reading;
 use recover::recover_batches;
@@ -215,11 +214,11 @@ async fn check_resumes(
     let mut to_do = 0;
     let mut done = 0;
     for (job, file) in jobs.iter().zip(opened) {
-        let r = load_resume(job, progress, submit.reconcile_by_name)?;
+        let r = load_resume(job, progress, submit.reconcile_by_name())?;
         if let Some((state, rec)) = &r {
             let plans = file.plans.clone();
             let left = verify_ahead(job, &plans, state, file.reading()?).await?;
-            if left > 0 && !rec.found && !submit.reconcile_by_name {
+            if left > 0 && !rec.found && !submit.reconcile_by_name() {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
                     job.paths().journal.display()
@@ -316,7 +315,7 @@ fn finish_summary(
     }
     if mode == Mode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
-        summary.rate = config.submit().map(|s| s.pacing.rate);
+        summary.rate = config.submit().map(|s| s.pacing().rate());
     }
     if mode == Mode::Import && summary.stopped.is_none() {
         let t = &summary.totals;

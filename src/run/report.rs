@@ -36,12 +36,12 @@ fn report_input(
         ),
     ];
     if let Some(s) = config.submit() {
-        params.push(("rate".into(), format!("{} requests/s", s.pacing.rate)));
-        params.push(("concurrency".into(), s.pacing.concurrency.to_string()));
+        params.push(("rate".into(), format!("{} requests/s", s.pacing().rate())));
+        params.push(("concurrency".into(), s.pacing().concurrency().to_string()));
         params.push((
             "bulk".into(),
-            s.pacing
-                .batch_size
+            s.pacing()
+                .batch_size()
                 .map_or("no".into(), |n| format!("{n} rows a batch")),
         ));
     }
@@ -61,7 +61,7 @@ fn report_input(
         when: when(started),
         version: env!("CARGO_PKG_VERSION").to_string(),
         command: command_line(config, mode),
-        account: config.submit().map(|s| match &s.target {
+        account: config.submit().map(|s| match s.target() {
             Target::Remote { endpoint, .. } => endpoint.base().to_string(),
             Target::Sandbox { .. } => "the built-in emulator (--sandbox)".to_string(),
         }),
@@ -127,9 +127,9 @@ fn command_line(config: &Config, mode: &str) -> String {
     if let Some(s) = config.submit() {
         let flags = [
             (config.mode() == RunMode::Resume, "--resume"),
-            (s.overwrite, "--overwrite"),
-            (s.reconcile_by_name, "--reconcile-by-name"),
-            (matches!(s.target, Target::Sandbox { .. }), "--sandbox"),
+            (config.overwrite(), "--overwrite"),
+            (s.reconcile_by_name(), "--reconcile-by-name"),
+            (matches!(s.target(), Target::Sandbox { .. }), "--sandbox"),
         ];
         words.extend(
             flags
@@ -137,11 +137,11 @@ fn command_line(config: &Config, mode: &str) -> String {
                 .filter(|(on, _)| *on)
                 .map(|(_, f)| f.to_string()),
         );
-        if let Some(n) = s.pacing.batch_size {
+        if let Some(n) = s.pacing().batch_size() {
             words.push(format!("--bulk --batch-size {n}"));
         }
-        words.push(format!("--rate {}", s.pacing.rate));
-        words.push(format!("--concurrency {}", s.pacing.concurrency));
+        words.push(format!("--rate {}", s.pacing().rate()));
+        words.push(format!("--concurrency {}", s.pacing().concurrency()));
     }
     words.join(" ")
 }
