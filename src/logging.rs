@@ -198,20 +198,11 @@ pub(crate) fn run_started(config: &Config, jobs: &[Job]) -> tracing::span::Enter
     if !tracing::enabled!(target: RUN, Level::INFO) {
         return span;
     }
-    let (mode, base_url): (&str, Option<String>) = match config.submit() {
-        None => ("validate", None),
-        Some(s) => (
-            if config.mode() == crate::config::RunMode::Plan {
-                "plan"
-            } else {
-                "import"
-            },
-            Some(match s.target() {
-                Target::Remote { endpoint, .. } => endpoint.base().to_string(),
-                Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),
-            }),
-        ),
-    };
+    let mode = config.mode().word();
+    let base_url = config.submit().map(|s| match s.target() {
+        Target::Remote { endpoint, .. } => endpoint.base().to_string(),
+        Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),
+    });
     tracing::info!(
         target: RUN,
         event = "run_start",

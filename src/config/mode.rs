@@ -10,10 +10,12 @@ use crate::kind::Kind;
 use crate::pipeline::Policy;
 
 /// What a run does, decided once from the subcommand and its flags: every room asks this,
-/// none works it out from the flags again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// none works it out from the flags again. The summary, `--json`, the report and the log
+/// name it by [`RunMode::word`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RunMode {
     /// `validate`, `import --dry-run`: every row checked, nothing sent, the account unread.
+    #[default]
     Validate,
     /// `plan`, `import --plan`: the account read, nothing written.
     Plan,
@@ -26,14 +28,26 @@ pub enum RunMode {
 }
 
 impl RunMode {
-    /// How the summary, the progress display and the log name it.
-    pub fn summary_mode(self) -> crate::summary::Mode {
-        use crate::summary::Mode;
+    /// How the summary, `--json` (`"mode"`), the report and the log name it: `validate`,
+    /// `plan` or `import` (a resume and an apply are imports).
+    pub fn word(self) -> &'static str {
         match self {
-            RunMode::Validate => Mode::Validate,
-            RunMode::Plan => Mode::Plan,
-            RunMode::Import | RunMode::Resume | RunMode::Apply => Mode::Import,
+            RunMode::Validate => "validate",
+            RunMode::Plan => "plan",
+            RunMode::Import | RunMode::Resume | RunMode::Apply => "import",
         }
+    }
+
+    /// The run writes to the account: an import, a resume, an apply.
+    pub fn writes(self) -> bool {
+        matches!(self, RunMode::Import | RunMode::Resume | RunMode::Apply)
+    }
+}
+
+/// As its [`RunMode::word`].
+impl serde::Serialize for RunMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.word())
     }
 }
 
@@ -154,5 +168,26 @@ impl SubmitConfig {
     /// (not with `--no-ledger`).
     pub fn ledger(&self) -> bool {
         !self.no_ledger
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunMode;
+
+    #[test]
+    fn every_mode_is_named_by_one_of_three_words() {
+        for (mode, json, writes) in [
+            (RunMode::Validate, r#""validate""#, false),
+            (RunMode::Plan, r#""plan""#, false),
+            (RunMode::Import, r#""import""#, true),
+            (RunMode::Resume, r#""import""#, true),
+            (RunMode::Apply, r#""import""#, true),
+        ] {
+            assert_eq!(serde_json::to_string(&mode).unwrap(), json, "{mode:?}");
+            assert_eq!(format!("\"{}\"", mode.word()), json, "{mode:?}");
+            assert_eq!(mode.writes(), writes, "{mode:?}");
+        }
+        assert_eq!(RunMode::default(), RunMode::Validate);
     }
 }

@@ -9,7 +9,6 @@ use std::path::Path;
 use crate::config::{Config, ConfigError, Disk, Job, RunMode, SubmitConfig};
 use crate::error::FatalError;
 use crate::input::headers::HeaderMap;
-use crate::summary::Mode;
 
 /// What only the disk tells of a run's flags, found first: each input's job and the header
 /// aliases.
@@ -77,10 +76,10 @@ pub(super) fn lock_outputs(
 pub(super) fn run_locks(
     config: &Config,
     jobs: &[Job],
-    mode: Mode,
+    mode: RunMode,
 ) -> Result<Vec<crate::guard::Held>, FatalError> {
     let mut held = Vec::new();
-    if mode != Mode::Import {
+    if !mode.writes() {
         return Ok(held);
     }
     if let Some((endpoint, credentials)) = config.submit().and_then(SubmitConfig::account) {

@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
 use crate::results::journal::Recovered;
-use crate::summary::{Mode, Summary};
+use crate::summary::Summary;
 
 mod apply;
 mod checks;
@@ -120,7 +120,7 @@ fn open_file(
 async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalError> {
     let checks::Laid { jobs, map, notes } = laid;
     let jobs = &jobs[..];
-    let mode = config.mode().summary_mode();
+    let mode = config.mode();
     checks::output_folders(jobs)?;
     crate::guard::check_outputs(jobs, config.report())?;
     if let Some(path) = config.report() {
@@ -159,7 +159,7 @@ async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalE
             .collect();
         return Ok(progress.finish(Default::default(), files));
     };
-    if mode == Mode::Import {
+    if mode.writes() {
         listen_for_signals(stop.clone());
     }
     let live = match config.submit() {
@@ -188,7 +188,7 @@ async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalE
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
-    if mode == Mode::Plan {
+    if mode == RunMode::Plan {
         summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
     }
     finish_summary(&config, jobs, mode, &mut summary, report.as_ref())?;
@@ -245,7 +245,7 @@ struct FileRuns<'a> {
     config: &'a Config,
     /// Each input and where its results go.
     jobs: &'a [Job],
-    mode: Mode,
+    mode: RunMode,
     live: Option<&'a Live>,
     stop: &'a Arc<Stop>,
     /// `apply`: the plan.
@@ -285,7 +285,7 @@ impl FileRuns<'_> {
                 live: self.live.map(|l| l.submitter.clone()),
                 stop: self.stop.clone(),
                 resume,
-                plan: self.mode == Mode::Plan,
+                plan: self.mode == RunMode::Plan,
                 matching,
                 clear_empty: config.clear_empty(),
                 apply: self.applied.clone(),
@@ -306,18 +306,18 @@ impl FileRuns<'_> {
 fn finish_summary(
     config: &Config,
     jobs: &[Job],
-    mode: Mode,
+    mode: RunMode,
     summary: &mut Summary,
     report: Option<&Collected>,
 ) -> Result<(), FatalError> {
     if let (Some(path), Some(seen)) = (config.report(), report) {
         write_report(config, jobs, summary, seen, path)?;
     }
-    if mode == Mode::Plan {
+    if mode == RunMode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
         summary.rate = config.submit().map(|s| s.pacing().rate());
     }
-    if mode == Mode::Import && summary.stopped.is_none() {
+    if mode.writes() && summary.stopped.is_none() {
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
             for job in jobs {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::config::{Config, Job, RunMode, Target};
 use crate::error::FatalError;
 use crate::report::{Collected, FileFacts, ReportInput};
-use crate::summary::{Mode, Summary};
+use crate::summary::Summary;
 
 /// The run's one-page HTML report.
 pub(super) fn write_report(
@@ -24,7 +24,7 @@ fn report_input(
     jobs: &[Job],
     summary: &Summary,
 ) -> Result<ReportInput, FatalError> {
-    let mode = mode_word(summary.mode);
+    let mode = summary.mode.word();
     let mut params = vec![
         (
             "match by name".to_string(),
@@ -77,14 +77,6 @@ fn report_input(
             ("requests".into(), summary.requests.to_string()),
         ],
     })
-}
-
-fn mode_word(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Validate => "validate",
-        Mode::Plan => "plan",
-        Mode::Import => "import",
-    }
 }
 
 /// `2026-12-06 01:54:48 UTC`.

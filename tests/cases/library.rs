@@ -4,7 +4,7 @@
 use clap::Parser;
 use ivvy_import::cli::Cli;
 use ivvy_import::config::{self, Command};
-use ivvy_import::{Config, EXIT_FATAL, EXIT_OK, EXIT_SOME_ROWS, FatalError, Mode};
+use ivvy_import::{Config, EXIT_FATAL, EXIT_OK, EXIT_SOME_ROWS, FatalError, RunMode};
 
 use crate::support::{Case, parse_results};
 
@@ -32,7 +32,7 @@ fn run_validates_a_file_and_returns_its_summary() {
         "validate", &input, "--kind", "sources", "-q", "-o", &out,
     ]))
     .unwrap();
-    assert_eq!(summary.mode, Mode::Validate);
+    assert_eq!(summary.mode, RunMode::Validate);
     assert_eq!(summary.rows, 14);
     assert_eq!((summary.totals.valid, summary.totals.invalid), (6, 8));
     assert_eq!(summary.by_kind["source"].rows, 14);
@@ -70,7 +70,7 @@ fn run_imports_into_its_own_sandbox() {
         &out,
     ]))
     .unwrap();
-    assert_eq!(summary.mode, Mode::Import);
+    assert_eq!(summary.mode, RunMode::Import);
     assert_eq!(summary.rows, 32);
     assert_eq!(summary.totals.created, 32);
     assert_eq!(summary.requests, 1 + 32, "one list call, one create a row");
