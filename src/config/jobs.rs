@@ -52,7 +52,7 @@ pub fn results_name(input: &Path) -> String {
 
 /// What laying out the jobs asks of the disk: the run answers (the flags are checked
 /// without reading anything).
-pub trait Disk {
+pub(crate) trait Disk {
     /// An existing file (not a folder).
     fn is_file(&self, path: &Path) -> bool;
     /// An existing folder.
@@ -103,7 +103,7 @@ impl Outputs {
     /// One job per input, in order: every input must be a file, `-o` must name an existing
     /// folder (or a file in one, or be a pattern), and no results file may be an input or
     /// another's. Lines for the user (a results CSV renamed beside a workbook) go to `notes`.
-    pub fn lay_out(
+    pub(crate) fn lay_out(
         &self,
         disk: &impl Disk,
         notes: &mut Vec<String>,

@@ -16,7 +16,8 @@ mod read;
 mod subcommands;
 mod target;
 
-pub use jobs::{Disk, Job, Outputs, results_name};
+pub(crate) use jobs::Disk;
+pub use jobs::{Job, Outputs, results_name};
 pub use mode::RunMode;
 pub use subcommands::{ExportConfig, PingConfig, SandboxConfig};
 pub use target::{Pacing, Target, target_config, timeout};

@@ -58,7 +58,7 @@ impl Config {
     }
 
     /// The inputs and where their results go, as the flags say: the run lays them out
-    /// into jobs ([`Outputs::lay_out`]), looking at the disk.
+    /// into jobs when it starts, looking at the disk.
     pub fn outputs(&self) -> &Outputs {
         &self.outputs
     }

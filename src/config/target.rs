@@ -26,7 +26,7 @@ pub(super) fn sandbox_faults(spec: Option<&str>) -> Result<Faults, ConfigError> 
 }
 
 /// How fast and how persistently requests go (ranges are checked by the CLI's parsers): the
-/// submitter's [`Policy`] and one request's timeout, and the figures the report and a plan's
+/// submitter's policy and one request's timeout, and the figures the report and a plan's
 /// summary show.
 #[derive(Debug, Clone)]
 pub struct Pacing {
