@@ -44,7 +44,9 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    /// Checks a row and keeps what travels on of it.
+    /// Checks a row and keeps what travels on of it. (Inlined into the reader's loop, where
+    /// the row's cells are read: a call of its own costs 3% of a dry run's instructions.)
+    #[inline(always)]
     fn checked(table: usize, plan: &TablePlan, echoed: show::FieldSet, row: &Row<'_>) -> Item {
         let (kind, checked, as_read) = check_row(plan, row);
         let cells = keep(plan, row, checked.is_err());

@@ -103,6 +103,7 @@ impl<C: Cells> Check<'_, C> {
     fn text(&mut self, field: Field, breaks: bool) -> Option<Text> {
         let (cell, header) = self.cell(field)?;
         let text = cell.display();
+        let whole = text.len();
         let text = trim(&text);
         // Control characters are below 0x20, 0x7f, or (U+0080–U+009F) start with 0xc2.
         let maybe_control = any_byte(text.as_bytes(), |b| b < 0x20 || b == 0x7f || b == 0xc2);
@@ -124,7 +125,7 @@ impl<C: Cells> Check<'_, C> {
             return None;
         }
         // Trimming only takes away: the same length is the same text.
-        let as_read = text.len() == cell.display().len();
+        let as_read = text.len() == whole;
         let text = text.into();
         if as_read {
             self.as_read.insert(field);
