@@ -1,13 +1,13 @@
 //! Cells → a record, or every problem of the row.
 
 use super::parse::{parse_apply_to, parse_bool, parse_colour, parse_cost, parse_id};
-use super::{Kind, LeadSource, LeadStage, Problem, ProblemKind, Record, Text};
+use super::{Kind, LeadSource, LeadStage, Money, Problem, ProblemKind, Record, Text};
 use crate::bytes::any_byte;
 use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells, trim};
 
 use super::problem::MAX_CELL_BYTES;
-use super::show::{FieldSet, Value};
+use super::show::{FieldSet, Value, amount_as_read};
 
 /// Collects a row's problems while fields are parsed, and which values are sent exactly as
 /// their cells read.
@@ -70,21 +70,21 @@ impl<C: Cells> Check<'_, C> {
         field: Field,
         parse: impl FnOnce(CellRef<'_>) -> Result<T, ProblemKind>,
     ) -> Option<T> {
-        self.parse_shown(field, parse, |_| None)
+        self.parse_shown(field, parse, |_, _| false)
     }
 
-    /// Parses a field that the results may show (`shown` gives the value as sent), noting
-    /// whether it is sent exactly as its cell reads.
+    /// Parses a field that the results may show, noting whether it is sent exactly as its
+    /// cell reads (`as_read`: the value and its cell; see [`super::show::as_read`]).
     fn parse_shown<T>(
         &mut self,
         field: Field,
         parse: impl FnOnce(CellRef<'_>) -> Result<T, ProblemKind>,
-        shown: impl FnOnce(&T) -> Option<Value<'_>>,
+        as_read: impl FnOnce(&T, CellRef<'_>) -> bool,
     ) -> Option<T> {
         let (cell, header) = self.cell(field)?;
         match parse(cell) {
             Ok(v) => {
-                let as_read = shown(&v).is_some_and(|s| s.is(&cell.display()));
+                let as_read = as_read(&v, cell);
                 if as_read {
                     self.as_read.insert(field);
                 }
@@ -191,6 +191,19 @@ fn is_template_example(record: &Record) -> bool {
     }
 }
 
+/// A colour is sent as `#rrggbb`: only a text cell can read so.
+fn colour_as_read(colour: &Text, cell: CellRef<'_>) -> bool {
+    matches!(cell, CellRef::Text(t) if t == colour.as_str())
+}
+
+/// A cost is sent as the shortest text of its number (see [`Value::Amount`]).
+fn cost_as_read(cost: &Money, cell: CellRef<'_>) -> bool {
+    match cell {
+        CellRef::Text(t) => t == cost.as_str() && amount_as_read(t),
+        other => Value::Amount(cost.as_str()).is(&other.display()),
+    }
+}
+
 /// Validates one row as a record of `kind`. Every problem in the row is reported.
 #[cfg(test)]
 pub(crate) fn validate<C: Cells>(
@@ -234,17 +247,14 @@ pub(crate) fn check<C: Cells>(
             kind: ProblemKind::Required,
         });
     }
-    let colour = ck.parse_shown(Field::Colour, parse_colour, |c| Some(Value::Text(c)));
+    let colour = ck.parse_shown(Field::Colour, parse_colour, colour_as_read);
     let record = match kind {
         Kind::Source => {
             let description = ck.text(Field::Description, true);
-            let cost = ck.parse_shown(
-                Field::Cost,
-                |c| parse_cost(c, &cols.rules),
-                |m| Some(Value::Amount(m.as_str())),
-            );
-            let is_referral =
-                ck.parse_shown(Field::IsReferral, parse_bool, |b| Some(Value::Bool(*b)));
+            let cost = ck.parse_shown(Field::Cost, |c| parse_cost(c, &cols.rules), cost_as_read);
+            let is_referral = ck.parse_shown(Field::IsReferral, parse_bool, |b, cell| {
+                Value::Bool(*b).is(&cell.display())
+            });
             Record::Source(LeadSource {
                 id,
                 name,
@@ -255,8 +265,8 @@ pub(crate) fn check<C: Cells>(
             })
         }
         Kind::Stage => {
-            let apply_to = ck.parse_shown(Field::ApplyTo, parse_apply_to, |a| {
-                Some(Value::Code(a.code()))
+            let apply_to = ck.parse_shown(Field::ApplyTo, parse_apply_to, |a, cell| {
+                Value::Code(a.code()).is(&cell.display())
             });
             if apply_to.is_none() && id_cell_empty && !ck.has_problem(Field::ApplyTo) {
                 ck.problems.push(Problem {

@@ -205,13 +205,14 @@ pub(crate) fn plain_decimal(s: &str) -> Option<Option<usize>> {
     let b = s.as_bytes();
     let mut dot = None;
     for (i, &c) in b.iter().enumerate() {
-        if c == b'.' && dot.is_none() {
+        if !c.is_ascii_digit() {
+            if c != b'.' || dot.is_some() {
+                return None;
+            }
             dot = Some(i);
-        } else if !c.is_ascii_digit() {
-            return None;
         }
     }
-    let whole = dot.map_or(b.len(), |d| d);
+    let whole = dot.unwrap_or(b.len());
     (whole > 0 && dot.is_none_or(|d| d + 1 < b.len())).then_some(dot)
 }
 

@@ -123,10 +123,15 @@ impl ResultsWriter {
         self.field(v.changes.as_bytes());
         let mut sent_text = std::mem::take(&mut self.sent);
         sent_text.clear();
-        if let Some(s) = &sent {
-            show::write_sent(s.record, s.as_read, &mut sent_text);
+        let quoted = sent
+            .as_ref()
+            .is_some_and(|s| show::write_sent(s.record, s.as_read, &mut sent_text));
+        // Numbers and booleans alone never need quotes (`cost=2500; isReferral=true`).
+        if quoted {
+            self.field(sent_text.as_bytes());
+        } else {
+            self.plain(sent_text.as_bytes());
         }
-        self.field(sent_text.as_bytes());
         if self.checksum {
             self.all.clear();
             if let Some(s) = &sent {

@@ -168,3 +168,45 @@ fn a_results_file_with_a_bom_is_read_back() {
     let done = read_done(&p).unwrap();
     assert_eq!(done[&(String::new(), 2)].id, 7);
 }
+
+proptest::proptest! {
+    /// The `sent` column is written as `csv::Writer` writes its text, whichever values it
+    /// lists (texts with commas and quotes, or numbers and booleans alone).
+    #[test]
+    fn the_sent_column_is_written_as_the_csv_crate_writes_it(
+        name in proptest::option::of("(\\PC|[,\"\r\n ]){0,8}"),
+        cost in proptest::option::of("[0-9]{1,4}(\\.[0-9]{1,3})?"),
+        referral in proptest::option::of(proptest::bool::ANY),
+        as_read in 0u8..64,
+    ) {
+        use crate::record::{LeadSource, Money, show::FieldSet};
+        use crate::input::headers::Field;
+        let record = Record::Source(LeadSource {
+            id: None,
+            name: name.map(Into::into),
+            description: None,
+            cost: cost.as_deref().map(Money::parse_canonical),
+            colour: None,
+            is_referral: referral,
+        });
+        let as_read = FieldSet::of(|f| as_read & (1 << f as u8) != 0 && f != Field::Description);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut w = ResultsWriter::create(&p, &[], false, false).unwrap();
+        let sent = Sent { record: &record, as_read };
+        let echo: [&str; 0] = [];
+        w.write(2, "", Some(Kind::Source), &Verdict::new(Status::Valid), "", Some(sent), echo).unwrap();
+        w.flush().unwrap();
+        let mut text = String::new();
+        show::write_sent(&record, as_read, &mut text);
+        let mut r = csv::ReaderBuilder::new().from_path(&p).unwrap();
+        let line = r.records().next().unwrap().unwrap();
+        proptest::prop_assert_eq!(line.get(9), Some(text.as_str()));
+        let mut expected = csv::Writer::from_writer(Vec::new());
+        let fields = ["2", "", "source", "valid", "", "", "", "", "", text.as_str(), ""];
+        expected.write_record(fields).unwrap();
+        let expected = String::from_utf8(expected.into_inner().unwrap()).unwrap();
+        let written = std::fs::read_to_string(&p).unwrap();
+        proptest::prop_assert_eq!(written.lines().nth(1), expected.lines().next());
+    }
+}
