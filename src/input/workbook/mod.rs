@@ -6,6 +6,8 @@
 //! workbook's own date system (1900 or 1904), formulas as their saved result, and a formula
 //! saved without a result (openpyxl, pandas) as [`Cell::Formula`].
 
+#[cfg(test)]
+mod byte_scan_tests;
 mod merged;
 mod scan;
 mod sheets;
