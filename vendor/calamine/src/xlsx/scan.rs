@@ -144,17 +144,23 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The index of the `>` that ends the tag opening at `s[0]`, skipping quoted values.
+/// The index of the `>` that ends the tag opening at `s[0]`, skipping quoted values (a tag
+/// is short: a byte loop, not a search).
 #[inline]
 fn tag_end(s: &[u8]) -> Option<usize> {
-    let mut i = 1;
-    loop {
-        let at = i + memchr3(b'>', b'"', b'\'', &s[i..])?;
-        if s[at] == b'>' {
-            return Some(at);
+    let mut quote = 0u8;
+    for (i, &b) in s.iter().enumerate().skip(1) {
+        if quote != 0 {
+            if b == quote {
+                quote = 0;
+            }
+        } else if b == b'>' {
+            return Some(i);
+        } else if b == b'"' || b == b'\'' {
+            quote = b;
         }
-        i = at + 1 + memchr(s[at], &s[at + 1..])? + 1;
     }
+    None
 }
 
 /// Whether `s[i]` ends an element's name.
@@ -165,33 +171,55 @@ fn name_ends(s: &[u8], i: usize) -> Option<bool> {
 }
 
 /// A tag's attributes `r`, `s` and `t` (keys are matched whole, as calamine's attribute
-/// reader does); None when one is malformed or given twice.
+/// reader does); None when one is malformed or given twice, or the tag is not UTF-8.
 fn attrs(raw: &[u8]) -> Option<CellAttrs<'_>> {
-    let raw = std::str::from_utf8(raw).ok()?;
-    let b = raw.as_bytes();
+    if !raw.is_ascii() {
+        std::str::from_utf8(raw).ok()?;
+    }
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let n = raw.len();
     let mut out = CellAttrs::default();
     let mut i = 0;
     loop {
-        i = skip_ws(b, i);
-        if i >= b.len() {
+        while i < n && ws(raw[i]) {
+            i += 1;
+        }
+        if i >= n {
             return Some(out);
         }
         let key_start = i;
-        i += memchr(b'=', &b[i..])?;
-        let key = raw[key_start..i].trim_ascii_end();
-        i = skip_ws(b, i + 1);
-        let quote = *b.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
-        let val_start = i + 1;
-        let val_end = val_start + memchr(quote, &b[val_start..])?;
-        let val = &raw[val_start..val_end];
-        i = val_end + 1;
-        let slot = match key {
-            "r" => &mut out.r,
-            "s" => &mut out.s,
-            "t" => &mut out.t,
+        while i < n && raw[i] != b'=' {
+            i += 1;
+        }
+        if i >= n {
+            return None;
+        }
+        let mut key_end = i;
+        while key_end > key_start && ws(raw[key_end - 1]) {
+            key_end -= 1;
+        }
+        i += 1;
+        while i < n && ws(raw[i]) {
+            i += 1;
+        }
+        let quote = *raw.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
+        i += 1;
+        let val_start = i;
+        while i < n && raw[i] != quote {
+            i += 1;
+        }
+        if i >= n {
+            return None;
+        }
+        let val = &raw[val_start..i];
+        i += 1;
+        let slot = match &raw[key_start..key_end] {
+            b"r" => &mut out.r,
+            b"s" => &mut out.s,
+            b"t" => &mut out.t,
             _ => continue,
         };
-        if slot.replace(val).is_some() {
+        if slot.replace(std::str::from_utf8(val).ok()?).is_some() {
             return None;
         }
     }
