@@ -156,6 +156,9 @@ lines</v></c></row>"#,
         r#"<row r="9"><c r="A9" r="B9"><v>1</v></c></row>"#,
         r#"<row r="9"><c r="A9"><v>1</v><extLst/></c></row>"#,
         r#"<row r="9"><c r="A9"><v>1</v></c>"#,
+        r#"<row r="9"><c r="A9" foo><v>1</v></c></row>"#,
+        r#"<row r = '9' ><c r = 'A9'  s="1" t ="n" ><v>1</v></c><c r="B9"/ ></row>"#,
+        r#"<row r="9"><c r="A9" s="a>b"><v>1</v></c></row>"#,
     ];
     for data in cells_handed_over {
         both_ways(
