@@ -99,13 +99,9 @@ impl Sandbox {
 /// the number of records written.
 pub fn export(config: &ExportConfig) -> Result<u64, FatalError> {
     runtime()?.block_on(async {
-        let backend = Backend::connect(&config.target, config.pacing.timeout).await?;
+        let backend = Backend::connect(&config.target, config.pacing.timeout()).await?;
         let stop = std::sync::Arc::new(Stop::new());
-        let transport = Transport::new(
-            backend.client.clone(),
-            crate::run::policy(&config.pacing),
-            stop,
-        );
+        let transport = Transport::new(backend.client.clone(), config.pacing.policy(), stop);
         let listed = transport.list_all(config.kind, None, None).await;
         let mut listed = listed.map_err(|f| {
             FatalError::Api(format!(

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::api::client::Ping;
+use crate::config::RunMode;
 use crate::error::FatalError;
-use crate::summary::{KindCounts, Mode, ProblemCount, StopKind, Stopped, Summary};
+use crate::summary::{KindCounts, ProblemCount, StopKind, Stopped, Summary};
 
 /// The version of the object's shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -23,7 +24,7 @@ pub struct Envelope {
     /// The process's exit code.
     pub exit_code: u8,
     /// What the run did: `validate`, `plan` or `import` (`null` for other commands).
-    pub mode: Option<Mode>,
+    pub mode: Option<RunMode>,
     /// Non-blank data rows read.
     pub rows: u64,
     pub totals: KindCounts,
@@ -213,7 +214,7 @@ mod tests {
     #[test]
     fn a_fatal_stop_carries_an_error_and_an_interrupt_does_not() {
         let mut s = Summary {
-            mode: Mode::Import,
+            mode: RunMode::Import,
             stopped: Some(Stopped {
                 kind: StopKind::Fatal,
                 reason: "the API key has been revoked".into(),

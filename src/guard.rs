@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use lock::{Held, lock_account, lock_input};
 pub(crate) use open::{How, open_output, register_inputs};
 
-use crate::config::Config;
+use crate::config::Job;
 use crate::error::FatalError;
 use crate::outcome::Status;
 use crate::results::journal::{self, read_done};
@@ -62,8 +62,8 @@ fn refuse(why: String) -> FatalError {
 /// Refuses (exit 2, before anything is opened for writing) a run where any file it would
 /// write — a results file, its journal, its `.partial`, its lock, the workbook, the report —
 /// is one of the run's inputs or a symbolic link.
-pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
-    for job in config.jobs() {
+pub(crate) fn check_outputs(jobs: &[Job], report: Option<&Path>) -> Result<(), FatalError> {
+    for job in jobs {
         if let Some(dir) = job.output.parent().filter(|p| !p.as_os_str().is_empty())
             && !dir.is_dir()
         {
@@ -77,9 +77,9 @@ pub(crate) fn check_outputs(config: &Config) -> Result<(), FatalError> {
         let mut outputs: Vec<std::path::PathBuf> =
             paths.all().iter().map(|p| p.to_path_buf()).collect();
         outputs.extend(job.workbook.clone());
-        outputs.extend(config.report().map(Path::to_path_buf));
+        outputs.extend(report.map(Path::to_path_buf));
         for out in &outputs {
-            for other in config.jobs() {
+            for other in jobs {
                 if same_file(out, &other.input) {
                     return Err(FatalError::Plan(crate::input::plan::PlanError(format!(
                         "{} would overwrite the input {}: choose another -o",

@@ -41,11 +41,12 @@ mod test_support;
 pub use api::client::Ping;
 pub use commands::{export, ping, serve, template};
 pub use config::Config;
+pub use config::RunMode;
 pub use error::{
     EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED, FatalError,
 };
 pub use run::run;
-pub use summary::{KindCounts, Mode, ProblemCount, RowRef, StopKind, Stopped, Summary};
+pub use summary::{KindCounts, ProblemCount, RowRef, StopKind, Stopped, Summary};
 
 use std::io::Write;
 

@@ -26,7 +26,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, fmt};
 
-use crate::config::{Config, Target};
+use crate::config::{Config, Job, Target};
 use crate::error::FatalError;
 use crate::summary::Summary;
 
@@ -188,7 +188,7 @@ impl Write for StderrAroundBars {
 
 /// A run starts: logs where it goes and what it reads (each input's size and SHA-1), and
 /// returns the run's span, which every later line of the run carries.
-pub(crate) fn run_started(config: &Config) -> tracing::span::EnteredSpan {
+pub(crate) fn run_started(config: &Config, jobs: &[Job]) -> tracing::span::EnteredSpan {
     let id = format!(
         "{:x}-{:x}",
         std::process::id(),
@@ -198,31 +198,22 @@ pub(crate) fn run_started(config: &Config) -> tracing::span::EnteredSpan {
     if !tracing::enabled!(target: RUN, Level::INFO) {
         return span;
     }
-    let (mode, base_url): (&str, Option<String>) = match config.submit() {
-        None => ("validate", None),
-        Some(s) => (
-            if config.mode() == crate::config::RunMode::Plan {
-                "plan"
-            } else {
-                "import"
-            },
-            Some(match &s.target {
-                Target::Remote { endpoint, .. } => endpoint.base().to_string(),
-                Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),
-            }),
-        ),
-    };
+    let mode = config.mode().word();
+    let base_url = config.submit().map(|s| match s.target() {
+        Target::Remote { endpoint, .. } => endpoint.base().to_string(),
+        Target::Sandbox { .. } => "sandbox (built-in emulator)".to_string(),
+    });
     tracing::info!(
         target: RUN,
         event = "run_start",
         version = env!("CARGO_PKG_VERSION"),
         mode,
         base_url = base_url.as_deref(),
-        inputs = config.jobs().len() as u64,
+        inputs = jobs.len() as u64,
         "{mode} starts{}",
         base_url.as_deref().map_or(String::new(), |b| format!(" against {b}")),
     );
-    for job in config.jobs() {
+    for job in jobs {
         let (bytes, sha1) = match digest(&job.input) {
             Ok((n, h)) => (Some(n), Some(h)),
             Err(_) => (None, None),

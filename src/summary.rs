@@ -6,22 +6,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::config::RunMode;
 use crate::outcome::Status;
 
 use crate::error::{EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_ROWS, EXIT_TERMINATED};
 pub use crate::pipeline::stop::{StopKind, Stopped};
-
-/// What kind of run it was.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Validation only: nothing read from or sent to the account.
-    #[default]
-    Validate,
-    /// The account was read, nothing written.
-    Plan,
-    Import,
-}
 
 /// Counts for one kind (or for the whole run).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -95,17 +84,17 @@ impl KindCounts {
 
     /// The counts as people read them, for this mode. After `--resume`, rows created now
     /// and rows kept from the earlier run are said apart.
-    pub(crate) fn words(&self, mode: Mode) -> String {
+    pub(crate) fn words(&self, mode: RunMode) -> String {
         let parts: Vec<(u64, Status)> = match mode {
-            Mode::Validate => vec![(self.valid, Status::Valid), (self.invalid, Status::Invalid)],
-            Mode::Plan => vec![
+            RunMode::Validate => vec![(self.valid, Status::Valid), (self.invalid, Status::Invalid)],
+            RunMode::Plan => vec![
                 (self.create, Status::Create),
                 (self.update, Status::Update),
                 (self.unchanged, Status::Unchanged),
                 (self.conflict, Status::Conflict),
                 (self.invalid, Status::Invalid),
             ],
-            Mode::Import => vec![
+            RunMode::Import | RunMode::Resume | RunMode::Apply => vec![
                 (self.created, Status::Created),
                 (self.updated, Status::Updated),
                 (self.unchanged, Status::Unchanged),
@@ -165,7 +154,8 @@ pub struct RowRef {
 /// The end-of-run report: printed on stderr, and as JSON on stdout with `--json`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
-    pub mode: Mode,
+    /// What the run did (`"mode"` in `--json`: `validate`, `plan` or `import`).
+    pub mode: RunMode,
     /// Non-blank data rows read.
     pub rows: u64,
     pub totals: KindCounts,
@@ -218,13 +208,13 @@ impl Summary {
         let mut s = String::new();
         let secs = self.elapsed_secs;
         let _ = match self.mode {
-            Mode::Validate => writeln!(
+            RunMode::Validate => writeln!(
                 s,
                 "{} rows read: {} ({secs:.2}s, dry run: nothing sent)",
                 self.rows,
                 t.words(self.mode)
             ),
-            Mode::Plan => {
+            RunMode::Plan => {
                 let calls = self.calls_to_make.unwrap_or(t.create + t.update);
                 let listing = self.listing_secs.unwrap_or(0.0);
                 let eta = self.rate.map_or(String::new(), |r| {
@@ -245,7 +235,7 @@ impl Summary {
                     t.words(self.mode)
                 )
             }
-            Mode::Import => writeln!(
+            RunMode::Import | RunMode::Resume | RunMode::Apply => writeln!(
                 s,
                 "{} rows read: {} in {secs:.1}s ({:.1} rows/s)",
                 self.rows,
@@ -253,7 +243,7 @@ impl Summary {
                 self.rows_per_sec
             ),
         };
-        if self.mode != Mode::Validate && self.requests + self.retries + self.throttled > 0 {
+        if self.mode != RunMode::Validate && self.requests + self.retries + self.throttled > 0 {
             let batches = if self.batches > 0 {
                 format!(" ({} batches, {} jobs)", self.batches, self.jobs)
             } else {
@@ -282,9 +272,10 @@ impl Summary {
         if let Some(stop) = &self.stopped {
             let _ = writeln!(s, "stopped: {}", stop.reason);
             // The last line says what to run next.
-            s.push_str(match self.mode {
-                Mode::Import => "next: run the same command with --resume to finish\n",
-                Mode::Plan | Mode::Validate => "next: run the same command again\n",
+            s.push_str(if self.mode.writes() {
+                "next: run the same command with --resume to finish\n"
+            } else {
+                "next: run the same command again\n"
             });
         }
         s
@@ -326,7 +317,7 @@ mod tests {
     #[test]
     fn top_problems_read_in_words() {
         let s = Summary {
-            mode: Mode::Import,
+            mode: RunMode::Import,
             top_errors: vec![("lead source does not exist (400/24325)".into(), 17)],
             ..Summary::default()
         };
@@ -342,7 +333,7 @@ mod tests {
     fn a_stopped_run_ends_with_what_to_run_next() {
         for kind in [StopKind::Fatal, StopKind::Interrupted, StopKind::Terminated] {
             let s = Summary {
-                mode: Mode::Import,
+                mode: RunMode::Import,
                 results_files: vec!["a.results.csv".into()],
                 top_errors: vec![("skipped".into(), 3)],
                 stopped: Some(Stopped {

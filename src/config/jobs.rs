@@ -1,5 +1,8 @@
 //! Job planning: each input file paired with its results file (beside it, in a folder, or
-//! from a pattern) and the workbook made from it, checked so no two collide.
+//! from a pattern) and the workbook made from it, checked so no two collide. The flags give
+//! [`Outputs`]; the run lays them out into [`Job`]s, answering what this asks of the disk
+//! ([`Disk`]: does an input exist, is `-o` a folder, is a file an input) — checking the
+//! flags reads nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +50,99 @@ pub fn results_name(input: &Path) -> String {
     format!("{stem}.results.csv")
 }
 
+/// What laying out the jobs asks of the disk: the run answers (the flags are checked
+/// without reading anything).
+pub(crate) trait Disk {
+    /// An existing file (not a folder).
+    fn is_file(&self, path: &Path) -> bool;
+    /// An existing folder.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// The two paths name one file.
+    fn same_file(&self, a: &Path, b: &Path) -> bool;
+}
+
+/// Where results go, as the flags say (`-o`, `--bom`/`--no-bom`, `--excel-safe-csv`,
+/// `--results-format`): laid out into one [`Job`] per input by the run.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    files: Vec<PathBuf>,
+    output: Option<PathBuf>,
+    bom: Option<bool>,
+    excel_safe: bool,
+    format: ResultsFormat,
+}
+
+impl Outputs {
+    pub(super) fn new(
+        files: Vec<PathBuf>,
+        output: Option<PathBuf>,
+        bom: Option<bool>,
+        excel_safe: bool,
+        format: ResultsFormat,
+    ) -> Outputs {
+        Outputs {
+            files,
+            output,
+            bom,
+            excel_safe,
+            format,
+        }
+    }
+
+    /// The input files, in the order given.
+    pub fn inputs(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// `--bom` (Some(true)), `--no-bom` (Some(false)); None: as the input suggests (the run
+    /// looks at it).
+    pub fn bom(&self) -> Option<bool> {
+        self.bom
+    }
+
+    /// One job per input, in order: every input must be a file, `-o` must name an existing
+    /// folder (or a file in one, or be a pattern), and no results file may be an input or
+    /// another's. Lines for the user (a results CSV renamed beside a workbook) go to `notes`.
+    pub(crate) fn lay_out(
+        &self,
+        disk: &impl Disk,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Job>, ConfigError> {
+        let pattern = self.output.as_deref().is_some_and(profile::is_pattern);
+        let jobs: Vec<Job> = pairs(disk, &self.files, self.output.as_deref())?
+            .into_iter()
+            .map(|(input, output)| {
+                // A workbook asked for by name (`-o results.xlsx`) or by --results-format: the
+                // results CSV is written beside it and the workbook made from it at the end.
+                let named = output
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+                let (output, workbook) = if named {
+                    (csv_beside(disk, &output, &self.files, notes), Some(output))
+                } else if self.format == ResultsFormat::Xlsx {
+                    (output.clone(), Some(output.with_extension("xlsx")))
+                } else {
+                    (output, None)
+                };
+                let folder = output
+                    .parent()
+                    .filter(|d| pattern && !d.as_os_str().is_empty())
+                    .map(Path::to_path_buf);
+                Job {
+                    bom: self.bom,
+                    folder,
+                    excel_safe: self.excel_safe,
+                    input,
+                    output,
+                    workbook,
+                }
+            })
+            .collect();
+        refuse_collisions(&jobs)?;
+        Ok(jobs)
+    }
+}
+
 /// Each input's results file from a pattern such as `results/{stem}-{date}.csv` (the folders
 /// it names are made by the run).
 fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ConfigError> {
@@ -64,18 +160,15 @@ fn pattern_jobs(files: &[PathBuf], pattern: &Path) -> Result<Vec<(PathBuf, PathB
     Ok(out)
 }
 
-/// `<stem>.results.csv` beside each input; `-o` names the file (one input) or a directory,
-/// or is a pattern.
-pub(super) fn jobs(
+/// Each input and its results file: `<stem>.results.csv` beside each input; `-o` names the
+/// file (one input) or a directory, or is a pattern.
+fn pairs(
+    disk: &impl Disk,
     files: &[PathBuf],
     output: Option<&Path>,
-    bom: Option<bool>,
-    excel_safe: bool,
-    format: ResultsFormat,
-    notes: &mut Vec<String>,
-) -> Result<Vec<Job>, ConfigError> {
+) -> Result<Vec<(PathBuf, PathBuf)>, ConfigError> {
     for f in files {
-        if !f.is_file() {
+        if !disk.is_file(f) {
             return Err(ConfigError::NoInput(format!(
                 "{}: no such file",
                 f.display()
@@ -84,17 +177,16 @@ pub(super) fn jobs(
     }
     let default_name = |f: &Path| results_name(f);
     if let Some(o) = output.filter(|o| !profile::is_pattern(o)) {
-        refuse_missing_folder(o)?;
+        refuse_missing_folder(disk, o)?;
     }
-    let pattern = output.is_some_and(profile::is_pattern);
-    let pairs: Vec<(PathBuf, PathBuf)> = match output {
+    Ok(match output {
         Some(o) if profile::is_pattern(o) => pattern_jobs(files, o)?,
         None => files
             .iter()
             .map(|f| (f.clone(), f.with_file_name(default_name(f))))
             .collect(),
-        Some(o) if files.len() == 1 && !o.is_dir() => vec![(files[0].clone(), o.to_path_buf())],
-        Some(o) if o.is_dir() => files
+        Some(o) if files.len() == 1 && !disk.is_dir(o) => vec![(files[0].clone(), o.to_path_buf())],
+        Some(o) if disk.is_dir(o) => files
             .iter()
             .map(|f| (f.clone(), o.join(default_name(f))))
             .collect(),
@@ -104,38 +196,13 @@ pub(super) fn jobs(
                 o.display()
             )));
         }
-    };
-    let jobs: Vec<Job> = pairs
-        .into_iter()
-        .map(|(input, output)| {
-            // A workbook asked for by name (`-o results.xlsx`) or by --results-format: the
-            // results CSV is written beside it and the workbook made from it at the end.
-            let named = output
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-            let (output, workbook) = if named {
-                (csv_beside(&output, files, notes), Some(output))
-            } else if format == ResultsFormat::Xlsx {
-                (output.clone(), Some(output.with_extension("xlsx")))
-            } else {
-                (output, None)
-            };
-            let folder = output
-                .parent()
-                .filter(|d| pattern && !d.as_os_str().is_empty())
-                .map(Path::to_path_buf);
-            Job {
-                bom,
-                folder,
-                excel_safe,
-                input,
-                output,
-                workbook,
-            }
-        })
-        .collect();
+    })
+}
+
+/// No results file is its input or another input's.
+fn refuse_collisions(jobs: &[Job]) -> Result<(), ConfigError> {
     let mut seen = std::collections::HashSet::new();
-    for j in &jobs {
+    for j in jobs {
         if j.output == j.input {
             return Err(invalid(format!(
                 "{}: the results file would overwrite its input",
@@ -149,15 +216,20 @@ pub(super) fn jobs(
             )));
         }
     }
-    Ok(jobs)
+    Ok(())
 }
 
 /// The results CSV written beside a workbook asked for by name: `x.xlsx` → `x.csv`, unless
 /// that is an input of the run (`validate leads.csv -o leads.xlsx`): then `x.results.csv`,
 /// and a note says so.
-fn csv_beside(workbook: &Path, inputs: &[PathBuf], notes: &mut Vec<String>) -> PathBuf {
+fn csv_beside(
+    disk: &impl Disk,
+    workbook: &Path,
+    inputs: &[PathBuf],
+    notes: &mut Vec<String>,
+) -> PathBuf {
     let plain = workbook.with_extension("csv");
-    if !inputs.iter().any(|i| crate::guard::same_file(i, &plain)) {
+    if !inputs.iter().any(|i| disk.same_file(i, &plain)) {
         return plain;
     }
     let stem = workbook
@@ -175,10 +247,10 @@ fn csv_beside(workbook: &Path, inputs: &[PathBuf], notes: &mut Vec<String>) -> P
 
 /// An `-o` whose folder does not exist is refused before anything is read, naming it:
 /// `-o nosuch/` or `-o nosuch/out.csv`.
-fn refuse_missing_folder(o: &Path) -> Result<(), ConfigError> {
+fn refuse_missing_folder(disk: &impl Disk, o: &Path) -> Result<(), ConfigError> {
     let text = o.to_string_lossy();
     let names_a_folder = text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
-    if names_a_folder && !o.is_dir() {
+    if names_a_folder && !disk.is_dir(o) {
         return Err(invalid(format!(
             "-o {}: no such folder (create it first)",
             o.display()
@@ -186,7 +258,7 @@ fn refuse_missing_folder(o: &Path) -> Result<(), ConfigError> {
     }
     if let Some(dir) = o.parent().filter(|d| !d.as_os_str().is_empty())
         && !names_a_folder
-        && !dir.is_dir()
+        && !disk.is_dir(dir)
     {
         return Err(invalid(format!(
             "-o {}: the folder {} does not exist (create it first)",
@@ -199,8 +271,85 @@ fn refuse_missing_folder(o: &Path) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::results_name;
-    use std::path::Path;
+    use super::{Disk, Outputs, results_name};
+    use crate::cli::ResultsFormat;
+    use std::path::{Path, PathBuf};
+
+    /// A disk of named files and folders, nothing else.
+    struct Told {
+        files: Vec<&'static str>,
+        dirs: Vec<&'static str>,
+    }
+
+    impl Disk for Told {
+        fn is_file(&self, path: &Path) -> bool {
+            self.files.iter().any(|f| Path::new(f) == path)
+        }
+        fn is_dir(&self, path: &Path) -> bool {
+            self.dirs.iter().any(|d| Path::new(d) == path)
+        }
+        fn same_file(&self, a: &Path, b: &Path) -> bool {
+            a == b
+        }
+    }
+
+    fn outputs(files: &[&str], output: Option<&str>) -> Outputs {
+        Outputs::new(
+            files.iter().map(PathBuf::from).collect(),
+            output.map(PathBuf::from),
+            None,
+            false,
+            ResultsFormat::Csv,
+        )
+    }
+
+    fn outputs_of(laid: &[super::Job]) -> Vec<PathBuf> {
+        laid.iter().map(|j| j.output.clone()).collect()
+    }
+
+    #[test]
+    fn the_disk_says_whether_o_is_a_folder_or_a_file() {
+        let disk = Told {
+            files: vec!["a.csv", "b.csv"],
+            dirs: vec!["out"],
+        };
+        let mut notes = Vec::new();
+        let laid = outputs(&["a.csv"], Some("out")).lay_out(&disk, &mut notes);
+        assert_eq!(
+            outputs_of(&laid.unwrap()),
+            [PathBuf::from("out/a.results.csv")]
+        );
+        let laid = outputs(&["a.csv"], Some("o.csv")).lay_out(&disk, &mut notes);
+        assert_eq!(outputs_of(&laid.unwrap()), [PathBuf::from("o.csv")]);
+        let two = outputs(&["a.csv", "b.csv"], Some("o.csv")).lay_out(&disk, &mut notes);
+        assert!(two.unwrap_err().to_string().contains("existing directory"));
+        let missing = outputs(&["a.csv", "c.csv"], None).lay_out(&disk, &mut notes);
+        assert_eq!(missing.unwrap_err().to_string(), "c.csv: no such file");
+        let no_folder = outputs(&["a.csv"], Some("nodir/o.csv")).lay_out(&disk, &mut notes);
+        assert!(
+            no_folder
+                .unwrap_err()
+                .to_string()
+                .contains("nodir does not exist")
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_workbook_beside_its_input_gets_a_renamed_results_csv_and_a_note() {
+        let disk = Told {
+            files: vec!["a.csv"],
+            dirs: vec![],
+        };
+        let mut notes = Vec::new();
+        let laid = outputs(&["a.csv"], Some("a.xlsx"))
+            .lay_out(&disk, &mut notes)
+            .unwrap();
+        assert_eq!(outputs_of(&laid), [PathBuf::from("a.results.csv")]);
+        assert_eq!(laid[0].workbook.as_deref(), Some(Path::new("a.xlsx")));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("a.csv is an input"), "{notes:?}");
+    }
 
     #[test]
     fn a_results_file_fed_back_gets_the_next_number() {

@@ -7,7 +7,6 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command as CliCommand, ImportArgs, KindArg};
 use crate::input::ReadOptions;
-use crate::input::headers::HeaderMap;
 use crate::kind::Kind;
 use crate::profile::{self, CredentialVars, Profile};
 
@@ -17,7 +16,8 @@ mod read;
 mod subcommands;
 mod target;
 
-pub use jobs::{Job, results_name};
+pub(crate) use jobs::Disk;
+pub use jobs::{Job, Outputs, results_name};
 pub use mode::RunMode;
 pub use subcommands::{ExportConfig, PingConfig, SandboxConfig};
 pub use target::{Pacing, Target, target_config, timeout};
@@ -31,14 +31,16 @@ use target::{pacing, sandbox_faults};
 pub struct Config {
     /// What the run does (see [`Config::mode`]).
     mode: RunMode,
-    jobs: Vec<Job>,
+    /// Where each input's results go, laid out into jobs by the run.
+    outputs: Outputs,
     /// Lines to show the user before the run (flags that do nothing here).
     notes: Vec<String>,
     kind: Option<Kind>,
     read: ReadOptions,
-    map: HeaderMap,
-    /// The mapping file `map` was read from (`--map`).
+    /// The mapping file (`--map`), read by the run.
     map_file: Option<PathBuf>,
+    /// Columns echoed as they are (`--keep-column`).
+    keep_columns: Vec<String>,
     json: bool,
     quiet: bool,
     /// Write an HTML report of the run here.
@@ -55,17 +57,16 @@ pub struct Config {
     submit: Option<SubmitConfig>,
 }
 
-/// How a live run (an import or a plan) reaches the account.
+/// How a live run (an import or a plan) reaches the account: read through what each room
+/// needs (`config/mode.rs`).
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {
-    pub target: Target,
-    pub pacing: Pacing,
+    target: Target,
+    pacing: Pacing,
     /// With --resume: look every unfinished create up by name first.
-    pub reconcile_by_name: bool,
-    /// Replace a results file holding live outcomes.
-    pub overwrite: bool,
+    reconcile_by_name: bool,
     /// Ignore what this tool wrote to fields the API cannot read back.
-    pub no_ledger: bool,
+    no_ledger: bool,
 }
 
 /// Where diagnostics go.
@@ -238,7 +239,7 @@ where
     })?;
     let mut logs = logs;
     if let Command::Run(c) = &command {
-        logs.inputs = c.jobs.iter().map(|j| j.input.clone()).collect();
+        logs.inputs = c.outputs.inputs().to_vec();
     }
     Ok(Loaded {
         command,
@@ -363,7 +364,6 @@ impl Config {
             target,
             pacing: pacing(&args.pacing, args.target.timeout)?,
             reconcile_by_name: args.reconcile_by_name,
-            overwrite: args.overwrite,
             no_ledger: args.no_ledger,
         };
         let mut config = read_config(args.read)?;

@@ -1,10 +1,9 @@
 //! Read options: the flags that say how inputs are read (encoding, delimiter, sheets, header
 //! map) and where results go, as the [`Config`] every run starts from.
 
-use super::jobs::jobs;
+use super::jobs::Outputs;
 use super::{Config, ConfigError, RunMode, invalid, kind_of};
 use crate::cli::{EncodingArg, ReadArgs};
-use crate::input::headers::HeaderMap;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::profile;
 use std::path::{Path, PathBuf};
@@ -28,30 +27,25 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
         EncodingArg::Windows1252 => EncodingChoice::Windows1252,
         EncodingArg::Macintosh => EncodingChoice::MacRoman,
     };
-    let mut map = match &args.map {
-        Some(p) => HeaderMap::load(p).map_err(|e| invalid(e.to_string()))?,
-        None => HeaderMap::default(),
-    };
-    for header in &args.keep_column {
-        map.keep(header);
-    }
     let bom = match (args.bom, args.no_bom) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
-    let mut notes = Vec::new();
-    let jobs = jobs(
-        &args.files,
-        args.output.as_deref(),
-        bom,
-        args.excel_safe_csv,
-        args.results_format,
-        &mut notes,
-    )?;
+    let report = args
+        .report
+        .as_deref()
+        .map(|r| report_path(r, &args.files))
+        .transpose()?;
     Ok(Config {
         mode: RunMode::Validate,
-        jobs,
+        outputs: Outputs::new(
+            args.files,
+            args.output,
+            bom,
+            args.excel_safe_csv,
+            args.results_format,
+        ),
         kind: args.kind.map(kind_of),
         read: ReadOptions {
             encoding,
@@ -60,16 +54,12 @@ pub(super) fn read_config(args: ReadArgs) -> Result<Config, ConfigError> {
             decimal_comma: args.decimal_comma,
             excel_safe: args.excel_safe_csv,
         },
-        map,
-        map_file: args.map.clone(),
+        map_file: args.map,
+        keep_columns: args.keep_column,
         json: args.json,
         quiet: args.quiet,
-        report: args
-            .report
-            .as_deref()
-            .map(|r| report_path(r, &args.files))
-            .transpose()?,
-        notes,
+        report,
+        notes: Vec::new(),
         match_by_name: false,
         allow_duplicates: false,
         clear_empty: false,

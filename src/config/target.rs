@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::{ConfigError, invalid};
 use crate::api::{Credentials, Endpoint};
 use crate::cli::{PacingArgs, RegionArg, TargetArgs};
+use crate::pipeline::Policy;
 use crate::profile::CredentialVars;
 use crate::sandbox::Faults;
 
@@ -24,20 +25,58 @@ pub(super) fn sandbox_faults(spec: Option<&str>) -> Result<Faults, ConfigError> 
     spec.map_or(Ok(Faults::default()), |s| Faults::parse(s).map_err(invalid))
 }
 
-/// How fast and how persistently requests go (ranges are checked by the CLI's parsers).
+/// How fast and how persistently requests go (ranges are checked by the CLI's parsers): the
+/// submitter's policy and one request's timeout, and the figures the report and a plan's
+/// summary show.
 #[derive(Debug, Clone)]
 pub struct Pacing {
-    pub rate: f64,
-    pub concurrency: usize,
-    pub retries: u32,
-    pub timeout: Duration,
-    pub backoff: Duration,
-    pub max_wait: Duration,
-    pub give_up_after: Duration,
+    rate: f64,
+    concurrency: usize,
+    retries: u32,
+    timeout: Duration,
+    backoff: Duration,
+    max_wait: Duration,
+    give_up_after: Duration,
     /// Bulk mode's jobs per batch (None: single calls).
-    pub batch_size: Option<usize>,
+    batch_size: Option<usize>,
     /// Bulk mode: the longest a batch may take on the server.
-    pub batch_timeout: Duration,
+    batch_timeout: Duration,
+}
+
+impl Pacing {
+    /// The submitter's policy (the pipeline takes its own type, knowing nothing of flags).
+    pub(crate) fn policy(&self) -> Policy {
+        Policy {
+            rate: self.rate,
+            retries: self.retries,
+            backoff: self.backoff,
+            concurrency: self.concurrency,
+            max_wait: self.max_wait,
+            give_up_after: self.give_up_after,
+            batch_size: self.batch_size,
+            batch_timeout: self.batch_timeout,
+        }
+    }
+
+    /// For connecting: one request's timeout (`--timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Requests a second (`--rate`).
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Requests in flight at most (`--concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Bulk mode's jobs per batch (`--bulk --batch-size`); None: single calls.
+    pub fn batch_size(&self) -> Option<usize> {
+        self.batch_size
+    }
 }
 
 pub(super) fn pacing(p: &PacingArgs, timeout_secs: f64) -> Result<Pacing, ConfigError> {

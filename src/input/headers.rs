@@ -6,7 +6,7 @@ use crate::outcome::{RESULT_COLUMNS, own_columns};
 
 /// The fields a column can be mapped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
+pub(crate) enum Field {
     Id,
     Name,
     Description,
@@ -19,7 +19,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub(crate) const ALL: [Field; 8] = [
         Field::Id,
         Field::Name,
         Field::Description,
@@ -31,7 +31,7 @@ impl Field {
     ];
 
     /// The field's name as the API and the README spell it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Field::Id => "id",
             Field::Name => "name",

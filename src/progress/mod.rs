@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
+use crate::config::RunMode;
 use crate::kind::Kind;
 use crate::outcome::{RowProblem, Status, Verdict};
 use crate::pipeline::StatsSnapshot;
 use crate::results::tally::{StatusCounts, Tally};
-use crate::summary::{KindCounts, Mode, Summary};
+use crate::summary::{KindCounts, Summary};
 
 mod bars;
 mod listing;
@@ -64,14 +65,14 @@ pub(crate) struct Progress {
     ticker: Option<Ticker>,
     _active: Option<ActiveGuard>,
     quiet: bool,
-    mode: Mode,
+    mode: RunMode,
     stats: StatsSnapshot,
 }
 
 impl Progress {
     /// A bar when stderr is a terminal (and not CI), plain lines every few seconds otherwise,
     /// nothing when quiet.
-    pub(crate) fn new(quiet: bool, mode: Mode) -> Progress {
+    pub(crate) fn new(quiet: bool, mode: RunMode) -> Progress {
         let forced = std::env::var("IVVY_IMPORT_PROGRESS").ok();
         // indicatif hides its bars (and the lines printed through them) on a dumb terminal
         // or a pipe: plain lines then.

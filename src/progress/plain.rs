@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::bars::write_stderr;
 use super::words::{live_words, short_secs};
+use crate::config::RunMode;
 use crate::figures::grouped;
 use crate::pipeline::StatsSnapshot;
 use crate::results::tally::StatusCounts;
-use crate::summary::Mode;
 
 /// How often a plain progress line is printed.
 pub(super) const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -43,7 +43,7 @@ pub(super) struct Ticker {
 }
 
 impl Ticker {
-    pub(super) fn start(mode: Mode, every: Duration, started: Instant) -> Ticker {
+    pub(super) fn start(mode: RunMode, every: Duration, started: Instant) -> Ticker {
         let shared = Arc::new((Mutex::new(Shared::default()), Condvar::new()));
         let thread = {
             let shared = shared.clone();
@@ -86,7 +86,7 @@ impl Drop for Ticker {
     }
 }
 
-fn tick(shared: &(Mutex<Shared>, Condvar), mode: Mode, every: Duration, started: Instant) {
+fn tick(shared: &(Mutex<Shared>, Condvar), mode: RunMode, every: Duration, started: Instant) {
     let lock = || {
         shared
             .0
@@ -122,7 +122,7 @@ fn tick(shared: &(Mutex<Shared>, Condvar), mode: Mode, every: Duration, started:
 /// `12,400/50,000 rows (24.8%) 190/s eta 4m10s — crm.csv: 12,300 created, 100 invalid, …`
 /// The rate and ETA count only the rows this run handles: not those kept from an earlier run
 /// (`--resume`), nor those skipped after a stop (which do not move the count either).
-fn plain_line(t: &TableLive, stats: &StatsSnapshot, mode: Mode, now: Instant) -> String {
+fn plain_line(t: &TableLive, stats: &StatsSnapshot, mode: RunMode, now: Instant) -> String {
     let counts = t.counts.kind_counts();
     let done = counts.rows - counts.skipped;
     let secs = now.duration_since(t.started).as_secs_f64();
@@ -188,7 +188,7 @@ mod tests {
         let line = plain_line(
             &t,
             &StatsSnapshot::default(),
-            Mode::Import,
+            RunMode::Import,
             started + Duration::from_secs(62),
         );
         assert!(
@@ -199,7 +199,7 @@ mod tests {
         let line = plain_line(
             &unknown,
             &StatsSnapshot::default(),
-            Mode::Validate,
+            RunMode::Validate,
             started + Duration::from_secs(62),
         );
         assert!(line.starts_with("12,400 rows 200/s — crm.csv"), "{line}");
@@ -222,7 +222,7 @@ mod tests {
         let line = plain_line(
             &t,
             &StatsSnapshot::default(),
-            Mode::Import,
+            RunMode::Import,
             started + Duration::from_secs(31),
         );
         // 31 rows in 31 s: 1/s, and 107 rows left.
@@ -250,7 +250,7 @@ mod tests {
         let line = plain_line(
             &t,
             &StatsSnapshot::default(),
-            Mode::Import,
+            RunMode::Import,
             started + Duration::from_secs(4),
         );
         assert!(line.starts_with("40/200 rows (20.0%) 10/s"), "{line}");

@@ -1,8 +1,9 @@
 //! Counts in words: a table's counts and the requests so far as the bar's message and the
 //! plain line say them, with grouped numbers and short durations.
 
+use crate::config::RunMode;
 use crate::pipeline::StatsSnapshot;
-use crate::summary::{KindCounts, Mode, duration_text};
+use crate::summary::{KindCounts, duration_text};
 
 /// `250` → `4m10s`.
 pub(super) fn short_secs(secs: f64) -> String {
@@ -16,9 +17,9 @@ pub(super) fn short_secs(secs: f64) -> String {
 }
 
 /// The counts of a table (and the requests so far) in words.
-pub(super) fn live_words(t: &KindCounts, stats: &StatsSnapshot, mode: Mode) -> String {
+pub(super) fn live_words(t: &KindCounts, stats: &StatsSnapshot, mode: RunMode) -> String {
     let words = t.words(mode);
-    if mode == Mode::Import {
+    if mode.writes() {
         let batches = if stats.batches > 0 {
             format!(", {} batches", stats.batches)
         } else {

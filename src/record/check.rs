@@ -7,12 +7,16 @@ use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells, trim};
 
 use super::problem::MAX_CELL_BYTES;
+use super::show::{FieldSet, Value};
 
-/// Collects a row's problems while fields are parsed.
+/// Collects a row's problems while fields are parsed, and which values are sent exactly as
+/// their cells read.
 struct Check<'a, C: Cells> {
     cells: &'a C,
     cols: &'a FieldColumns,
     problems: Vec<Problem>,
+    /// The fields whose sent form is their cell's text (see [`FieldSet`]).
+    as_read: FieldSet,
 }
 
 impl<C: Cells> Check<'_, C> {
@@ -66,9 +70,26 @@ impl<C: Cells> Check<'_, C> {
         field: Field,
         parse: impl FnOnce(CellRef<'_>) -> Result<T, ProblemKind>,
     ) -> Option<T> {
+        self.parse_shown(field, parse, |_| None)
+    }
+
+    /// Parses a field that the results may show (`shown` gives the value as sent), noting
+    /// whether it is sent exactly as its cell reads.
+    fn parse_shown<T>(
+        &mut self,
+        field: Field,
+        parse: impl FnOnce(CellRef<'_>) -> Result<T, ProblemKind>,
+        shown: impl FnOnce(&T) -> Option<Value<'_>>,
+    ) -> Option<T> {
         let (cell, header) = self.cell(field)?;
         match parse(cell) {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                let as_read = shown(&v).is_some_and(|s| s.is(&cell.display()));
+                if as_read {
+                    self.as_read.insert(field);
+                }
+                Some(v)
+            }
             Err(kind) => {
                 let column = header.to_string();
                 self.problems.push(Problem { column, kind });
@@ -82,6 +103,7 @@ impl<C: Cells> Check<'_, C> {
     fn text(&mut self, field: Field, breaks: bool) -> Option<Text> {
         let (cell, header) = self.cell(field)?;
         let text = cell.display();
+        let whole = text.len();
         let text = trim(&text);
         // Control characters are below 0x20, 0x7f, or (U+0080–U+009F) start with 0xc2.
         let maybe_control = any_byte(text.as_bytes(), |b| b < 0x20 || b == 0x7f || b == 0xc2);
@@ -102,7 +124,13 @@ impl<C: Cells> Check<'_, C> {
             );
             return None;
         }
-        Some(text.into())
+        // Trimming only takes away: the same length is the same text.
+        let as_read = text.len() == whole;
+        let text = text.into();
+        if as_read {
+            self.as_read.insert(field);
+        }
+        Some(text)
     }
 }
 
@@ -164,16 +192,30 @@ fn is_template_example(record: &Record) -> bool {
 }
 
 /// Validates one row as a record of `kind`. Every problem in the row is reported.
+#[cfg(test)]
 pub(crate) fn validate<C: Cells>(
     kind: Kind,
     cells: &C,
     cols: &FieldColumns,
-    mut problems: Vec<Problem>,
+    problems: Vec<Problem>,
 ) -> Result<Record, Vec<Problem>> {
+    check(kind, cells, cols, problems).0
+}
+
+/// Validates one row as a record of `kind` (see [`validate`]), and says which of its values
+/// are sent exactly as their cells read (see [`super::show::as_read`]: the same rule,
+/// worked out while the cells are at hand).
+pub(crate) fn check<C: Cells>(
+    kind: Kind,
+    cells: &C,
+    cols: &FieldColumns,
+    problems: Vec<Problem>,
+) -> (Result<Record, Vec<Problem>>, FieldSet) {
     let mut ck = Check {
         cells,
         cols,
         problems: Vec::new(),
+        as_read: FieldSet::default(),
     };
     if let Some(why) = &cols.rules.wrong_kind {
         ck.problem("kind", ProblemKind::WrongKind(why.clone()));
@@ -192,12 +234,17 @@ pub(crate) fn validate<C: Cells>(
             kind: ProblemKind::Required,
         });
     }
-    let colour = ck.parse(Field::Colour, parse_colour);
+    let colour = ck.parse_shown(Field::Colour, parse_colour, |c| Some(Value::Text(c)));
     let record = match kind {
         Kind::Source => {
             let description = ck.text(Field::Description, true);
-            let cost = ck.parse(Field::Cost, |c| parse_cost(c, &cols.rules));
-            let is_referral = ck.parse(Field::IsReferral, parse_bool);
+            let cost = ck.parse_shown(
+                Field::Cost,
+                |c| parse_cost(c, &cols.rules),
+                |m| Some(Value::Amount(m.as_str())),
+            );
+            let is_referral =
+                ck.parse_shown(Field::IsReferral, parse_bool, |b| Some(Value::Bool(*b)));
             Record::Source(LeadSource {
                 id,
                 name,
@@ -208,7 +255,9 @@ pub(crate) fn validate<C: Cells>(
             })
         }
         Kind::Stage => {
-            let apply_to = ck.parse(Field::ApplyTo, parse_apply_to);
+            let apply_to = ck.parse_shown(Field::ApplyTo, parse_apply_to, |a| {
+                Some(Value::Code(a.code()))
+            });
             if apply_to.is_none() && id_cell_empty && !ck.has_problem(Field::ApplyTo) {
                 ck.problems.push(Problem {
                     column: cols
@@ -234,16 +283,20 @@ pub(crate) fn validate<C: Cells>(
         });
     }
     if ck.problems.is_empty() && problems.is_empty() {
-        return Ok(record);
+        return (Ok(record), ck.as_read);
     }
+    (Err(all_problems(ck, problems)), FieldSet::default())
+}
+
+/// Every problem of a row: those found before it was checked (`before`), and its cells'.
+fn all_problems<C: Cells>(mut ck: Check<'_, C>, mut before: Vec<Problem>) -> Vec<Problem> {
     // A table-level problem (the other kind than --kind) comes first in the row.
-    if cols.rules.wrong_kind.is_some() {
-        let mut all = std::mem::take(&mut ck.problems);
-        all.append(&mut problems);
-        return Err(all);
+    if ck.cols.rules.wrong_kind.is_some() {
+        ck.problems.append(&mut before);
+        return ck.problems;
     }
-    problems.append(&mut ck.problems);
-    Err(problems)
+    before.append(&mut ck.problems);
+    before
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use compact_str::CompactString;
 use serde::{Serialize, Serializer};
 
 pub(crate) use crate::kind::Kind;
-pub(crate) use check::validate;
+pub(crate) use check::check;
 pub(crate) use problem::{Problem, ProblemKind};
 
 /// A record's text: names, descriptions and colours are short, and most are kept inline

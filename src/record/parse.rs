@@ -155,9 +155,11 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
     let mut s = trim(&raw);
     // The common case first: plain digits with an optional decimal point, no allocation but
     // the result's.
-    if !rules.decimal_comma && plain_decimal(s) {
-        return match s.split_once('.') {
-            Some((int, frac)) if dot_thousands(int, frac) => Err(ProblemKind::AmbiguousCost {
+    if !rules.decimal_comma
+        && let Some(dot) = plain_decimal(s)
+    {
+        return match dot {
+            Some(d) if dot_thousands(&s[..d], &s[d + 1..]) => Err(ProblemKind::AmbiguousCost {
                 value: raw.into_owned(),
             }),
             _ => Ok(Money(s.into())),
@@ -198,13 +200,19 @@ pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money,
     }
 }
 
-/// Digits, with an optional `.` and digits after it (`12`, `12.5`).
-fn plain_decimal(s: &str) -> bool {
-    let d = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    match s.split_once('.') {
-        Some((i, f)) => d(i) && d(f),
-        None => d(s),
+/// Digits, with an optional `.` and digits after it (`12`, `12.5`): where the `.` is.
+pub(crate) fn plain_decimal(s: &str) -> Option<Option<usize>> {
+    let b = s.as_bytes();
+    let mut dot = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else if !c.is_ascii_digit() {
+            return None;
+        }
     }
+    let whole = dot.map_or(b.len(), |d| d);
+    (whole > 0 && dot.is_none_or(|d| d + 1 < b.len())).then_some(dot)
 }
 
 /// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.

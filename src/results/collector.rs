@@ -244,7 +244,7 @@ impl Collector<'_> {
         } else {
             (item.number, &*plan.sheet)
         };
-        let id = input_id(plan, item);
+        let id = input_id(item);
         let sent = item.checked.as_ref().ok().map(|record| Sent {
             record,
             as_read: item.as_read,
@@ -324,7 +324,7 @@ pub(crate) fn echo_cells<'a>(
 }
 
 /// The row's id for its results line: the record's (normalised) id, else the cell as written.
-fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
+fn input_id(item: &Item) -> Cow<'_, str> {
     if let Ok(r) = &item.checked
         && let Some(id) = r.id()
     {
@@ -334,7 +334,7 @@ fn input_id<'a>(plan: &TablePlan, item: &'a Item) -> Cow<'a, str> {
         // A valid row without an id: its id cell was empty.
         return Cow::Borrowed("");
     }
-    Cow::Borrowed(item.cells.invalid_id(plan))
+    Cow::Borrowed(item.cells.invalid_id())
 }
 
 /// Where a valid source row's cost sits among the echoed cells, and its amount.

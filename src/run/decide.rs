@@ -17,7 +17,7 @@ use crate::record::{Problem, Record};
 use crate::results::collector::{Done, Outcome, echo_cells};
 use crate::results::journal::RowKey;
 use crate::results::journal::fingerprint;
-use crate::source::{Item, claim};
+use crate::source::Item;
 
 fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {
     let error = problems
@@ -101,10 +101,7 @@ impl FileRun<'_> {
         let outcomes = items
             .iter_mut()
             .map(|item| {
-                let plan = &self.plans[item.table];
-                item.ensure_checked(plan);
-                let key = claim(plan, item);
-                self.admit(item, key, names);
+                self.admit(item, names);
                 if self.clear_empty {
                     self.clear_empties(item);
                 }
@@ -141,18 +138,15 @@ impl FileRun<'_> {
 
     /// Checks the row (if the reader left that) and claims its name.
     fn check(&self, item: &mut Item, names: &mut Names) {
-        let plan = &self.plans[item.table];
-        item.ensure_checked(plan);
-        let key = claim(plan, item);
-        self.admit(item, key, names);
+        self.admit(item, names);
     }
 
-    /// Claims a checked row's name, by its key (see [`claim`]).
-    fn admit(&self, item: &mut Item, key: Option<u64>, names: &mut Names) {
-        if let Some(key) = key {
+    /// Claims a checked row's name, by its key (see [`Item::claim`]).
+    fn admit(&self, item: &mut Item, names: &mut Names) {
+        if let Some(key) = item.claim {
             let plan = &self.plans[item.table];
             let at = (item.number, &plan.sheet, self.file_index);
-            names.admit(key, || item.cells.name(plan), at, &mut item.checked);
+            names.admit(key, || item.cells.name(), at, &mut item.checked);
         }
     }
 

@@ -13,7 +13,7 @@ use crate::input::plan::KindSource;
 use crate::kind::Kind;
 use crate::ledger::Ledger;
 use crate::pipeline::stop::Stop;
-use crate::pipeline::{OnPage, Policy, Submitter};
+use crate::pipeline::{OnPage, Submitter};
 use crate::progress::Progress;
 
 /// The kinds a run's tables may hold.
@@ -44,12 +44,11 @@ pub(super) async fn start_live(
     stop: &Arc<Stop>,
     progress: &Progress,
 ) -> Result<Live, FatalError> {
-    let backend = Backend::connect(&submit.target, submit.pacing.timeout).await?;
+    let backend = Backend::connect(submit.target(), submit.pacing().timeout()).await?;
     if let Some(note) = backend.sandbox_note() {
         progress.say(&note);
     }
-    let mut submitter =
-        Submitter::new(backend.client.clone(), policy(&submit.pacing), stop.clone());
+    let mut submitter = Submitter::new(backend.client.clone(), submit.policy(), stop.clone());
     submitter.account.ledger = open_ledger(submit, progress);
     let listing = Arc::new(progress.listing());
     let shown = listing.clone();
@@ -79,16 +78,7 @@ pub(super) async fn start_live(
 /// with `--no-ledger`). One that cannot be read is a warning: rows are then compared as
 /// without it.
 fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>> {
-    let crate::config::Target::Remote {
-        endpoint,
-        credentials,
-    } = &submit.target
-    else {
-        return None;
-    };
-    if submit.no_ledger {
-        return None;
-    }
+    let (endpoint, credentials) = submit.account().filter(|_| submit.ledger())?;
     let Some(folder) = crate::ledger::folder() else {
         progress.warn("no state folder (neither XDG_STATE_HOME nor HOME is set): colours are sent whenever a row sets them");
         return None;
@@ -102,20 +92,6 @@ fn open_ledger(submit: &SubmitConfig, progress: &Progress) -> Option<Arc<Ledger>
             ));
             None
         }
-    }
-}
-
-/// The submitter's policy, from the run's pacing flags.
-pub(crate) fn policy(p: &crate::config::Pacing) -> Policy {
-    Policy {
-        rate: p.rate,
-        retries: p.retries,
-        backoff: p.backoff,
-        concurrency: p.concurrency,
-        max_wait: p.max_wait,
-        give_up_after: p.give_up_after,
-        batch_size: p.batch_size,
-        batch_timeout: p.batch_timeout,
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::config::{Config, Job, RunMode};
 use crate::error::FatalError;
 use crate::input::Input;
+use crate::input::headers::HeaderMap;
 use crate::input::plan::{TablePlan, check_map, plan_file};
 use crate::pipeline::StopKind;
 use crate::pipeline::account::Matching;
@@ -17,7 +18,7 @@ use crate::progress::Progress;
 use crate::record::names::Names;
 use crate::report::Collected;
 use crate::results::journal::Recovered;
-use crate::summary::{Mode, Summary};
+use crate::summary::Summary;
 
 mod apply;
 mod checks;
@@ -32,7 +33,6 @@ mod resume;
 mod send;
 
 use file::FileRun;
-pub(crate) use live::policy;
 use live::{Live, start_live};
 use reading::Reading;
 use recover::recover_batches;
@@ -42,12 +42,13 @@ use resume::{ADVICE, ResumeState, apply_resume, load_resume, verify_ahead};
 /// Runs the whole job. Row problems end up in the results files; an error is what stops the
 /// run before it starts. A run that stops later returns its summary with the reason in it.
 pub fn run(config: Config) -> Result<Summary, FatalError> {
-    let _span = crate::logging::run_started(&config);
+    let laid = checks::lay_out(&config)?;
+    let _span = crate::logging::run_started(&config, &laid.jobs);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| FatalError::Start(format!("cannot start the runtime: {e}")))?;
-    let result = rt.block_on(run_async(config));
+    let result = rt.block_on(run_async(config, laid));
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     crate::logging::run_finished(&result);
     result
@@ -87,12 +88,13 @@ fn open_file(
     job: &Job,
     mut input: Input,
     config: &Config,
+    map: &HeaderMap,
     progress: &Progress,
 ) -> Result<Opened, FatalError> {
     let (plans, echo, warnings) = plan_file(
         &mut input,
         config.kind(),
-        config.map(),
+        map,
         config.read_options().decimal_comma,
     )?;
     if let Some(d) = input.dialect {
@@ -115,51 +117,49 @@ fn open_file(
     })
 }
 
-async fn run_async(config: Config) -> Result<Summary, FatalError> {
-    let mode = config.mode().summary_mode();
-    checks::output_folders(&config)?;
-    crate::guard::check_outputs(&config)?;
+async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalError> {
+    let checks::Laid { jobs, map, notes } = laid;
+    let jobs = &jobs[..];
+    let mode = config.mode();
+    checks::output_folders(jobs)?;
+    crate::guard::check_outputs(jobs, config.report())?;
     if let Some(path) = config.report() {
         checks::report_folder(path)?;
     }
-    let _inputs = crate::guard::register_inputs(config.jobs().iter().map(|j| j.input.as_path()));
-    let _locks = checks::run_locks(&config, mode)?;
+    let _inputs = crate::guard::register_inputs(jobs.iter().map(|j| j.input.as_path()));
+    let _locks = checks::run_locks(&config, jobs, mode)?;
     let mut progress = Progress::new(config.quiet(), mode);
-    for note in config.notes() {
+    for note in notes.iter().chain(config.notes()) {
         progress.say(note);
     }
     let stop = Arc::new(Stop::new());
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut inputs = Vec::new();
-    for job in config.jobs() {
-        inputs.push(Input::open(
-            &job.input,
-            config.read_options(),
-            config.map(),
-        )?);
+    for job in jobs {
+        inputs.push(Input::open(&job.input, config.read_options(), &map)?);
     }
-    check_map(&inputs.iter().collect::<Vec<_>>(), config.map())?;
+    check_map(&inputs.iter().collect::<Vec<_>>(), &map)?;
     let mut opened = Vec::new();
-    for (job, input) in config.jobs().iter().zip(inputs) {
-        opened.push(open_file(job, input, &config, &progress)?);
+    for (job, input) in jobs.iter().zip(inputs) {
+        opened.push(open_file(job, input, &config, &map, &progress)?);
     }
     // A plan being applied is checked line by line before any request.
-    let applied = match (config.mode(), config.jobs().first()) {
+    let applied = match (config.mode(), jobs.first()) {
         (RunMode::Apply, Some(job)) => Some(Arc::new(apply::read_plan(&job.input)?)),
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
-    let _outputs = checks::lock_outputs(&config)?;
-    let ControlFlow::Continue(resumes) = check_resumes(&config, &mut opened, &progress).await?
+    let _outputs = checks::lock_outputs(&config, jobs)?;
+    let ControlFlow::Continue(resumes) =
+        check_resumes(&config, jobs, &mut opened, &progress).await?
     else {
-        let files = config
-            .jobs()
+        let files = jobs
             .iter()
             .map(|j| j.output.display().to_string())
             .collect();
         return Ok(progress.finish(Default::default(), files));
     };
-    if mode == Mode::Import {
+    if mode.writes() {
         listen_for_signals(stop.clone());
     }
     let live = match config.submit() {
@@ -175,6 +175,7 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     };
     let files = FileRuns {
         config: &config,
+        jobs,
         mode,
         live: live.as_ref(),
         stop: &stop,
@@ -187,10 +188,10 @@ async fn run_async(config: Config) -> Result<Summary, FatalError> {
     let stats = live.as_ref().map(|l| l.submitter.stats().snapshot());
     let mut summary = progress.finish(stats.unwrap_or_default(), results_files);
     summary.stopped = stop.stopped();
-    if mode == Mode::Plan {
+    if mode == RunMode::Plan {
         summary.listing_secs = live.as_ref().map(|l| l.listing_secs);
     }
-    finish_summary(&config, mode, &mut summary, report.as_ref())?;
+    finish_summary(&config, jobs, mode, &mut summary, report.as_ref())?;
     Ok(summary)
 }
 
@@ -202,6 +203,7 @@ type Resumed = Option<(ResumeState, Recovered)>;
 /// file (none when not resuming); Break when every row is already done.
 async fn check_resumes(
     config: &Config,
+    jobs: &[Job],
     opened: &mut [Opened],
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
@@ -211,12 +213,12 @@ async fn check_resumes(
     };
     let mut to_do = 0;
     let mut done = 0;
-    for (job, file) in config.jobs().iter().zip(opened) {
-        let r = load_resume(job, progress, submit.reconcile_by_name)?;
+    for (job, file) in jobs.iter().zip(opened) {
+        let r = load_resume(job, progress, submit.reconcile_by_name())?;
         if let Some((state, rec)) = &r {
             let plans = file.plans.clone();
             let left = verify_ahead(job, &plans, state, file.reading()?).await?;
-            if left > 0 && !rec.found && !submit.reconcile_by_name {
+            if left > 0 && !rec.found && !submit.reconcile_by_name() {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",
                     job.paths().journal.display()
@@ -241,7 +243,9 @@ async fn check_resumes(
 /// What every file of a run shares.
 struct FileRuns<'a> {
     config: &'a Config,
-    mode: Mode,
+    /// Each input and where its results go.
+    jobs: &'a [Job],
+    mode: RunMode,
     live: Option<&'a Live>,
     stop: &'a Arc<Stop>,
     /// `apply`: the plan.
@@ -262,10 +266,10 @@ impl FileRuns<'_> {
             by_name: config.match_by_name(),
             allow_duplicates: config.allow_duplicates(),
         };
-        let mut names = Names::new(config.jobs().iter().map(|j| j.input.clone()).collect());
+        let mut names = Names::new(self.jobs.iter().map(|j| j.input.clone()).collect());
         let mut resumes = resumes.into_iter();
         let mut results_files = Vec::new();
-        for (fi, (job, file)) in config.jobs().iter().zip(opened).enumerate() {
+        for (fi, (job, file)) in self.jobs.iter().zip(opened).enumerate() {
             let resume = match (resumes.next().flatten(), self.live) {
                 (Some((mut state, rec)), Some(l)) => {
                     apply_resume(&l.submitter, &state, &rec);
@@ -281,7 +285,7 @@ impl FileRuns<'_> {
                 live: self.live.map(|l| l.submitter.clone()),
                 stop: self.stop.clone(),
                 resume,
-                plan: self.mode == Mode::Plan,
+                plan: self.mode == RunMode::Plan,
                 matching,
                 clear_empty: config.clear_empty(),
                 apply: self.applied.clone(),
@@ -301,21 +305,22 @@ impl FileRuns<'_> {
 /// has left nothing failed or skipped, its journals removed.
 fn finish_summary(
     config: &Config,
-    mode: Mode,
+    jobs: &[Job],
+    mode: RunMode,
     summary: &mut Summary,
     report: Option<&Collected>,
 ) -> Result<(), FatalError> {
     if let (Some(path), Some(seen)) = (config.report(), report) {
-        write_report(config, summary, seen, path)?;
+        write_report(config, jobs, summary, seen, path)?;
     }
-    if mode == Mode::Plan {
+    if mode == RunMode::Plan {
         summary.calls_to_make = Some(summary.totals.create + summary.totals.update);
-        summary.rate = config.submit().map(|s| s.pacing.rate);
+        summary.rate = config.submit().map(|s| s.pacing().rate());
     }
-    if mode == Mode::Import && summary.stopped.is_none() {
+    if mode.writes() && summary.stopped.is_none() {
         let t = &summary.totals;
         if t.failed + t.skipped == 0 {
-            for job in config.jobs() {
+            for job in jobs {
                 let _ = std::fs::remove_file(job.paths().journal);
             }
         }

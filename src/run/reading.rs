@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::error::FatalError;
 use crate::input::plan::TablePlan;
 use crate::input::{Input, InputError};
-use crate::source::{Channels, Item, Recycler, read_file, recycler};
+use crate::source::{Batch, Channels, Item, Recycler, read_file, recycler};
 
 /// What the reader thread returned: its warnings, or why the file could not be read; Err
 /// when the thread panicked.
@@ -22,7 +22,9 @@ pub(super) struct Reading {
     thread: Option<JoinHandle<Result<Vec<String>, InputError>>>,
     /// What the thread returned, when it ended while rows were read ahead.
     ended: Option<Read>,
-    items: mpsc::Receiver<Vec<Item>>,
+    items: mpsc::Receiver<Batch>,
+    /// The file's tables, to check a workbook's rows by.
+    plans: Arc<Vec<TablePlan>>,
     /// Where written rows go back to be freed on the thread that allocated them.
     recycler: Recycler,
     /// Batches read ahead and not taken yet, in input order.
@@ -32,9 +34,11 @@ pub(super) struct Reading {
 impl Reading {
     /// Starts the reader thread.
     pub(super) fn start(input: Input, plans: Arc<Vec<TablePlan>>) -> Reading {
-        let (items_tx, items) = mpsc::channel::<Vec<Item>>(4);
+        let (items_tx, items) = mpsc::channel::<Batch>(4);
         let (recycler, returned) = recycler();
+        let reader_plans = Arc::clone(&plans);
         let thread = std::thread::spawn(move || {
+            let plans = reader_plans;
             let channels = Channels {
                 items: &items_tx,
                 returned: Some(returned),
@@ -45,16 +49,17 @@ impl Reading {
             thread: Some(thread),
             ended: None,
             items,
+            plans,
             recycler,
             ahead: VecDeque::new(),
         }
     }
 
-    /// The next batch of rows in input order (read ahead or not); None at the end.
+    /// The next batch of rows in input order (read ahead or not), checked; None at the end.
     pub(super) async fn next(&mut self) -> Option<Vec<Item>> {
         match self.ahead.pop_front() {
             Some(b) => Some(b),
-            None => self.items.recv().await,
+            None => Some(self.items.recv().await?.check(&self.plans)),
         }
     }
 
@@ -64,7 +69,7 @@ impl Reading {
     pub(super) async fn read_ahead(&mut self) -> Option<&mut Vec<Item>> {
         match self.items.recv().await {
             Some(b) => {
-                self.ahead.push_back(b);
+                self.ahead.push_back(b.check(&self.plans));
                 self.ahead.back_mut()
             }
             None => {

@@ -2,24 +2,29 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, RunMode, Target};
+use crate::config::{Config, Job, RunMode, Target};
 use crate::error::FatalError;
 use crate::report::{Collected, FileFacts, ReportInput};
-use crate::summary::{Mode, Summary};
+use crate::summary::Summary;
 
 /// The run's one-page HTML report.
 pub(super) fn write_report(
     config: &Config,
+    jobs: &[Job],
     summary: &Summary,
     seen: &Collected,
     path: &std::path::Path,
 ) -> Result<(), FatalError> {
-    let report = report_input(config, summary)?;
+    let report = report_input(config, jobs, summary)?;
     crate::report::write_html(&report, seen, path).map_err(FatalError::output(path))
 }
 
-fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, FatalError> {
-    let mode = mode_word(summary.mode);
+fn report_input(
+    config: &Config,
+    jobs: &[Job],
+    summary: &Summary,
+) -> Result<ReportInput, FatalError> {
+    let mode = summary.mode.word();
     let mut params = vec![
         (
             "match by name".to_string(),
@@ -31,12 +36,12 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
         ),
     ];
     if let Some(s) = config.submit() {
-        params.push(("rate".into(), format!("{} requests/s", s.pacing.rate)));
-        params.push(("concurrency".into(), s.pacing.concurrency.to_string()));
+        params.push(("rate".into(), format!("{} requests/s", s.pacing().rate())));
+        params.push(("concurrency".into(), s.pacing().concurrency().to_string()));
         params.push((
             "bulk".into(),
-            s.pacing
-                .batch_size
+            s.pacing()
+                .batch_size()
                 .map_or("no".into(), |n| format!("{n} rows a batch")),
         ));
     }
@@ -44,8 +49,7 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
         params.push(("stopped".into(), stop.reason.clone()));
     }
     let facts = |p: &std::path::Path| FileFacts::of(p).map_err(FatalError::output(p));
-    let inputs = config
-        .jobs()
+    let inputs = jobs
         .iter()
         .map(|j| facts(&j.input))
         .collect::<Result<Vec<_>, _>>()?;
@@ -57,7 +61,7 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
         when: when(started),
         version: env!("CARGO_PKG_VERSION").to_string(),
         command: command_line(config, mode),
-        account: config.submit().map(|s| match &s.target {
+        account: config.submit().map(|s| match s.target() {
             Target::Remote { endpoint, .. } => endpoint.base().to_string(),
             Target::Sandbox { .. } => "the built-in emulator (--sandbox)".to_string(),
         }),
@@ -75,14 +79,6 @@ fn report_input(config: &Config, summary: &Summary) -> Result<ReportInput, Fatal
     })
 }
 
-fn mode_word(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Validate => "validate",
-        Mode::Plan => "plan",
-        Mode::Import => "import",
-    }
-}
-
 /// `2026-12-06 01:54:48 UTC`.
 fn when(t: time::OffsetDateTime) -> String {
     let format =
@@ -95,9 +91,10 @@ fn command_line(config: &Config, mode: &str) -> String {
     let mut words: Vec<String> = vec!["ivvy-import".into(), mode.into()];
     words.extend(
         config
-            .jobs()
+            .outputs()
+            .inputs()
             .iter()
-            .map(|j| quoted(&j.input.display().to_string())),
+            .map(|i| quoted(&i.display().to_string())),
     );
     if let Some(k) = config.kind() {
         words.push(format!("--kind {}s", k.as_str()));
@@ -122,9 +119,9 @@ fn command_line(config: &Config, mode: &str) -> String {
     if let Some(s) = config.submit() {
         let flags = [
             (config.mode() == RunMode::Resume, "--resume"),
-            (s.overwrite, "--overwrite"),
-            (s.reconcile_by_name, "--reconcile-by-name"),
-            (matches!(s.target, Target::Sandbox { .. }), "--sandbox"),
+            (config.overwrite(), "--overwrite"),
+            (s.reconcile_by_name(), "--reconcile-by-name"),
+            (matches!(s.target(), Target::Sandbox { .. }), "--sandbox"),
         ];
         words.extend(
             flags
@@ -132,11 +129,11 @@ fn command_line(config: &Config, mode: &str) -> String {
                 .filter(|(on, _)| *on)
                 .map(|(_, f)| f.to_string()),
         );
-        if let Some(n) = s.pacing.batch_size {
+        if let Some(n) = s.pacing().batch_size() {
             words.push(format!("--bulk --batch-size {n}"));
         }
-        words.push(format!("--rate {}", s.pacing.rate));
-        words.push(format!("--concurrency {}", s.pacing.concurrency));
+        words.push(format!("--rate {}", s.pacing().rate()));
+        words.push(format!("--concurrency {}", s.pacing().concurrency()));
     }
     words.join(" ")
 }

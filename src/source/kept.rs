@@ -8,13 +8,36 @@ use crate::input::plan::TablePlan;
 use crate::input::{Row, RowCells};
 
 /// Cells copied out of a row: their text back to back in one string, and where each ends.
-/// The first `plan.slots.len()` are the echoed cells; then the name cell when it is not one of
-/// them, and an invalid row's id cell.
+/// The first `plan.slots.len()` are the echoed cells; then, when kept, the name cell (if it is
+/// not one of them), an invalid row's id cell, and a results file's own `row` and `sheet`
+/// cells. `at` says which kept cell is which, so no reader replays how they were kept.
 pub(crate) struct Kept {
     text: Box<str>,
     ends: Ends,
-    /// The row was invalid when it was read, so its id cell was kept.
-    id_kept: bool,
+    at: At,
+}
+
+/// Where, among a row's kept cells, each cell with a job of its own is ([`NONE`]: not kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct At {
+    /// The name cell (an echoed one, or kept after them).
+    pub name: u16,
+    /// An invalid row's id cell (kept for its results line).
+    pub invalid_id: u16,
+    /// A results file's `row` cell; its `sheet` cell follows.
+    pub origin: u16,
+}
+
+/// A cell that was not kept.
+pub(crate) const NONE: u16 = u16::MAX;
+
+impl At {
+    /// Only echoed cells.
+    pub(crate) const ECHO: At = At {
+        name: NONE,
+        invalid_id: NONE,
+        origin: NONE,
+    };
 }
 
 /// Where each kept cell ends: inline for the common row (at most 8 cells, under 64 KiB of
@@ -32,13 +55,6 @@ impl Ends {
         match self {
             Ends::Short { len, ends } => (i < usize::from(*len)).then(|| usize::from(ends[i])),
             Ends::Long(ends) => ends.get(i).map(|&e| e as usize),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Ends::Short { len, .. } => usize::from(*len),
-            Ends::Long(ends) => ends.len(),
         }
     }
 }
@@ -60,7 +76,7 @@ impl Ends {
 }
 
 impl Kept {
-    pub(super) fn new(cells: &[Cow<'_, str>], id_kept: bool) -> Kept {
+    pub(super) fn new(cells: &[Cow<'_, str>], at: At) -> Kept {
         let text = cells.concat();
         let ends = cells.iter().scan(0, |end, c| {
             *end += c.len();
@@ -69,16 +85,26 @@ impl Kept {
         Kept {
             ends: Ends::new(text.len(), cells.len(), ends),
             text: text.into_boxed_str(),
-            id_kept,
+            at,
         }
     }
 
-    /// A whole record kept as it is: its text and where each of its cells ends.
-    pub(super) fn whole(text: &str, cell_ends: &[usize]) -> Kept {
+    /// A whole record kept as it is: its text and where each of its cells ends; `name`: the
+    /// name cell's place.
+    pub(super) fn whole(text: &str, cell_ends: &[usize], name: u16) -> Kept {
         Kept {
             text: text.into(),
             ends: Ends::new(text.len(), cell_ends.len(), cell_ends.iter().copied()),
-            id_kept: false,
+            at: At { name, ..At::ECHO },
+        }
+    }
+
+    /// The kept cell at `at` ("" when it was not kept).
+    fn at(&self, at: u16) -> &str {
+        if at == NONE {
+            ""
+        } else {
+            self.get(usize::from(at))
         }
     }
 
@@ -115,32 +141,29 @@ fn name_at(plan: &TablePlan) -> NameAt {
     }
 }
 
+/// A place among the kept cells, as `At` holds it.
+fn place(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(NONE)
+}
+
 impl Kept {
     /// The row's name cell as written ("" when the table has no name column).
-    pub(crate) fn name(&self, plan: &TablePlan) -> &str {
-        match name_at(plan) {
-            NameAt::None => "",
-            NameAt::Echoed(slot) => self.get(slot),
-            NameAt::Extra => self.get(plan.slots.len()),
-        }
+    pub(crate) fn name(&self) -> &str {
+        self.at(self.at.name)
     }
 
-    /// A results file's own `row` and `sheet` cells (kept last when the table is one).
+    /// A results file's own `row` and `sheet` cells (None and "" for any other table).
     pub(crate) fn origin(&self) -> (Option<u32>, &str) {
-        let n = self.ends.len();
-        if n < 2 {
+        if self.at.origin == NONE {
             return (None, "");
         }
-        (self.get(n - 2).trim().parse().ok(), self.get(n - 1))
+        let row = self.at(self.at.origin).trim().parse().ok();
+        (row, self.at(self.at.origin.saturating_add(1)))
     }
 
     /// An invalid row's id cell as written ("" for a valid row, or a table without ids).
-    pub(crate) fn invalid_id(&self, plan: &TablePlan) -> &str {
-        if !self.id_kept {
-            return "";
-        }
-        let after = usize::from(matches!(name_at(plan), NameAt::Extra));
-        self.get(plan.slots.len() + after)
+    pub(crate) fn invalid_id(&self) -> &str {
+        self.at(self.at.invalid_id)
     }
 }
 
@@ -148,23 +171,39 @@ impl Kept {
 /// one of them (for the duplicate check), and an invalid row's id cell (for its results line).
 /// Each byte of it crosses to the consumer's thread.
 pub(super) fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
+    let name_at = name_at(plan);
     // The common CSV row: every cell echoed in its own order, nothing more to keep.
     if let RowCells::Csv { text, ends } = row.cells
         && !invalid
         && !plan.columns.is_results_file
         && ends.len() == plan.slots.len()
-        && !matches!(name_at(plan), NameAt::Extra)
         && plan.slots.iter().enumerate().all(|(i, s)| *s == Some(i))
     {
-        return Kept::whole(text, ends);
+        match name_at {
+            NameAt::Echoed(slot) => return Kept::whole(text, ends, place(slot)),
+            NameAt::None => return Kept::whole(text, ends, NONE),
+            NameAt::Extra => {}
+        }
     }
     let cell = |i: Option<usize>| i.map_or(Cow::Borrowed(""), |i| row.cell(i).display());
     let fields = &plan.columns.fields;
-    let name = match name_at(plan) {
-        NameAt::Extra => Some(fields.get(Field::Name).map(|(i, _)| i)),
-        NameAt::None | NameAt::Echoed(_) => None,
+    let echoed = plan.slots.len();
+    let mut at = At::ECHO;
+    let name = match name_at {
+        NameAt::Extra => {
+            at.name = place(echoed);
+            Some(fields.get(Field::Name).map(|(i, _)| i))
+        }
+        NameAt::Echoed(slot) => {
+            at.name = place(slot);
+            None
+        }
+        NameAt::None => None,
     };
     let id = invalid.then(|| fields.get(Field::Id).map(|(i, _)| i));
+    if id.is_some() {
+        at.invalid_id = place(echoed + usize::from(name.is_some()));
+    }
     // A results file fed back in: its own row and sheet columns, last.
     let origin = plan
         .columns
@@ -172,7 +211,9 @@ pub(super) fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
         .then_some([Some(0), Some(1)])
         .into_iter()
         .flatten();
-    let id_kept = id.is_some();
+    if plan.columns.is_results_file {
+        at.origin = place(echoed + usize::from(name.is_some()) + usize::from(id.is_some()));
+    }
     let columns = plan
         .slots
         .iter()
@@ -196,9 +237,9 @@ pub(super) fn keep(plan: &TablePlan, row: &Row<'_>, invalid: bool) -> Kept {
         n += 1;
     }
     if n <= SHORT {
-        Kept::new(&short[..n], id_kept)
+        Kept::new(&short[..n], at)
     } else {
-        Kept::new(&long, id_kept)
+        Kept::new(&long, at)
     }
 }
 

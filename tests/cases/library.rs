@@ -4,7 +4,7 @@
 use clap::Parser;
 use ivvy_import::cli::Cli;
 use ivvy_import::config::{self, Command};
-use ivvy_import::{Config, EXIT_FATAL, EXIT_OK, EXIT_SOME_ROWS, FatalError, Mode};
+use ivvy_import::{Config, EXIT_FATAL, EXIT_OK, EXIT_SOME_ROWS, FatalError, RunMode};
 
 use crate::support::{Case, parse_results};
 
@@ -32,7 +32,7 @@ fn run_validates_a_file_and_returns_its_summary() {
         "validate", &input, "--kind", "sources", "-q", "-o", &out,
     ]))
     .unwrap();
-    assert_eq!(summary.mode, Mode::Validate);
+    assert_eq!(summary.mode, RunMode::Validate);
     assert_eq!(summary.rows, 14);
     assert_eq!((summary.totals.valid, summary.totals.invalid), (6, 8));
     assert_eq!(summary.by_kind["source"].rows, 14);
@@ -70,7 +70,7 @@ fn run_imports_into_its_own_sandbox() {
         &out,
     ]))
     .unwrap();
-    assert_eq!(summary.mode, Mode::Import);
+    assert_eq!(summary.mode, RunMode::Import);
     assert_eq!(summary.rows, 32);
     assert_eq!(summary.totals.created, 32);
     assert_eq!(summary.requests, 1 + 32, "one list call, one create a row");
@@ -124,11 +124,21 @@ fn config_refuses_what_cannot_run() {
         refused(&["import", &input, "--sandbox", "--concurrency", "0"]).contains("--concurrency")
     );
     assert!(refused(&["import", &input, "--sandbox", "--timeout", "0"]).contains("--timeout"));
-    assert!(refused(&["validate", "no-such-file.csv"]).contains("no such file"));
+    // What only the disk can tell is the run's to check, before anything is read or made,
+    // refused as the command line is (exit 2).
+    let refused_by_run = |args: &[&str]| {
+        let err = ivvy_import::run(config_of(args)).unwrap_err();
+        assert_eq!(err.exit_code(), EXIT_FATAL, "{args:?}: {err}");
+        err.to_string()
+    };
+    assert!(refused_by_run(&["validate", "no-such-file.csv"]).contains("no such file"));
     assert!(
-        refused(&["validate", &input, "-o", &input]).contains("overwrite its input"),
+        refused_by_run(&["validate", &input, "-o", &input]).contains("overwrite its input"),
         "the results file is never the input"
     );
+    let map = path(&case, "broken.toml");
+    std::fs::write(&map, "garbage = [\n").unwrap();
+    assert!(refused_by_run(&["validate", &input, "--map", &map]).contains("broken.toml"));
 }
 
 #[test]
@@ -142,11 +152,37 @@ fn checking_the_flags_makes_no_folder_the_run_does() {
         "checking the flags made a folder"
     );
     assert_eq!(
-        config.jobs()[0].bom,
+        config.outputs().bom(),
         None,
         "whether the results start with a BOM is the run's to judge from the input"
     );
     let summary = ivvy_import::run(config).unwrap();
     assert_eq!(summary.rows, 1);
     assert!(case.path("made/s-checked.csv").is_file());
+}
+
+#[test]
+fn checking_the_flags_reads_no_file() {
+    // Neither the input nor the map file exists: the flags are still fine, the run refuses.
+    let config = config_of(&[
+        "validate",
+        "no-such-input.csv",
+        "--map",
+        "no-such-map.toml",
+        "--keep-column",
+        "Notes",
+    ]);
+    assert_eq!(
+        config.outputs().inputs(),
+        [std::path::PathBuf::from("no-such-input.csv")]
+    );
+    assert_eq!(
+        config.map_file(),
+        Some(std::path::Path::new("no-such-map.toml"))
+    );
+    assert_eq!(config.keep_columns(), ["Notes".to_string()]);
+    let err = ivvy_import::run(config).unwrap_err();
+    assert_eq!(err.exit_code(), EXIT_FATAL);
+    // The map file is read first, as it always was.
+    assert!(err.to_string().contains("no-such-map.toml"), "{err}");
 }

@@ -9,7 +9,7 @@ use crate::kind::{Kind, normalise};
 
 /// One `field = "Header"` line of a mapping file, as written.
 #[derive(Debug, Clone)]
-pub struct MapEntry {
+pub(crate) struct MapEntry {
     pub field: String,
     pub header: String,
     /// The `[sources]` or `[stages]` table it is in; None for a plain line.
@@ -18,7 +18,7 @@ pub struct MapEntry {
 
 impl MapEntry {
     /// `cost = "Spend"`, or `[sources] cost = "Spend"`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.kind {
             Some(k) => format!("[{}] {} = {:?}", k.info().cli, self.field, self.header),
             None => format!("{} = {:?}", self.field, self.header),
@@ -28,7 +28,7 @@ impl MapEntry {
 
 /// A user's mapping file.
 #[derive(Debug, Clone, Default)]
-pub struct HeaderMap {
+pub(crate) struct HeaderMap {
     /// normalised header → field, every line of the file (to tell a table's kind); None for
     /// a header kept as an echoed column although it looks like a field's (`--keep-column`).
     by_header: HashMap<String, Option<Field>>,
@@ -39,7 +39,7 @@ pub struct HeaderMap {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum MapError {
+pub(crate) enum MapError {
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error(
@@ -49,7 +49,7 @@ pub enum MapError {
 }
 
 impl HeaderMap {
-    pub fn load(path: &Path) -> Result<HeaderMap, MapError> {
+    pub(crate) fn load(path: &Path) -> Result<HeaderMap, MapError> {
         let p = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| MapError::Parse {
             path: p.clone(),
@@ -61,7 +61,7 @@ impl HeaderMap {
         })
     }
 
-    pub fn parse(text: &str) -> Result<HeaderMap, MapError> {
+    pub(crate) fn parse(text: &str) -> Result<HeaderMap, MapError> {
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| MapError::Parse {
             path: String::new(),
             message: e.message().to_string(),
@@ -117,12 +117,12 @@ impl HeaderMap {
     }
 
     /// Whether the file has `[sources]` or `[stages]` tables.
-    pub fn has_kinds(&self) -> bool {
+    pub(crate) fn has_kinds(&self) -> bool {
         !self.kinds.is_empty()
     }
 
     /// The map for a table of this kind: the plain lines and that kind's table.
-    pub fn for_kind(&self, kind: Kind) -> &HeaderMap {
+    pub(crate) fn for_kind(&self, kind: Kind) -> &HeaderMap {
         self.kinds
             .iter()
             .find(|(k, _)| *k == kind)
@@ -130,7 +130,7 @@ impl HeaderMap {
     }
 
     /// Keeps a column whose header looks like a field's as an echoed column, for every kind.
-    pub fn keep(&mut self, header: &str) {
+    pub(crate) fn keep(&mut self, header: &str) {
         self.by_header.entry(normalise(header)).or_insert(None);
         for (_, m) in &mut self.kinds {
             m.keep(header);
@@ -138,12 +138,12 @@ impl HeaderMap {
     }
 
     /// Whether `--keep-column` names this header.
-    pub fn keeps(&self, header: &str) -> bool {
+    pub(crate) fn keeps(&self, header: &str) -> bool {
         !self.by_header.is_empty() && self.by_header.get(&normalise(header)) == Some(&None)
     }
 
     /// The field the map gives a header, if it names it.
-    pub fn field(&self, header: &str) -> Option<Field> {
+    pub(crate) fn field(&self, header: &str) -> Option<Field> {
         if self.by_header.is_empty() {
             return None;
         }
@@ -151,12 +151,12 @@ impl HeaderMap {
     }
 
     /// The map's lines, as written.
-    pub fn entries(&self) -> &[MapEntry] {
+    pub(crate) fn entries(&self) -> &[MapEntry] {
         &self.entries
     }
 
     /// Whether an entry names this header (compared as headers are).
-    pub fn names(entry: &MapEntry, header: &str) -> bool {
+    pub(crate) fn names(entry: &MapEntry, header: &str) -> bool {
         normalise(&entry.header) == normalise(header)
     }
 }

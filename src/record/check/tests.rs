@@ -130,3 +130,55 @@ fn the_other_kind_than_kind_is_the_first_problem() {
         "kind: --kind stages was given, but the headers look like lead sources (cost)"
     );
 }
+
+proptest::proptest! {
+    /// Which values a row sends exactly as their cells read, worked out while it is checked,
+    /// is what the rule over the record and its cells says (`show::as_read`).
+    #[test]
+    fn as_read_while_checking_is_the_rule_over_the_record(
+        name in "( ?)(Expo|Café|x)( ?)",
+        cost in "(0|12|12.50|2500|2.500|0.00|€ 25| 7|12%|007|1,200)",
+        colour in "(#7ee546|#7EE546|7ee546|#abc| #7ee546)",
+        referral in "(true|false|yes|TRUE|1| true)",
+        number in proptest::option::of(0u32..3000),
+    ) {
+        use crate::input::Cell;
+        let fields = [Field::Name, Field::Cost, Field::Colour, Field::IsReferral];
+        let c = cols(&fields);
+        // A workbook's number cell as the cost, now and then.
+        let cost_cell = number.map_or_else(|| text(&cost), |n| Cell::Float(f64::from(n) / 4.0));
+        let row = TestRow(vec![text(&name), cost_cell, text(&colour), text(&referral)]);
+        let (checked, got) = check(Kind::Source, &row, &c, Vec::new());
+        if let Ok(record) = &checked {
+            let cells: Vec<String> = (0..fields.len()).map(|i| row.cell(i).display().into_owned()).collect();
+            let want = crate::record::show::as_read(record, |f| {
+                fields.iter().position(|x| *x == f).map(|i| cells[i].as_str())
+            });
+            proptest::prop_assert_eq!(got, want, "{:?} {:?}", cells, record);
+        } else {
+            proptest::prop_assert_eq!(got, FieldSet::default());
+        }
+    }
+}
+
+#[test]
+fn a_stage_code_and_a_trimmed_name_are_told_apart() {
+    let c = cols(&[Field::Name, Field::ApplyTo]);
+    let (_, set) = check(
+        Kind::Stage,
+        &TestRow(vec![text("Won"), text("2")]),
+        &c,
+        Vec::new(),
+    );
+    assert_eq!(
+        set,
+        FieldSet::of(|f| matches!(f, Field::Name | Field::ApplyTo))
+    );
+    let (_, set) = check(
+        Kind::Stage,
+        &TestRow(vec![text(" Won"), text("lead")]),
+        &c,
+        Vec::new(),
+    );
+    assert_eq!(set, FieldSet::default());
+}
