@@ -48,7 +48,7 @@ theirs_us=$(cut -d' ' -f1 "$dir/theirs.txt" | median)
 peak_kib=$(cut -d' ' -f2 "$dir/ours.txt" | sort -n | tail -1)
 theirs_kib=$(cut -d' ' -f2 "$dir/theirs.txt" | sort -n | tail -1)
 
-echo "file: $(basename "$f"), $rows rows, $(du -m "$f" | cut -f1) MB; median of $runs runs each"
+echo "file: $(basename "$f"), $rows rows, $(du -mL "$f" | cut -f1) MB; median of $runs runs each"
 awk -v o="$ours_us" -v t="$theirs_us" -v p="$peak_kib" -v q="$theirs_kib" 'BEGIN {
   printf "ivvy-import validate      %6.3f s   peak %6.1f MiB\n", o / 1e6, p / 1024
   printf "python-calamine to_python %6.3f s   peak %6.1f MiB\n", t / 1e6, q / 1024

@@ -91,7 +91,13 @@ pub(crate) fn number_text(f: f64) -> String {
     }
     // The shortest text of a number with at most 15 significant digits is already the
     // rounded one (a double holds more than 15 digits, so rounding it to 15 gives that text
-    // back): the common case, one formatting.
+    // back): the common case, one formatting. zmij writes the same shortest digits as the
+    // standard library, faster, but very small and large numbers with an exponent.
+    let mut buffer = zmij::Buffer::new();
+    let quick = buffer.format_finite(f);
+    if !quick.contains(['e', 'E']) && significant_digits(quick) <= 15 {
+        return quick.to_string();
+    }
     let shortest = f.to_string();
     if significant_digits(&shortest) <= 15 {
         return shortest;

@@ -321,6 +321,9 @@ fn cells_under_no_header_are_kept_in_every_format() {
         "vals_headerless.xls",
         "vals_headerless.ods",
         "vals_headerless.xlsb",
+        // Sheets that declare no used area: their width is found by reading them.
+        "vals_no_dimension.xlsx",
+        "vals_no_dimension.xlsb",
     ] {
         let o = Case::new().fixture(f).run().expect_code(0).expect_stderr(
             r#"(sheet "Lead Sources"): column D: cells under no header are kept (rows 3, 5)"#,

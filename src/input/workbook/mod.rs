@@ -6,6 +6,8 @@
 //! workbook's own date system (1900 or 1904), formulas as their saved result, and a formula
 //! saved without a result (openpyxl, pandas) as [`Cell::Formula`].
 
+#[cfg(test)]
+mod byte_scan_tests;
 mod merged;
 mod scan;
 mod sheets;
@@ -281,8 +283,26 @@ impl WorkbookSource {
     }
 
     /// How many columns the sheet's cells span from column A, by the dimension an XLSX or XLSB
-    /// sheet declares (0 when unknown; XLS and ODS rows come at their full width).
+    /// sheet declares, or by reading the sheet when it declares none (some writers leave the
+    /// `<dimension>` out, or write `A1`); 0 for XLS and ODS, whose rows come at full width.
     fn width(&mut self, sheet: &str) -> usize {
+        match self.declared_width(sheet) {
+            Some(width) => width,
+            None if matches!(self.book, Sheets::Xlsx(_) | Sheets::Xlsb(_)) => {
+                let mut widest = 0;
+                // A sheet that cannot be read says so when its rows are read.
+                let _ = self.scan(sheet, None, &mut |_, cells| {
+                    widest = widest.max(cells.len());
+                    ControlFlow::Continue(())
+                });
+                widest
+            }
+            None => 0,
+        }
+    }
+
+    /// The width of the used area an XLSX or XLSB sheet declares, if it declares one.
+    fn declared_width(&mut self, sheet: &str) -> Option<usize> {
         let dimensions = match &mut self.book {
             Sheets::Xlsx(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
             Sheets::Xlsb(x) => x.worksheet_cells_reader(sheet).ok().map(|r| r.dimensions()),
@@ -291,7 +311,7 @@ impl WorkbookSource {
         // A dimension wider than Excel's 16,384 columns is not believed.
         dimensions
             .filter(|d| d.end.1 < 16_384 && d != &Dimensions::default())
-            .map_or(0, |d| d.end.1 as usize + 1)
+            .map(|d| d.end.1 as usize + 1)
     }
 
     /// The sheet's rows as text (1-based row number, cells), from its first up to

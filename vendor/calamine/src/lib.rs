@@ -122,8 +122,8 @@ pub use crate::style::{
 pub use crate::xls::{Xls, XlsError, XlsOptions};
 pub use crate::xlsb::{Xlsb, XlsbError};
 pub use crate::xlsx::{
-    expand_shared_formula, expand_shared_formula_into, merged_regions_in_xml, Hyperlink,
-    SheetXml, Xlsx, XlsxCellFormula, XlsxCellFormulaMetadataRecord, XlsxCellReader, XlsxError,
+    expand_shared_formula, expand_shared_formula_into, merged_regions_in_xml, set_xlsx_byte_scan,
+    Hyperlink, SheetXml, Xlsx, XlsxCellFormula, XlsxCellFormulaMetadataRecord, XlsxCellReader, XlsxError,
     XlsxFormulaMetadata,
 };
 

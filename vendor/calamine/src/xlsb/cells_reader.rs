@@ -43,28 +43,35 @@ where
         is_1904: bool,
     ) -> Result<Self, XlsbError> {
         let mut buf = Vec::with_capacity(1024);
-        // BrtWsDim
-        let _ = iter.next_skip_blocks(
-            0x0094,
+        let data_bounds = [
+            (0x0085, Some(0x0086)), // Views
+            (0x0025, Some(0x0026)), // AC blocks
+            (0x01E5, None),         // BrtWsFmtInfo
+            (0x0186, Some(0x0187)), // Col Infos
+        ];
+        // BrtWsDim, which MS-XLSB makes optional: a sheet without it declares no used area
+        // and its data begins at BrtBeginSheetData (ivvy-import patch; it was read past its
+        // end).
+        let typ = iter.next_skip_blocks_to_any(
+            &[0x0094, 0x0091],
             &[
                 (0x0081, None), // BrtBeginSheet
                 (0x0093, None), // BrtWsProp
+                data_bounds[0],
+                data_bounds[1],
+                data_bounds[2],
+                data_bounds[3],
             ],
             &mut buf,
         )?;
-        let dimensions = parse_dimensions(&buf[..16]);
-
-        // BrtBeginSheetData
-        let _ = iter.next_skip_blocks(
-            0x0091,
-            &[
-                (0x0085, Some(0x0086)), // Views
-                (0x0025, Some(0x0026)), // AC blocks
-                (0x01E5, None),         // BrtWsFmtInfo
-                (0x0186, Some(0x0187)), // Col Infos
-            ],
-            &mut buf,
-        )?;
+        let dimensions = if typ == 0x0094 {
+            let dimensions = parse_dimensions(&buf[..16]);
+            // BrtBeginSheetData
+            let _ = iter.next_skip_blocks(0x0091, &data_bounds, &mut buf)?;
+            dimensions
+        } else {
+            Dimensions::default()
+        };
 
         Ok(XlsbCellsReader {
             iter,

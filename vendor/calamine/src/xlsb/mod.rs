@@ -792,6 +792,29 @@ where
         Ok(len)
     }
 
+    /// Reads records up to the first of the types `wanted`, discarding blocks between `start`
+    /// and `end`; returns the type found (ivvy-import patch).
+    fn next_skip_blocks_to_any(
+        &mut self,
+        wanted: &[u16],
+        bounds: &[(u16, Option<u16>)],
+        buf: &mut Vec<u8>,
+    ) -> Result<u16, XlsbError> {
+        loop {
+            let typ = self.read_type()?;
+            let _ = self.fill_buffer(buf)?;
+            if wanted.contains(&typ) {
+                return Ok(typ);
+            }
+            if let Some(end) = bounds.iter().find(|b| b.0 == typ).and_then(|b| b.1) {
+                while self.read_type()? != end {
+                    let _ = self.fill_buffer(buf)?;
+                }
+                let _ = self.fill_buffer(buf)?;
+            }
+        }
+    }
+
     /// Reads next type, and discard blocks between `start` and `end`
     fn next_skip_blocks(
         &mut self,

@@ -5,9 +5,10 @@
 use quick_xml::events::{BytesStart, Event};
 use std::io::{Read, Seek};
 
+use super::scan::{self, Body, CellAttrs, Step, Window};
 use super::{
-    expand_shared_formula, get_dimension, get_row, get_row_column, read_string_with_bufs,
-    Dimensions, XlReader,
+    configured, expand_shared_formula, get_dimension, get_row, get_row_column,
+    read_string_with_bufs, Dimensions, SheetXml, XlReader,
 };
 use crate::attrs::RawAttributes;
 use crate::{
@@ -194,6 +195,18 @@ where
     cell_buf: Vec<u8>,
     value_bufs: ValueBufs,
     formulas: Vec<Option<SharedFormula>>,
+    /// How the cells are read: by the byte scanner, or by the XML reader (ivvy-import patch).
+    scan: Scan<'a, RS>,
+}
+
+/// The byte scanner's part in a cell reader (ivvy-import patch, `scan.rs`).
+enum Scan<'a, RS: Read> {
+    /// Not begun: the first read of cells with their formulas begins it.
+    Ready,
+    /// Reading (and whether inside a `<row>`); the XML reader is set aside.
+    On(Window<SheetXml<'a, RS>>, bool),
+    /// The XML reader reads the cells.
+    Off,
 }
 
 impl<'a, RS> XlsxCellReader<'a, RS>
@@ -239,6 +252,15 @@ where
                 _ => (),
             }
         }
+        // `buf` holds the `<sheetData>` tag as read: `<sheetData/>` when it closes itself.
+        let scan = if scan::byte_scan()
+            && !buf.ends_with(b"/>")
+            && xml.encoding() == encoding_rs::UTF_8
+        {
+            Scan::Ready
+        } else {
+            Scan::Off
+        };
         Ok(Self {
             xml,
             strings,
@@ -252,7 +274,89 @@ where
             cell_buf: Vec::with_capacity(1024),
             value_bufs: ValueBufs::new(),
             formulas: Vec::with_capacity(1024),
+            scan,
         })
+    }
+
+    /// Hands the rest of the sheet to the XML reader (ivvy-import patch).
+    fn scan_off(&mut self) {
+        if let Scan::On(window, in_row) = std::mem::replace(&mut self.scan, Scan::Off) {
+            let open: &[u8] = if in_row {
+                b"<worksheet><sheetData><row>"
+            } else {
+                b"<worksheet><sheetData>"
+            };
+            self.xml = configured(window.into_source(open));
+        }
+    }
+
+    /// The next cell read by the byte scanner: `Some(None)` at the end of the sheet's data,
+    /// `None` when the XML reader is to read on from here (ivvy-import patch).
+    #[allow(clippy::type_complexity)]
+    fn scanned(
+        &mut self,
+    ) -> Result<Option<Option<XlsxCellFormulaMetadataRecordInternal<'a>>>, XlsxError> {
+        if matches!(self.scan, Scan::Ready) {
+            let xml = std::mem::replace(
+                &mut self.xml,
+                configured(SheetXml::Bytes(std::io::Cursor::new(Vec::new()))),
+            );
+            self.scan = Scan::On(Window::new(xml.into_inner()), false);
+        }
+        let Scan::On(window, in_row) = &mut self.scan else {
+            return Ok(None);
+        };
+        let ctx = WorkbookContext {
+            strings: self.strings,
+            formats: self.formats,
+            is_1904: self.is_1904,
+        };
+        loop {
+            match scan::sheet_step(window.rest()) {
+                Step::More => {
+                    if !window.more()? {
+                        break;
+                    }
+                }
+                Step::Row(r, closed, n) => {
+                    if let Some(r) = r {
+                        match get_row(r) {
+                            Ok(row) => self.row_index = row,
+                            Err(_) => break,
+                        }
+                    }
+                    if closed {
+                        self.row_index += 1;
+                        self.col_index = 0;
+                    }
+                    *in_row = !closed;
+                    window.consume(n);
+                }
+                Step::RowEnd(n) => {
+                    self.row_index += 1;
+                    self.col_index = 0;
+                    *in_row = false;
+                    window.consume(n);
+                }
+                Step::End(n) => {
+                    window.consume(n);
+                    return Ok(Some(None));
+                }
+                Step::Cell(attrs, body, n) => {
+                    let Some(record) =
+                        scanned_cell(&ctx, attrs, body, self.row_index, self.col_index)
+                    else {
+                        break;
+                    };
+                    window.consume(n);
+                    self.col_index = record.pos.1 + 1;
+                    return Ok(Some(Some(record)));
+                }
+                Step::Unsupported | Step::String(..) => break,
+            }
+        }
+        self.scan_off();
+        Ok(None)
     }
 
     /// Return the worksheet dimensions declared by the sheet XML.
@@ -262,6 +366,7 @@ where
 
     /// Return the next cell value in XML stream order.
     pub fn next_cell(&mut self) -> Result<Option<Cell<DataRef<'a>>>, XlsxError> {
+        self.scan_off();
         loop {
             self.buf.clear();
             match self.xml.read_event_into(&mut self.buf) {
@@ -334,6 +439,7 @@ where
     pub fn next_cell_with_style_id(
         &mut self,
     ) -> Result<Option<(Cell<DataRef<'a>>, usize)>, XlsxError> {
+        self.scan_off();
         loop {
             self.buf.clear();
             match self.xml.read_event_into(&mut self.buf) {
@@ -508,6 +614,9 @@ where
         &mut self,
         expand_shared_derived: bool,
     ) -> Result<Option<XlsxCellFormulaMetadataRecordInternal<'a>>, XlsxError> {
+        if let Some(found) = self.scanned()? {
+            return Ok(found);
+        }
         loop {
             self.buf.clear();
             match self.xml.read_event_into(&mut self.buf) {
@@ -588,6 +697,7 @@ where
 
     /// Return the next formula in XML stream order, expanding shared formulas.
     pub fn next_formula(&mut self) -> Result<Option<Cell<String>>, XlsxError> {
+        self.scan_off();
         loop {
             self.buf.clear();
             match self.xml.read_event_into(&mut self.buf) {
@@ -653,6 +763,7 @@ where
     /// format), or with an id outside the palette, are skipped. Returns
     /// `None` when the end of the sheet data is reached.
     pub fn next_style_id(&mut self) -> Result<Option<(u32, u32, usize)>, XlsxError> {
+        self.scan_off();
         loop {
             self.buf.clear();
             match self.xml.read_event_into(&mut self.buf) {
@@ -708,6 +819,45 @@ where
     pub fn styles(&self) -> &[Style] {
         self.styles
     }
+}
+
+/// A cell the byte scanner read, valued as [`read_value`] values it; None when the XML
+/// reader is to read it (ivvy-import patch).
+fn scanned_cell<'s>(
+    ctx: &WorkbookContext<'s>,
+    attrs: CellAttrs<'_>,
+    body: Body<'_>,
+    row_index: u32,
+    col_index: u32,
+) -> Option<XlsxCellFormulaMetadataRecordInternal<'s>> {
+    let value = match body {
+        Body::None => DataRef::Empty,
+        Body::V(text) => match attrs.t {
+            None | Some("n" | "s" | "b" | "e") if text.is_empty() => DataRef::Empty,
+            None | Some("n" | "s" | "b" | "e") => read_v(ctx, text, attrs.s, attrs.t).ok()?,
+            // Their text is read as XML 1.0 text, with its line ends made `\n`.
+            Some("str" | "d") if !text.contains('\r') => {
+                read_v(ctx, text, attrs.s, attrs.t).ok()?
+            }
+            Some("inlineStr" | "is") => DataRef::Empty,
+            Some(_) => return None,
+        },
+        Body::Is(inner) => DataRef::String(scan::plain_text(inner)?),
+    };
+    let pos = match attrs.r {
+        Some(r) => get_row_column(r).ok()?,
+        None => (row_index, col_index),
+    };
+    let style_id = attrs
+        .s
+        .and_then(|s| atoi_simd::parse::<usize, true, false>(s.as_bytes()).ok())
+        .unwrap_or(0);
+    Some(XlsxCellFormulaMetadataRecordInternal {
+        pos,
+        value,
+        formula: None,
+        style_id,
+    })
 }
 
 /// Reads a cell value using pre-extracted `s` and `t` attributes

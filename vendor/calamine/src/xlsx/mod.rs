@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod cells_reader;
+mod scan;
 mod style_parser;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use crate::{
     Cell, CellErrorType, Data, Dimensions, HeaderRow, Metadata, Range, Reader, ReaderRef, Sheet,
     SheetType, SheetVisible, Table, WorkbookProperties,
 };
+pub use scan::set_xlsx_byte_scan;
 pub use cells_reader::{
     XlsxCellFormula, XlsxCellFormulaMetadataRecord, XlsxCellReader, XlsxFormulaMetadata,
 };
@@ -50,6 +52,9 @@ pub enum SheetXml<'a, RS: Read> {
     Zip(BufReader<ZipFile<'a, RS>>),
     /// Inflated already.
     Bytes(std::io::Cursor<Vec<u8>>),
+    /// The rest of a part the byte scanner began (`scan.rs`): the bytes it read and had not
+    /// consumed, then the part's source.
+    Resumed(Box<std::io::Chain<std::io::Cursor<Vec<u8>>, SheetXml<'a, RS>>>),
 }
 
 impl<RS: Read> Read for SheetXml<'_, RS> {
@@ -57,6 +62,7 @@ impl<RS: Read> Read for SheetXml<'_, RS> {
         match self {
             SheetXml::Zip(r) => r.read(buf),
             SheetXml::Bytes(r) => r.read(buf),
+            SheetXml::Resumed(r) => r.read(buf),
         }
     }
 }
@@ -67,6 +73,7 @@ impl<RS: Read> std::io::BufRead for SheetXml<'_, RS> {
         match self {
             SheetXml::Zip(r) => r.fill_buf(),
             SheetXml::Bytes(r) => r.fill_buf(),
+            SheetXml::Resumed(r) => r.fill_buf(),
         }
     }
 
@@ -75,6 +82,7 @@ impl<RS: Read> std::io::BufRead for SheetXml<'_, RS> {
         match self {
             SheetXml::Zip(r) => r.consume(amt),
             SheetXml::Bytes(r) => r.consume(amt),
+            SheetXml::Resumed(r) => r.consume(amt),
         }
     }
 }
@@ -442,6 +450,40 @@ impl<RS: Read + Seek> Xlsx<RS> {
 
         let mut str_buf = Vec::with_capacity(1024);
         let mut str_val_buf = Vec::with_capacity(1024);
+        // ivvy-import patch: the strings are read by scanning bytes while they are laid out
+        // as writers lay them out; the XML reader reads the rest from the first that is not.
+        // (`buf` holds the `<sst ...>` tag as read: `<sst .../>` when it closes itself.)
+        if scan::byte_scan() && !buf.ends_with(b"/>") && xml.encoding() == encoding_rs::UTF_8
+        {
+            let mut window = scan::Window::new(xml.into_inner());
+            let si_end = memchr::memmem::Finder::new(b"</si>");
+            loop {
+                match scan::sst_step(window.rest(), &si_end) {
+                    scan::Step::More => {
+                        if !window.more()? {
+                            break;
+                        }
+                    }
+                    scan::Step::String(inner, n) => {
+                        let s = match scan::plain_text(inner) {
+                            Some(s) => Some(s),
+                            None if scan::readable_alone(inner) => {
+                                match read_si_alone::<RS>(inner, &mut str_buf, &mut str_val_buf) {
+                                    Some(s) => s,
+                                    None => break,
+                                }
+                            }
+                            None => break,
+                        };
+                        self.strings.extend(s);
+                        window.consume(n);
+                    }
+                    scan::Step::End(_) => return Ok(()),
+                    _ => break,
+                }
+            }
+            xml = configured(window.into_source(b"<sst>"));
+        }
         loop {
             buf.clear();
             match xml.read_event_into(&mut buf) {
@@ -3221,6 +3263,29 @@ fn get_row_and_optional_column(range: &str) -> Result<(u32, Option<u32>), XlsxEr
         .checked_sub(1)
         .ok_or(XlsxError::RangeWithoutRowComponent)?;
     Ok((row, col.checked_sub(1)))
+}
+
+/// One `<si>` read alone by the XML reader, from its inner bytes (ivvy-import patch: the byte
+/// scanner's way with rich text and entities). None when it does not read as a whole
+/// element, ending where the scanner saw it end: the XML reader then reads the part on.
+fn read_si_alone<RS: Read + Seek>(
+    inner: &[u8],
+    xml_buf: &mut Vec<u8>,
+    text_buf: &mut Vec<u8>,
+) -> Option<Option<String>> {
+    let mut bytes = Vec::with_capacity(inner.len() + 9);
+    bytes.extend_from_slice(b"<si>");
+    bytes.extend_from_slice(inner);
+    bytes.extend_from_slice(b"</si>");
+    let len = bytes.len() as u64;
+    let mut xml: XlReader<'_, RS> = configured(SheetXml::Bytes(std::io::Cursor::new(bytes)));
+    let mut buf = Vec::new();
+    match xml.read_event_into(&mut buf) {
+        Ok(Event::Start(e)) if e.name().as_ref() == "si" => {}
+        _ => return None,
+    }
+    let s = read_string_with_bufs(&mut xml, QName("si"), xml_buf, text_buf).ok()?;
+    (xml.buffer_position() == len).then_some(s)
 }
 
 /// Attempts to read either a simple or richtext string, reusing caller-provided
