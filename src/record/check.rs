@@ -36,6 +36,7 @@ impl<C: Cells> Check<'_, C> {
 
     /// The cell of a field, or None when the column is absent or the cell empty. Error cells,
     /// formulas with no saved value and cells over 64 KiB become a problem here.
+    #[inline(always)]
     fn cell(&mut self, field: Field) -> Option<(CellRef<'_>, &str)> {
         let (i, header) = self.cols.get(field)?;
         match self.cells.cell(i) {

@@ -260,9 +260,15 @@ impl Value<'_> {
 /// it is; any other text of at most 15 digits is not (its shortest form differs); a longer
 /// one is when the number it reads as is written so.
 pub(crate) fn amount_as_read(cell: &str) -> bool {
-    canonical_decimal(cell)
-        || (cell.bytes().filter(u8::is_ascii_digit).count() > 15
-            && Value::Amount(cell).shown() == cell)
+    let Some(dot) = crate::record::parse::plain_decimal(cell) else {
+        return false;
+    };
+    let b = cell.as_bytes();
+    if b.len() - usize::from(dot.is_some()) > 15 {
+        return Value::Amount(cell).shown() == cell;
+    }
+    let whole = dot.unwrap_or(b.len());
+    (whole == 1 || b[0] != b'0') && (dot.is_none() || b.last() != Some(&b'0'))
 }
 
 /// Appends a plain decimal's shortest text (`0.50` → `0.5`, `2500.00` → `2500`, `007` → `7`)
