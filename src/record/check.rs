@@ -7,7 +7,7 @@ use crate::input::headers::{Field, FieldColumns};
 use crate::input::{CellRef, Cells, trim};
 
 use super::problem::MAX_CELL_BYTES;
-use super::show::{FieldSet, Value, amount_as_read};
+use super::show::{FieldSet, Value, plain_amount_as_read};
 
 /// Collects a row's problems while fields are parsed, and which values are sent exactly as
 /// their cells read.
@@ -200,8 +200,18 @@ fn colour_as_read(colour: &Text, cell: CellRef<'_>) -> bool {
 /// A cost is sent as the shortest text of its number (see [`Value::Amount`]).
 fn cost_as_read(cost: &Money, cell: CellRef<'_>) -> bool {
     match cell {
-        CellRef::Text(t) => t == cost.as_str() && amount_as_read(t),
+        // A cost read from text is a plain decimal (`Money`): the same text is one.
+        CellRef::Text(t) => t == cost.as_str() && plain_amount_as_read(t),
         other => Value::Amount(cost.as_str()).is(&other.display()),
+    }
+}
+
+/// A boolean is sent as `true` or `false`: a cell that reads so (a text, or a boolean cell).
+fn bool_as_read(b: &bool, cell: CellRef<'_>) -> bool {
+    match cell {
+        CellRef::Text(t) => t == if *b { "true" } else { "false" },
+        CellRef::Bool(_) => true,
+        _ => false,
     }
 }
 
@@ -253,9 +263,7 @@ pub(crate) fn check<C: Cells>(
         Kind::Source => {
             let description = ck.text(Field::Description, true);
             let cost = ck.parse_shown(Field::Cost, |c| parse_cost(c, &cols.rules), cost_as_read);
-            let is_referral = ck.parse_shown(Field::IsReferral, parse_bool, |b, cell| {
-                Value::Bool(*b).is(&cell.display())
-            });
+            let is_referral = ck.parse_shown(Field::IsReferral, parse_bool, bool_as_read);
             Record::Source(LeadSource {
                 id,
                 name,

@@ -271,6 +271,22 @@ pub(crate) fn amount_as_read(cell: &str) -> bool {
     (whole == 1 || b[0] != b'0') && (dot.is_none() || b.last() != Some(&b'0'))
 }
 
+/// [`amount_as_read`] of a text known to be a plain decimal (digits, at most one `.` with
+/// digits on both sides), as a cost read from text always is.
+pub(crate) fn plain_amount_as_read(cell: &str) -> bool {
+    debug_assert!(
+        crate::record::parse::plain_decimal(cell).is_some(),
+        "{cell:?}"
+    );
+    let b = cell.as_bytes();
+    let dot = b.iter().position(|&c| c == b'.');
+    if b.len() - usize::from(dot.is_some()) > 15 {
+        return Value::Amount(cell).shown() == cell;
+    }
+    let whole = dot.unwrap_or(b.len());
+    (whole == 1 || b[0] != b'0') && (dot.is_none() || b.last() != Some(&b'0'))
+}
+
 /// Appends a plain decimal's shortest text (`0.50` → `0.5`, `2500.00` → `2500`, `007` → `7`)
 /// when it has at most 15 significant digits: the text of the number it reads as, found
 /// without going through a float (15 digits always come back from a float as they went in).
@@ -392,6 +408,14 @@ mod tests {
                 proptest::prop_assert_eq!(a.shown(), Value::Number(amount(c)).shown());
                 proptest::prop_assert_eq!(a.is(&cell), a.shown() == cell, "{} {}", c, cell);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick test for a plain decimal answers as the general one.
+        #[test]
+        fn a_plain_amount_is_as_read_as_any_amount(cell in "0{0,3}[0-9]{1,14}(\\.[0-9]{1,6}0{0,2})?") {
+            proptest::prop_assert_eq!(plain_amount_as_read(&cell), amount_as_read(&cell), "{}", cell);
         }
     }
 
