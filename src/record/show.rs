@@ -260,15 +260,7 @@ impl Value<'_> {
 /// it is; any other text of at most 15 digits is not (its shortest form differs); a longer
 /// one is when the number it reads as is written so.
 pub(crate) fn amount_as_read(cell: &str) -> bool {
-    let Some(dot) = crate::record::parse::plain_decimal(cell) else {
-        return false;
-    };
-    let b = cell.as_bytes();
-    if b.len() - usize::from(dot.is_some()) > 15 {
-        return Value::Amount(cell).shown() == cell;
-    }
-    let whole = dot.unwrap_or(b.len());
-    (whole == 1 || b[0] != b'0') && (dot.is_none() || b.last() != Some(&b'0'))
+    crate::record::parse::plain_decimal(cell).is_some_and(|dot| plain_as_read(cell, dot))
 }
 
 /// [`amount_as_read`] of a text known to be a plain decimal (digits, at most one `.` with
@@ -278,11 +270,25 @@ pub(crate) fn plain_amount_as_read(cell: &str) -> bool {
         crate::record::parse::plain_decimal(cell).is_some(),
         "{cell:?}"
     );
-    let b = cell.as_bytes();
-    let dot = b.iter().position(|&c| c == b'.');
-    if b.len() - usize::from(dot.is_some()) > 15 {
+    plain_as_read(cell, cell.bytes().position(|c| c == b'.'))
+}
+
+/// [`amount_as_read`] of a plain decimal whose `.` is at `dot`.
+fn plain_as_read(cell: &str, dot: Option<usize>) -> bool {
+    if digits(cell, dot) > 15 {
         return Value::Amount(cell).shown() == cell;
     }
+    canonical_plain(cell, dot)
+}
+
+/// How many digits a plain decimal whose `.` is at `dot` has.
+fn digits(plain: &str, dot: Option<usize>) -> usize {
+    plain.len() - usize::from(dot.is_some())
+}
+
+/// A plain decimal (its `.` at `dot`) with no leading zero and no fraction ending in zero.
+fn canonical_plain(plain: &str, dot: Option<usize>) -> bool {
+    let b = plain.as_bytes();
     let whole = dot.unwrap_or(b.len());
     (whole == 1 || b[0] != b'0') && (dot.is_none() || b.last() != Some(&b'0'))
 }
@@ -320,14 +326,8 @@ fn write_shortest_decimal(a: &str, out: &mut String) -> bool {
 /// `0`, `12`, `12.5`: digits with no leading zero, an optional fraction not ending in zero,
 /// at most 15 digits in all (so the number's shortest text is this one).
 fn canonical_decimal(s: &str) -> bool {
-    let Some(dot) = crate::record::parse::plain_decimal(s) else {
-        return false;
-    };
-    let b = s.as_bytes();
-    let whole = dot.map_or(b.len(), |d| d);
-    (whole == 1 || b[0] != b'0')
-        && (dot.is_none() || b.last() != Some(&b'0'))
-        && b.len() - usize::from(dot.is_some()) <= 15
+    crate::record::parse::plain_decimal(s)
+        .is_some_and(|dot| canonical_plain(s, dot) && digits(s, dot) <= 15)
 }
 
 #[cfg(test)]
