@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization;
 
 use super::{Problem, ProblemKind, Record};
-use crate::fnv::Fnv1a;
 use crate::kind::Kind;
 
 /// The form names are compared in: trimmed, Unicode case folded, NFC.
@@ -41,14 +39,14 @@ fn fold_unicode(t: &str) -> String {
     folded.nfc().collect()
 }
 
-/// A 64-bit key for a kind and a folded name, computed without allocating (FNV-1a: stable
-/// across runs). Two different names share a key with odds of about n²/2⁶⁵ for n names.
+/// A 64-bit key for a kind and a folded name, computed without allocating ([`KeyHasher`]:
+/// the same in every run). Two different names share a key with odds of about n²/2⁶⁵ for n
+/// names.
 pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
-    let mut h = Fnv1a::default();
-    h.write_u8(kind as u8);
+    let mut h = KeyHasher::new(kind);
     let t = crate::input::trim(name);
     if t.is_ascii() {
-        t.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+        h.write_ascii_lowercase(t.as_bytes());
     } else if t.chars().all(already_composed) {
         // Folding each character on its own gives the canonical form: ASCII ones need no
         // table, and nothing is allocated.
@@ -66,6 +64,100 @@ pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
         h.write(fold_unicode(t).as_bytes());
     }
     h.finish()
+}
+
+/// A 64-bit hash of a kind and a stream of bytes, taken eight bytes at a time (each word
+/// mixed by a folded 128-bit multiply, then the whole finalised as MurmurHash3's `fmix64`):
+/// the same in every run and build, and a name of ASCII letters is lowercased and hashed a
+/// word at a time.
+pub(crate) struct KeyHasher {
+    h: u64,
+    /// Bytes not yet mixed, little-endian, and how many.
+    tail: u64,
+    n: u32,
+    len: u64,
+}
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl KeyHasher {
+    pub(crate) fn new(kind: Kind) -> KeyHasher {
+        KeyHasher {
+            h: (kind as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+            tail: 0,
+            n: 0,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn mix(&mut self, w: u64) {
+        let m = u128::from(self.h ^ w) * u128::from(K);
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "the low half of the product"
+        )]
+        let (lo, hi) = (m as u64, (m >> 64) as u64);
+        self.h = lo ^ hi;
+    }
+
+    #[inline]
+    pub(crate) fn write_u8(&mut self, b: u8) {
+        self.tail |= u64::from(b) << (8 * self.n);
+        self.n += 1;
+        self.len += 1;
+        if self.n == 8 {
+            let w = std::mem::take(&mut self.tail);
+            self.n = 0;
+            self.mix(w);
+        }
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u8(b));
+    }
+
+    /// Writes ASCII text lowercased: whole words at once when no byte is pending.
+    #[inline]
+    pub(crate) fn write_ascii_lowercase(&mut self, bytes: &[u8]) {
+        debug_assert!(bytes.is_ascii());
+        if self.n != 0 {
+            bytes
+                .iter()
+                .for_each(|&b| self.write_u8(b.to_ascii_lowercase()));
+            return;
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+            self.len += 8;
+            self.mix(ascii_lowercase_word(w));
+        }
+        for &b in words.remainder() {
+            self.write_u8(b.to_ascii_lowercase());
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> u64 {
+        let (tail, len) = (self.tail, self.len);
+        self.mix(tail ^ len.rotate_right(8));
+        let mut h = self.h;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Eight ASCII bytes with `A`–`Z` made `a`–`z`: a byte's top bit marks whether it is at least
+/// `A` and whether it is past `Z`, no byte carrying into the next.
+#[inline]
+fn ascii_lowercase_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let from_a = w + ONES * u64::from(0x80 - b'A');
+    let past_z = w + ONES * u64::from(0x80 - b'Z' - 1);
+    w | (((from_a ^ past_z) & (ONES * 0x80)) >> 2)
 }
 
 /// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys
@@ -93,7 +185,7 @@ struct Origin {
 #[derive(Default)]
 struct PreHashed(u64);
 
-impl Hasher for PreHashed {
+impl std::hash::Hasher for PreHashed {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -208,8 +300,7 @@ mod tests {
             "Cafe\u{301} \u{c9}T\u{c9}",
             "\u{130}stanbul",
         ] {
-            let mut h = Fnv1a::default();
-            h.write_u8(Kind::Stage as u8);
+            let mut h = KeyHasher::new(Kind::Stage);
             h.write(fold_name(name).as_bytes());
             assert_eq!(name_key(Kind::Stage, name), h.finish(), "{name:?}");
         }
@@ -226,8 +317,7 @@ mod tests {
         fn the_key_is_the_hash_of_the_folded_name(
             name in "[ a-zA-Z\u{e9}\u{c9}\u{301}\u{308}\u{130}\u{df}\u{1e9e}\u{212b}\u{2013}\u{3a3}]{0,8}"
         ) {
-            let mut h = Fnv1a::default();
-            h.write_u8(Kind::Source as u8);
+            let mut h = KeyHasher::new(Kind::Source);
             h.write(fold_name(&name).as_bytes());
             proptest::prop_assert_eq!(name_key(Kind::Source, &name), h.finish());
         }

@@ -140,6 +140,7 @@ fn amount(s: &str, decimal: char, groups: &[char]) -> Result<String, AmountError
 /// are accepted; a decimal comma (`7,5`) and a dot before exactly three digits (`2.500`) are
 /// refused as ambiguous unless `rules.decimal_comma`, which reads `,` as the decimal mark and
 /// `.`, space or no-break space as thousands groups. A percentage (`12%`) is not a cost.
+#[inline]
 pub(crate) fn parse_cost(cell: CellRef<'_>, rules: &ValueRules) -> Result<Money, ProblemKind> {
     let raw = cell.display();
     match cell {
@@ -217,6 +218,7 @@ pub(crate) fn plain_decimal(s: &str) -> Option<Option<usize>> {
 }
 
 /// `#rrggbb`, `rrggbb`, `#rgb` or `rgb`, any case, normalised to `#rrggbb`.
+#[inline]
 pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     let raw = cell.display();
     let t = trim(&raw);
@@ -246,6 +248,7 @@ pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
 /// true/false/yes/no/y/n/1/0 in any case, the words spreadsheet applications write for
 /// TRUE/FALSE in other languages (WAHR/FALSCH, VRAI/FAUX, WAAR/ONWAAR, VERDADERO/FALSO) and
 /// SI/SÍ for yes, a boolean cell, or a number cell 1/0.
+#[inline]
 pub(crate) fn parse_bool(cell: CellRef<'_>) -> Result<bool, ProblemKind> {
     match cell {
         CellRef::Bool(b) => Ok(b),

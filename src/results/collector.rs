@@ -106,7 +106,9 @@ impl Collector<'_> {
                     next += items.len() as u64;
                     // These rows never took a place in the window.
                     self.flush()?;
-                    self.recycler.give((items, outcomes));
+                    // The outcomes were made on this thread: only the rows go back.
+                    drop(outcomes);
+                    self.recycler.give(items);
                     continue;
                 }
                 Done::InPlace {

@@ -210,40 +210,44 @@ impl CsvLine {
     }
 
     /// Adds a field, quoted if it needs to be.
+    #[inline]
     pub(crate) fn field(&mut self, f: &[u8]) {
         if crate::excel_safe::marked(f, self.2) {
             self.marked_field(f);
             return;
         }
         self.next();
-        if !needs_quotes(f) {
+        if needs_quotes(f) {
+            self.quoted(b"", f);
+        } else {
             self.0.extend_from_slice(f);
-            return;
         }
-        // Quoted, every `"` doubled: at most twice as long, and the two quotes.
-        let start = self.0.len();
-        self.0.resize(start + 2 * f.len() + 2, 0);
-        self.0[start] = b'"';
-        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 1..], b'"', b'\\', true);
-        self.0.truncate(start + 1 + n);
-        self.0.push(b'"');
     }
 
     /// Adds a field with a leading `'` (see [`crate::excel_safe`]), quoted if it needs to be.
     #[cold]
     fn marked_field(&mut self, f: &[u8]) {
         self.next();
-        if !needs_quotes(f) {
+        if needs_quotes(f) {
+            self.quoted(b"'", f);
+        } else {
             self.0.push(b'\'');
             self.0.extend_from_slice(f);
-            return;
         }
-        let start = self.0.len();
-        self.0.resize(start + 2 * f.len() + 3, 0);
-        self.0[start] = b'"';
-        self.0[start + 1] = b'\'';
-        let (_, _, n) = csv_core::quote(f, &mut self.0[start + 2..], b'"', b'\\', true);
-        self.0.truncate(start + 2 + n);
+    }
+
+    /// Adds `mark` and `f` in quotes, every `"` of `f` doubled.
+    fn quoted(&mut self, mark: &[u8], f: &[u8]) {
+        self.0.reserve(f.len() + mark.len() + 8);
+        self.0.push(b'"');
+        self.0.extend_from_slice(mark);
+        let mut rest = f;
+        while let Some(i) = memchr::memchr(b'"', rest) {
+            self.0.extend_from_slice(&rest[..=i]);
+            self.0.push(b'"');
+            rest = &rest[i + 1..];
+        }
+        self.0.extend_from_slice(rest);
         self.0.push(b'"');
     }
 

@@ -117,6 +117,7 @@ impl<R: Read> Records<R> {
         clippy::too_many_lines,
         reason = "the per-record hot loop: one state machine over csv_core's results, kept whole so nothing is called per byte"
     )]
+    #[inline]
     pub(super) fn next(&mut self) -> Result<bool, ReadError> {
         let (mut nout, mut nend) = (0, 0);
         // Line ends before the record's first byte are blank lines: each takes a row.

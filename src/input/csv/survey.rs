@@ -110,7 +110,7 @@ fn scan(src: &mut impl Read) -> io::Result<Survey> {
             continue;
         }
         loop {
-            match std::str::from_utf8(rest) {
+            match simdutf8::compat::from_utf8(rest) {
                 Ok(s) => {
                     multibyte = multibyte || !s.is_ascii();
                     break;
@@ -145,15 +145,26 @@ fn scan(src: &mut impl Read) -> io::Result<Survey> {
 }
 
 /// The LF and CR bytes of a block, in one pass: a file of CR line ends has no LF. Counted in
-/// one-byte lanes, 255 bytes at a time, so that it vectorises 32 bytes to an instruction.
+/// 32 one-byte lanes, up to 255 steps of 32 bytes before the lanes are added up, so that it
+/// vectorises without a byte left to a scalar loop.
 fn count_line_ends(bytes: &[u8]) -> (u64, u64) {
+    const LANES: usize = 32;
     let (mut lf, mut cr) = (0u64, 0u64);
-    for chunk in bytes.chunks(255) {
-        let (l, c) = chunk.iter().fold((0u8, 0u8), |(l, c), b| {
-            (l + u8::from(*b == b'\n'), c + u8::from(*b == b'\r'))
-        });
-        lf += u64::from(l);
-        cr += u64::from(c);
+    for block in bytes.chunks(LANES * 255) {
+        let (mut l, mut c) = ([0u8; LANES], [0u8; LANES]);
+        let mut steps = block.chunks_exact(LANES);
+        for step in &mut steps {
+            for i in 0..LANES {
+                l[i] += u8::from(step[i] == b'\n');
+                c[i] += u8::from(step[i] == b'\r');
+            }
+        }
+        for b in steps.remainder() {
+            lf += u64::from(*b == b'\n');
+            cr += u64::from(*b == b'\r');
+        }
+        lf += l.iter().map(|&n| u64::from(n)).sum::<u64>();
+        cr += c.iter().map(|&n| u64::from(n)).sum::<u64>();
     }
     (lf, cr)
 }
