@@ -75,6 +75,29 @@ impl Opened {
         self.reading.as_mut().ok_or_else(lost)
     }
 
+    /// Ends its reading and opens the file again, for a reading from its first row: the same
+    /// file under the same options plans the same, so the plans stand.
+    fn read_again(
+        &mut self,
+        job: &Job,
+        config: &Config,
+        map: &HeaderMap,
+    ) -> Result<(), FatalError> {
+        // What that reading ran into, the run's reading meets again at the same row.
+        if let Some(reading) = self.reading.take() {
+            let _ = reading.finish();
+        }
+        let mut input = Input::open(&job.input, config.read_options(), map)?;
+        plan_file(
+            &mut input,
+            config.kind(),
+            map,
+            config.read_options().decimal_comma,
+        )?;
+        self.input = Some(input);
+        Ok(())
+    }
+
     /// Its reading, for the run to take (started now unless it was).
     fn take_reading(&mut self) -> Result<Reading, FatalError> {
         self.reading()?;
@@ -151,7 +174,7 @@ async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalE
     // Everything that can be refused without the account is refused before the first request.
     let _outputs = checks::lock_outputs(&config, jobs)?;
     let ControlFlow::Continue(resumes) =
-        check_resumes(&config, jobs, &mut opened, &progress).await?
+        check_resumes(&config, jobs, &mut opened, &map, &progress).await?
     else {
         let files = jobs
             .iter()
@@ -205,6 +228,7 @@ async fn check_resumes(
     config: &Config,
     jobs: &[Job],
     opened: &mut [Opened],
+    map: &HeaderMap,
     progress: &Progress,
 ) -> Result<ControlFlow<(), Vec<Resumed>>, FatalError> {
     let mut resumes = Vec::new();
@@ -217,7 +241,11 @@ async fn check_resumes(
         let r = load_resume(job, progress, submit.reconcile_by_name())?;
         if let Some((state, rec)) = &r {
             let plans = file.plans.clone();
-            let left = verify_ahead(job, &plans, state, file.reading()?).await?;
+            let verified = verify_ahead(job, &plans, state, file.reading()?).await?;
+            if verified.let_go {
+                file.read_again(job, config, map)?;
+            }
+            let left = verified.to_do;
             if left > 0 && !rec.found && !submit.reconcile_by_name() {
                 return Err(FatalError::Resume(format!(
                     "{}: {left} rows are not done and the journal beside the results is missing, so creates that were sent but not recorded cannot be told apart; {ADVICE}",

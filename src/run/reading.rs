@@ -81,6 +81,11 @@ impl Reading {
         }
     }
 
+    /// Drops the batches read ahead: the run will read the file again.
+    pub(super) fn let_go(&mut self) {
+        self.ahead.clear();
+    }
+
     /// Whether the reader failed, once the whole file was read ahead: a file that cannot be
     /// read stops the run before any request.
     pub(super) fn failed(&mut self) -> Result<(), FatalError> {

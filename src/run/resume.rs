@@ -96,23 +96,52 @@ pub(super) fn apply_resume(submitter: &Submitter, state: &ResumeState, rec: &Rec
     }
 }
 
+/// How many rows `--resume`'s check keeps for the run at most (`IVVY_IMPORT_RESUME_HOLD`
+/// changes it, for tests): past that, the rows checked are let go and the run reads the file
+/// again, so memory stays flat however many rows an earlier run finished.
+const HOLD: usize = 20_000;
+
+fn hold() -> usize {
+    std::env::var("IVVY_IMPORT_RESUME_HOLD")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(HOLD)
+}
+
+/// What [`verify_ahead`] found.
+pub(super) struct Verified {
+    /// Valid rows still to do (exact when the file was read to its end, else at least 1).
+    pub(super) to_do: u64,
+    /// The rows checked were let go (more than [`HOLD`]): the run reads the file again.
+    pub(super) let_go: bool,
+}
+
 /// Before any request: every row an earlier run finished must still be the row it was. The
-/// rows are read once: this reads them ahead of the run (they stay in `reading` for it) until
-/// every finished row has been checked and one row is known to be left, or to the end.
-/// Returns the number of valid rows still to do (exact when the file was read to its end,
-/// else at least 1).
+/// rows are read once when they are few: this reads them ahead of the run (they stay in
+/// `reading` for it) until every finished row has been checked and one row is known to be
+/// left, or to the end. Past [`HOLD`] rows it goes on checking without keeping them.
 pub(super) async fn verify_ahead(
     job: &Job,
     plans: &[TablePlan],
     state: &ResumeState,
     reading: &mut Reading,
-) -> Result<u64, FatalError> {
-    let (mut to_do, mut seen) = (0u64, 0usize);
+) -> Result<Verified, FatalError> {
+    let (mut to_do, mut seen, mut held) = (0u64, 0usize, 0usize);
+    let hold = hold();
+    let mut let_go = false;
     while seen < state.done.len() || to_do == 0 {
-        let Some(batch) = reading.read_ahead().await else {
-            break;
+        let mut owned;
+        let batch = if let_go {
+            let Some(b) = reading.next().await else { break };
+            owned = b;
+            &mut owned
+        } else {
+            let Some(b) = reading.read_ahead().await else {
+                break;
+            };
+            b
         };
-        for item in batch.iter_mut() {
+        for item in batch.iter() {
             let plan = &plans[item.table];
             let key: RowKey = (plan.sheet.to_string(), item.number);
             match state.done.get(&key) {
@@ -124,9 +153,16 @@ pub(super) async fn verify_ahead(
                 None => {}
             }
         }
+        held += batch.len();
+        if !let_go && held > hold {
+            let_go = true;
+            reading.let_go();
+        }
     }
-    reading.failed()?;
-    Ok(to_do)
+    if !let_go {
+        reading.failed()?;
+    }
+    Ok(Verified { to_do, let_go })
 }
 
 /// Why a resume stops: a row an earlier run finished is not the row it was.

@@ -68,3 +68,63 @@ fn rows_read_for_the_check_go_on_to_the_run_in_input_order() {
         1
     );
 }
+
+/// Row 2 fails as above; rows 3 to 1,202 are created, so the check of a resume reads three
+/// batches of rows.
+fn a_long_run_with_a_failed_row_first() -> (Case, String) {
+    let mut rows = String::new();
+    for i in 0..1200 {
+        rows.push_str(&format!(",Source {i},{i}\n"));
+    }
+    let case = Case::new()
+        .input("s.csv", &format!("id,name,cost\n1,Marketplace,5\n{rows}"))
+        .emulator("")
+        .args(["--rate", "10000", "--concurrency", "16"]);
+    let o = case.run().expect_code(1);
+    assert_eq!(o.statuses().len(), 1201);
+    assert_eq!(o.statuses()[0], "failed");
+    (case, rows)
+}
+
+#[test]
+fn past_the_rows_it_keeps_the_check_lets_them_go_and_the_run_reads_the_file_again() {
+    let (case, rows) = a_long_run_with_a_failed_row_first();
+    let writes = case.store().writes;
+    case.write(
+        "s.csv",
+        &format!("id,name,cost\n,Marketplace (ours),5\n{rows}"),
+    );
+    let case = case.env("IVVY_IMPORT_RESUME_HOLD", "600");
+    let o = case.run_with(["--resume"]).expect_code(0);
+    assert_eq!(o.rows(), (2..=1202).collect::<Vec<u32>>());
+    assert_eq!(o.statuses(), vec!["created"; 1201]);
+    assert_eq!(
+        case.store().writes,
+        writes + 1,
+        "only the row left to do is sent"
+    );
+    let counts = case.store().name_counts();
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let ours = counts
+        .keys()
+        .filter(|(_, name)| name.starts_with("Source ") || name.starts_with("Marketplace (ours)"))
+        .count();
+    assert_eq!(ours, 1201, "one record per row");
+}
+
+#[test]
+fn past_the_rows_it_keeps_a_changed_row_still_stops_the_resume_before_any_request() {
+    let (case, rows) = a_long_run_with_a_failed_row_first();
+    let requests = case.log().arrivals.len();
+    let changed = rows.replace(",Source 1100,", ",Source 1100 (new),");
+    case.write(
+        "s.csv",
+        &format!("id,name,cost\n1,Marketplace,5\n{changed}"),
+    );
+    let case = case.env("IVVY_IMPORT_RESUME_HOLD", "100");
+    case.run_with(["--resume"])
+        .expect_code(2)
+        .expect_stderr("row 1103 was \"Source 1100\"")
+        .expect_stderr("the input changed since that run");
+    assert_eq!(case.log().arrivals.len(), requests, "no request at all");
+}
