@@ -206,12 +206,19 @@ impl CsvLine {
     pub(crate) fn plain(&mut self, f: &[u8]) {
         self.next();
         debug_assert!(!crate::excel_safe::marked(f, true), "{f:?}");
-        self.0.extend_from_slice(f);
+        // Most of a line's fixed columns are empty: no copy for them.
+        if !f.is_empty() {
+            self.0.extend_from_slice(f);
+        }
     }
 
     /// Adds a field, quoted if it needs to be.
     #[inline]
     pub(crate) fn field(&mut self, f: &[u8]) {
+        if f.is_empty() {
+            self.next();
+            return;
+        }
         if crate::excel_safe::marked(f, self.2) {
             self.marked_field(f);
             return;
