@@ -77,7 +77,7 @@ fn a_long_run_with_a_failed_row_first() -> (Case, String) {
         rows.push_str(&format!(",Source {i},{i}\n"));
     }
     let case = Case::new()
-        .input("s.csv", &format!("id,name,cost\n1,Marketplace,5\n{rows}"))
+        .input("s.csv", format!("id,name,cost\n1,Marketplace,5\n{rows}"))
         .emulator("")
         .args(["--rate", "10000", "--concurrency", "16"]);
     let o = case.run().expect_code(1);
@@ -92,7 +92,7 @@ fn past_the_rows_it_keeps_the_check_lets_them_go_and_the_run_reads_the_file_agai
     let writes = case.store().writes;
     case.write(
         "s.csv",
-        &format!("id,name,cost\n,Marketplace (ours),5\n{rows}"),
+        format!("id,name,cost\n,Marketplace (ours),5\n{rows}"),
     );
     let case = case.env("IVVY_IMPORT_RESUME_HOLD", "600");
     let o = case.run_with(["--resume"]).expect_code(0);
@@ -117,10 +117,7 @@ fn past_the_rows_it_keeps_a_changed_row_still_stops_the_resume_before_any_reques
     let (case, rows) = a_long_run_with_a_failed_row_first();
     let requests = case.log().arrivals.len();
     let changed = rows.replace(",Source 1100,", ",Source 1100 (new),");
-    case.write(
-        "s.csv",
-        &format!("id,name,cost\n1,Marketplace,5\n{changed}"),
-    );
+    case.write("s.csv", format!("id,name,cost\n1,Marketplace,5\n{changed}"));
     let case = case.env("IVVY_IMPORT_RESUME_HOLD", "100");
     case.run_with(["--resume"])
         .expect_code(2)
