@@ -53,13 +53,7 @@ fn rows_read_for_the_check_go_on_to_the_run_in_input_order() {
     let o = case.run_with(["--resume"]).expect_code(0);
     assert_eq!(o.rows(), [2, 3, 4, 5, 6]);
     assert_eq!(o.statuses(), ["created"; 5]);
-    assert_eq!(
-        case.store().writes,
-        writes + 1,
-        "only the row left to do is sent"
-    );
-    let counts = case.store().name_counts();
-    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let counts = one_write_one_record_a_name(&case, writes);
     assert_eq!(
         counts
             .keys()
@@ -67,6 +61,22 @@ fn rows_read_for_the_check_go_on_to_the_run_in_input_order() {
             .count(),
         1
     );
+}
+
+/// Only the row left to do was sent (one write since `writes`), and no name has two records:
+/// the account's records by name.
+fn one_write_one_record_a_name(
+    case: &Case,
+    writes: u64,
+) -> std::collections::HashMap<(char, String), usize> {
+    assert_eq!(
+        case.store().writes,
+        writes + 1,
+        "only the row left to do is sent"
+    );
+    let counts = case.store().name_counts();
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    counts
 }
 
 /// Row 2 fails as above; rows 3 to 1,202 are created, so the check of a resume reads three
@@ -98,13 +108,7 @@ fn past_the_rows_it_keeps_the_check_lets_them_go_and_the_run_reads_the_file_agai
     let o = case.run_with(["--resume"]).expect_code(0);
     assert_eq!(o.rows(), (2..=1202).collect::<Vec<u32>>());
     assert_eq!(o.statuses(), vec!["created"; 1201]);
-    assert_eq!(
-        case.store().writes,
-        writes + 1,
-        "only the row left to do is sent"
-    );
-    let counts = case.store().name_counts();
-    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let counts = one_write_one_record_a_name(&case, writes);
     let ours = counts
         .keys()
         .filter(|(_, name)| name.starts_with("Source ") || name.starts_with("Marketplace (ours)"))
