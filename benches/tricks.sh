@@ -23,7 +23,7 @@ mkdir -p "$tree/target" && cp -a target/release "$tree/target/" 2>/dev/null || t
 
 # Each trick switched off by changing its line(s): name, then file|text|replacement triples.
 tricks=(
-  "no-recycler src/results/collector.rs|self.recycler.give((items, outcomes));|drop((items, outcomes)); src/results/collector.rs|self.recycler.give(batch);|drop(batch);"
+  "no-recycler src/results/collector.rs|self.recycler.give(items);|drop(items); src/results/collector.rs|self.recycler.give(batch);|drop(batch);"
   "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
   "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
 )
