@@ -123,7 +123,7 @@ fn name_headerless(input: &mut Input) {
 }
 
 /// A file's table plans, its echoed headers, and warnings for the user.
-type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
+pub(crate) type FilePlan = (Vec<TablePlan>, Vec<String>, Vec<String>);
 
 /// Plans how each of a file's tables is read. Tables that are skipped (their kind or use
 /// cannot be told while another table's can) are taken out of `input.tables`, with a line in

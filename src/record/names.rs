@@ -43,11 +43,12 @@ fn fold_unicode(t: &str) -> String {
 /// the same in every run). Two different names share a key with odds of about n²/2⁶⁵ for n
 /// names.
 pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
-    let mut h = KeyHasher::new(kind);
     let t = crate::input::trim(name);
     if t.is_ascii() {
-        h.write_ascii_lowercase(t.as_bytes());
-    } else if t.chars().all(already_composed) {
+        return KeyHasher::of_ascii_lowercase(kind, t.as_bytes()).finish();
+    }
+    let mut h = KeyHasher::new(kind);
+    if t.chars().all(already_composed) {
         // Folding each character on its own gives the canonical form: ASCII ones need no
         // table, and nothing is allocated.
         let mut buf = [0u8; 4];
@@ -70,7 +71,7 @@ pub(crate) fn name_key(kind: Kind, name: &str) -> u64 {
 /// mixed by a folded 128-bit multiply, then the whole finalised as MurmurHash3's `fmix64`):
 /// the same in every run and build, and a name of ASCII letters is lowercased and hashed a
 /// word at a time.
-pub(crate) struct KeyHasher {
+struct KeyHasher {
     h: u64,
     /// Bytes not yet mixed, little-endian, and how many.
     tail: u64,
@@ -81,7 +82,7 @@ pub(crate) struct KeyHasher {
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl KeyHasher {
-    pub(crate) fn new(kind: Kind) -> KeyHasher {
+    fn new(kind: Kind) -> KeyHasher {
         KeyHasher {
             h: (kind as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93),
             tail: 0,
@@ -102,7 +103,7 @@ impl KeyHasher {
     }
 
     #[inline]
-    pub(crate) fn write_u8(&mut self, b: u8) {
+    fn write_u8(&mut self, b: u8) {
         self.tail |= u64::from(b) << (8 * self.n);
         self.n += 1;
         self.len += 1;
@@ -113,32 +114,28 @@ impl KeyHasher {
         }
     }
 
-    pub(crate) fn write(&mut self, bytes: &[u8]) {
+    fn write(&mut self, bytes: &[u8]) {
         bytes.iter().for_each(|&b| self.write_u8(b));
     }
 
-    /// Writes ASCII text lowercased: whole words at once when no byte is pending.
+    /// A kind's hasher after ASCII text, lowercased: whole words at once.
     #[inline]
-    pub(crate) fn write_ascii_lowercase(&mut self, bytes: &[u8]) {
+    fn of_ascii_lowercase(kind: Kind, bytes: &[u8]) -> KeyHasher {
         debug_assert!(bytes.is_ascii());
-        if self.n != 0 {
-            bytes
-                .iter()
-                .for_each(|&b| self.write_u8(b.to_ascii_lowercase()));
-            return;
-        }
+        let mut h = KeyHasher::new(kind);
         let mut words = bytes.chunks_exact(8);
         for w in &mut words {
             let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
-            self.len += 8;
-            self.mix(ascii_lowercase_word(w));
+            h.len += 8;
+            h.mix(ascii_lowercase_word(w));
         }
         for &b in words.remainder() {
-            self.write_u8(b.to_ascii_lowercase());
+            h.write_u8(b.to_ascii_lowercase());
         }
+        h
     }
 
-    pub(crate) fn finish(mut self) -> u64 {
+    fn finish(mut self) -> u64 {
         let (tail, len) = (self.tail, self.len);
         self.mix(tail ^ len.rotate_right(8));
         let mut h = self.h;

@@ -10,7 +10,7 @@ use crate::config::{Config, Job, RunMode};
 use crate::error::FatalError;
 use crate::input::Input;
 use crate::input::headers::HeaderMap;
-use crate::input::plan::{TablePlan, check_map, plan_file};
+use crate::input::plan::{FilePlan, TablePlan, check_map, plan_file};
 use crate::pipeline::StopKind;
 use crate::pipeline::account::Matching;
 use crate::pipeline::stop::Stop;
@@ -88,12 +88,7 @@ impl Opened {
             let _ = reading.finish();
         }
         let mut input = Input::open(&job.input, config.read_options(), map)?;
-        plan_file(
-            &mut input,
-            config.kind(),
-            map,
-            config.read_options().decimal_comma,
-        )?;
+        plan(&mut input, config, map)?;
         self.input = Some(input);
         Ok(())
     }
@@ -107,6 +102,16 @@ impl Opened {
     }
 }
 
+/// A file's tables planned under the run's options: the same file plans the same each time.
+fn plan(input: &mut Input, config: &Config, map: &HeaderMap) -> Result<FilePlan, FatalError> {
+    Ok(plan_file(
+        input,
+        config.kind(),
+        map,
+        config.read_options().decimal_comma,
+    )?)
+}
+
 fn open_file(
     job: &Job,
     mut input: Input,
@@ -114,12 +119,7 @@ fn open_file(
     map: &HeaderMap,
     progress: &Progress,
 ) -> Result<Opened, FatalError> {
-    let (plans, echo, warnings) = plan_file(
-        &mut input,
-        config.kind(),
-        map,
-        config.read_options().decimal_comma,
-    )?;
+    let (plans, echo, warnings) = plan(&mut input, config, map)?;
     if let Some(d) = input.dialect {
         progress.say_as(
             "read_as",

@@ -130,18 +130,18 @@ pub(super) async fn verify_ahead(
     let hold = hold();
     let mut let_go = false;
     while seen < state.done.len() || to_do == 0 {
-        let mut owned;
-        let batch = if let_go {
+        let owned;
+        let batch: &[Item] = if let_go {
             let Some(b) = reading.next().await else { break };
             owned = b;
-            &mut owned
+            &owned
         } else {
             let Some(b) = reading.read_ahead().await else {
                 break;
             };
             b
         };
-        for item in batch.iter() {
+        for item in batch {
             let plan = &plans[item.table];
             let key: RowKey = (plan.sheet.to_string(), item.number);
             match state.done.get(&key) {
