@@ -8,6 +8,7 @@
 //! cell holding the rest of the file.
 
 mod decode;
+mod plain;
 mod records;
 mod survey;
 

@@ -59,6 +59,9 @@ pub(super) struct Records<R> {
     len: usize,
     fields: usize,
     prev_cr: bool,
+    delimiter: u8,
+    /// Plain records are read without csv_core (see [`super::plain`]).
+    plain: bool,
 }
 
 impl<R: Read> Records<R> {
@@ -82,7 +85,17 @@ impl<R: Read> Records<R> {
             len: 0,
             fields: 0,
             prev_cr: start.prev_cr,
+            delimiter,
+            plain: true,
         }
+    }
+
+    /// Reads every record through csv_core when `plain` is false (to hold the two paths to
+    /// the same results).
+    #[cfg(test)]
+    pub(super) fn with_plain(mut self, plain: bool) -> Records<R> {
+        self.plain = plain;
+        self
     }
 
     /// The stream offset just after the last record read.
@@ -119,6 +132,23 @@ impl<R: Read> Records<R> {
     )]
     #[inline]
     pub(super) fn next(&mut self) -> Result<bool, ReadError> {
+        if self.plain
+            && let Some(p) = super::plain::read(
+                &self.buf[self.pos..self.end],
+                self.delimiter,
+                self.prev_cr,
+                &mut self.out,
+                &mut self.ends,
+            )
+        {
+            self.row = self.row.saturating_add(p.blank).saturating_add(1);
+            self.offset = self.base + (self.pos + p.start) as u64;
+            self.pos += p.consumed;
+            self.prev_cr = p.prev_cr;
+            self.len = p.len;
+            self.fields = p.fields;
+            return Ok(true);
+        }
         let (mut nout, mut nend) = (0, 0);
         // Line ends before the record's first byte are blank lines: each takes a row.
         let mut leading = true;
