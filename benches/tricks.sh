@@ -5,7 +5,8 @@
 #
 # The tricks: written rows handed back to the reader's thread to be dropped
 # (`source/recycle.rs`), a dry run's batch decided where it lies (`Done::InPlace`), an earlier
-# results file replaced rather than truncated (`results/replace.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
+# results file replaced rather than truncated (`results/replace.rs`), plain CSV records cut
+# without csv_core (`input/csv/plain.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -26,6 +27,7 @@ tricks=(
   "no-recycler src/results/collector.rs|self.recycler.give(items);|drop(items); src/results/collector.rs|self.recycler.give(batch);|drop(batch);"
   "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
   "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
+  "no-plain src/input/csv/records.rs|            plain: true,|            plain: false,"
 )
 build() {
   (cd "$tree" && cargo build --release --quiet --bin ivvy-import)
