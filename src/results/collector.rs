@@ -18,7 +18,7 @@ use crate::input::headers::Field;
 use crate::input::plan::TablePlan;
 use crate::outcome::{RowProblem, Status, Verdict};
 use crate::progress::Progress;
-use crate::record::Record;
+use crate::record::{Problem, Record};
 use crate::report::Collected;
 use crate::results::journal::{Journal, RowKey, fingerprint};
 use crate::results_xlsx::Book;
@@ -41,19 +41,42 @@ pub(crate) struct Finished {
 pub(crate) enum Done {
     /// Rows finished one by one, in any order.
     Rows(Vec<Finished>),
-    /// A batch of rows decided where they lie (a dry run): `outcomes[i]` is the outcome of
-    /// `items[i]`, and the rows follow each other from `first` on. No row is moved.
-    InPlace {
-        first: u64,
-        items: Vec<Item>,
-        outcomes: Vec<Outcome>,
-    },
+    /// A batch of rows decided where they lie (a dry run): each row's outcome is its check's
+    /// ([`Outcome::of_check`]), worked out as it is written; the rows follow each other from
+    /// `first` on. No row is moved.
+    InPlace { first: u64, items: Vec<Item> },
 }
 
 /// A row's outcome: its verdict and its problems.
 pub(crate) struct Outcome {
     pub verdict: Verdict,
     pub problems: Vec<RowProblem>,
+}
+
+impl Outcome {
+    /// What a dry run says of a checked row: valid, or invalid with every problem.
+    pub(crate) fn of_check(checked: &Result<Record, Vec<Problem>>) -> Outcome {
+        match checked {
+            Ok(_) => Outcome {
+                verdict: Verdict::new(Status::Valid),
+                problems: Vec::new(),
+            },
+            Err(problems) => Outcome::of_problems(problems),
+        }
+    }
+
+    /// An invalid row: its problems in one `error`, and each with its label.
+    pub(crate) fn of_problems(problems: &[Problem]) -> Outcome {
+        let error = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Outcome {
+            verdict: Verdict::with_error(Status::Invalid, error),
+            problems: problems.iter().map(Problem::to_row_problem).collect(),
+        }
+    }
 }
 
 /// Everything the collector of one results file needs.
@@ -94,34 +117,28 @@ impl Collector<'_> {
         let mut table = None;
         while let Some(done) = rx.recv().await {
             let batch = match done {
-                Done::InPlace {
-                    first,
-                    items,
-                    outcomes,
-                } if first == next && waiting.is_empty() => {
-                    for (item, o) in items.iter().zip(&outcomes) {
+                Done::InPlace { first, items } if first == next && waiting.is_empty() => {
+                    for item in &items {
+                        let o = Outcome::of_check(&item.checked);
                         self.journal_done(item, &o.verdict)?;
-                        self.write_next(item, o.into(), &mut table)?;
+                        self.write_next(item, (&o).into(), &mut table)?;
                     }
                     next += items.len() as u64;
                     // These rows never took a place in the window.
                     self.flush()?;
-                    // The outcomes were made on this thread: only the rows go back.
-                    drop(outcomes);
                     self.recycler.give(items);
                     continue;
                 }
-                Done::InPlace {
-                    first,
-                    items,
-                    outcomes,
-                } => (first..)
-                    .zip(items.into_iter().zip(outcomes))
-                    .map(|(seq, (item, o))| Finished {
-                        seq,
-                        item,
-                        verdict: o.verdict,
-                        problems: o.problems,
+                Done::InPlace { first, items } => (first..)
+                    .zip(items)
+                    .map(|(seq, item)| {
+                        let o = Outcome::of_check(&item.checked);
+                        Finished {
+                            seq,
+                            item,
+                            verdict: o.verdict,
+                            problems: o.problems,
+                        }
                     })
                     .collect(),
                 Done::Rows(batch) => batch,

@@ -12,22 +12,12 @@ use crate::outcome::{Remedy, RowProblem, Status, Verdict};
 use crate::pipeline::Submitted;
 use crate::pipeline::account::Action;
 use crate::pipeline::stop::Stop;
+use crate::record::Record;
 use crate::record::names::Names;
-use crate::record::{Problem, Record};
 use crate::results::collector::{Done, Outcome, echo_cells};
 use crate::results::journal::RowKey;
 use crate::results::journal::fingerprint;
 use crate::source::Item;
-
-fn problems_verdict(problems: &[Problem]) -> (Verdict, Vec<RowProblem>) {
-    let error = problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
-    let labels = problems.iter().map(Problem::to_row_problem).collect();
-    (Verdict::with_error(Status::Invalid, error), labels)
-}
 
 impl FileRun<'_> {
     /// What the run being resumed says of a row: its outcome when it is done (or changed
@@ -91,35 +81,21 @@ impl FileRun<'_> {
         }
     }
 
-    /// Checks a dry run's rows and claims their names, leaving each where it lies.
+    /// Claims a dry run's rows' names, leaving each where it lies: its outcome is its check's
+    /// ([`Outcome::of_check`]), read as it is written.
     pub(super) fn decide_in_place(
         &self,
         first: u64,
         mut items: Vec<Item>,
         names: &mut Names,
     ) -> Done {
-        let outcomes = items
-            .iter_mut()
-            .map(|item| {
-                self.admit(item, names);
-                if self.clear_empty {
-                    self.clear_empties(item);
-                }
-                let (verdict, labels) = match &item.checked {
-                    Err(p) => problems_verdict(p),
-                    Ok(_) => (Verdict::new(Status::Valid), Vec::new()),
-                };
-                Outcome {
-                    verdict,
-                    problems: labels,
-                }
-            })
-            .collect();
-        Done::InPlace {
-            first,
-            items,
-            outcomes,
+        for item in &mut items {
+            self.admit(item, names);
+            if self.clear_empty {
+                self.clear_empties(item);
+            }
         }
+        Done::InPlace { first, items }
     }
 
     /// With `--clear-empty`, a valid row's empty mapped cells clear their fields. Returns the
@@ -161,8 +137,8 @@ impl FileRun<'_> {
         let plan = &self.plans[item.table];
         let record = match &item.checked {
             Err(p) => {
-                let (v, labels) = problems_verdict(p);
-                return Next::Done(finished(seq, item, v, labels));
+                let o = Outcome::of_problems(p);
+                return Next::Done(finished(seq, item, o.verdict, o.problems));
             }
             Ok(_) if self.live.is_none() => {
                 return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
