@@ -38,9 +38,6 @@ pub(crate) struct Item {
     /// The fields the record sends exactly as their cells read (see [`show::as_read`]): the
     /// `sent` column leaves them out. Worked out where the row is checked.
     pub as_read: show::FieldSet,
-    /// The key of the name the row claims (see [`claim`]): worked out where the row is
-    /// checked, while its name cell is at hand.
-    pub claim: Option<u64>,
 }
 
 impl Item {
@@ -55,10 +52,16 @@ impl Item {
             number: row.number,
             kind,
             as_read: as_read.and(echoed),
-            claim: claim(plan, kind, &checked, &cells),
             checked,
             cells,
         }
+    }
+
+    /// The key of the name the row claims for the duplicate check, if it claims one that is
+    /// not blank (see [`claimed_name`]). Worked out by the consumer as it claims the name:
+    /// the reader thread has the more work of the two.
+    pub(crate) fn claim(&self, plan: &TablePlan) -> Option<u64> {
+        claim(plan, self.kind, &self.checked, &self.cells)
     }
 }
 

@@ -119,8 +119,8 @@ impl FileRun<'_> {
 
     /// Claims a checked row's name, by its key (see [`Item::claim`]).
     fn admit(&self, item: &mut Item, names: &mut Names) {
-        if let Some(key) = item.claim {
-            let plan = &self.plans[item.table];
+        let plan = &self.plans[item.table];
+        if let Some(key) = item.claim(plan) {
             let at = (item.number, &plan.sheet, self.file_index);
             names.admit(key, || item.cells.name(), at, &mut item.checked);
         }
