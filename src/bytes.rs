@@ -14,6 +14,50 @@ pub(crate) fn any_byte(bytes: &[u8], is: impl Fn(u8) -> bool) -> bool {
     chunks.remainder().iter().any(|&b| is(b))
 }
 
+/// A byte in each of the eight lanes of a word.
+pub(crate) const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// The lanes of `v` that are zero: their top bit set. The lowest lane set is always a true
+/// zero (a borrow only marks lanes above one), so the lowest set lane is the first zero
+/// byte, and the word has a zero byte exactly when any lane is set.
+#[inline(always)]
+pub(crate) fn zero_lanes(v: u64) -> u64 {
+    v.wrapping_sub(splat(1)) & !v & splat(0x80)
+}
+
+/// The eight bytes at `at` as a little-endian word, if there are eight.
+#[inline(always)]
+pub(crate) fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    let w: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
+/// Whether any byte of `bytes` is one of four, looked at eight bytes at a time (the last
+/// word overlapping the one before); a field shorter than a word byte by byte.
+#[inline(always)]
+pub(crate) fn any_of4(bytes: &[u8], [a, b, c, d]: [u8; 4]) -> bool {
+    let marks = |w: u64| {
+        zero_lanes(w ^ splat(a))
+            | zero_lanes(w ^ splat(b))
+            | zero_lanes(w ^ splat(c))
+            | zero_lanes(w ^ splat(d))
+    };
+    let n = bytes.len();
+    if n < 8 {
+        return bytes.iter().any(|&x| x == a || x == b || x == c || x == d);
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if word(bytes, i).is_some_and(|w| marks(w) != 0) {
+            return true;
+        }
+        i += 8;
+    }
+    word(bytes, n - 8).is_some_and(|w| marks(w) != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -24,6 +68,22 @@ mod tests {
         fn finds_what_a_plain_search_finds(bytes in proptest::collection::vec(0u8..=255, 0..70)) {
             let is = |b: u8| b < 0x20 || b == b'"';
             proptest::prop_assert_eq!(any_byte(&bytes, is), bytes.iter().any(|&b| is(b)));
+        }
+
+        /// The same answer as a byte-by-byte search, whatever the length and wherever the
+        /// byte sits (in the overlapping last word too).
+        #[test]
+        fn any_of4_finds_what_a_plain_search_finds(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab,\"\n\r\x00\x80\xff\x01".to_vec()),
+                0..40,
+            ),
+        ) {
+            let four = [b',', b'"', b'\n', b'\r'];
+            proptest::prop_assert_eq!(
+                any_of4(&bytes, four),
+                bytes.iter().any(|b| four.contains(b))
+            );
         }
     }
 }

@@ -5,17 +5,7 @@
 //! the two always agree (a property test holds them to it). `benches/tricks.sh` measures what
 //! it buys (`no-plain`).
 
-/// A byte in each of the eight lanes of a word.
-const fn splat(b: u8) -> u64 {
-    u64::from_le_bytes([b; 8])
-}
-
-/// The lanes of `v` that are zero: their top bit set. The lowest lane set is always a true
-/// zero (a borrow only marks lanes above one), which is all the searches below use.
-#[inline(always)]
-fn zero_lanes(v: u64) -> u64 {
-    v.wrapping_sub(splat(1)) & !v & splat(0x80)
-}
+use crate::bytes::{splat, word, zero_lanes};
 
 /// The first index at or after `from` whose byte `lanes` marks in a word (and `is` says of a
 /// byte, past the last whole word).
@@ -27,11 +17,8 @@ fn find(
     is: impl Fn(u8) -> bool,
 ) -> Option<usize> {
     let mut i = from;
-    while let Some(w) = bytes.get(i..i + 8) {
-        let Ok(w) = <[u8; 8]>::try_from(w) else {
-            break;
-        };
-        let m = lanes(u64::from_le_bytes(w));
+    while let Some(w) = word(bytes, i) {
+        let m = lanes(w);
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
