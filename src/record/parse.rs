@@ -222,6 +222,15 @@ pub(crate) fn plain_decimal(s: &str) -> Option<Option<usize>> {
 pub(crate) fn parse_colour(cell: CellRef<'_>) -> Result<Text, ProblemKind> {
     let raw = cell.display();
     let t = trim(&raw);
+    // Already `#rrggbb` in lowercase (as this tool writes it): the text as it is.
+    if t.len() == 7
+        && t.as_bytes()[0] == b'#'
+        && t.as_bytes()[1..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    {
+        return Ok(Text::new(t));
+    }
     let hex = t.strip_prefix('#').unwrap_or(t).as_bytes();
     let mut out = [b'#'; 7];
     let digits_ok = match *hex {

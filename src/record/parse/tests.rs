@@ -145,6 +145,8 @@ fn colour_short_form_is_expanded() {
     assert_eq!(parse_colour(t("#7EE546")).unwrap(), "#7ee546");
     assert_eq!(parse_colour(t("7ee546")).unwrap(), "#7ee546");
     assert_eq!(parse_colour(t("#AbC")).unwrap(), "#aabbcc");
+    assert_eq!(parse_colour(t(" #7ee546 ")).unwrap(), "#7ee546");
+    assert!(parse_colour(t("#7ee54g")).is_err());
     assert!(parse_colour(t("#12345")).is_err());
     assert!(parse_colour(t("red")).is_err());
 }
