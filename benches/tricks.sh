@@ -6,7 +6,10 @@
 # The tricks: written rows handed back to the reader's thread to be dropped
 # (`source/recycle.rs`), a dry run's batch decided where it lies (`Done::InPlace`), an earlier
 # results file replaced rather than truncated (`results/replace.rs`), plain CSV records cut
-# without csv_core (`input/csv/plain.rs`). Needs GNU time. Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
+# without csv_core (`input/csv/plain.rs`), the earlier results file checked on a thread of its
+# own while the input is surveyed (`run/checks.rs` `Outputs`). Each binary writes over its own
+# earlier results, as `vs_xsv.sh` does (no `--overwrite`: that check runs). Needs GNU time.
+# Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -28,6 +31,7 @@ tricks=(
   "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
   "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
   "no-plain src/input/csv/records.rs|            plain: true,|            plain: false,"
+  "no-overlap src/run/mod.rs|let mut outputs = checks::lock_outputs(&config, jobs)?;|let mut outputs = checks::lock_outputs(&config, jobs)?; outputs.checked()?;"
 )
 build() {
   (cd "$tree" && cargo build --release --quiet --bin ivvy-import)
@@ -59,7 +63,7 @@ for _ in $(seq "$runs"); do
   for n in "${names[@]}"; do
     start=$(date +%s%N)
     /usr/bin/time -o "$dir/tricks/time.txt" -f '%U %S %M' "$dir/tricks/$n" validate "$f" -q \
-      -o "$dir/tricks/out-$n.csv" --overwrite >/dev/null 2>&1 || true
+      -o "$dir/tricks/out-$n.csv" >/dev/null 2>&1 || true
     end=$(date +%s%N)
     echo "$(((end - start) / 1000000)) $(tail -n 1 "$dir/tricks/time.txt")" >>"$dir/tricks/$n.txt"
   done
