@@ -54,48 +54,21 @@ impl Disk for ThisMachine {
     }
 }
 
-/// The run's results files, locked for the run, and the check of what they hold.
-pub(super) struct Outputs {
-    _locks: Vec<crate::guard::Held>,
-    check: Option<std::thread::JoinHandle<Result<(), FatalError>>>,
-}
-
-impl Outputs {
-    /// Waits for the check: a results file that holds live outcomes is refused here.
-    pub(super) fn checked(&mut self) -> Result<(), FatalError> {
-        match self.check.take().map(std::thread::JoinHandle::join) {
-            None => Ok(()),
-            Some(Ok(checked)) => checked,
-            Some(Err(_)) => Err(FatalError::Internal(
-                "the check of the results files failed".into(),
-            )),
-        }
-    }
-}
-
 /// Every run's results files, locked for the run, before any request; one that holds live
-/// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan
-/// included). That check reads each earlier results file through (130 MB for a million
-/// rows), so it runs on a thread of its own, once the lock is held, while the inputs are
-/// opened and surveyed; [`Outputs::checked`] waits for it before anything is written.
-pub(super) fn lock_outputs(config: &Config, jobs: &[Job]) -> Result<Outputs, FatalError> {
+/// outcomes is refused unless the run resumes or overwrites it (a dry run and a plan included).
+pub(super) fn lock_outputs(
+    config: &Config,
+    jobs: &[Job],
+) -> Result<Vec<crate::guard::Held>, FatalError> {
     let keep = config.overwrite() || config.mode() == RunMode::Resume;
     let mut locks = Vec::new();
     for job in jobs {
         locks.push(crate::guard::lock_output(&job.output)?);
+        if !keep {
+            crate::guard::refuse_to_overwrite(&job.output)?;
+        }
     }
-    let outputs: Vec<_> = jobs.iter().map(|j| j.output.clone()).collect();
-    let check = (!keep).then(|| {
-        std::thread::spawn(move || {
-            outputs
-                .iter()
-                .try_for_each(|o| crate::guard::refuse_to_overwrite(o))
-        })
-    });
-    Ok(Outputs {
-        _locks: locks,
-        check,
-    })
+    Ok(locks)
 }
 
 /// An import's locks, held for the whole run, before any request: one run per account and

@@ -156,7 +156,6 @@ async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalE
         progress.say(note);
     }
     let stop = Arc::new(Stop::new());
-    let mut outputs = checks::lock_outputs(&config, jobs)?;
     // Open every file first: a bad file or an unknown kind stops the run before any request.
     let mut inputs = Vec::new();
     for job in jobs {
@@ -173,7 +172,7 @@ async fn run_async(config: Config, laid: checks::Laid) -> Result<Summary, FatalE
         _ => None,
     };
     // Everything that can be refused without the account is refused before the first request.
-    outputs.checked()?;
+    let _outputs = checks::lock_outputs(&config, jobs)?;
     let ControlFlow::Continue(resumes) =
         check_resumes(&config, jobs, &mut opened, &map, &progress).await?
     else {
