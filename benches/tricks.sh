@@ -6,9 +6,8 @@
 # The tricks: written rows handed back to the reader's thread to be dropped
 # (`source/recycle.rs`), a dry run's batch decided where it lies (`Done::InPlace`), an earlier
 # results file replaced rather than truncated (`results/replace.rs`), plain CSV records cut
-# without csv_core (`input/csv/plain.rs`), the earlier results file checked on a thread of its
-# own while the input is surveyed (`run/checks.rs` `Outputs`). Each binary writes over its own
-# earlier results, as `vs_xsv.sh` does (no `--overwrite`: that check runs). Needs GNU time.
+# without csv_core (`input/csv/plain.rs`). Each binary writes over its own earlier results, as
+# `vs_xsv.sh` does (no `--overwrite`: the check of the earlier file runs). Needs GNU time.
 # Data goes to $BENCH_DIR (default /tmp/ivvy-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +30,6 @@ tricks=(
   "no-in-place src/run/file.rs|Some(b) if self.live.is_none() => {|Some(b) if self.live.is_none() && false => {"
   "no-replace src/results/replace.rs|if let Some(done) = replace(path) {|if let Some(done) = replace(path).filter(|_| false) {"
   "no-plain src/input/csv/records.rs|            plain: true,|            plain: false,"
-  "no-overlap src/run/mod.rs|let mut outputs = checks::lock_outputs(&config, jobs)?;|let mut outputs = checks::lock_outputs(&config, jobs)?; outputs.checked()?;"
 )
 build() {
   (cd "$tree" && cargo build --release --quiet --bin ivvy-import)
