@@ -1,9 +1,9 @@
 //! A record read without csv_core, when it is plain: whole in the buffer, and each field
 //! either unquoted with no quote in it, or quoted and followed at once by the delimiter or the
 //! line end. Such a record is cut by looking at its bytes eight at a time, where csv_core
-//! walks its state machine byte by byte; on anything else nothing is taken and csv_core reads the record, so
-//! the two always agree (a property test holds them to it). `benches/tricks.sh` measures what
-//! it buys (`no-plain`).
+//! walks its state machine byte by byte. On anything else nothing is taken and csv_core reads
+//! the record, so the two always agree (a property test holds them to it).
+//! `benches/tricks.sh` measures what it buys (`no-plain`).
 
 use crate::bytes::{splat, word, zero_lanes};
 
