@@ -34,28 +34,53 @@ pub(crate) fn word(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(w))
 }
 
-/// Whether any byte of `bytes` is one of four, looked at eight bytes at a time (the last
+/// The lanes of `w` that hold one of the bytes of `set` (see [`zero_lanes`]). Inlined where
+/// `set` is known, so each byte's word is a constant.
+#[inline(always)]
+pub(crate) fn lanes_of<const N: usize>(w: u64, set: [u8; N]) -> u64 {
+    let mut m = 0;
+    for b in set {
+        m |= zero_lanes(w ^ splat(b));
+    }
+    m
+}
+
+/// The first index at or after `from` whose byte `lanes` marks in a word, or `is` says of a
+/// byte past the last whole word: eight bytes at a time.
+#[inline(always)]
+pub(crate) fn find_by(
+    bytes: &[u8],
+    from: usize,
+    lanes: impl Fn(u64) -> u64,
+    is: impl Fn(&u8) -> bool,
+) -> Option<usize> {
+    let mut i = from;
+    while let Some(w) = word(bytes, i) {
+        let m = lanes(w);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes.get(i..)?.iter().position(is).map(|p| i + p)
+}
+
+/// Whether any byte of `bytes` is one of `set`, looked at eight bytes at a time (the last
 /// word overlapping the one before); a field shorter than a word byte by byte.
 #[inline(always)]
-pub(crate) fn any_of4(bytes: &[u8], [a, b, c, d]: [u8; 4]) -> bool {
-    let marks = |w: u64| {
-        zero_lanes(w ^ splat(a))
-            | zero_lanes(w ^ splat(b))
-            | zero_lanes(w ^ splat(c))
-            | zero_lanes(w ^ splat(d))
-    };
+pub(crate) fn any_of<const N: usize>(bytes: &[u8], set: [u8; N]) -> bool {
     let n = bytes.len();
     if n < 8 {
-        return bytes.iter().any(|&x| x == a || x == b || x == c || x == d);
+        return bytes.iter().any(|b| set.contains(b));
     }
     let mut i = 0;
     while i + 8 < n {
-        if word(bytes, i).is_some_and(|w| marks(w) != 0) {
+        if word(bytes, i).is_some_and(|w| lanes_of(w, set) != 0) {
             return true;
         }
         i += 8;
     }
-    word(bytes, n - 8).is_some_and(|w| marks(w) != 0)
+    word(bytes, n - 8).is_some_and(|w| lanes_of(w, set) != 0)
 }
 
 #[cfg(test)]
@@ -73,7 +98,7 @@ mod tests {
         /// The same answer as a byte-by-byte search, whatever the length and wherever the
         /// byte sits (in the overlapping last word too).
         #[test]
-        fn any_of4_finds_what_a_plain_search_finds(
+        fn any_of_finds_what_a_plain_search_finds(
             bytes in proptest::collection::vec(
                 proptest::sample::select(b"ab,\"\n\r\x00\x80\xff\x01".to_vec()),
                 0..40,
@@ -81,9 +106,15 @@ mod tests {
         ) {
             let four = [b',', b'"', b'\n', b'\r'];
             proptest::prop_assert_eq!(
-                any_of4(&bytes, four),
+                any_of(&bytes, four),
                 bytes.iter().any(|b| four.contains(b))
             );
+            for from in 0..=bytes.len() {
+                proptest::prop_assert_eq!(
+                    find_by(&bytes, from, |w| lanes_of(w, four), |b| four.contains(b)),
+                    bytes[from..].iter().position(|b| four.contains(b)).map(|p| from + p)
+                );
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{Problem, ProblemKind, Record};
+use crate::bytes::splat;
 use crate::kind::Kind;
 
 /// The form names are compared in: trimmed, Unicode case folded, NFC.
@@ -151,10 +152,9 @@ impl KeyHasher {
 /// `A` and whether it is past `Z`, no byte carrying into the next.
 #[inline]
 fn ascii_lowercase_word(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let from_a = w + ONES * u64::from(0x80 - b'A');
-    let past_z = w + ONES * u64::from(0x80 - b'Z' - 1);
-    w | (((from_a ^ past_z) & (ONES * 0x80)) >> 2)
+    let from_a = w + splat(0x80 - b'A');
+    let past_z = w + splat(0x80 - b'Z' - 1);
+    w | (((from_a ^ past_z) & splat(0x80)) >> 2)
 }
 
 /// Names claimed by valid create rows, per kind, across the whole run. Keys are 64-bit keys

@@ -66,7 +66,7 @@ impl Outcome {
     }
 
     /// An invalid row: its problems in one `error`, and each with its label.
-    pub(crate) fn of_problems(problems: &[Problem]) -> Outcome {
+    fn of_problems(problems: &[Problem]) -> Outcome {
         let error = problems
             .iter()
             .map(ToString::to_string)

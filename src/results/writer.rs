@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::replace::{self, Released};
-use crate::bytes::any_of4;
+use crate::bytes::any_of;
 use crate::kind::Kind;
 use crate::outcome::{RESULT_COLUMNS, TOOL_COLUMNS, Verdict, line_checksum, values_checksum};
 use crate::record::{Record, show};
@@ -296,7 +296,7 @@ impl CsvLine {
 /// quote, or a line break.
 #[inline(always)]
 fn needs_quotes(f: &[u8]) -> bool {
-    any_of4(f, [b',', b'"', b'\n', b'\r'])
+    any_of(f, [b',', b'"', b'\n', b'\r'])
 }
 
 fn opt_num(n: Option<u32>) -> Cow<'static, str> {

@@ -136,14 +136,12 @@ impl FileRun<'_> {
         };
         let plan = &self.plans[item.table];
         let record = match &item.checked {
-            Err(p) => {
-                let o = Outcome::of_problems(p);
+            Ok(r) if self.live.is_some() => r.clone(),
+            // Invalid, or valid in a dry run: what its check says.
+            checked => {
+                let o = Outcome::of_check(checked);
                 return Next::Done(finished(seq, item, o.verdict, o.problems));
             }
-            Ok(_) if self.live.is_none() => {
-                return Next::Done(finished(seq, item, Verdict::new(Status::Valid), Vec::new()));
-            }
-            Ok(r) => r.clone(),
         };
         let key: RowKey = (plan.sheet.to_string(), item.number);
         // Cleared fields are sent: none is left "kept".

@@ -5,50 +5,7 @@
 //! the record, so the two always agree (a property test holds them to it).
 //! `benches/tricks.sh` measures what it buys (`no-plain`).
 
-use crate::bytes::{splat, word, zero_lanes};
-
-/// The first index at or after `from` whose byte `lanes` marks in a word (and `is` says of a
-/// byte, past the last whole word).
-#[inline(always)]
-fn find(
-    bytes: &[u8],
-    from: usize,
-    lanes: impl Fn(u64) -> u64,
-    is: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    let mut i = from;
-    while let Some(w) = word(bytes, i) {
-        let m = lanes(w);
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    bytes.get(i..)?.iter().position(|&b| is(b)).map(|p| i + p)
-}
-
-/// The next quote.
-#[inline(always)]
-fn quote(bytes: &[u8], from: usize) -> Option<usize> {
-    find(bytes, from, |x| zero_lanes(x ^ splat(b'"')), |b| b == b'"')
-}
-
-/// The next delimiter, quote or line end.
-#[inline(always)]
-fn special(bytes: &[u8], from: usize, delimiter: u8) -> Option<usize> {
-    let d = splat(delimiter);
-    find(
-        bytes,
-        from,
-        |x| {
-            zero_lanes(x ^ d)
-                | zero_lanes(x ^ splat(b'"'))
-                | zero_lanes(x ^ splat(b'\r'))
-                | zero_lanes(x ^ splat(b'\n'))
-        },
-        |b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'),
-    )
-}
+use crate::bytes::{find_by, lanes_of, splat, zero_lanes};
 
 /// A record read: where it starts after the blank lines before it, how many of those there
 /// were, the bytes taken (its line end included), and its fields' text and count.
@@ -76,6 +33,7 @@ pub(super) fn read(
     if matches!(delimiter, b'"' | b'\r' | b'\n') {
         return None;
     }
+    let d = splat(delimiter);
     let mut cr = prev_cr;
     let mut blank: u32 = 0;
     let mut start = 0;
@@ -100,7 +58,7 @@ pub(super) fn read(
         if *input.get(j)? == b'"' {
             let mut k = j + 1;
             loop {
-                let q = quote(input, k)?;
+                let q = find_by(input, k, |w| lanes_of(w, [b'"']), |&b| b == b'"')?;
                 let part = &input[k..q];
                 out.get_mut(o..o + part.len())?.copy_from_slice(part);
                 o += part.len();
@@ -123,7 +81,12 @@ pub(super) fn read(
                 return None;
             }
         } else {
-            let at = special(input, j, delimiter)?;
+            let at = find_by(
+                input,
+                j,
+                |w| zero_lanes(w ^ d) | lanes_of(w, [b'"', b'\r', b'\n']),
+                |&b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'),
+            )?;
             let end = input[at];
             if end == b'"' {
                 return None;
